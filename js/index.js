@@ -1,0 +1,2 @@
+// rtcmesh public entry point.
+export { loadCore } from './api/core-module.js';
