@@ -1,0 +1,45 @@
+// Launching Debian's Chromium headless for the browser tests.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const flags = [
+  '--no-sandbox', // tests run as root in CI
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  // This machine has no network: without these Chromium keeps dialing out.
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Plain IP candidates instead of mDNS names, so Node peers can reach pages.
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
+/** Resolves to { context, close() }: a fresh profile, removed on close. */
+export async function launchChromium() {
+  const profile = await mkdtemp(join(tmpdir(), 'rtcmesh-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: flags,
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Collects console errors and uncaught page errors, to assert there are none. */
+export function collectPageErrors(page) {
+  const errors = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
+  return errors;
+}

@@ -1,0 +1,80 @@
+// `npm test`: sets up what is missing, builds once, then runs every level.
+//   1. native : Catch2 tests of the C++ core, through CTest
+//   2. node   : node --test on the wasm module, real WebRTC via @roamhq/wrtc
+//   3. browser: node --test driving Debian's Chromium with playwright-core
+// `npm test -- native node` runs only the named levels.
+// Ends with one line "total: N passed, N failed"; exits non-zero on any failure.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from './build.mjs';
+import { mustRun, repoRoot, run } from './process.mjs';
+
+async function ensureTestDependencies() {
+  await mustRun('bash', [join(repoRoot, 'tools/ensure-test-deps.sh')]);
+  if (!existsSync(join(repoRoot, 'node_modules/playwright-core'))) {
+    await mustRun('npm', ['ci', '--no-audit', '--no-fund']);
+  }
+}
+
+function testFiles(folder) {
+  const dir = join(repoRoot, folder);
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.test.mjs'))
+    .sort()
+    .map((name) => join(folder, name));
+}
+
+function countsFromCtest(output) {
+  const match = output.match(/(\d+)% tests passed, (\d+) tests? failed out of (\d+)/);
+  if (!match) return null;
+  const failed = Number(match[2]);
+  return { passed: Number(match[3]) - failed, failed };
+}
+
+function countsFromNodeTest(output) {
+  const passed = output.match(/^\S* ?pass (\d+)$/m);
+  const failed = output.match(/^\S* ?fail (\d+)$/m);
+  if (!passed || !failed) return null;
+  return { passed: Number(passed[1]), failed: Number(failed[1]) };
+}
+
+const levels = {
+  native: async () => countsFromCtest((await run('ctest', ['--preset', 'native'], { capture: true })).output),
+  node: async () => {
+    const files = testFiles('tests/node');
+    return countsFromNodeTest((await run('node', ['--test', ...files], { capture: true })).output);
+  },
+  browser: async () => {
+    const files = testFiles('tests/browser');
+    return countsFromNodeTest((await run('node', ['--test', ...files], { capture: true })).output);
+  },
+};
+
+async function main() {
+  const requested = process.argv.slice(2);
+  const chosen = requested.length ? requested : Object.keys(levels);
+  for (const name of chosen) {
+    if (!levels[name]) throw new Error(`unknown test level "${name}" (known: ${Object.keys(levels).join(', ')})`);
+  }
+  await ensureTestDependencies();
+  await build(chosen.includes('native') ? ['native', 'wasm'] : ['wasm']);
+
+  const totals = { passed: 0, failed: 0 };
+  const summary = [];
+  for (const name of chosen) {
+    console.log(`\n=== ${name} tests ===`);
+    // A level whose runner printed no counts (crashed, or found no tests) fails.
+    const counts = (await levels[name]()) ?? { passed: 0, failed: 1 };
+    totals.passed += counts.passed;
+    totals.failed += counts.failed;
+    summary.push(`${name}: ${counts.passed} passed, ${counts.failed} failed`);
+  }
+  console.log(`\n${summary.join('\n')}`);
+  console.log(`total: ${totals.passed} passed, ${totals.failed} failed`);
+  process.exitCode = totals.failed === 0 && totals.passed > 0 ? 0 : 1;
+}
+
+main().catch((error) => {
+  console.error(`npm test: ${error.message}`);
+  process.exitCode = 1;
+});
