@@ -10,6 +10,13 @@ import { mustRun, repoRoot } from './process.mjs';
 // Debian's emscripten needs Debian's node modules (acorn) for its optimizer.
 const emscriptenEnv = { NODE_PATH: [process.env.NODE_PATH, '/usr/share/nodejs'].filter(Boolean).join(':') };
 
+/** npm dependencies: installed from the lock file when missing. */
+export async function ensureNodeModules() {
+  if (!existsSync(join(repoRoot, 'node_modules/.package-lock.json'))) {
+    await mustRun('npm', ['ci', '--no-audit', '--no-fund']);
+  }
+}
+
 export async function ensureToolchain() {
   await mustRun('bash', [join(repoRoot, 'emsdk-toolchain/ensure.sh')]);
 }

@@ -4,16 +4,14 @@
 //   3. browser: node --test driving Debian's Chromium with playwright-core
 // `npm test -- native node` runs only the named levels.
 // Ends with one line "total: N passed, N failed"; exits non-zero on any failure.
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from './build.mjs';
+import { build, ensureNodeModules } from './build.mjs';
 import { mustRun, repoRoot, run } from './process.mjs';
 
 async function ensureTestDependencies() {
   await mustRun('bash', [join(repoRoot, 'tools/ensure-test-deps.sh')]);
-  if (!existsSync(join(repoRoot, 'node_modules/playwright-core'))) {
-    await mustRun('npm', ['ci', '--no-audit', '--no-fund']);
-  }
+  await ensureNodeModules();
 }
 
 function testFiles(folder) {
