@@ -1,13 +1,21 @@
-// `npm start`: builds what is missing, then serves the demo on localhost.
-//   PORT=8080 npm start
-import { buildPreset, ensureToolchain } from './build.mjs';
+// `npm start`: builds what is missing, then serves the demo page and runs the
+// signaling server, both on localhost.
+//   PORT=8080 SIGNAL_PORT=8787 npm start
+import { buildPreset, ensureNodeModules, ensureToolchain } from './build.mjs';
 import { startStaticServer } from './static-server.mjs';
 
 async function main() {
+  await ensureNodeModules();
   await ensureToolchain();
   await buildPreset('wasm');
-  const port = Number(process.env.PORT ?? 8080);
-  const { url } = await startStaticServer({ port });
+  // Imported after ensureNodeModules(): the server needs the `ws` package.
+  const { startSignalServer } = await import('../js/signal/server.js');
+  const signal = await startSignalServer({
+    port: Number(process.env.SIGNAL_PORT ?? 8787),
+    log: (line) => console.log(`signal: ${line}`),
+  });
+  const { url } = await startStaticServer({ port: Number(process.env.PORT ?? 8080) });
+  console.log(`rtcmesh signaling server: ${signal.url}`);
   console.log(`rtcmesh demo: ${url}`);
   console.log('Press Ctrl-C to stop.');
 }
