@@ -3,19 +3,21 @@
 // Browsers and bundlers: dist/rtcmesh-core.mjs finds its .wasm next to itself
 // through `new URL('rtcmesh-core.wasm', import.meta.url)`, which Vite and
 // webpack understand. Node 20: Emscripten 3.1.6 would try fetch() on a file
-// path, so the bytes are read here and passed in as `wasmBinary`.
+// path, so the package's Node entry (js/node.js) provides the bytes. Keeping
+// `node:` imports out of this file keeps browser bundlers from choking.
 import createRtcmeshCore from '../../dist/rtcmesh-core.mjs';
 
-const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
-
 let corePromise = null;
+let wasmBinaryProvider = null;
+
+/** For hosts that cannot fetch the .wasm by URL: a function resolving to its bytes. */
+export function provideWasmBinary(provider) {
+  wasmBinaryProvider = provider;
+}
 
 async function instantiate() {
   const options = {};
-  if (isNode) {
-    const { readFile } = await import('node:fs/promises');
-    options.wasmBinary = await readFile(new URL('../../dist/rtcmesh-core.wasm', import.meta.url));
-  }
+  if (wasmBinaryProvider) options.wasmBinary = await wasmBinaryProvider();
   try {
     return await createRtcmeshCore(options);
   } catch (cause) {

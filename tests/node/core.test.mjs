@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { loadCore } from '../../js/index.js';
+import { loadCore } from 'rtcmesh';
 
 const packageVersion = JSON.parse(await readFile(new URL('../../package.json', import.meta.url))).version;
 
