@@ -1,0 +1,118 @@
+// Page-side benchmark bodies: raw RTCDataChannel (the limit) and simple-peer
+// (what users would otherwise pick), two peers inside one page.
+// Each function resolves to plain numbers; the Node side formats the tables.
+
+function connectPair({ label = 'bench' } = {}) {
+  const a = new RTCPeerConnection();
+  const b = new RTCPeerConnection();
+  a.onicecandidate = ({ candidate }) => candidate && b.addIceCandidate(candidate);
+  b.onicecandidate = ({ candidate }) => candidate && a.addIceCandidate(candidate);
+  const sender = a.createDataChannel(label);
+  sender.binaryType = 'arraybuffer';
+  const receiver = new Promise((resolve) => {
+    b.ondatachannel = ({ channel }) => {
+      channel.binaryType = 'arraybuffer';
+      resolve(channel);
+    };
+  });
+  const opened = new Promise((resolve) => { sender.onopen = resolve; });
+  return (async () => {
+    await a.setLocalDescription();
+    await b.setRemoteDescription(a.localDescription);
+    await b.setLocalDescription();
+    await a.setRemoteDescription(b.localDescription);
+    await opened;
+    return { a, b, sender, receiver: await receiver, close: () => { a.close(); b.close(); } };
+  })();
+}
+
+/** Raw throughput with bufferedAmountLowThreshold backpressure. */
+export async function rawThroughput({ messageBytes = 65536, totalBytes = 256 * 1024 * 1024 } = {}) {
+  const pair = await connectPair();
+  const payload = new Uint8Array(messageBytes);
+  const messages = Math.ceil(totalBytes / messageBytes);
+  const highWater = 4 * 1024 * 1024;
+  pair.sender.bufferedAmountLowThreshold = 1024 * 1024;
+  let received = 0;
+  const done = new Promise((resolve) => {
+    pair.receiver.onmessage = ({ data }) => {
+      received += data.byteLength;
+      if (received >= messages * messageBytes) resolve();
+    };
+  });
+  const start = performance.now();
+  for (let sent = 0; sent < messages; sent++) {
+    if (pair.sender.bufferedAmount > highWater) {
+      await new Promise((resolve) => { pair.sender.onbufferedamountlow = resolve; });
+    }
+    pair.sender.send(payload);
+  }
+  await done;
+  const seconds = (performance.now() - start) / 1000;
+  pair.close();
+  return { bytes: received, seconds, mbPerSecond: received / seconds / 1e6 };
+}
+
+/** Ping-pong of small messages; returns the round-trip percentiles in ms. */
+export async function rawLatency({ rounds = 10000, size = 100 } = {}) {
+  const pair = await connectPair();
+  pair.receiver.onmessage = ({ data }) => pair.receiver.send(data);
+  const payload = new Uint8Array(size);
+  const samples = new Float64Array(rounds);
+  for (let i = 0; i < rounds; i++) {
+    const start = performance.now();
+    await new Promise((resolve) => {
+      pair.sender.onmessage = resolve;
+      pair.sender.send(payload);
+    });
+    samples[i] = performance.now() - start;
+  }
+  pair.close();
+  return percentiles(samples);
+}
+
+export function percentiles(samples) {
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { p50: at(0.5), p99: at(0.99), p999: at(0.999), count: sorted.length };
+}
+
+/** Time until every pair of n peers has an open channel, made pairwise by hand. */
+export async function rawMeshFormation(n) {
+  const start = performance.now();
+  const pairs = [];
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) pairs.push(connectPair({ label: `${i}-${j}` }));
+  const connected = await Promise.all(pairs);
+  const ms = performance.now() - start;
+  connected.forEach((pair) => pair.close());
+  return { peers: n, channels: connected.length, ms };
+}
+
+/** simple-peer, as its README shows, with its own backpressure via write(). */
+export async function simplePeerThroughput({ messageBytes = 65536, totalBytes = 256 * 1024 * 1024 } = {}) {
+  const SimplePeer = globalThis.SimplePeer;
+  const a = new SimplePeer({ initiator: true, trickle: true });
+  const b = new SimplePeer({ trickle: true });
+  a.on('signal', (data) => b.signal(data));
+  b.on('signal', (data) => a.signal(data));
+  await Promise.all([new Promise((r) => a.on('connect', r)), new Promise((r) => b.on('connect', r))]);
+  const messages = Math.ceil(totalBytes / messageBytes);
+  const payload = new Uint8Array(messageBytes);
+  let received = 0;
+  const done = new Promise((resolve) => {
+    b.on('data', (data) => {
+      received += data.byteLength;
+      if (received >= messages * messageBytes) resolve();
+    });
+  });
+  const start = performance.now();
+  for (let sent = 0; sent < messages; sent++) {
+    // write() returns false when the stream's buffer is full: wait for drain.
+    if (!a.write(payload)) await new Promise((resolve) => a.once('drain', resolve));
+  }
+  await done;
+  const seconds = (performance.now() - start) / 1000;
+  a.destroy();
+  b.destroy();
+  return { bytes: received, seconds, mbPerSecond: received / seconds / 1e6 };
+}
