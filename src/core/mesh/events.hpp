@@ -1,0 +1,66 @@
+// Application-facing events and call results of the mesh.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "core/common/bytes.hpp"
+
+namespace rtcmesh::mesh {
+
+enum class EventKind : std::uint8_t {
+    offer,          // peer, text = sdp: deliver to peer's createAnswer
+    answer,         // peer, text = sdp: deliver to peer's addAnswer
+    icecandidate,   // peer, text = candidate ("" = end of candidates): deliver to peer's addIceCandidate
+    disconnected,   // peer: ICE lost connectivity; the mesh will restart ICE after a grace period
+    failed,         // peer: a connection attempt failed; text says why; it will be retried
+    addchannel,     // peer: direct channel open
+    removechannel,  // peer: a previously open direct channel is gone (once per open)
+    message,        // peer = origin, data, is_text
+    reconnecting,   // peer, text = attempt number; a new connection is scheduled
+    ice_restart,    // peer: an ICE restart offer is being made
+    relay_on,       // peer, text = relay peer id: traffic to peer now goes through text
+    relay_off,      // peer: traffic to peer is direct again (or has no route)
+    error,          // peer (may be empty), code, text = message for humans
+};
+
+enum class ErrorCode : std::uint8_t {
+    none,
+    bad_argument,
+    unknown_peer,
+    bad_sdp,
+    stale_description,
+    message_too_large,
+    queue_full,
+    malformed_frame,
+    reassembly_limit,
+    too_many_peers,
+    closed,
+    gave_up,
+    operation_failed,
+};
+
+struct Event {
+    EventKind kind = EventKind::error;
+    std::string peer;
+    std::string text;
+    Bytes data;
+    bool is_text = false;
+    ErrorCode code = ErrorCode::none;
+};
+
+// Result of a public call. Never thrown; check ok().
+struct Status {
+    ErrorCode code = ErrorCode::none;
+    std::string message;
+
+    bool ok() const { return code == ErrorCode::none; }
+    static Status success() { return {}; }
+    static Status fail(ErrorCode code, std::string message) { return {code, std::move(message)}; }
+};
+
+const char* to_string(EventKind kind);
+const char* to_string(ErrorCode code);
+
+}  // namespace rtcmesh::mesh

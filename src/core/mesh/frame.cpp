@@ -1,0 +1,104 @@
+#include "core/mesh/frame.hpp"
+
+#include <cstring>
+
+namespace rtcmesh::mesh {
+namespace {
+
+void put_u32(std::uint8_t* out, std::uint32_t value) {
+    out[0] = static_cast<std::uint8_t>(value);
+    out[1] = static_cast<std::uint8_t>(value >> 8);
+    out[2] = static_cast<std::uint8_t>(value >> 16);
+    out[3] = static_cast<std::uint8_t>(value >> 24);
+}
+
+std::uint32_t get_u32(const std::uint8_t* in) {
+    return static_cast<std::uint32_t>(in[0]) | static_cast<std::uint32_t>(in[1]) << 8 |
+           static_cast<std::uint32_t>(in[2]) << 16 | static_cast<std::uint32_t>(in[3]) << 24;
+}
+
+bool known_type(std::uint8_t type) {
+    return type >= static_cast<std::uint8_t>(FrameType::data) && type <= static_cast<std::uint8_t>(FrameType::link_state);
+}
+
+DecodeResult malformed(std::string why) { return {std::nullopt, "malformed frame: " + std::move(why)}; }
+
+}  // namespace
+
+Bytes encode_frame(const FrameHeader& h, const std::uint8_t* payload, std::size_t length) {
+    Bytes out(kHeaderSize + length);
+    std::uint8_t* p = out.data();
+    p[0] = kFrameVersion;
+    p[1] = static_cast<std::uint8_t>(h.type);
+    p[2] = h.flags;
+    p[3] = h.hops_left;
+    put_u32(p + 4, h.origin);
+    put_u32(p + 8, h.origin_epoch);
+    put_u32(p + 12, h.destination);
+    put_u32(p + 16, h.message_id);
+    put_u32(p + 20, h.chunk_index);
+    put_u32(p + 24, h.destination_epoch);
+    put_u32(p + 28, h.total_length);
+    if (length > 0) std::memcpy(p + kHeaderSize, payload, length);
+    return out;
+}
+
+DecodeResult decode_frame(const Bytes& frame, std::size_t max_message_bytes) {
+    if (frame.size() < kHeaderSize) return malformed("shorter than the 32-byte header");
+    const std::uint8_t* p = frame.data();
+    if (p[0] != kFrameVersion) return malformed("unsupported version " + std::to_string(p[0]));
+    if (!known_type(p[1])) return malformed("unknown type " + std::to_string(p[1]));
+    FrameHeader h;
+    h.type = static_cast<FrameType>(p[1]);
+    h.flags = p[2];
+    h.hops_left = p[3];
+    h.origin = get_u32(p + 4);
+    h.origin_epoch = get_u32(p + 8);
+    h.destination = get_u32(p + 12);
+    h.message_id = get_u32(p + 16);
+    h.chunk_index = get_u32(p + 20);
+    h.destination_epoch = get_u32(p + 24);
+    h.total_length = get_u32(p + 28);
+    const std::size_t payload = frame.size() - kHeaderSize;
+    if ((h.flags & ~flag_text) != 0) return malformed("unknown flags");
+    if (h.origin == 0) return malformed("no origin");
+    if (h.total_length > max_message_bytes) return malformed("declared length exceeds the message size limit");
+    if (payload > h.total_length) return malformed("payload longer than the declared total");
+    if (h.chunk_index > 0 && payload == 0) return malformed("empty continuation chunk");
+    if (h.chunk_index >= h.total_length && h.chunk_index > 0) return malformed("chunk index beyond the message");
+    if (h.type == FrameType::data && h.message_id == 0) return malformed("message id 0");
+    if (h.type != FrameType::data && (h.chunk_index != 0 || payload != h.total_length))
+        return malformed("control frame split in chunks");
+    return {h, {}};
+}
+
+void set_hops_left(Bytes& frame, std::uint8_t hops) {
+    if (frame.size() >= kHeaderSize) frame[3] = hops;
+}
+
+Bytes encode_peer_list(const std::vector<std::uint32_t>& hashes) {
+    Bytes out(4 + 4 * hashes.size());
+    put_u32(out.data(), static_cast<std::uint32_t>(hashes.size()));
+    for (std::size_t i = 0; i < hashes.size(); ++i) put_u32(out.data() + 4 + 4 * i, hashes[i]);
+    return out;
+}
+
+std::optional<std::vector<std::uint32_t>> decode_peer_list(const Bytes& frame, std::size_t offset) {
+    if (frame.size() < offset + 4) return std::nullopt;
+    const std::uint32_t count = get_u32(frame.data() + offset);
+    if (frame.size() - offset - 4 != static_cast<std::size_t>(count) * 4) return std::nullopt;
+    std::vector<std::uint32_t> out(count);
+    for (std::uint32_t i = 0; i < count; ++i) out[i] = get_u32(frame.data() + offset + 4 + 4 * i);
+    return out;
+}
+
+std::uint32_t peer_hash(const std::string& id) {
+    std::uint32_t h = 2166136261u;
+    for (unsigned char c : id) {
+        h ^= c;
+        h *= 16777619u;
+    }
+    return h == 0 ? 1 : h;
+}
+
+}  // namespace rtcmesh::mesh

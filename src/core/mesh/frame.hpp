@@ -1,0 +1,75 @@
+// Wire format of everything the mesh sends on a data channel.
+//
+// Fixed 32-byte little-endian header, then payload:
+//   0 u8  version (1)         1 u8  type (FrameType)
+//   2 u8  flags (FrameFlag)   3 u8  hops_left (decremented by each relay)
+//   4 u32 origin      hash of the originating peer id
+//   8 u32 origin_epoch random per Mesh instance: tells a restarted peer apart
+//  12 u32 destination hash of the final receiver (0 = the direct neighbour)
+//  16 u32 message_id  per (origin, destination) stream, 1, 2, 3 ...; for acks:
+//                     highest message delivered in order
+//  20 u32 chunk_index
+//  24 u32 destination_epoch  epoch of the receiver this was meant for (0 =
+//                     unknown yet): a restarted peer drops frames addressed to
+//                     its previous incarnation instead of misnumbering them
+//  28 u32 total_length (whole message). A message is complete when the
+//                     chunks received on one path add up to it.
+// Fixed layout so encoding is a few stores and decoding a few loads: no varints
+// on the hot path. Control frames (ack, link_state) are single-chunk.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/bytes.hpp"
+
+namespace rtcmesh::mesh {
+
+inline constexpr std::uint8_t kFrameVersion = 1;
+inline constexpr std::size_t kHeaderSize = 32;
+inline constexpr std::uint8_t kDefaultHops = 2;  // one relay in between is enough for a full mesh
+
+enum class FrameType : std::uint8_t { data = 1, ack = 2, link_state = 3 };
+
+enum FrameFlag : std::uint8_t { flag_text = 1 };
+
+struct FrameHeader {
+    FrameType type = FrameType::data;
+    std::uint8_t flags = 0;
+    std::uint8_t hops_left = kDefaultHops;
+    std::uint32_t origin = 0;
+    std::uint32_t origin_epoch = 0;
+    std::uint32_t destination = 0;
+    std::uint32_t message_id = 0;
+    std::uint32_t chunk_index = 0;
+    std::uint32_t destination_epoch = 0;
+    std::uint32_t total_length = 0;
+};
+
+// Builds header + payload[offset, offset+length) in one allocation.
+Bytes encode_frame(const FrameHeader& header, const std::uint8_t* payload, std::size_t length);
+
+struct DecodeResult {
+    std::optional<FrameHeader> header;  // empty when malformed
+    std::string error;                  // why, for the error event
+};
+
+// Validates everything that can be checked without stream state:
+// version, type, chunk index/count, payload size against total length and
+// max_message_bytes.
+DecodeResult decode_frame(const Bytes& frame, std::size_t max_message_bytes);
+
+// Rewrites hops_left in place so a relay forwards without copying.
+void set_hops_left(Bytes& frame, std::uint8_t hops);
+
+// link_state payload: u32 count, then count u32 peer hashes.
+Bytes encode_peer_list(const std::vector<std::uint32_t>& hashes);
+std::optional<std::vector<std::uint32_t>> decode_peer_list(const Bytes& frame, std::size_t offset);
+
+// FNV-1a 32 of a peer id; never 0 (0 means "no peer").
+std::uint32_t peer_hash(const std::string& id);
+
+}  // namespace rtcmesh::mesh

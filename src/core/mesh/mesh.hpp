@@ -1,0 +1,159 @@
+// The full-mesh connection manager: the façade the JS binding wraps.
+//
+// Pure state machine (etcd-raft style): the host calls the app methods
+// (seed API), the on_* host-event methods and update(now); the mesh answers
+// with take_commands() for the WebRTC host and take_events() for the app.
+// No clocks, threads or I/O; randomness only from the seeded Rng.
+//
+// Data path: every message to a peer gets a consecutive id in the
+// (me -> peer) stream and stays in an unacked queue until the peer
+// acknowledges it (cumulative acks). When the direct channel goes down the
+// unacked messages are re-sent through a relay neighbour that advertises a
+// direct link to the peer; the receiver drops duplicates by id and delivers
+// in id order, so each message arrives exactly once, in order per sender.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/bytes.hpp"
+#include "core/common/rng.hpp"
+#include "core/mesh/events.hpp"
+#include "core/mesh/frame.hpp"
+#include "core/mesh/peer_link.hpp"
+#include "core/mesh/receive_stream.hpp"
+#include "core/mesh/webrtc_port.hpp"
+
+namespace rtcmesh::mesh {
+
+struct Options {
+    std::string label = "rtcmesh";         // data channel label (devtools)
+    std::string id;                        // this node's address
+    std::vector<std::string> peers;        // may include id itself; it is skipped
+    std::string ice_servers_json = "[]";   // passed verbatim to create_peer_connection
+    bool relay = true;                     // route around broken links through a common neighbour
+
+    std::size_t max_peers = 64;
+    std::size_t max_message_bytes = 64u << 20;
+    std::size_t chunk_bytes = 64u << 10;   // payload per frame, capped by the reported max message size
+    std::size_t max_queued_bytes_per_peer = 128u << 20;  // unsent + unacknowledged payload
+    std::size_t high_water_bytes = 1u << 20;   // stop handing frames to a channel above this buffered amount
+    std::size_t low_water_bytes = 256u << 10;  // bufferedAmountLowThreshold
+    std::size_t max_relay_queue_bytes = 4u << 20;  // frames this node forwards for others, per neighbour
+    ReassemblyLimits reassembly;
+    LinkTimings timings;
+    Millis retransmit_timeout_ms = 4000;
+    Millis link_state_interval_ms = 1000;
+    std::uint32_t ack_every_messages = 16;
+};
+
+class Mesh {
+public:
+    Mesh(Options options, std::uint64_t seed);
+    ~Mesh();
+    Mesh(const Mesh&) = delete;
+    Mesh& operator=(const Mesh&) = delete;
+
+    // Construction problems (empty id, too many peers, ...) are reported here
+    // and every later call returns the same status.
+    const Status& init_status() const { return init_status_; }
+    const std::string& id() const { return options_.id; }
+
+    // ---- Seed API (app) ----
+    Status create_offer(const std::string& peer);
+    Status create_answer(const std::string& peer, const std::string& offer_sdp);
+    Status add_answer(const std::string& peer, const std::string& answer_sdp);
+    Status add_ice_candidate(const std::string& peer, const std::string& candidate);
+    Status close_peer(const std::string& peer);  // seed close(peer)
+    Status send(const std::string& peer, Bytes data, bool is_text);
+    Status broadcast(Bytes data, bool is_text);  // to every peer reachable now (direct or relayed)
+    std::string ready_state(const std::string& peer) const;  // new|connecting|open|closing|closed
+    Handle user_channel(const std::string& peer) const;      // 0 when none
+    Status add_peer(const std::string& peer);
+    Status remove_peer(const std::string& peer);
+    void close();  // closes every connection; later calls fail with ErrorCode::closed
+    void update(Millis now);
+
+    // ---- Host events ----
+    void on_local_description(Handle pc, SdpType type, const std::string& sdp);
+    void on_remote_description_set(Handle pc);
+    void on_local_candidate(Handle pc, const std::string& candidate);
+    void on_connection_state(Handle pc, ConnectionState state);
+    void on_channel_open(Handle channel);
+    void on_channel_closed(Handle channel);
+    void on_channel_message(Handle channel, Bytes frame);
+    // channel.bufferedAmount, reported (1) after the host ran a batch of
+    // `send` commands on that channel and (2) on `bufferedamountlow`. The
+    // core keeps an estimate between reports (+ every frame it sends); (1) is
+    // needed because bufferedamountlow only fires when the amount crosses the
+    // threshold downwards, so an estimate corrected only by (2) drifts up
+    // while the real buffer drains below the threshold, and sending stalls.
+    void on_buffered_amount(Handle channel, std::size_t buffered_amount);
+    void on_operation_failed(Handle pc, CommandKind what, const std::string& error);
+    void on_max_message_size(Handle pc, std::size_t bytes);
+
+    std::vector<Command> take_commands();
+    std::vector<Event> take_events();
+
+    // ---- Introspection (tests, stats) ----
+    std::size_t queued_bytes(const std::string& peer) const;
+    std::size_t buffered_estimate(const std::string& peer) const;
+    bool relayed(const std::string& peer) const;
+    std::vector<std::string> peer_ids() const;
+
+private:
+    struct OutMessage;
+    struct SendJob;
+    struct Peer;
+
+    Peer* find(const std::string& id) const;
+    Peer* find_by_pc(Handle pc) const;
+    Peer* find_by_channel(Handle channel) const;
+    Peer* find_by_hash(std::uint32_t hash) const;
+    Status check_open() const;
+    Status check_peer_id(const std::string& id) const;
+
+    template <typename Fn>
+    void with_link(Peer& peer, Fn&& fn);
+    void on_link_up(Peer& peer);
+    void on_link_down(Peer& peer);
+
+    Status enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& payload, bool is_text);
+    std::uint32_t compute_route(const Peer& to) const;
+    void refresh_routes();
+    void route_pending(Peer& to);
+    void queue_on_route(Peer& to, const std::shared_ptr<OutMessage>& message);
+    void add_job(Peer& via, const Peer& to, const std::shared_ptr<OutMessage>& message);
+    void restart_send_stream(Peer& to);
+    void retransmit_if_stalled(Peer& to);
+    void pump(Peer& neighbour);
+    std::size_t payload_limit(const Peer& neighbour) const;
+
+    void send_control(Peer& to, FrameType type, const Bytes& payload, std::uint32_t message_id);
+    void send_ack(Peer& origin);
+    void advertise_links();
+    void handle_frame(Peer& from, Bytes frame);
+    void forward(const FrameHeader& header, Bytes frame);
+    bool learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_link_state);
+    void handle_data(Peer& from, Peer& origin, const FrameHeader& header, Bytes frame);
+    void handle_ack(Peer& origin, std::uint32_t acked_upto);
+
+    Options options_;
+    Status init_status_;
+    Rng rng_;
+    Outbox out_;
+    Millis now_ = 0;
+    bool closed_ = false;
+    std::uint32_t self_hash_;
+    std::uint32_t epoch_;
+    Millis next_advertise_ = 0;
+    ReassemblyBudget budget_;
+    std::map<std::string, std::unique_ptr<Peer>> peers_;  // ordered: deterministic iteration
+};
+
+}  // namespace rtcmesh::mesh

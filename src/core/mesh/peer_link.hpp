@@ -1,0 +1,140 @@
+// Per-peer connection state machine: who offers, perfect negotiation, trickle
+// ICE, recovery (grace -> ICE restart, failure -> backoff -> re-create, give up).
+//
+// Roles (fixed per pair, from id comparison, so both ends agree without
+// talking): the lower id is the *initiator* (offers first, restarts ICE) and
+// *impolite* (its offers win a glare). The higher id is polite; if no offer
+// shows up within answer_fallback_ms it offers itself, so a pair never
+// deadlocks even when the initiator has given up or lost its offer.
+//
+// Negotiation is serialised: at most one description op is outstanding per
+// connection, so `signaling` mirrors the browser's signalingState exactly.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/bytes.hpp"
+#include "core/common/rng.hpp"
+#include "core/mesh/events.hpp"
+#include "core/mesh/webrtc_port.hpp"
+
+namespace rtcmesh::mesh {
+
+struct LinkTimings {
+    Millis disconnect_grace_ms = 2000;
+    Millis connect_timeout_ms = 15000;
+    Millis answer_fallback_ms = 3000;
+    Millis backoff_base_ms = 500;
+    Millis backoff_max_ms = 30000;
+    int max_reconnect_attempts = 8;
+    std::size_t max_pending_candidates = 256;
+};
+
+// Shared output of the core: commands for the host, events for the app.
+struct Outbox {
+    std::vector<Command> commands;
+    std::vector<Event> events;
+    Handle last_handle = 0;
+    Handle allocate() { return ++last_handle; }
+    void event(EventKind kind, const std::string& peer, std::string text = {}) {
+        Event e;
+        e.kind = kind;
+        e.peer = peer;
+        e.text = std::move(text);
+        events.push_back(std::move(e));
+    }
+    void error(ErrorCode code, const std::string& peer, std::string text) {
+        Event e;
+        e.kind = EventKind::error;
+        e.peer = peer;
+        e.code = code;
+        e.text = std::move(text);
+        events.push_back(std::move(e));
+    }
+};
+
+// "o=" line session id: stable for one RTCPeerConnection, new for a new one.
+// Returns nullopt for text that is not an SDP.
+std::optional<std::string> sdp_session_id(const std::string& sdp);
+
+class PeerLink {
+public:
+    PeerLink(std::string self_id, std::string peer_id, const LinkTimings& timings, const std::string& label,
+             const std::string& ice_servers);
+
+    const std::string& peer() const { return peer_; }
+    Handle pc() const { return pc_; }
+    Handle channel() const { return channel_; }
+    bool channel_open() const { return channel_open_; }
+    // Open and ICE connected: safe to hand data to this channel.
+    bool usable() const { return channel_open_ && state_ == ConnectionState::connected; }
+    std::string ready_state() const;
+
+    // App calls (from signaling).
+    Status create_offer(Outbox& out, Millis now);
+    Status receive_offer(Outbox& out, Millis now, const std::string& sdp);
+    Status receive_answer(Outbox& out, Millis now, const std::string& sdp);
+    Status add_remote_candidate(Outbox& out, const std::string& candidate);
+    void close_by_user(Outbox& out);
+
+    // Host events for this link's pc / channel.
+    void on_local_description(Outbox& out, SdpType type, const std::string& sdp);
+    void on_remote_description_set(Outbox& out);
+    void on_local_candidate(Outbox& out, const std::string& candidate);
+    void on_connection_state(Outbox& out, Millis now, Rng& rng, ConnectionState state);
+    void on_channel_open(Outbox& out);
+    void on_channel_closed(Outbox& out, Millis now, Rng& rng);
+    void on_operation_failed(Outbox& out, Millis now, Rng& rng, CommandKind what, const std::string& error);
+
+    void update(Outbox& out, Millis now, Rng& rng);
+    void shutdown(Outbox& out);  // close everything, no events
+
+private:
+    enum class Phase : std::uint8_t { fresh, active, backoff, gave_up, closed_by_user };
+    enum class Signaling : std::uint8_t { stable, have_local_offer, have_remote_offer };
+    enum class Op : std::uint8_t { none, setting_local, setting_remote_offer, setting_remote_answer };
+
+    void start_connection(Outbox& out, Millis now);
+    void close_connection(Outbox& out);
+    void pump(Outbox& out);
+    void flush_candidates(Outbox& out);
+    void fail(Outbox& out, Millis now, Rng& rng, const std::string& why);
+    Millis backoff_delay(Rng& rng) const;
+
+    std::string self_;
+    std::string peer_;
+    LinkTimings timings_;
+    std::string label_;
+    std::string ice_servers_;
+    bool initiator_;  // lower id: offers first, impolite, restarts ICE
+
+    Phase phase_ = Phase::fresh;
+    Handle pc_ = 0;
+    Handle channel_ = 0;
+    ConnectionState state_ = ConnectionState::new_;
+    bool channel_open_ = false;
+    Millis connect_started_ = 0;
+
+    // Perfect negotiation.
+    Signaling signaling_ = Signaling::stable;
+    Op op_ = Op::none;
+    bool making_offer_ = false;
+    bool want_offer_ = false;
+    bool want_ice_restart_ = false;
+    bool remote_description_set_ = false;
+    std::optional<std::string> pending_remote_offer_;
+    std::string remote_session_;
+    std::vector<std::string> pending_candidates_;
+
+    // Recovery.
+    Millis disconnected_since_ = -1;
+    Millis next_ice_restart_ = -1;
+    Millis retry_at_ = -1;
+    Millis fallback_offer_at_ = -1;
+    int attempts_ = 0;
+};
+
+}  // namespace rtcmesh::mesh

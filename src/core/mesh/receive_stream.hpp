@@ -1,0 +1,80 @@
+// Receiving side of one (origin -> me) message stream: chunk reassembly,
+// in-order delivery and duplicate suppression.
+//
+// Message ids are consecutive per stream, so "id < next_expected" is an exact
+// duplicate test (relay + retransmission can deliver a message twice) and
+// later ids wait in `complete_` until the gap fills (direct and relayed paths
+// can overtake each other). Chunks of one message travel one path, and a
+// path (data channel) is ordered, so partial messages are keyed by
+// (message id, arrival channel): a retransmission on another path assembles
+// independently and the first complete copy wins.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/common/bytes.hpp"
+#include "core/mesh/frame.hpp"
+#include "core/mesh/webrtc_port.hpp"
+
+namespace rtcmesh::mesh {
+
+struct ReassemblyLimits {
+    std::size_t max_bytes = 160u << 20;   // all partial + out-of-order messages of all streams
+    std::size_t max_messages = 256;       // same, by count
+    Millis timeout_ms = 30000;            // a partial message older than this is dropped
+    std::uint32_t max_reorder = 4096;     // ids further ahead than this are dropped (sender retransmits)
+};
+
+// Shared across all streams so the limits are global, not per peer.
+struct ReassemblyBudget {
+    std::size_t bytes = 0;
+    std::size_t messages = 0;
+};
+
+struct Delivery {
+    Bytes data;
+    bool is_text = false;
+};
+
+class ReceiveStream {
+public:
+    enum class Outcome { accepted, duplicate, rejected };
+
+    // `frame` is consumed. Appends deliverable messages to `ready` in order.
+    Outcome on_data(const FrameHeader& header, Bytes&& frame, Handle via, Millis now, ReassemblyBudget& budget,
+                    const ReassemblyLimits& limits, std::vector<Delivery>& ready, std::string& error);
+
+    // Drops partial messages older than the timeout; returns how many.
+    std::size_t expire(Millis now, ReassemblyBudget& budget, const ReassemblyLimits& limits);
+
+    // Forget everything (the origin restarted, or was removed).
+    void reset(std::uint32_t epoch, ReassemblyBudget& budget);
+
+    std::uint32_t epoch() const { return epoch_; }
+    std::uint32_t delivered_upto() const { return next_expected_ - 1; }
+
+private:
+    struct Partial {
+        Bytes data;
+        std::uint32_t next_chunk = 0;
+        std::uint32_t total = 0;
+        bool is_text = false;
+        Millis started = 0;
+    };
+
+    bool reserve(std::size_t bytes, ReassemblyBudget& budget, const ReassemblyLimits& limits, std::string& error);
+    void release(std::size_t bytes, ReassemblyBudget& budget);
+    void complete(std::uint32_t id, Delivery delivery, ReassemblyBudget& budget, std::vector<Delivery>& ready);
+    void drop_partials_of(std::uint32_t id, ReassemblyBudget& budget);
+
+    std::uint32_t epoch_ = 0;
+    std::uint32_t next_expected_ = 1;
+    std::map<std::pair<std::uint32_t, Handle>, Partial> partials_;
+    std::map<std::uint32_t, Delivery> complete_;  // out of order, waiting for the gap
+};
+
+}  // namespace rtcmesh::mesh
