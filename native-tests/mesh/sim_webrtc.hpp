@@ -1,0 +1,127 @@
+// Deterministic simulated WebRTC host for mesh tests.
+//
+// Plays the JS shim's role for many Mesh instances in one virtual-time event
+// loop: executes their commands after seeded random delays (in order per
+// node, like the browser's operations chain), fakes SDP ("o=" session per
+// connection, ICE generation per restart) and candidates, connects two
+// connection objects when both have local+remote descriptions and a matching
+// remote candidate, and delivers channel frames in order with per-link latency
+// and bandwidth (so bufferedAmount and bufferedamountlow behave). A signaling
+// bus carries offer/answer/icecandidate events to the right mesh. Tests can
+// kill/restore a link (ICE goes disconnected, later failed) and make a node
+// vanish or come back.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <queue>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/common/rng.hpp"
+#include "core/mesh/mesh.hpp"
+
+namespace rtcmesh::sim {
+
+struct SimConfig {
+    Millis min_op_delay_ms = 0;
+    Millis max_op_delay_ms = 4;
+    Millis latency_ms = 5;
+    double bytes_per_ms = 20000;  // 20 MB/s per connection
+    std::size_t max_message_size = 256 * 1024;
+    Millis disconnect_detect_ms = 300;
+    Millis fail_after_ms = 8000;   // disconnected this long -> failed
+    Millis description_delay_ms = 10;  // signaling bus
+    Millis candidate_delay_ms = 10;
+    Millis tick_ms = 10;
+};
+
+struct Received {
+    std::string from;
+    Bytes data;
+    bool is_text = false;
+};
+
+struct NodeLog {
+    std::vector<mesh::Event> events;  // everything except messages
+    std::vector<Received> messages;
+    std::map<std::string, int> addchannel;
+    std::map<std::string, int> removechannel;
+    std::vector<mesh::Event> errors;
+    std::vector<std::string> signaling_errors;
+    int count(mesh::EventKind kind) const;
+    int count(mesh::EventKind kind, const std::string& peer) const;
+};
+
+class SimNetwork {
+public:
+    SimNetwork(std::uint64_t seed, SimConfig config = {});
+    ~SimNetwork();
+
+    mesh::Mesh& add_node(mesh::Options options);
+    void vanish(const std::string& id);  // the page is gone: no goodbye
+    bool has_node(const std::string& id) const;
+    mesh::Mesh& mesh(const std::string& id);
+    NodeLog& log(const std::string& id);
+
+    void kill_link(const std::string& a, const std::string& b);
+    void restore_link(const std::string& a, const std::string& b);
+
+    void run_for(Millis duration);
+    // Runs until pred() holds (checked every tick) or max_duration passes.
+    bool run_until(const std::function<bool()>& pred, Millis max_duration);
+    Millis now() const { return now_; }
+    SimConfig& config() { return config_; }
+
+    // Channel-level inspection.
+    std::size_t open_channels(const std::string& a, const std::string& b) const;  // a's open channels to b
+    std::size_t live_connections(const std::string& a) const;                    // not closed pcs
+    std::size_t buffered(const std::string& a, const std::string& b) const;
+    std::size_t max_buffered_seen() const { return max_buffered_seen_; }
+    // Injects a raw frame as if `from` sent it on its channel to `to`.
+    bool inject(const std::string& from, const std::string& to, Bytes frame);
+    bool fully_meshed(const std::vector<std::string>& ids) const;
+
+private:
+    struct Pc;
+    struct Node;
+    struct Action {
+        Millis at;
+        std::uint64_t seq;
+        std::function<void()> fn;
+        bool operator>(const Action& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+    };
+
+    void schedule(Millis at, std::function<void()> fn);
+    // Runs fn on the node if it still is the same incarnation, then drains it.
+    void on_node(const std::string& id, std::uint64_t incarnation, const std::function<void(Node&)>& fn, Millis at);
+    void drain(Node& node);
+    void execute(Node& node, mesh::Command command);
+    void route_event(Node& node, mesh::Event event);
+    void try_connect(Node& node, Pc& pc);
+    void set_state(Node& node, Pc& pc, mesh::ConnectionState state);
+    void go_disconnected(Node& node, Pc& pc);
+    Pc* partner_of(const Node& node, const Pc& pc) const;
+    Node* node(const std::string& id) const;
+    bool link_up(const std::string& a, const std::string& b) const;
+    void tick();
+    void send_frame(Node& node, Pc& pc, Bytes bytes);
+
+    SimConfig config_;
+    Rng rng_;
+    Millis now_ = 0;
+    Millis next_tick_ = 0;
+    std::uint64_t seq_ = 0;
+    std::uint64_t next_session_ = 1000;
+    std::uint64_t next_incarnation_ = 1;
+    std::size_t max_buffered_seen_ = 0;
+    std::priority_queue<Action, std::vector<Action>, std::greater<Action>> queue_;
+    std::map<std::string, std::unique_ptr<Node>> nodes_;
+    std::map<std::string, NodeLog> logs_;
+    std::set<std::pair<std::string, std::string>> dead_links_;
+};
+
+}  // namespace rtcmesh::sim
