@@ -1,7 +1,9 @@
 // `npm test`: sets up what is missing, builds once, then runs every level.
 //   1. native : Catch2 tests of the C++ core, through CTest
-//   2. node   : node --test on the wasm module, real WebRTC via @roamhq/wrtc
-//   3. browser: node --test driving Debian's Chromium with playwright-core
+//   2. sanitize: the same Catch2 tests built with ASan + UBSan (they read
+//              bytes from other people's browsers, so memory errors matter)
+//   3. node   : node --test on the wasm module, real WebRTC via @roamhq/wrtc
+//   4. browser: node --test driving Debian's Chromium with playwright-core
 // `npm test -- native node` runs only the named levels.
 // Ends with one line "total: N passed, N failed"; exits non-zero on any failure.
 import { readdirSync } from 'node:fs';
@@ -38,6 +40,8 @@ function countsFromNodeTest(output) {
 
 const levels = {
   native: async () => countsFromCtest((await run('ctest', ['--preset', 'native'], { capture: true })).output),
+  sanitize: async () =>
+    countsFromCtest((await run('ctest', ['--preset', 'native-sanitize'], { capture: true })).output),
   node: async () => {
     const files = testFiles('tests/node');
     return countsFromNodeTest((await run('node', ['--test', ...files], { capture: true })).output);
@@ -55,7 +59,8 @@ async function main() {
     if (!levels[name]) throw new Error(`unknown test level "${name}" (known: ${Object.keys(levels).join(', ')})`);
   }
   await ensureTestDependencies();
-  await build(chosen.includes('native') ? ['native', 'wasm'] : ['wasm']);
+  const presets = { native: 'native', sanitize: 'native-sanitize' };
+  await build([...chosen.filter((name) => presets[name]).map((name) => presets[name]), 'wasm']);
 
   const totals = { passed: 0, failed: 0 };
   const summary = [];
