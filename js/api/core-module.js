@@ -8,6 +8,7 @@
 import createRtcmeshCore from '../../dist/rtcmesh-core.mjs';
 
 let corePromise = null;
+let loaded = null;
 let wasmBinaryProvider = null;
 
 /** For hosts that cannot fetch the .wasm by URL: a function resolving to its bytes. */
@@ -27,9 +28,18 @@ async function instantiate() {
 
 /** Resolves to the instantiated wasm module (shared by every RTCMesh and Raft). */
 export function loadCore() {
-  corePromise ??= instantiate().catch((error) => {
-    corePromise = null; // a later call may retry, e.g. after a network hiccup
-    throw error;
-  });
+  corePromise ??= instantiate().then(
+    (module) => (loaded = module),
+    (error) => {
+      corePromise = null; // a later call may retry, e.g. after a network hiccup
+      throw error;
+    },
+  );
   return corePromise;
+}
+
+/** The instantiated module, for synchronous constructors; throws if not loaded yet. */
+export function loadedCore() {
+  if (!loaded) throw new Error('rtcmesh: the WebAssembly core is not loaded yet; await loadCore() first');
+  return loaded;
 }

@@ -1,0 +1,350 @@
+// RTCMesh: the seed's full-mesh WebRTC class, on the wasm mesh core.
+//
+// The core (src/core/mesh) decides everything: who offers, perfect
+// negotiation, recovery, chunking, acks, relaying. This class validates
+// arguments, moves bytes in and out of the core, runs the core's WebRTC
+// commands through the shim (js/shim/webrtc-host.js), ticks the core's clock,
+// and turns the core's events into DOM events.
+//
+// Events (all but `message` are CustomEvents with data in `detail`):
+//   offer         { peer, sdp }        deliver to that peer's createAnswer(ourId, sdp)
+//   answer        { peer, sdp }        deliver to that peer's addAnswer(ourId, sdp)
+//   icecandidate  { peer, candidate }  deliver to that peer's addIceCandidate(ourId, candidate);
+//                                       candidate is an RTCIceCandidateInit, or null at the end
+//   disconnected  { peer }             ICE lost connectivity; an ICE restart follows after a grace period
+//   failed        { peer, reason }     a connection attempt failed; it will be retried with backoff
+//   reconnecting  { peer, attempt }    a new connection to peer is being made
+//   icerestart    { peer }             an ICE-restart offer is being made
+//   addchannel    { peer }             a direct channel to peer is open
+//   removechannel { peer }             an open channel to peer is gone
+//   relay         { peer, via }        traffic to peer now travels through `via` (null: direct again)
+//   message       MessageEvent: `data` (string or ArrayBuffer), `origin` (sender id)
+//   error         { code, message, peer }  something failed that no call could report
+import { loadedCore } from './core-module.js';
+import { WebRtcHost } from '../shim/webrtc-host.js';
+
+const TICK_MS = 25; // the core wants update() at least every 50 ms
+const MAX_COMMAND_ROUNDS = 64; // per flush: commands beget commands only until the send window fills
+
+/** An error from a mesh call; `code` is one of the core's error codes (e.g. "unknown_peer"). */
+export class RTCMeshError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'RTCMeshError';
+    this.code = code;
+  }
+}
+
+function requireString(value, what) {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`RTCMesh: ${what} must be a non-empty string, got ${describe(value)}`);
+  return value;
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? `"${value.slice(0, 40)}"` : typeof value;
+}
+
+function sdpOf(description, what) {
+  if (typeof description === 'string') return description;
+  if (description && typeof description.sdp === 'string') return description.sdp;
+  throw new TypeError(`RTCMesh: ${what} must be an SDP string or an RTCSessionDescriptionInit, got ${describe(description)}`);
+}
+
+function candidateOf(candidate) {
+  if (candidate === null || candidate === undefined || candidate === '') return '';
+  if (typeof candidate === 'string') {
+    // Either JSON of an RTCIceCandidateInit, or a bare "candidate:..." line.
+    if (candidate.startsWith('{')) return candidate;
+    return JSON.stringify({ candidate, sdpMid: '0', sdpMLineIndex: 0 });
+  }
+  if (typeof candidate === 'object' && typeof candidate.candidate === 'string') {
+    return JSON.stringify({
+      candidate: candidate.candidate,
+      sdpMid: candidate.sdpMid ?? null,
+      sdpMLineIndex: candidate.sdpMLineIndex ?? null,
+      usernameFragment: candidate.usernameFragment ?? undefined,
+    });
+  }
+  throw new TypeError(`RTCMesh: candidate must be an RTCIceCandidateInit, its JSON, or null, got ${describe(candidate)}`);
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+function payloadOf(data) {
+  if (typeof data === 'string') return { bytes: textEncoder.encode(data), isText: true };
+  if (data instanceof ArrayBuffer) return { bytes: new Uint8Array(data), isText: false };
+  if (ArrayBuffer.isView(data)) return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isText: false };
+  throw new TypeError(`RTCMesh: data must be a string, an ArrayBuffer or a typed array, got ${describe(data)}`);
+}
+
+function randomSeed() {
+  const words = new Uint32Array(2);
+  globalThis.crypto.getRandomValues(words);
+  return words[0] * 2 ** 21 + (words[1] >>> 11); // 53 bits: exact as a JS number
+}
+
+export class RTCMesh extends EventTarget {
+  #core;
+  #host;
+  #timer;
+  #closed = false;
+  #flushing = false;
+  #flushAgain = false;
+  #peers;
+
+  /**
+   * @param {object} options
+   * @param {string} options.id            this node's address
+   * @param {string[]} [options.peers]     every node of the network (may include id)
+   * @param {string} [options.label]       data channel label (devtools)
+   * @param {RTCIceServer[]} [options.iceServers]
+   * @param {boolean} [options.relay=true] route around broken links through a common peer
+   * @param {number} [options.maxMessageBytes=67108864]
+   * @param {Function} [options.RTCPeerConnection] the implementation (Node: wrtc's)
+   * @param {number} [options.seed]        seed of the core's randomness (reproducible runs)
+   */
+  constructor(options = {}) {
+    super();
+    if (typeof options !== 'object' || options === null) throw new TypeError('RTCMesh: options must be an object');
+    const module = loadedCore();
+    const id = requireString(options.id, 'options.id');
+    const peers = options.peers ?? [];
+    if (!Array.isArray(peers)) throw new TypeError(`RTCMesh: options.peers must be an array of ids, got ${describe(peers)}`);
+    peers.forEach((peer, index) => requireString(peer, `options.peers[${index}]`));
+    const iceServers = options.iceServers ?? [];
+    if (!Array.isArray(iceServers)) throw new TypeError('RTCMesh: options.iceServers must be an array');
+    const RTCPeerConnectionImpl = options.RTCPeerConnection ?? globalThis.RTCPeerConnection;
+    if (typeof RTCPeerConnectionImpl !== 'function') {
+      throw new TypeError('RTCMesh: no RTCPeerConnection here; pass options.RTCPeerConnection (in Node, from @roamhq/wrtc)');
+    }
+    for (const name of ['maxMessageBytes', 'maxQueuedBytesPerPeer', 'maxPeers', 'seed']) {
+      if (options[name] !== undefined && !(Number.isSafeInteger(options[name]) && options[name] >= 0)) {
+        throw new TypeError(`RTCMesh: options.${name} must be a non-negative integer`);
+      }
+    }
+
+    this.#core = new module.Mesh(
+      {
+        id,
+        peers,
+        label: options.label ?? 'rtcmesh',
+        iceServersJson: JSON.stringify(iceServers),
+        relay: options.relay ?? true,
+        maxMessageBytes: options.maxMessageBytes,
+        maxQueuedBytesPerPeer: options.maxQueuedBytesPerPeer,
+        maxPeers: options.maxPeers,
+      },
+      options.seed ?? randomSeed(),
+    );
+    const problem = this.#core.initStatus();
+    if (problem) {
+      this.#core.delete();
+      this.#closed = true;
+      throw new RTCMeshError(problem.code, `RTCMesh: ${problem.message}`);
+    }
+    this.id = id;
+    this.label = options.label ?? 'rtcmesh';
+    this.#peers = new Set(peers.filter((peer) => peer !== id));
+    this.#host = new WebRtcHost(this.#core, RTCPeerConnectionImpl, () => this.#flush());
+    this.#timer = setInterval(() => this.#tick(), TICK_MS);
+    // Offers are made from the first tick, after the caller had a chance to
+    // add its event listeners.
+    queueMicrotask(() => this.#tick());
+  }
+
+  /** The other nodes this mesh connects to. */
+  get peers() {
+    return [...this.#peers];
+  }
+
+  get closed() {
+    return this.#closed;
+  }
+
+  /** How many RTCPeerConnections are open right now (leak checks, stats). */
+  get openPeerConnections() {
+    return this.#host?.openPeerConnections ?? 0;
+  }
+
+  // ---- the seed's methods -------------------------------------------------
+
+  /** Makes (again) an offer to `peer`; it arrives as an `offer` event. */
+  createOffer(peer) {
+    this.#call('createOffer', requireString(peer, 'peer'));
+  }
+
+  /** Answers `peer`'s offer; the answer arrives as an `answer` event. */
+  createAnswer(peer, offer) {
+    this.#call('createAnswer', requireString(peer, 'peer'), sdpOf(offer, 'offer'));
+  }
+
+  addAnswer(peer, answer) {
+    this.#call('addAnswer', requireString(peer, 'peer'), sdpOf(answer, 'answer'));
+  }
+
+  addIceCandidate(peer, candidate) {
+    this.#call('addIceCandidate', requireString(peer, 'peer'), candidateOf(candidate));
+  }
+
+  /** Sends to every peer reachable now (directly or through a relay). */
+  broadcast(data) {
+    this.#sendPayload(payloadOf(data), null);
+  }
+
+  /** Sends to one peer. Throws RTCMeshError `queue_full` when its send queue is full. */
+  send(peer, data) {
+    requireString(peer, 'peer');
+    this.#sendPayload(payloadOf(data), peer);
+  }
+
+  /** "new" | "connecting" | "open" | "closing" | "closed" for the channel to `peer`. */
+  readyState(peer) {
+    requireString(peer, 'peer');
+    return this.#closed ? 'closed' : this.#core.readyState(peer);
+  }
+
+  /**
+   * The RTCDataChannel to `peer` (or null), for inspection: it carries
+   * rtcmesh frames, so send through the mesh, not on the channel.
+   */
+  user_channel(peer) {
+    requireString(peer, 'peer');
+    if (this.#closed) return null;
+    return this.#host.channel(this.#core.userChannel(peer));
+  }
+
+  /** Whether traffic to `peer` currently travels through another peer. */
+  relayed(peer) {
+    requireString(peer, 'peer');
+    return !this.#closed && this.#core.relayed(peer);
+  }
+
+  /**
+   * close(peer): closes the connection to one peer (the seed's meaning).
+   * close(): closes every connection and the mesh itself.
+   */
+  close(peer) {
+    if (peer !== undefined) {
+      this.#call('closePeer', requireString(peer, 'peer'));
+      return;
+    }
+    if (this.#closed) return;
+    this.#closed = true; // first, so listeners of the events below see a closed mesh
+    clearInterval(this.#timer);
+    this.#core.close();
+    this.#flush(); // runs the close commands and delivers removechannel events
+    this.#host.closeAll();
+    this.#core.delete();
+    this.#core = null;
+  }
+
+  // ---- beyond the seed ----------------------------------------------------
+
+  /** Adds a node to the network at run time; the lower id offers. */
+  addPeer(peer) {
+    this.#call('addPeer', requireString(peer, 'peer'));
+    if (peer !== this.id) this.#peers.add(peer);
+  }
+
+  /** Removes a node: its connection is closed and it is no longer dialled. */
+  removePeer(peer) {
+    this.#call('removePeer', requireString(peer, 'peer'));
+    this.#peers.delete(peer);
+  }
+
+  // ---- plumbing -------------------------------------------------------------
+
+  #ensureOpen() {
+    if (this.#closed) throw new RTCMeshError('closed', 'RTCMesh: the mesh is closed');
+  }
+
+  #call(method, ...args) {
+    this.#ensureOpen();
+    const problem = this.#core[method](...args);
+    this.#flush();
+    if (problem) throw new RTCMeshError(problem.code, `RTCMesh.${method}: ${problem.message}`);
+  }
+
+  #sendPayload({ bytes, isText }, peer) {
+    this.#ensureOpen();
+    this.#core.staging(bytes.byteLength).set(bytes);
+    const problem = peer === null ? this.#core.broadcastStaged(isText) : this.#core.sendStaged(peer, isText);
+    this.#flush();
+    if (problem) throw new RTCMeshError(problem.code, `RTCMesh.${peer === null ? 'broadcast' : 'send'}: ${problem.message}`);
+  }
+
+  #tick() {
+    if (this.#closed) return;
+    this.#core.update(performance.now());
+    this.#flush();
+  }
+
+  // Runs the core's commands, then hands its events to listeners. A listener
+  // may call back into the mesh; that nested flush only marks another round.
+  #flush() {
+    if (this.#flushing) {
+      this.#flushAgain = true;
+      return;
+    }
+    this.#flushing = true;
+    try {
+      do {
+        this.#flushAgain = false;
+        this.#runCommands();
+        const events = this.#core.takeEvents();
+        for (const event of events) {
+          if (!this.#core) return; // a listener closed the mesh
+          this.#dispatch(event);
+        }
+      } while (this.#flushAgain && this.#core);
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #runCommands() {
+    for (let round = 0; round < MAX_COMMAND_ROUNDS; round++) {
+      const commands = this.#core.takeCommands();
+      if (commands.length === 0) return;
+      const sentOn = this.#host.run(commands);
+      for (const channel of sentOn) this.#core.onBufferedAmount(channel, this.#host.bufferedAmount(channel));
+    }
+  }
+
+  #dispatch(event) {
+    const { kind, peer } = event;
+    switch (kind) {
+      case 'message': {
+        const data = event.isText ? textDecoder.decode(event.data) : event.data.buffer;
+        this.dispatchEvent(new MessageEvent('message', { data, origin: peer }));
+        return;
+      }
+      case 'offer':
+      case 'answer':
+        return this.#emit(kind, { peer, sdp: event.text });
+      case 'icecandidate':
+        return this.#emit(kind, { peer, candidate: event.text ? JSON.parse(event.text) : null });
+      case 'failed':
+        return this.#emit(kind, { peer, reason: event.text });
+      case 'reconnecting':
+        return this.#emit(kind, { peer, attempt: Number(event.text) });
+      case 'ice_restart':
+        return this.#emit('icerestart', { peer });
+      case 'relay_on':
+        return this.#emit('relay', { peer, via: event.text });
+      case 'relay_off':
+        return this.#emit('relay', { peer, via: null });
+      case 'error':
+        return this.#emit('error', { peer: peer || null, code: event.code, message: event.text });
+      default: // disconnected, addchannel, removechannel
+        return this.#emit(kind, { peer });
+    }
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}

@@ -1,0 +1,226 @@
+// The only code that touches RTCPeerConnection and RTCDataChannel.
+//
+// It runs the mesh core's commands (see src/core/mesh/webrtc_port.hpp and
+// src/core/mesh/README.md for the contract) and reports what the browser does
+// back into the core through `core.on*` calls, then asks its owner to flush.
+// Handles are integers the core never reuses, so a completion that arrives
+// after its connection was closed finds no entry here and is dropped.
+
+const DEFAULT_MAX_MESSAGE_SIZE = 65536; // RFC 8831's safe value when pc.sctp is unknown
+
+function candidateToJson(candidate) {
+  if (!candidate || !candidate.candidate) return ''; // end of candidates
+  return JSON.stringify({
+    candidate: candidate.candidate,
+    sdpMid: candidate.sdpMid,
+    sdpMLineIndex: candidate.sdpMLineIndex,
+    usernameFragment: candidate.usernameFragment ?? undefined,
+  });
+}
+
+function maxMessageSizeOf(pc) {
+  const size = pc.sctp?.maxMessageSize;
+  if (typeof size !== 'number' || !(size > 0)) return DEFAULT_MAX_MESSAGE_SIZE;
+  return Math.min(size, 2 ** 30); // Firefox may say Infinity
+}
+
+export class WebRtcHost {
+  #core;
+  #RTCPeerConnection;
+  #changed;
+  #connections = new Map(); // pc handle -> RTCPeerConnection
+  #channels = new Map(); // channel handle -> { channel, pc }
+
+  /**
+   * @param core the wasm Mesh object (its on* methods)
+   * @param RTCPeerConnection the implementation to use (the browser's, or wrtc's in Node)
+   * @param changed called after every report into the core, so its owner flushes
+   */
+  constructor(core, RTCPeerConnection, changed) {
+    this.#core = core;
+    this.#RTCPeerConnection = RTCPeerConnection;
+    this.#changed = changed;
+  }
+
+  get openPeerConnections() {
+    return this.#connections.size;
+  }
+
+  channel(handle) {
+    return this.#channels.get(handle)?.channel ?? null;
+  }
+
+  /** Runs a batch of commands; returns the handles of channels that were sent on. */
+  run(commands) {
+    const sentOn = new Set();
+    for (const command of commands) {
+      try {
+        this.#runOne(command, sentOn);
+      } catch (error) {
+        this.#failed(command.pc ?? this.#channels.get(command.channel)?.pc, command.kind, error);
+      }
+    }
+    return sentOn;
+  }
+
+  bufferedAmount(channelHandle) {
+    return this.#channels.get(channelHandle)?.channel.bufferedAmount ?? 0;
+  }
+
+  /** Closes every channel and connection (Chrome caps a tab's lifetime total). */
+  closeAll() {
+    for (const handle of [...this.#channels.keys()]) this.#closeChannel(handle);
+    for (const handle of [...this.#connections.keys()]) this.#closeConnection(handle);
+  }
+
+  #runOne(command, sentOn) {
+    switch (command.kind) {
+      case 'create_peer_connection':
+        return this.#createConnection(command.pc, JSON.parse(command.iceServers || '[]'));
+      case 'create_data_channel':
+        return this.#createChannel(command.pc, command.channel, command.label);
+      case 'set_local_description':
+        return this.#setLocalDescription(command.pc, command.iceRestart);
+      case 'set_remote_description':
+        return this.#setRemoteDescription(command.pc, { type: command.type, sdp: command.sdp });
+      case 'add_ice_candidate':
+        return this.#addIceCandidate(command.pc, command.candidate);
+      case 'send': {
+        const entry = this.#channels.get(command.channel);
+        if (!entry) return undefined;
+        // The view points into the wasm heap; send() copies it synchronously.
+        entry.channel.send(command.bytes);
+        sentOn.add(command.channel);
+        return undefined;
+      }
+      case 'set_buffered_amount_low_threshold': {
+        const entry = this.#channels.get(command.channel);
+        if (entry) entry.channel.bufferedAmountLowThreshold = command.bytes;
+        return undefined;
+      }
+      case 'close_channel':
+        return this.#closeChannel(command.channel);
+      case 'close_peer_connection':
+        return this.#closeConnection(command.pc);
+      default:
+        throw new Error(`unknown command "${command.kind}"`);
+    }
+  }
+
+  #report(call) {
+    call(this.#core);
+    this.#changed();
+  }
+
+  #failed(pcHandle, kind, error) {
+    if (pcHandle === undefined || !this.#connections.has(pcHandle)) return;
+    this.#report((core) => core.onOperationFailed(pcHandle, kind, String(error?.message ?? error)));
+  }
+
+  #createConnection(handle, iceServers) {
+    const pc = new this.#RTCPeerConnection({ iceServers });
+    this.#connections.set(handle, pc);
+    const alive = () => this.#connections.get(handle) === pc;
+    pc.onicecandidate = (event) => {
+      if (alive()) this.#report((core) => core.onLocalCandidate(handle, candidateToJson(event.candidate)));
+    };
+    pc.onconnectionstatechange = () => {
+      if (!alive()) return;
+      const state = pc.connectionState;
+      this.#report((core) => {
+        if (state === 'connected') core.onMaxMessageSize(handle, maxMessageSizeOf(pc));
+        core.onConnectionState(handle, state);
+      });
+    };
+  }
+
+  #createChannel(pcHandle, handle, label) {
+    const pc = this.#connections.get(pcHandle);
+    if (!pc) return;
+    // Negotiated with id 0 on both ends: no `datachannel` event race.
+    const channel = pc.createDataChannel(label, { negotiated: true, id: 0, ordered: true });
+    channel.binaryType = 'arraybuffer';
+    this.#channels.set(handle, { channel, pc: pcHandle });
+    const alive = () => this.#channels.get(handle)?.channel === channel;
+    channel.onopen = () => {
+      if (alive()) this.#report((core) => core.onChannelOpen(handle));
+    };
+    channel.onclose = () => {
+      if (!alive()) return;
+      this.#channels.delete(handle);
+      this.#report((core) => core.onChannelClosed(handle));
+    };
+    channel.onmessage = (event) => {
+      if (alive()) this.#report((core) => this.#deliver(core, handle, event.data));
+    };
+    channel.onbufferedamountlow = () => {
+      if (alive()) this.#report((core) => core.onBufferedAmount(handle, channel.bufferedAmount));
+    };
+  }
+
+  #deliver(core, handle, data) {
+    // Frames are always binary; a string can only come from a foreign peer,
+    // and is passed on as bytes so the core reports it as malformed.
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(data);
+    core.staging(bytes.byteLength).set(bytes);
+    core.onChannelMessageStaged(handle);
+  }
+
+  async #setLocalDescription(handle, iceRestart) {
+    const pc = this.#connections.get(handle);
+    if (!pc) return;
+    try {
+      // Explicit create*() rather than the implicit setLocalDescription():
+      // Node's wrtc does not implement the implicit form.
+      const description =
+        pc.signalingState === 'have-remote-offer' ? await pc.createAnswer() : await pc.createOffer({ iceRestart });
+      await pc.setLocalDescription(description);
+      if (this.#connections.get(handle) !== pc) return;
+      const { type, sdp } = pc.localDescription;
+      this.#report((core) => core.onLocalDescription(handle, type, sdp));
+    } catch (error) {
+      this.#failed(handle, 'set_local_description', error);
+    }
+  }
+
+  async #setRemoteDescription(handle, description) {
+    const pc = this.#connections.get(handle);
+    if (!pc) return;
+    try {
+      await pc.setRemoteDescription(description);
+      if (this.#connections.get(handle) === pc) this.#report((core) => core.onRemoteDescriptionSet(handle));
+    } catch (error) {
+      this.#failed(handle, 'set_remote_description', error);
+    }
+  }
+
+  async #addIceCandidate(handle, candidateJson) {
+    const pc = this.#connections.get(handle);
+    if (!pc || !candidateJson) return; // end-of-candidates is optional
+    try {
+      await pc.addIceCandidate(JSON.parse(candidateJson));
+    } catch (error) {
+      this.#failed(handle, 'add_ice_candidate', error);
+    }
+  }
+
+  #closeChannel(handle) {
+    const entry = this.#channels.get(handle);
+    if (!entry) return;
+    this.#channels.delete(handle);
+    const { channel } = entry;
+    channel.onopen = channel.onclose = channel.onmessage = channel.onbufferedamountlow = null;
+    channel.close();
+  }
+
+  #closeConnection(handle) {
+    const pc = this.#connections.get(handle);
+    if (!pc) return;
+    this.#connections.delete(handle);
+    for (const [channelHandle, entry] of this.#channels) {
+      if (entry.pc === handle) this.#closeChannel(channelHandle);
+    }
+    pc.onicecandidate = pc.onconnectionstatechange = null;
+    pc.close();
+  }
+}
