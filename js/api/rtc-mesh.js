@@ -20,7 +20,9 @@
 //   relay         { peer, via }        traffic to peer now travels through `via` (null: direct again)
 //   message       MessageEvent: `data` (string or ArrayBuffer), `origin` (sender id)
 //   error         { code, message, peer }  something failed that no call could report
+//   close         {}                 the mesh was closed (close() without a peer)
 import { loadedCore } from './core-module.js';
+import { joinRoom } from './join.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
 
 const TICK_MS = 25; // the core wants update() at least every 50 ms
@@ -239,6 +241,20 @@ export class RTCMesh extends EventTarget {
     this.#host.closeAll();
     this.#core.delete();
     this.#core = null;
+    this.#emit('close', {});
+  }
+
+  /**
+   * Joins `room` on an rtcmesh signaling server and returns the mesh of its
+   * members, kept up to date as they come and go.
+   * @param {string} url ws:// or wss:// address of the server
+   * @param {string} room
+   * @param {object} [options] RTCMesh options (`id` defaults to a random UUID),
+   *   plus `WebSocket` (Node: from "ws"), `reconnectMinMs`, `reconnectMaxMs`
+   * @returns {Promise<RTCMesh>} with `signaling` (the SignalClient)
+   */
+  static join(url, room, options = {}) {
+    return joinRoom(url, room, options, (meshOptions) => new RTCMesh(meshOptions));
   }
 
   // ---- beyond the seed ----------------------------------------------------
