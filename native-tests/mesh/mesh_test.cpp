@@ -325,6 +325,9 @@ TEST_CASE("bad input gets clear errors", "[mesh]") {
     CHECK(a.add_answer("b", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n").code == ErrorCode::stale_description);
     CHECK(a.add_peer("").code == ErrorCode::bad_argument);
     CHECK(a.add_peer("a").code == ErrorCode::bad_argument);
+    CHECK(a.add_peer(std::string(kMaxIdLength + 1, 'p')).code == ErrorCode::bad_argument);
+    Mesh long_id(make_options(std::string(kMaxIdLength + 1, 'x'), ids), 1);
+    CHECK(long_id.init_status().code == ErrorCode::bad_argument);
     Options bad;
     Mesh invalid(bad, 1);
     CHECK(invalid.init_status().code == ErrorCode::bad_argument);

@@ -74,8 +74,9 @@ Mesh::Mesh(Options options, std::uint64_t seed)
     : options_(std::move(options)), rng_(seed), self_hash_(peer_hash(options_.id)) {
     epoch_ = static_cast<std::uint32_t>(rng_.next());
     if (epoch_ == 0) epoch_ = 1;
-    if (options_.id.empty()) {
-        init_status_ = Status::fail(ErrorCode::bad_argument, "options.id must not be empty");
+    if (options_.id.empty() || options_.id.size() > kMaxIdLength) {
+        init_status_ = Status::fail(ErrorCode::bad_argument,
+                                    "options.id must be 1.." + std::to_string(kMaxIdLength) + " characters");
         return;
     }
     if (options_.chunk_bytes < 256 || options_.high_water_bytes < options_.low_water_bytes) {
@@ -139,7 +140,8 @@ Status Mesh::check_peer_id(const std::string& id) const {
 
 Status Mesh::add_peer(const std::string& peer) {
     if (closed_) return Status::fail(ErrorCode::closed, "the mesh is closed");
-    if (peer.empty() || peer.size() > 256) return Status::fail(ErrorCode::bad_argument, "peer id must be 1..256 characters");
+    if (peer.empty() || peer.size() > kMaxIdLength)
+        return Status::fail(ErrorCode::bad_argument, "peer id must be 1.." + std::to_string(kMaxIdLength) + " characters");
     if (peer == options_.id) return Status::fail(ErrorCode::bad_argument, "a node cannot peer with itself");
     if (find(peer) != nullptr) return Status::success();
     if (peers_.size() >= options_.max_peers)

@@ -31,6 +31,9 @@
 
 namespace rtcmesh::mesh {
 
+// Ids travel in signaling and user interfaces; longer ones are a mistake.
+inline constexpr std::size_t kMaxIdLength = 256;
+
 struct Options {
     std::string label = "rtcmesh";         // data channel label (devtools)
     std::string id;                        // this node's address
