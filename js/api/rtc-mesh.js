@@ -20,6 +20,7 @@
 //   relay         { peer, via }        traffic to peer now travels through `via` (null: direct again)
 //   message       MessageEvent: `data` (string or ArrayBuffer), `origin` (sender id)
 //   error         { code, message, peer }  something failed that no call could report
+//   bufferedamountlow { peer }         bufferedAmount(peer) fell to bufferedAmountLowThreshold or below
 //   close         {}                 the mesh was closed (close() without a peer)
 import { loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
@@ -96,6 +97,10 @@ export class RTCMesh extends EventTarget {
   #flushing = false;
   #flushAgain = false;
   #peers;
+  #aboveLowThreshold = new Set(); // peers whose bufferedamountlow is due
+
+  /** bufferedamountlow fires when a peer's bufferedAmount falls to this (bytes). */
+  bufferedAmountLowThreshold = 1024 * 1024;
 
   /**
    * @param {object} options
@@ -218,6 +223,16 @@ export class RTCMesh extends EventTarget {
     return this.#host.channel(this.#core.userChannel(peer));
   }
 
+  /**
+   * Bytes sent to `peer` and not yet acknowledged by it: what a sender should
+   * watch, with the bufferedamountlow event, to stream without hitting
+   * `queue_full`.
+   */
+  bufferedAmount(peer) {
+    requireString(peer, 'peer');
+    return this.#closed ? 0 : this.#core.queuedBytes(peer);
+  }
+
   /** Whether traffic to `peer` currently travels through another peer. */
   relayed(peer) {
     requireString(peer, 'peer');
@@ -269,6 +284,7 @@ export class RTCMesh extends EventTarget {
   removePeer(peer) {
     this.#call('removePeer', requireString(peer, 'peer'));
     this.#peers.delete(peer);
+    this.#aboveLowThreshold.delete(peer);
   }
 
   // ---- plumbing -------------------------------------------------------------
@@ -288,6 +304,9 @@ export class RTCMesh extends EventTarget {
     this.#ensureOpen();
     this.#core.staging(bytes.byteLength).set(bytes);
     const problem = peer === null ? this.#core.broadcastStaged(isText) : this.#core.sendStaged(peer, isText);
+    for (const target of peer === null ? this.#peers : [peer]) {
+      if (this.#core.queuedBytes(target) > this.bufferedAmountLowThreshold) this.#aboveLowThreshold.add(target);
+    }
     this.#flush();
     if (problem) throw new RTCMeshError(problem.code, `RTCMesh.${peer === null ? 'broadcast' : 'send'}: ${problem.message}`);
   }
@@ -315,9 +334,18 @@ export class RTCMesh extends EventTarget {
           if (!this.#core) return; // a listener closed the mesh
           this.#dispatch(event);
         }
+        if (this.#core) this.#announceDrained();
       } while (this.#flushAgain && this.#core);
     } finally {
       this.#flushing = false;
+    }
+  }
+
+  #announceDrained() {
+    for (const peer of this.#aboveLowThreshold) {
+      if (this.#core.queuedBytes(peer) > this.bufferedAmountLowThreshold) continue;
+      this.#aboveLowThreshold.delete(peer);
+      this.#emit('bufferedamountlow', { peer });
     }
   }
 

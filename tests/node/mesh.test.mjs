@@ -135,3 +135,34 @@ test('a closed mesh closes every RTCPeerConnection and refuses further calls', a
   a.close(); // a second close is harmless
   bus.closeAll();
 });
+
+test('a sender that follows bufferedAmount and bufferedamountlow streams without queue_full', async () => {
+  const bus = MeshBus.full(ids(2), { maxQueuedBytesPerPeer: 4 * 1024 * 1024 });
+  try {
+    await bus.formed();
+    const [a, b] = bus.meshes.values();
+    a.bufferedAmountLowThreshold = 512 * 1024;
+    const chunk = new Uint8Array(64 * 1024);
+    const total = 320; // 20 MiB, five times the queue limit
+    let bytes = 0;
+    b.addEventListener('message', ({ data }) => { bytes += data.byteLength; });
+    let lowEvents = 0;
+    let highest = 0;
+    for (let sent = 0; sent < total; sent++) {
+      if (a.bufferedAmount('peer-2') > 2 * 1024 * 1024) {
+        await withTimeout(new Promise((resolve) => a.addEventListener('bufferedamountlow', resolve, { once: true })), 10000, 'bufferedamountlow');
+        lowEvents++;
+        assert.ok(a.bufferedAmount('peer-2') <= a.bufferedAmountLowThreshold);
+      }
+      a.send('peer-2', chunk);
+      highest = Math.max(highest, a.bufferedAmount('peer-2'));
+    }
+    assert.ok(lowEvents > 0, 'the sender had to wait at least once');
+    assert.ok(highest <= 2 * 1024 * 1024 + chunk.length, `bufferedAmount peaked at ${highest}`);
+    await withTimeout((async () => { while (bytes < total * chunk.length) await new Promise((r) => setTimeout(r, 10)); })(), 20000, 'all bytes');
+    assert.equal(bytes, total * chunk.length);
+    assert.throws(() => { for (let i = 0; i < 100; i++) a.send('peer-2', chunk); }, { code: 'queue_full' });
+  } finally {
+    bus.closeAll();
+  }
+});
