@@ -116,3 +116,32 @@ export async function simplePeerThroughput({ messageBytes = 65536, totalBytes = 
   b.destroy();
   return { bytes: received, seconds, mbPerSecond: received / seconds / 1e6 };
 }
+
+/** One large message to `receivers` peers over raw channels, chunked by hand. */
+export async function rawLargeMessage({ bytes = 16 * 1024 * 1024, receivers = 3, chunkBytes = 65536 } = {}) {
+  const pairs = await Promise.all(Array.from({ length: receivers }, (_, i) => connectPair({ label: `large-${i}` })));
+  const message = new Uint8Array(bytes);
+  const start = performance.now();
+  const arrived = pairs.map((pair) => new Promise((resolve) => {
+    const assembled = new Uint8Array(bytes);
+    let offset = 0;
+    pair.receiver.onmessage = ({ data }) => {
+      assembled.set(new Uint8Array(data), offset);
+      offset += data.byteLength;
+      if (offset >= bytes) resolve(offset);
+    };
+  }));
+  await Promise.all(pairs.map(async ({ sender }) => {
+    sender.bufferedAmountLowThreshold = 1024 * 1024;
+    for (let offset = 0; offset < bytes; offset += chunkBytes) {
+      if (sender.bufferedAmount > 4 * 1024 * 1024) {
+        await new Promise((resolve) => { sender.onbufferedamountlow = resolve; });
+      }
+      sender.send(message.subarray(offset, Math.min(bytes, offset + chunkBytes)));
+    }
+  }));
+  await Promise.all(arrived);
+  const ms = performance.now() - start;
+  pairs.forEach((pair) => pair.close());
+  return { bytes, receivers, ms };
+}

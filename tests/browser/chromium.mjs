@@ -17,13 +17,16 @@ const flags = [
   '--disable-features=WebRtcHideLocalIpsWithMdns',
 ];
 
-/** Resolves to { context, close() }: a fresh profile, removed on close. */
-export async function launchChromium() {
+/**
+ * Resolves to { context, close() }: a fresh profile, removed on close.
+ * `extraArgs` adds flags (the benchmarks ask for precise memory figures).
+ */
+export async function launchChromium({ extraArgs = [] } = {}) {
   const profile = await mkdtemp(join(tmpdir(), 'rtcmesh-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
-    args: flags,
+    args: [...flags, ...extraArgs],
   });
   return {
     context,
