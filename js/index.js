@@ -10,3 +10,4 @@ await loadCore();
 
 export { loadCore } from './api/core-module.js';
 export { RTCMesh, RTCMeshError } from './api/rtc-mesh.js';
+export { SignalClient } from './signal/client.js';

@@ -1,0 +1,46 @@
+// Compiled (never run) by tests/node/types.test.mjs against js/index.d.ts:
+// the seed's example and typical use must type-check, misuse must not.
+import { RTCMesh, RTCMeshError, SignalClient } from 'rtcmesh';
+
+const rtc = new RTCMesh({
+  label: '8cc1fe24-ae72-416f-a6d3-b09d33d9c0e1',
+  id: 'f7ac595c-45be-477c-a2f9-e8e33cb45b9c',
+  peers: ['f7ac595c-45be-477c-a2f9-e8e33cb45b9c', '47582a65-8da0-48fc-a02b-e876546c9492'],
+  iceServers: [{ urls: 'stun:stun.l.google.com:19302' }],
+});
+rtc.addEventListener('offer', (event) => {
+  const sdp: string = event.detail.sdp;
+  const peer: string = event.detail.peer;
+  void [sdp, peer];
+});
+rtc.addEventListener('message', (event) => {
+  const from: string = event.origin;
+  const data: string | ArrayBuffer = event.data;
+  void [from, data];
+});
+rtc.addEventListener('icecandidate', ({ detail }) => rtc.addIceCandidate(detail.peer, detail.candidate));
+rtc.broadcast('hello');
+rtc.send('47582a65-8da0-48fc-a02b-e876546c9492', new Uint8Array([1, 2]));
+const state: 'new' | 'connecting' | 'open' | 'closing' | 'closed' = rtc.readyState('x');
+const channel: RTCDataChannel | null = rtc.user_channel('x');
+void [state, channel];
+try {
+  rtc.send('x', 'y');
+} catch (error) {
+  if (error instanceof RTCMeshError && error.code === 'queue_full') rtc.close();
+}
+
+async function joinRoom(): Promise<void> {
+  const mesh = await RTCMesh.join('ws://127.0.0.1:8787', 'room', { iceServers: [] });
+  const client: SignalClient = mesh.signaling;
+  client.addEventListener('peerjoined', ({ detail }) => console.log(detail.peer));
+  mesh.close();
+}
+void joinRoom;
+
+// @ts-expect-error: broadcast takes strings or binary, not numbers
+rtc.broadcast(42);
+// @ts-expect-error: id is required
+new RTCMesh({ peers: [] });
+// @ts-expect-error: offer details carry sdp as a string
+rtc.addEventListener('offer', (event) => { const n: number = event.detail.sdp; void n; });
