@@ -10,8 +10,14 @@ const mounts = [
   ['/dist/', 'dist'],
 ];
 
+// Cross-origin isolated pages get 5 µs performance.now() instead of 100 µs.
+const crossOriginIsolation = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
 async function withBenchPage(body) {
-  const server = await startStaticServer({ mounts });
+  const server = await startStaticServer({ mounts, headers: crossOriginIsolation });
   // Exact JS heap figures and a callable gc() for the memory benchmark.
   const browser = await launchChromium({ extraArgs: ['--enable-precise-memory-info', '--js-flags=--expose-gc'] });
   try {
