@@ -51,6 +51,12 @@ TEST_CASE("malformed frames are rejected with a reason", "[frame]") {
     Bytes bad_type = good;
     bad_type[1] = 77;
     CHECK_FALSE(decode_frame(bad_type, 100).header);
+    Bytes known_flags = good;
+    known_flags[2] = flag_text | flag_system;
+    CHECK(decode_frame(known_flags, 100).header);
+    Bytes unknown_flag = good;
+    unknown_flag[2] = 4;
+    CHECK(decode_frame(unknown_flag, 100).error.find("unknown flags") != std::string::npos);
     CHECK_FALSE(decode_frame(good, 3).header);  // over the size limit
     Bytes longer = good;
     longer.push_back(1);

@@ -161,6 +161,32 @@ TEST_CASE("killed link: relay carries traffic exactly once in order, ICE restart
     CHECK(net.fully_meshed(ids));
 }
 
+TEST_CASE("system messages share order and relaying with app messages and arrive flagged", "[mesh][relay]") {
+    SimNetwork net(77);
+    const std::vector<std::string> ids{"a", "b", "c"};
+    add_all(net, ids);
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    net.run_for(1'500);
+    net.kill_link("a", "b");
+    for (int i = 0; i < 40; ++i) {
+        const bool system = i % 2 == 0;
+        REQUIRE(net.mesh("a").send("b", numbered(i), false, system).ok());
+        net.run_for(20);
+    }
+    REQUIRE(net.mesh("a").broadcast(numbered(1000), true, true).ok());
+    REQUIRE(net.run_until([&] { return net.log("b").messages.size() == 41 && net.log("c").messages.size() == 1; }, 20'000));
+    CHECK(net.mesh("a").relayed("b"));
+    for (int i = 0; i < 40; ++i) {
+        const auto& m = net.log("b").messages[static_cast<std::size_t>(i)];
+        CHECK(to_string(m.data) == to_string(numbered(i)));
+        CHECK(m.system == (i % 2 == 0));
+        CHECK_FALSE(m.is_text);
+    }
+    CHECK(net.log("b").messages[40].system);
+    CHECK(net.log("b").messages[40].is_text);
+    CHECK(net.log("c").messages[0].system);
+}
+
 TEST_CASE("relay can be switched off", "[mesh][relay]") {
     SimNetwork net(5);
     const std::vector<std::string> ids{"a", "b", "c"};

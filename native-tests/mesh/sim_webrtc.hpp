@@ -43,6 +43,7 @@ struct Received {
     std::string from;
     Bytes data;
     bool is_text = false;
+    bool system = false;
 };
 
 struct NodeLog {

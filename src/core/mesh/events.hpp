@@ -17,7 +17,7 @@ enum class EventKind : std::uint8_t {
     failed,         // peer: a connection attempt failed; text says why; it will be retried
     addchannel,     // peer: direct channel open
     removechannel,  // peer: a previously open direct channel is gone (once per open)
-    message,        // peer = origin, data, is_text
+    message,        // peer = origin, data, is_text, system
     reconnecting,   // peer, text = attempt number; a new connection is scheduled
     ice_restart,    // peer: an ICE restart offer is being made
     relay_on,       // peer, text = relay peer id: traffic to peer now goes through text
@@ -47,6 +47,7 @@ struct Event {
     std::string text;
     Bytes data;
     bool is_text = false;
+    bool system = false;  // a message of rtcmesh's own protocols, not the app's
     ErrorCode code = ErrorCode::none;
 };
 

@@ -60,7 +60,7 @@ DecodeResult decode_frame(const Bytes& frame, std::size_t max_message_bytes) {
     h.destination_epoch = get_u32(p + 24);
     h.total_length = get_u32(p + 28);
     const std::size_t payload = frame.size() - kHeaderSize;
-    if ((h.flags & ~flag_text) != 0) return malformed("unknown flags");
+    if ((h.flags & ~kKnownFlags) != 0) return malformed("unknown flags");
     if (h.origin == 0) return malformed("no origin");
     if (h.total_length > max_message_bytes) return malformed("declared length exceeds the message size limit");
     if (payload > h.total_length) return malformed("payload longer than the declared total");

@@ -34,7 +34,11 @@ inline constexpr std::uint8_t kDefaultHops = 2;  // one relay in between is enou
 
 enum class FrameType : std::uint8_t { data = 1, ack = 2, link_state = 3 };
 
-enum FrameFlag : std::uint8_t { flag_text = 1 };
+// flag_system marks messages of rtcmesh's own protocols (Raft over the mesh)
+// that share the links with the application's messages but are delivered
+// apart from them.
+enum FrameFlag : std::uint8_t { flag_text = 1, flag_system = 2 };
+inline constexpr std::uint8_t kKnownFlags = flag_text | flag_system;
 
 struct FrameHeader {
     FrameType type = FrameType::data;

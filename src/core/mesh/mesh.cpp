@@ -9,7 +9,7 @@ namespace rtcmesh::mesh {
 struct Mesh::OutMessage {
     std::uint32_t id = 0;
     std::shared_ptr<const Bytes> payload;  // shared by every peer of a broadcast: no copy
-    bool is_text = false;
+    std::uint8_t flags = 0;  // FrameFlag bits
     std::uint32_t via = 0;  // hash of the neighbour it was last queued on; 0 = waiting for a route
     bool sent = false;      // every chunk handed to the host
     bool dead = false;      // acknowledged or superseded: queued jobs skip it
@@ -226,25 +226,31 @@ Handle Mesh::user_channel(const std::string& peer) const {
     return p == nullptr || !p->link.channel_open() ? 0 : p->link.channel();
 }
 
-Status Mesh::send(const std::string& peer, Bytes data, bool is_text) {
+namespace {
+std::uint8_t message_flags(bool is_text, bool system) {
+    return static_cast<std::uint8_t>((is_text ? flag_text : 0) | (system ? flag_system : 0));
+}
+}  // namespace
+
+Status Mesh::send(const std::string& peer, Bytes data, bool is_text, bool system) {
     if (Status s = check_peer_id(peer); !s.ok()) return s;
     auto payload = std::make_shared<const Bytes>(std::move(data));
-    return enqueue_message(*find(peer), payload, is_text);
+    return enqueue_message(*find(peer), payload, message_flags(is_text, system));
 }
 
-Status Mesh::broadcast(Bytes data, bool is_text) {
+Status Mesh::broadcast(Bytes data, bool is_text, bool system) {
     if (Status s = check_open(); !s.ok()) return s;
     auto payload = std::make_shared<const Bytes>(std::move(data));
     Status first_error;
     for (auto& [id, p] : peers_) {
         if (p->route == 0) continue;
-        Status s = enqueue_message(*p, payload, is_text);
+        Status s = enqueue_message(*p, payload, message_flags(is_text, system));
         if (!s.ok() && first_error.ok()) first_error = s;
     }
     return first_error;
 }
 
-Status Mesh::enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& payload, bool is_text) {
+Status Mesh::enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& payload, std::uint8_t flags) {
     const std::size_t size = payload->size();
     if (size > options_.max_message_bytes)
         return Status::fail(ErrorCode::message_too_large, "message of " + std::to_string(size) + " bytes exceeds the limit of " +
@@ -255,7 +261,7 @@ Status Mesh::enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& paylo
     auto m = std::make_shared<OutMessage>();
     m->id = to.next_message_id++;
     m->payload = payload;
-    m->is_text = is_text;
+    m->flags = flags;
     if (to.unacked.empty()) to.last_ack_progress = now_;
     to.unacked.push_back(m);
     to.queued_bytes += size;
@@ -413,7 +419,7 @@ void Mesh::pump(Peer& n) {
         const std::size_t length = std::min(chunk, payload.size() - job.offset);
         FrameHeader h;
         h.type = FrameType::data;
-        h.flags = m.is_text ? flag_text : 0;
+        h.flags = m.flags;
         h.origin = self_hash_;
         h.origin_epoch = epoch_;
         h.destination = job.destination;
@@ -618,7 +624,8 @@ void Mesh::handle_data(Peer& from, Peer& origin, const FrameHeader& h, Bytes fra
         e.kind = EventKind::message;
         e.peer = origin.id;
         e.data = std::move(d.data);
-        e.is_text = d.is_text;
+        e.is_text = (d.flags & flag_text) != 0;
+        e.system = (d.flags & flag_system) != 0;
         out_.events.push_back(std::move(e));
     }
     if (!ready.empty()) {

@@ -73,8 +73,10 @@ public:
     Status add_answer(const std::string& peer, const std::string& answer_sdp);
     Status add_ice_candidate(const std::string& peer, const std::string& candidate);
     Status close_peer(const std::string& peer);  // seed close(peer)
-    Status send(const std::string& peer, Bytes data, bool is_text);
-    Status broadcast(Bytes data, bool is_text);  // to every peer reachable now (direct or relayed)
+    // `system`: a message of rtcmesh's own protocols (Raft over the mesh); it
+    // shares order, acks and relaying with the app's, and arrives flagged.
+    Status send(const std::string& peer, Bytes data, bool is_text, bool system = false);
+    Status broadcast(Bytes data, bool is_text, bool system = false);  // to every peer reachable now (direct or relayed)
     std::string ready_state(const std::string& peer) const;  // new|connecting|open|closing|closed
     Handle user_channel(const std::string& peer) const;      // 0 when none
     Status add_peer(const std::string& peer);
@@ -126,7 +128,7 @@ private:
     void on_link_up(Peer& peer);
     void on_link_down(Peer& peer);
 
-    Status enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& payload, bool is_text);
+    Status enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& payload, std::uint8_t flags);
     std::uint32_t compute_route(const Peer& to) const;
     void refresh_routes();
     void route_pending(Peer& to);

@@ -25,13 +25,12 @@ ReceiveStream::Outcome ReceiveStream::on_data(const FrameHeader& h, Bytes&& fram
     const std::uint32_t id = h.message_id;
     if (id < next_expected_ || complete_.count(id) != 0) return Outcome::duplicate;
     if (id - next_expected_ >= limits.max_reorder) return Outcome::rejected;  // silently: sender retransmits
-    const bool is_text = (h.flags & flag_text) != 0;
     const std::size_t payload = frame.size() - kHeaderSize;
 
     if (h.chunk_index == 0 && payload == h.total_length) {  // the common single-chunk message
         frame.erase(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(kHeaderSize));
         if (id != next_expected_ && !reserve(frame.size(), budget, limits, error)) return Outcome::rejected;
-        complete(id, Delivery{std::move(frame), is_text}, budget, ready);
+        complete(id, Delivery{std::move(frame), h.flags}, budget, ready);
         return Outcome::accepted;
     }
 
@@ -45,7 +44,7 @@ ReceiveStream::Outcome ReceiveStream::on_data(const FrameHeader& h, Bytes&& fram
         if (!reserve(h.total_length, budget, limits, error)) return Outcome::rejected;
         Partial p;
         p.total = h.total_length;
-        p.is_text = is_text;
+        p.flags = h.flags;
         p.started = now;
         p.data.reserve(h.total_length);
         it = partials_.emplace(key, std::move(p)).first;
@@ -63,7 +62,7 @@ ReceiveStream::Outcome ReceiveStream::on_data(const FrameHeader& h, Bytes&& fram
     p.data.insert(p.data.end(), frame.begin() + static_cast<std::ptrdiff_t>(kHeaderSize), frame.end());
     ++p.next_chunk;
     if (p.data.size() < p.total) return Outcome::accepted;
-    Delivery d{std::move(p.data), p.is_text};
+    Delivery d{std::move(p.data), p.flags};
     partials_.erase(it);
     // The reservation moves from the partial to the waiting message, or is freed on delivery.
     if (id == next_expected_) release(d.data.size(), budget);

@@ -37,7 +37,7 @@ struct ReassemblyBudget {
 
 struct Delivery {
     Bytes data;
-    bool is_text = false;
+    std::uint8_t flags = 0;  // FrameFlag bits of the message
 };
 
 class ReceiveStream {
@@ -62,7 +62,7 @@ private:
         Bytes data;
         std::uint32_t next_chunk = 0;
         std::uint32_t total = 0;
-        bool is_text = false;
+        std::uint8_t flags = 0;
         Millis started = 0;
     };
 
