@@ -26,6 +26,15 @@ import { loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
 
+/**
+ * For rtcmesh's own protocols (Raft over the mesh), not for applications:
+ * mesh[systemPort]() returns { send(peer, bytes), broadcast(bytes),
+ * listen(handler(peer, Uint8Array)) -> unlisten }. System messages share the
+ * links, order and relaying with the app's messages but never raise
+ * `message` events.
+ */
+export const systemPort = Symbol('rtcmesh.systemPort');
+
 const TICK_MS = 25; // the core wants update() at least every 50 ms
 const MAX_COMMAND_ROUNDS = 64; // per flush: commands beget commands only until the send window fills
 
@@ -98,6 +107,7 @@ export class RTCMesh extends EventTarget {
   #flushAgain = false;
   #peers;
   #aboveLowThreshold = new Set(); // peers whose bufferedamountlow is due
+  #systemListeners = new Set();
 
   /** bufferedamountlow fires when a peer's bufferedAmount falls to this (bytes). */
   bufferedAmountLowThreshold = 1024 * 1024;
@@ -300,10 +310,22 @@ export class RTCMesh extends EventTarget {
     if (problem) throw new RTCMeshError(problem.code, `RTCMesh.${method}: ${problem.message}`);
   }
 
-  #sendPayload({ bytes, isText }, peer) {
+  [systemPort]() {
+    return {
+      send: (peer, bytes) => this.#sendPayload({ bytes, isText: false }, peer, true),
+      broadcast: (bytes) => this.#sendPayload({ bytes, isText: false }, null, true),
+      listen: (handler) => {
+        this.#systemListeners.add(handler);
+        return () => this.#systemListeners.delete(handler);
+      },
+    };
+  }
+
+  #sendPayload({ bytes, isText }, peer, system = false) {
     this.#ensureOpen();
     this.#core.staging(bytes.byteLength).set(bytes);
-    const problem = peer === null ? this.#core.broadcastStaged(isText) : this.#core.sendStaged(peer, isText);
+    const problem =
+      peer === null ? this.#core.broadcastStaged(isText, system) : this.#core.sendStaged(peer, isText, system);
     for (const target of peer === null ? this.#peers : [peer]) {
       if (this.#core.queuedBytes(target) > this.bufferedAmountLowThreshold) this.#aboveLowThreshold.add(target);
     }
@@ -362,6 +384,10 @@ export class RTCMesh extends EventTarget {
     const { kind, peer } = event;
     switch (kind) {
       case 'message': {
+        if (event.system) {
+          for (const listener of this.#systemListeners) listener(peer, event.data);
+          return;
+        }
         const data = event.isText ? textDecoder.decode(event.data) : event.data.buffer;
         this.dispatchEvent(new MessageEvent('message', { data, origin: peer }));
         return;

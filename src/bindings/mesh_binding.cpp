@@ -152,6 +152,7 @@ val event_to_js(const mesh::Event& event) {
     if (event.kind == mesh::EventKind::message) {
         js.set("data", bytes_copy(event.data));
         js.set("isText", event.is_text);
+        js.set("system", event.system);
     } else {
         js.set("text", event.text);
     }
@@ -181,8 +182,8 @@ public:
     void update(double now);
 
     val staging(double size);
-    val send_staged(const std::string& peer, bool is_text);
-    val broadcast_staged(bool is_text);
+    val send_staged(const std::string& peer, bool is_text, bool system);
+    val broadcast_staged(bool is_text, bool system);
 
     void on_local_description(double pc, const std::string& type, const std::string& sdp);
     void on_remote_description_set(double pc);
@@ -231,11 +232,13 @@ val JsMesh::staging(double size) {
     return bytes_view(staging_);
 }
 
-val JsMesh::send_staged(const std::string& peer, bool is_text) {
-    return status_to_js(mesh_->send(peer, std::exchange(staging_, {}), is_text));
+val JsMesh::send_staged(const std::string& peer, bool is_text, bool system) {
+    return status_to_js(mesh_->send(peer, std::exchange(staging_, {}), is_text, system));
 }
 
-val JsMesh::broadcast_staged(bool is_text) { return status_to_js(mesh_->broadcast(std::exchange(staging_, {}), is_text)); }
+val JsMesh::broadcast_staged(bool is_text, bool system) {
+    return status_to_js(mesh_->broadcast(std::exchange(staging_, {}), is_text, system));
+}
 
 void JsMesh::on_local_description(double pc, const std::string& type, const std::string& sdp) {
     mesh_->on_local_description(static_cast<mesh::Handle>(pc), type == "offer" ? mesh::SdpType::offer : mesh::SdpType::answer,
