@@ -56,6 +56,8 @@ export interface RTCMeshEventMap {
   removechannel: CustomEvent<{ peer: string }>;
   relay: CustomEvent<{ peer: string; via: string | null }>;
   bufferedamountlow: CustomEvent<{ peer: string }>;
+  peeradded: CustomEvent<{ peer: string }>;
+  peerremoved: CustomEvent<{ peer: string }>;
   /** `data` is a string or an ArrayBuffer; `origin` is the sender's id. */
   message: MessageEvent<string | ArrayBuffer>;
   error: CustomEvent<{ peer: string | null; code: string; message: string }>;

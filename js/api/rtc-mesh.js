@@ -20,6 +20,8 @@
 //   relay         { peer, via }        traffic to peer now travels through `via` (null: direct again)
 //   message       MessageEvent: `data` (string or ArrayBuffer), `origin` (sender id)
 //   error         { code, message, peer }  something failed that no call could report
+//   peeradded     { peer }             addPeer() (or the room) added a node to the network
+//   peerremoved   { peer }             removePeer() (or the room) removed one
 //   bufferedamountlow { peer }         bufferedAmount(peer) fell to bufferedAmountLowThreshold or below
 //   close         {}                 the mesh was closed (close() without a peer)
 import { loadedCore } from './core-module.js';
@@ -287,7 +289,9 @@ export class RTCMesh extends EventTarget {
   /** Adds a node to the network at run time; the lower id offers. */
   addPeer(peer) {
     this.#call('addPeer', requireString(peer, 'peer'));
-    if (peer !== this.id) this.#peers.add(peer);
+    if (this.#peers.has(peer)) return;
+    this.#peers.add(peer);
+    this.#emit('peeradded', { peer });
   }
 
   /** Removes a node: its connection is closed and it is no longer dialled. */
@@ -295,6 +299,7 @@ export class RTCMesh extends EventTarget {
     this.#call('removePeer', requireString(peer, 'peer'));
     this.#peers.delete(peer);
     this.#aboveLowThreshold.delete(peer);
+    this.#emit('peerremoved', { peer });
   }
 
   // ---- plumbing -------------------------------------------------------------

@@ -105,13 +105,19 @@ test('peers added and removed at run time join and leave the mesh', async () => 
     await bus.formed();
     const [a, b] = bus.meshes.values();
     const c = bus.add('peer-3', ids(3));
+    const added = [];
+    a.addEventListener('peeradded', ({ detail }) => added.push(detail.peer));
     a.addPeer('peer-3');
+    a.addPeer('peer-3'); // already there: no second event
+    assert.deepEqual(added, ['peer-3']);
     b.addPeer('peer-3');
     await bus.formed();
     assert.deepEqual(c.peers.sort(), ['peer-1', 'peer-2']);
 
     const removed = new Promise((resolve) => a.addEventListener('removechannel', ({ detail }) => resolve(detail.peer)));
+    const peerRemoved = new Promise((resolve) => a.addEventListener('peerremoved', ({ detail }) => resolve(detail.peer)));
     a.removePeer('peer-3');
+    assert.equal(await peerRemoved, 'peer-3');
     assert.equal(await withTimeout(removed, 5000, 'removechannel'), 'peer-3');
     assert.equal(a.readyState('peer-3'), 'closed');
     assert.equal(a.openPeerConnections, 1);
