@@ -2,8 +2,9 @@
 //   1. native : Catch2 tests of the C++ core, through CTest
 //   2. sanitize: the same Catch2 tests built with ASan + UBSan (they read
 //              bytes from other people's browsers, so memory errors matter)
-//   3. node   : node --test on the wasm module, real WebRTC via @roamhq/wrtc
-//   4. browser: node --test driving Debian's Chromium with playwright-core
+//   3. fuzz   : each libFuzzer target for 30 s (cmake -DRTCMESH_FUZZ_SECONDS=...)
+//   4. node   : node --test on the wasm module, real WebRTC via @roamhq/wrtc
+//   5. browser: node --test driving Debian's Chromium with playwright-core
 // `npm test -- native node` runs only the named levels.
 // Ends with one line "total: N passed, N failed"; exits non-zero on any failure.
 import { readdirSync } from 'node:fs';
@@ -38,10 +39,23 @@ function countsFromNodeTest(output) {
   return { passed: Number(passed[1]), failed: Number(failed[1]) };
 }
 
+// libFuzzer prints its totals per target; the note and BENCHMARKS.md quote them.
+function reportFuzzTotals(output) {
+  const runs = [...output.matchAll(/stat::number_of_executed_units: (\d+)/g)].map((m) => Number(m[1]));
+  const coverage = [...output.matchAll(/DONE\s+cov: (\d+)/g)].map((m) => Number(m[1]));
+  const crashes = (output.match(/==\d+==ERROR|deadly signal|SUMMARY: \w+Sanitizer/g) ?? []).length;
+  console.log(`fuzz: ${runs.length} targets, ${runs.reduce((a, b) => a + b, 0)} executions, coverage ${coverage.join('/')}, crashes ${crashes}`);
+}
+
 const levels = {
   native: async () => countsFromCtest((await run('ctest', ['--preset', 'native'], { capture: true })).output),
   sanitize: async () =>
     countsFromCtest((await run('ctest', ['--preset', 'native-sanitize'], { capture: true })).output),
+  fuzz: async () => {
+    const { output } = await run('ctest', ['--preset', 'fuzz'], { capture: true });
+    reportFuzzTotals(output);
+    return countsFromCtest(output);
+  },
   node: async () => {
     const files = testFiles('tests/node');
     return countsFromNodeTest((await run('node', ['--test', ...files], { capture: true })).output);
@@ -59,7 +73,7 @@ async function main() {
     if (!levels[name]) throw new Error(`unknown test level "${name}" (known: ${Object.keys(levels).join(', ')})`);
   }
   await ensureTestDependencies();
-  const presets = { native: 'native', sanitize: 'native-sanitize' };
+  const presets = { native: 'native', sanitize: 'native-sanitize', fuzz: 'fuzz' };
   await build([...chosen.filter((name) => presets[name]).map((name) => presets[name]), 'wasm']);
 
   const totals = { passed: 0, failed: 0 };

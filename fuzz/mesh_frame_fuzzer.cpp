@@ -1,0 +1,24 @@
+// Every byte-level decoder of the mesh: frame headers, peer lists, SDP
+// session ids. A frame that decodes must re-encode to the same bytes.
+#include <cstdlib>
+
+#include "core/mesh/frame.hpp"
+#include "core/mesh/peer_link.hpp"
+
+using namespace rtcmesh;
+using namespace rtcmesh::mesh;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const Bytes input(data, data + size);
+    const DecodeResult decoded = decode_frame(input, 1u << 20);
+    if (decoded.header) {
+        const Bytes again = encode_frame(*decoded.header, input.data() + kHeaderSize, input.size() - kHeaderSize);
+        if (again != input) std::abort();  // decoding lost or invented something
+        if (decoded.header->type == FrameType::link_state) (void)decode_peer_list(input, kHeaderSize);
+    } else if (decoded.error.empty()) {
+        std::abort();  // a rejection must say why
+    }
+    (void)sdp_session_id(std::string(input.begin(), input.end()));
+    (void)peer_hash(std::string(input.begin(), input.end()));
+    return 0;
+}
