@@ -1,0 +1,45 @@
+// Options of one Raft node. Names follow the seed's JS `Raft` options.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/common/bytes.hpp"
+
+namespace rtcmesh::raft {
+
+struct Config {
+    std::string address;  // this node's identity; messages name it in `to`
+
+    Millis election_min_timeout = 150;  // randomized in [min, max] per timer reset
+    Millis election_max_timeout = 300;
+    Millis heartbeat_interval = 50;
+
+    std::uint64_t seed = 1;  // the only source of randomness (election jitter)
+
+    // Explicit bootstrap configuration. Empty = use this node plus every
+    // address passed to join() before the log holds a configuration.
+    std::vector<std::string> initial_members;
+    // A node started to be added to a running cluster: it never bootstraps a
+    // configuration of its own and waits to receive one from a leader.
+    bool join_existing_cluster = false;
+
+    bool pre_vote = true;      // §9.6: don't bump terms unless an election could win
+    bool check_quorum = true;  // leader steps down without a live quorum; followers keep a lease
+
+    // Flow control (etcd's Progress): batching and pipelining per follower.
+    std::size_t max_entries_per_message = 1024;
+    std::size_t max_bytes_per_message = 1 << 20;
+    std::size_t max_inflight_messages = 64;
+    std::size_t max_entries_to_apply = 4096;  // per Ready
+    std::size_t max_entry_bytes = 1 << 20;    // bigger proposals are rejected
+
+    // ---- TEST-ONLY fault switches. They deliberately break Raft so the
+    // simulation's checker can prove it catches bugs. Never enable in production.
+    bool commit_by_counting_old_term_entries = false;  // breaks the Figure 8 rule (§5.4.2)
+    bool grant_two_votes_per_term = false;             // breaks Election Safety (§5.2)
+};
+
+}  // namespace rtcmesh::raft

@@ -1,0 +1,73 @@
+// Raft wire messages and their versioned binary codec.
+//
+// Encoding choice: a small hand-written format (version byte, type byte,
+// LEB128 varints, length-prefixed strings/bytes) instead of MessagePack.
+// Raft messages are fixed-shape, so a self-describing format would only add
+// size and per-field allocations; the hot path (AppendEntries with batches)
+// is a straight copy of entry payloads. Every read is bounds-checked and the
+// decoder never throws: bad input comes back as an error string.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/common/bytes.hpp"
+#include "core/raft/types.hpp"
+
+namespace rtcmesh::raft {
+
+inline constexpr std::uint8_t kWireVersion = 1;
+inline constexpr std::size_t kMaxAddressBytes = 256;
+inline constexpr std::size_t kMaxMembers = 1024;
+inline constexpr std::size_t kMaxEntriesPerMessage = 1 << 16;
+inline constexpr std::size_t kMaxMessageBytes = 64u << 20;
+
+enum class MessageType : std::uint8_t {
+    PreVote = 1,
+    PreVoteResponse = 2,
+    Vote = 3,
+    VoteResponse = 4,
+    Append = 5,
+    AppendResponse = 6,
+    Heartbeat = 7,
+    HeartbeatResponse = 8,
+    InstallSnapshot = 9,
+    TimeoutNow = 10,
+};
+const char* message_type_name(MessageType type);
+
+// One struct for all types (as etcd's raftpb.Message); unused fields stay 0.
+//  (Pre)Vote:      term, index/log_term = candidate's last log entry, transfer
+//  Append:         index/log_term = previous entry, commit, entries
+//  AppendResponse: index = match (or rejected prev index), reject, hint_index/hint_term
+//  Heartbeat(Resp):commit, read_seq (ReadIndex confirmation round)
+//  InstallSnapshot:snapshot
+struct Message {
+    MessageType type = MessageType::Heartbeat;
+    std::string from;
+    std::string to;
+    Term term = 0;
+    Term log_term = 0;
+    Index index = 0;
+    Index commit = 0;
+    bool reject = false;
+    bool transfer = false;  // vote request from a leadership transfer: ignore the lease
+    Index hint_index = 0;
+    Term hint_term = 0;
+    std::uint64_t read_seq = 0;
+    std::vector<Entry> entries;
+    std::optional<Snapshot> snapshot;
+};
+
+Bytes encode(const Message& message);
+void encode_into(const Message& message, Bytes& out);
+// Strict: rejects unknown versions/types, truncation, trailing bytes, absurd
+// sizes and semantically invalid contents (e.g. non-consecutive entries).
+Result<Message> decode(const Bytes& bytes);
+
+Bytes encode_membership(const Membership& membership);
+Result<Membership> decode_membership(const Bytes& bytes);
+
+}  // namespace rtcmesh::raft

@@ -1,0 +1,332 @@
+// Node lifecycle, timers, message dispatch and the Ready/advance cycle.
+#include "core/raft/node.hpp"
+
+#include <algorithm>
+
+namespace rtcmesh::raft {
+
+void Ready::persist_to(Storage& storage) const {
+    if (snapshot) storage.save_snapshot(*snapshot);
+    storage.save_entries(entries);
+    if (hard_state) storage.save_hard_state(*hard_state);
+}
+
+Node::Node(Config config, const PersistentState& restored) : config_(std::move(config)), rng_(config_.seed) {
+    // Sanitize timing so a bad config cannot produce a zero or inverted range.
+    config_.election_min_timeout = std::max<Millis>(config_.election_min_timeout, 1);
+    config_.election_max_timeout = std::max(config_.election_max_timeout, config_.election_min_timeout);
+    config_.heartbeat_interval = std::clamp<Millis>(config_.heartbeat_interval, 1, config_.election_min_timeout);
+    config_.max_inflight_messages = std::max<std::size_t>(config_.max_inflight_messages, 1);
+    if (!config_.join_existing_cluster) {
+        for (const auto& member : config_.initial_members) bootstrap_.add_voter(member);
+        if (bootstrap_.empty()) bootstrap_.add_voter(config_.address);
+    }
+    restore(restored);
+    reset_election_timer();
+}
+
+void Node::restore(const PersistentState& restored) {
+    term_ = restored.hard_state.term;
+    vote_ = restored.hard_state.vote;
+    if (restored.snapshot) {
+        const Snapshot& s = *restored.snapshot;
+        log_.reset_to_snapshot(s.index, s.term);
+        config_history_.emplace_back(s.index, s.membership);
+        applied_ = apply_handed_ = s.index;
+    }
+    for (const auto& e : restored.entries) {
+        if (e.index <= log_.snapshot_index()) continue;
+        if (e.index != log_.last_index() + 1) break;  // a gap: keep the consistent prefix only
+        append_entry(e);
+    }
+    commit_ = std::clamp(restored.hard_state.commit, log_.snapshot_index(), log_.last_index());
+    stable_index_ = log_.last_index();
+    unstable_from_ = log_.last_index() + 1;
+    saved_hard_state_ = HardState{term_, vote_, commit_};
+    events_.clear();  // restoring is not news
+}
+
+const Membership& Node::membership() const {
+    return config_history_.empty() ? bootstrap_ : config_history_.back().second;
+}
+
+const Progress* Node::progress_of(const std::string& address) const {
+    auto it = progress_.find(address);
+    return it == progress_.end() ? nullptr : &it->second;
+}
+
+Status Node::fail(std::string message) {
+    emit(ErrorEvent{message});
+    return Status::failure(std::move(message));
+}
+
+bool Node::known_peer(const std::string& address) const {
+    return routes_.count(address) > 0 || membership().contains(address);
+}
+
+// Leader stickiness (§4.2.3): while we recently heard from a live leader, a
+// (pre)vote request is most likely from a disrupting node, not a real need.
+bool Node::in_lease() const {
+    if (!config_.check_quorum || leader_.empty()) return false;
+    if (leader_ == config_.address) return true;
+    return heard_from_leader_ && now_ - last_leader_contact_ < config_.election_min_timeout;
+}
+
+void Node::reset_election_timer() {
+    randomized_timeout_ = static_cast<Millis>(rng_.between(static_cast<std::uint64_t>(config_.election_min_timeout),
+                                                           static_cast<std::uint64_t>(config_.election_max_timeout)));
+    election_deadline_ = now_ + randomized_timeout_;
+}
+
+// ------------------------------------------------------------------ API
+
+Status Node::join(const std::string& address) {
+    if (closed_) return fail("node is closed");
+    if (address.empty() || address.size() > kMaxAddressBytes) return fail("invalid address");
+    if (address == config_.address) return ok_status();
+    routes_.insert(address);
+    left_.erase(address);
+    if (config_history_.empty() && config_.initial_members.empty() && !config_.join_existing_cluster &&
+        !bootstrap_.contains(address)) {
+        bootstrap_.add_voter(address);
+        emit(MemberJoined{address, true});
+    }
+    if (role_ == Role::Leader && !membership().contains(address)) {
+        queue_membership_op({MembershipOp::Kind::Add, address});
+    }
+    return ok_status();
+}
+
+Status Node::leave(const std::string& address) {
+    if (closed_) return fail("node is closed");
+    if (config_history_.empty() && bootstrap_.contains(address) && config_.initial_members.empty()) {
+        bootstrap_.remove(address);
+        emit(MemberLeft{address});
+    }
+    if (address != config_.address) routes_.erase(address);
+    if (!membership().contains(address)) return ok_status();
+    // Remembered on every node: whichever leads now or later removes it.
+    left_.insert(address);
+    if (role_ == Role::Leader) queue_membership_op({MembershipOp::Kind::Remove, address});
+    return ok_status();
+}
+
+Status Node::receive(const std::string& from, const Bytes& bytes) {
+    if (closed_) return Status::failure("node is closed; message from '" + from + "' ignored");
+    auto decoded = decode(bytes);
+    if (!decoded.ok()) return fail("bad message from '" + from + "': " + decoded.error);
+    const Message& m = *decoded.value;
+    if (m.from != from) return fail("message claims to be from '" + m.from + "' but arrived from '" + from + "'");
+    return step(m);
+}
+
+Status Node::step(const Message& m) {
+    if (closed_) return Status::failure("node is closed");
+    if (m.to != config_.address) return fail("message for '" + m.to + "' delivered to '" + config_.address + "'");
+    if (m.from == config_.address) return fail("message claims to come from this node");
+    if (!known_peer(m.from)) return fail("message from unknown peer '" + m.from + "'");
+    bool handled = false;
+    Status status = step_by_term(m, handled);
+    if (handled) return status;
+    switch (m.type) {
+        case MessageType::PreVote:
+        case MessageType::Vote: handle_vote_request(m); break;
+        case MessageType::PreVoteResponse:
+        case MessageType::VoteResponse: handle_vote_response(m); break;
+        case MessageType::Append: handle_append(m); break;
+        case MessageType::AppendResponse: handle_append_response(m); break;
+        case MessageType::Heartbeat: handle_heartbeat(m); break;
+        case MessageType::HeartbeatResponse: handle_heartbeat_response(m); break;
+        case MessageType::InstallSnapshot: handle_snapshot(m); break;
+        case MessageType::TimeoutNow:
+            if (promotable()) campaign(true);
+            break;
+    }
+    return ok_status();
+}
+
+// Term rules common to all messages (§5.1, plus PreVote and the lease).
+Status Node::step_by_term(const Message& m, bool& handled) {
+    const bool vote_request = m.type == MessageType::PreVote || m.type == MessageType::Vote;
+    if (m.term > term_) {
+        if (vote_request && !m.transfer && in_lease()) {
+            handled = true;  // ignore, don't even learn the term: the leader is alive
+            return ok_status();
+        }
+        if (m.type == MessageType::PreVote) return ok_status();  // a pre-vote never changes our term
+        if (m.type == MessageType::PreVoteResponse && !m.reject) return ok_status();  // echoes the future term
+        const bool from_leader = m.type == MessageType::Append || m.type == MessageType::Heartbeat ||
+                                 m.type == MessageType::InstallSnapshot;
+        become_follower(m.term, from_leader ? m.from : std::string());
+        return ok_status();
+    }
+    if (m.term < term_) {
+        handled = true;
+        if (m.type == MessageType::Append || m.type == MessageType::Heartbeat) {
+            // Tell a stale leader about the newer term so it steps down
+            // (needed with PreVote/CheckQuorum, where it might never learn).
+            send(Message{.type = MessageType::AppendResponse, .to = m.from, .reject = true});
+        } else if (m.type == MessageType::PreVote) {
+            send(Message{.type = MessageType::PreVoteResponse, .to = m.from, .reject = true});
+        }
+        return ok_status();
+    }
+    return ok_status();
+}
+
+void Node::update(Millis now) {
+    if (closed_) return;
+    if (!started_) {
+        started_ = true;
+        now_ = now;
+        reset_election_timer();
+        heartbeat_deadline_ = now + config_.heartbeat_interval;
+        quorum_check_deadline_ = now + config_.election_min_timeout;
+    }
+    now_ = std::max(now_, now);
+    if (role_ == Role::Leader) {
+        tick_leader();
+    } else {
+        tick_follower();
+    }
+    if (closing_ && (role_ != Role::Leader || now_ >= close_deadline_)) finish_close();
+}
+
+void Node::tick_follower() {
+    if (now_ < election_deadline_) return;
+    reset_election_timer();
+    if (promotable()) campaign(false);
+}
+
+void Node::tick_leader() {
+    if (now_ >= heartbeat_deadline_) {
+        heartbeat_deadline_ = now_ + config_.heartbeat_interval;
+        broadcast_heartbeat();
+    }
+    if (!transfer_target_.empty() && now_ >= transfer_deadline_) transfer_target_.clear();  // abort the transfer
+    if (now_ >= quorum_check_deadline_) {
+        quorum_check_deadline_ = now_ + config_.election_min_timeout;
+        std::size_t active = 0;
+        for (auto& [address, pr] : progress_) {
+            if (membership().is_voter(address) && (address == config_.address || pr.recent_active)) ++active;
+            pr.recent_active = false;
+        }
+        if (config_.check_quorum && active < quorum()) {
+            become_follower(term_, std::string());
+            return;
+        }
+    }
+    run_membership_ops();
+}
+
+Status Node::close() {
+    if (closed_) return Status::failure("node is already closed");
+    if (closing_) return ok_status();
+    closing_ = true;
+    emit(Closing{});
+    close_deadline_ = now_ + config_.election_max_timeout;
+    if (role_ == Role::Leader) {
+        // Hand leadership to the most up-to-date other voter so the cluster
+        // does not wait an election timeout for us.
+        std::string best;
+        Index best_match = 0;
+        for (const auto& [address, pr] : progress_) {
+            if (address == config_.address || !membership().is_voter(address)) continue;
+            if (best.empty() || pr.match > best_match) best = address, best_match = pr.match;
+        }
+        if (!best.empty() && transfer_leadership(best).ok()) return ok_status();
+    }
+    finish_close();
+    return ok_status();
+}
+
+void Node::finish_close() {
+    if (closed_) return;
+    fail_reads("node closed");
+    closed_ = true;
+    closing_ = false;
+    emit(Closed{});
+}
+
+// ------------------------------------------------------------------ outputs
+
+void Node::set_role(Role role) {
+    if (role_ == role) return;
+    role_ = role;
+    emit(RoleChanged{role});
+}
+
+void Node::set_term(Term term) {
+    if (term_ == term) return;
+    term_ = term;
+    vote_.clear();
+    votes_granted_this_term_ = 0;
+    emit(TermChanged{term});
+}
+
+void Node::set_leader(const std::string& leader) {
+    if (leader_ == leader) return;
+    leader_ = leader;
+    emit(LeaderChanged{leader});
+}
+
+void Node::send(Message message) {
+    message.from = config_.address;
+    if (message.term == 0) message.term = term_;
+    OutgoingMessage out{message.to, {}};
+    encode_into(message, out.bytes);
+    messages_.push_back(std::move(out));
+}
+
+bool Node::has_ready() const {
+    return pending_broadcast_ || !messages_.empty() || !events_.empty() || snapshot_to_restore_ || unstable_from_ <= log_.last_index() ||
+           apply_handed_ < std::min(commit_, log_.last_index()) || HardState{term_, vote_, commit_} != saved_hard_state_;
+}
+
+Ready Node::take_ready() {
+    // Entries proposed since the last Ready go out together: batching.
+    if (pending_broadcast_) {
+        if (role_ == Role::Leader) broadcast_append(false);
+        pending_broadcast_ = false;
+    }
+    Ready ready;
+    const HardState hard{term_, vote_, commit_};
+    if (hard != saved_hard_state_) ready.hard_state = saved_hard_state_ = hard;
+    if (snapshot_to_restore_) {
+        ready.snapshot = std::move(snapshot_to_restore_);
+        snapshot_to_restore_.reset();
+    }
+    if (unstable_from_ <= log_.last_index()) {
+        ready.entries = log_.slice(unstable_from_, SIZE_MAX, SIZE_MAX);
+        pending_stable_index_ = log_.last_index();
+        pending_stable_term_ = log_.last_term();
+        unstable_from_ = log_.last_index() + 1;
+    }
+    const Index apply_to = std::min({commit_, log_.last_index(), apply_handed_ + config_.max_entries_to_apply});
+    if (apply_handed_ < apply_to) {
+        ready.committed_entries = log_.slice(apply_handed_ + 1, apply_to - apply_handed_, SIZE_MAX);
+        apply_handed_ = apply_to;
+    }
+    ready.messages = std::move(messages_);
+    ready.events = std::move(events_);
+    messages_.clear();
+    events_.clear();
+    return ready;
+}
+
+void Node::advance() {
+    applied_ = std::max(applied_, apply_handed_);
+    if (pending_stable_index_ > stable_index_ && log_.matches(pending_stable_index_, pending_stable_term_)) {
+        stable_index_ = pending_stable_index_;
+    }
+    if (role_ == Role::Leader) {
+        // The leader counts itself only for what it has persisted.
+        Progress& self = progress_[config_.address];
+        self.match = std::max(self.match, stable_index_);
+        self.next = self.match + 1;
+        if (maybe_commit()) on_commit_advanced();
+        run_membership_ops();
+    }
+}
+
+}  // namespace rtcmesh::raft

@@ -1,0 +1,253 @@
+// A Raft node as a pure state machine (the etcd/raft style).
+//
+// The host drives it: update(now) with its clock, receive() with bytes from
+// peers, propose()/join()/leave()/... from the application. The node never
+// does I/O: everything it wants done is collected into a Ready, which the
+// host takes, persists (storage.hpp explains the order), sends, applies, and
+// then acknowledges with advance(). No public function throws.
+//
+// BOOTSTRAP RULE. A node whose log and snapshot hold no configuration uses a
+// bootstrap configuration: Config::initial_members if given, otherwise
+// itself plus every address passed to join() (leave() removes one). The
+// first leader writes that configuration as log entry 1, after which only
+// the log decides membership. A node campaigns only if it is a voter in its
+// configuration. With the seed example (every node constructed with its own
+// address and then told to join every other node before its first update()),
+// all nodes hold the same set, so every majority intersects and Raft's
+// safety holds. GUARANTEE when nodes are told DIFFERENT sets: safety is only
+// guaranteed if any two majorities of the sets intersect (e.g. the sets are
+// identical); otherwise two leaders may be elected in the same term by
+// disjoint majorities. Hosts adding a node to a running cluster should set
+// Config::join_existing_cluster so the newcomer never bootstraps and instead
+// waits for the leader (which adds it as a learner and promotes it once it
+// has caught up).
+//
+// MEMBERSHIP takes effect when a config entry is appended (dissertation §4.1);
+// one change at a time, and only after the leader committed an entry of its
+// own term (the 2015 fix). join() registers a route (and, on the leader, adds
+// the address as a learner, promoted once caught up); leave() is remembered on
+// every node and carried out by whoever leads. Because a removal takes effect
+// at append, a leader removing the other node of a 2-node cluster commits
+// with its own ack alone. See README.md in this folder.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/common/rng.hpp"
+#include "core/raft/config.hpp"
+#include "core/raft/log.hpp"
+#include "core/raft/messages.hpp"
+#include "core/raft/progress.hpp"
+#include "core/raft/storage.hpp"
+#include "core/raft/types.hpp"
+
+namespace rtcmesh::raft {
+
+struct OutgoingMessage {
+    std::string to;
+    Bytes bytes;
+};
+
+struct Ready {
+    std::optional<HardState> hard_state;   // persist if set
+    std::vector<Entry> entries;            // persist (overwrite from entries.front().index)
+    std::optional<Snapshot> snapshot;      // persist and load into the state machine
+    std::vector<OutgoingMessage> messages; // send only AFTER persisting the above
+    std::vector<Entry> committed_entries;  // apply in order (after loading `snapshot`)
+    std::vector<Event> events;
+
+    bool empty() const {
+        return !hard_state && entries.empty() && !snapshot && messages.empty() && committed_entries.empty() &&
+               events.empty();
+    }
+    // Convenience for hosts using a Storage: steps 1-3 of the contract.
+    void persist_to(Storage& storage) const;
+};
+
+class Node {
+public:
+    explicit Node(Config config, const PersistentState& restored = {});
+
+    // ---- the seed's JS API ------------------------------------------------
+    Status join(const std::string& address);
+    Status leave(const std::string& address);
+    Status receive(const std::string& from, const Bytes& bytes);  // onRaftMessage
+    void update(Millis now);
+    Status close();
+    const std::string& leader() const { return leader_; }
+
+    // ---- application --------------------------------------------------------
+    Result<Proposed> propose(Bytes data);
+    Status transfer_leadership(const std::string& to);
+    // Linearizable read: a ReadReady{request_id, index} event follows once it
+    // is safe to serve reads reflecting every entry up to index.
+    Status read_index(std::uint64_t request_id);
+    // Compact the log up to `index` (<= applied) with the host's state image.
+    // The returned snapshot should be saved with Storage::save_snapshot.
+    Result<Snapshot> compact(Index index, Bytes state_machine_data);
+
+    // ---- Ready / advance ----------------------------------------------------
+    bool has_ready() const;
+    Ready take_ready();
+    void advance();  // the last taken Ready has been persisted, sent and applied
+
+    // Steps an already-decoded message (receive() decodes, then calls this).
+    Status step(const Message& message);
+
+    // ---- observers ------------------------------------------------------------
+    const std::string& address() const { return config_.address; }
+    Role role() const { return role_; }
+    Term term() const { return term_; }
+    const std::string& vote() const { return vote_; }
+    Index commit_index() const { return commit_; }
+    Index applied_index() const { return applied_; }
+    const RaftLog& log() const { return log_; }
+    const Membership& membership() const;
+    bool closed() const { return closed_; }
+    bool closing() const { return closing_; }
+    Millis randomized_election_timeout() const { return randomized_timeout_; }
+    const std::string& transfer_target() const { return transfer_target_; }
+    const Config& config() const { return config_; }
+    const Progress* progress_of(const std::string& address) const;
+
+private:
+    struct PendingRead {
+        std::uint64_t request_id;
+        Index index;
+        std::uint64_t seq;
+    };
+    struct MembershipOp {
+        enum class Kind : std::uint8_t { Add, Promote, Remove } kind;
+        std::string address;
+    };
+
+    // node.cpp: lifecycle, timers, dispatch, outputs
+    void restore(const PersistentState& restored);
+    bool known_peer(const std::string& address) const;
+    bool in_lease() const;
+    void reset_election_timer();
+    void tick_follower();
+    void tick_leader();
+    void set_role(Role role);
+    void set_term(Term term);
+    void set_leader(const std::string& leader);
+    void send(Message message);
+    void emit(Event event) { events_.push_back(std::move(event)); }
+    Status fail(std::string message);
+    Status step_by_term(const Message& m, bool& handled);
+    void finish_close();
+
+    // node_election.cpp
+    bool promotable() const;
+    bool has_unapplied_config() const;
+    void become_follower(Term term, const std::string& leader);
+    void follow(const std::string& leader);
+    void become_pre_candidate();
+    void become_candidate();
+    void become_leader();
+    void campaign(bool transfer);
+    void start_election(bool transfer);
+    void request_votes(MessageType type, Term term, bool transfer);
+    void handle_vote_request(const Message& m);
+    void handle_vote_response(const Message& m);
+    std::size_t quorum() const { return membership().voters.size() / 2 + 1; }
+
+    // node_replication.cpp
+    void append_local(EntryType type, Bytes data);
+    void append_entry(Entry entry);
+    void truncate_log_from(Index index);
+    bool send_append(const std::string& to, bool send_if_empty);
+    void send_appends_to(const std::string& to, bool send_if_empty);
+    void send_snapshot(const std::string& to, Progress& pr);
+    void broadcast_append(bool send_if_empty);
+    void broadcast_heartbeat();
+    void handle_append(const Message& m);
+    void handle_append_response(const Message& m);
+    void handle_heartbeat(const Message& m);
+    void handle_heartbeat_response(const Message& m);
+    void handle_snapshot(const Message& m);
+    void reject_append(const Message& m);
+    bool maybe_commit();
+    void set_commit(Index commit);
+    void on_commit_advanced();
+    void maybe_finish_transfer(const std::string& peer);
+    bool committed_in_current_term() const { return log_.term_at(commit_) == term_; }
+    void start_read(std::uint64_t request_id);
+    void confirm_reads();
+    void release_waiting_reads();
+    void fail_reads(const std::string& reason);
+
+    // node_membership.cpp
+    void on_membership_changed(const Membership& before);
+    void sync_progress();
+    void queue_membership_op(MembershipOp op);
+    void run_membership_ops();
+    void reconcile_membership();
+    void queue_learner_promotions();
+    bool can_change_membership() const;
+    Index latest_config_index() const;
+    const Membership& membership_at(Index index) const;
+
+    // node_client.cpp
+    std::string not_leader_message(const std::string& what) const;
+
+    Config config_;
+    Rng rng_;
+    RaftLog log_;
+
+    Term term_ = 0;
+    std::string vote_;
+    std::string leader_;
+    Role role_ = Role::Follower;
+    Index commit_ = 0;
+    Index applied_ = 0;        // acknowledged by the host through advance()
+    Index apply_handed_ = 0;   // handed out in a Ready, not yet acknowledged
+    Index stable_index_ = 0;   // persisted by the host
+    Index unstable_from_ = 1;  // first entry not yet handed out for persistence
+    Index pending_stable_index_ = 0;
+    Term pending_stable_term_ = 0;
+
+    // Membership by log position; back() is current. Empty = bootstrap.
+    std::vector<std::pair<Index, Membership>> config_history_;
+    Membership bootstrap_;
+    std::set<std::string> routes_;  // addresses the host can reach (join)
+    std::set<std::string> left_;    // addresses the host asked to remove (leave)
+    std::map<std::string, Progress> progress_;
+    std::map<std::string, bool> votes_;
+    std::vector<MembershipOp> membership_ops_;
+    int votes_granted_this_term_ = 0;
+
+    // Time: deadlines on the host's clock, set from the first update().
+    bool started_ = false;
+    Millis now_ = 0;
+    Millis randomized_timeout_ = 0;
+    Millis election_deadline_ = 0;
+    Millis heartbeat_deadline_ = 0;
+    Millis quorum_check_deadline_ = 0;
+    Millis last_leader_contact_ = 0;
+    bool heard_from_leader_ = false;
+
+    std::string transfer_target_;
+    Millis transfer_deadline_ = 0;
+
+    std::uint64_t read_seq_ = 0;
+    std::vector<PendingRead> pending_reads_;
+    std::vector<std::uint64_t> reads_waiting_for_commit_;
+
+    bool closing_ = false;
+    bool closed_ = false;
+    Millis close_deadline_ = 0;
+
+    // Outputs collected for the next Ready.
+    std::vector<OutgoingMessage> messages_;
+    std::vector<Event> events_;
+    std::optional<Snapshot> snapshot_to_restore_;
+    std::optional<Snapshot> snapshot_;  // latest snapshot, sent to followers behind the log
+    bool pending_broadcast_ = false;    // new entries to replicate when the Ready is taken
+    HardState saved_hard_state_;
+};
+
+}  // namespace rtcmesh::raft

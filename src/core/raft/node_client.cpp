@@ -1,0 +1,130 @@
+// What the application asks of a node: proposals, leadership transfer
+// (dissertation §3.10), linearizable reads by ReadIndex (§6.4) and log
+// compaction into snapshots (§5).
+#include <algorithm>
+
+#include "core/raft/node.hpp"
+
+namespace rtcmesh::raft {
+
+std::string Node::not_leader_message(const std::string& what) const {
+    return what + ": this node is not the leader" +
+           (leader_.empty() ? std::string(" (no leader is known yet; retry after an election)")
+                            : "; the leader is '" + leader_ + "'");
+}
+
+Result<Proposed> Node::propose(Bytes data) {
+    if (closed_ || closing_) return Result<Proposed>::failure("cannot propose: the node is closing or closed");
+    if (role_ != Role::Leader) return Result<Proposed>::failure(not_leader_message("cannot propose"));
+    if (!transfer_target_.empty())
+        return Result<Proposed>::failure("cannot propose: leadership is being transferred to '" + transfer_target_ + "'");
+    if (data.size() > config_.max_entry_bytes)
+        return Result<Proposed>::failure("cannot propose " + std::to_string(data.size()) + " bytes: the limit is " +
+                                         std::to_string(config_.max_entry_bytes) + " bytes per entry");
+    append_local(EntryType::Normal, std::move(data));
+    return Result<Proposed>::success(Proposed{log_.last_index(), term_});
+}
+
+Status Node::transfer_leadership(const std::string& to) {
+    if (closed_) return Status::failure("cannot transfer leadership: the node is closed");
+    if (role_ != Role::Leader) return Status::failure(not_leader_message("cannot transfer leadership"));
+    if (to == config_.address) return Status::failure("cannot transfer leadership to this node itself");
+    if (!membership().is_voter(to)) return Status::failure("cannot transfer leadership to '" + to + "': not a voter");
+    transfer_target_ = to;
+    transfer_deadline_ = now_ + config_.election_min_timeout;
+    Progress& pr = progress_[to];
+    if (pr.match == log_.last_index()) {
+        send(Message{.type = MessageType::TimeoutNow, .to = to});
+    } else {
+        send_appends_to(to, true);  // catch it up first; TimeoutNow follows in maybe_finish_transfer
+    }
+    return ok_status();
+}
+
+void Node::maybe_finish_transfer(const std::string& peer) {
+    if (peer != transfer_target_) return;
+    auto it = progress_.find(peer);
+    if (it != progress_.end() && it->second.match == log_.last_index()) {
+        send(Message{.type = MessageType::TimeoutNow, .to = peer});
+    }
+}
+
+Status Node::read_index(std::uint64_t request_id) {
+    if (closed_ || closing_) return Status::failure("cannot read: the node is closing or closed");
+    if (role_ != Role::Leader) return Status::failure(not_leader_message("cannot serve a linearizable read"));
+    // A new leader does not know the commit index until it has committed an
+    // entry of its own term (§6.4 step 1): the read waits for its no-op.
+    if (!committed_in_current_term()) {
+        reads_waiting_for_commit_.push_back(request_id);
+        return ok_status();
+    }
+    start_read(request_id);
+    return ok_status();
+}
+
+void Node::start_read(std::uint64_t request_id) {
+    pending_reads_.push_back(PendingRead{request_id, commit_, ++read_seq_});
+    if (quorum() == 1) {
+        confirm_reads();
+        return;
+    }
+    broadcast_heartbeat();  // carries read_seq_: a quorum of answers confirms we still lead
+}
+
+// A read is safe once a quorum acknowledged a heartbeat sent after it began.
+void Node::confirm_reads() {
+    if (pending_reads_.empty()) return;
+    std::vector<std::uint64_t> acked;
+    for (const auto& voter : membership().voters) {
+        if (voter == config_.address) {
+            acked.push_back(read_seq_);
+            continue;
+        }
+        auto it = progress_.find(voter);
+        acked.push_back(it == progress_.end() ? 0 : it->second.read_seq_acked);
+    }
+    std::sort(acked.begin(), acked.end(), std::greater<>());
+    const std::uint64_t confirmed_seq = acked[quorum() - 1];
+    auto done = std::stable_partition(pending_reads_.begin(), pending_reads_.end(),
+                                      [&](const PendingRead& r) { return r.seq > confirmed_seq; });
+    for (auto it = done; it != pending_reads_.end(); ++it) emit(ReadReady{it->request_id, it->index});
+    pending_reads_.erase(done, pending_reads_.end());
+}
+
+void Node::release_waiting_reads() {
+    if (role_ != Role::Leader || !committed_in_current_term()) return;
+    auto waiting = std::move(reads_waiting_for_commit_);
+    reads_waiting_for_commit_.clear();
+    for (const auto id : waiting) start_read(id);
+}
+
+void Node::fail_reads(const std::string& reason) {
+    for (const auto& read : pending_reads_) emit(ReadFailed{read.request_id, reason});
+    for (const auto id : reads_waiting_for_commit_) emit(ReadFailed{id, reason});
+    pending_reads_.clear();
+    reads_waiting_for_commit_.clear();
+}
+
+Result<Snapshot> Node::compact(Index index, Bytes state_machine_data) {
+    if (index > applied_) return Result<Snapshot>::failure("cannot compact past the applied index " + std::to_string(applied_));
+    if (index <= log_.snapshot_index()) return Result<Snapshot>::failure("index " + std::to_string(index) + " is already compacted");
+    Snapshot snapshot{index, *log_.term_at(index), membership_at(index), std::move(state_machine_data)};
+    log_.compact(index, snapshot.term);
+    // Configurations before the snapshot collapse into the one in force at it.
+    auto first_kept = std::find_if(config_history_.begin(), config_history_.end(), [&](const auto& c) { return c.first > index; });
+    config_history_.erase(config_history_.begin(), first_kept);
+    config_history_.insert(config_history_.begin(), {index, snapshot.membership});
+    snapshot_ = snapshot;
+    return Result<Snapshot>::success(std::move(snapshot));
+}
+
+const Membership& Node::membership_at(Index index) const {
+    const Membership* found = &bootstrap_;
+    for (const auto& [at, m] : config_history_) {
+        if (at > index) break;
+        found = &m;
+    }
+    return *found;
+}
+
+}  // namespace rtcmesh::raft

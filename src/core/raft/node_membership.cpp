@@ -1,0 +1,118 @@
+// Membership changes through the log, one server at a time (dissertation
+// §4.1), with learners that catch up before they vote (§4.2.1) and the 2015
+// fix: a leader changes membership only after committing an entry of its own
+// term.
+#include <algorithm>
+
+#include "core/raft/node.hpp"
+
+namespace rtcmesh::raft {
+
+Index Node::latest_config_index() const { return config_history_.empty() ? 0 : config_history_.back().first; }
+
+bool Node::can_change_membership() const {
+    return role_ == Role::Leader && !closing_ && committed_in_current_term() && latest_config_index() <= commit_ &&
+           transfer_target_.empty();
+}
+
+void Node::queue_membership_op(MembershipOp op) {
+    const bool queued = std::any_of(membership_ops_.begin(), membership_ops_.end(), [&](const MembershipOp& o) {
+        return o.kind == op.kind && o.address == op.address;
+    });
+    if (!queued) membership_ops_.push_back(std::move(op));
+    run_membership_ops();
+}
+
+// A learner is promoted once it has everything the leader has committed.
+void Node::queue_learner_promotions() {
+    for (const auto& learner : membership().learners) {
+        if (left_.count(learner) > 0) continue;
+        auto it = progress_.find(learner);
+        if (it == progress_.end() || it->second.match < commit_) continue;
+        const bool queued = std::any_of(membership_ops_.begin(), membership_ops_.end(), [&](const MembershipOp& o) {
+            return o.address == learner;
+        });
+        if (!queued) membership_ops_.push_back({MembershipOp::Kind::Promote, learner});
+    }
+}
+
+// Appends at most one configuration entry; the next waits for its commit.
+void Node::run_membership_ops() {
+    if (role_ != Role::Leader) return;
+    queue_learner_promotions();
+    while (can_change_membership() && !membership_ops_.empty()) {
+        const MembershipOp op = membership_ops_.front();
+        membership_ops_.erase(membership_ops_.begin());
+        Membership next = membership();
+        switch (op.kind) {
+            case MembershipOp::Kind::Add:
+                if (next.contains(op.address)) continue;
+                next.add_learner(op.address);
+                break;
+            case MembershipOp::Kind::Promote:
+                if (!next.is_learner(op.address)) continue;
+                next.add_voter(op.address);
+                break;
+            case MembershipOp::Kind::Remove:
+                if (!next.contains(op.address)) continue;
+                next.remove(op.address);
+                if (next.voters.empty()) continue;  // never remove the last voter
+                break;
+        }
+        append_local(EntryType::Config, encode_membership(next));
+        return;
+    }
+}
+
+// A new leader reconciles the configuration with what its host asked for:
+// routed nodes that are not members are added, nodes told to leave removed.
+void Node::reconcile_membership() {
+    for (const auto& address : routes_) {
+        if (!membership().contains(address) && left_.count(address) == 0) {
+            membership_ops_.push_back({MembershipOp::Kind::Add, address});
+        }
+    }
+    for (const auto& address : left_) {
+        if (membership().contains(address)) membership_ops_.push_back({MembershipOp::Kind::Remove, address});
+    }
+}
+
+// The leader tracks a Progress for every member, voter or learner.
+void Node::sync_progress() {
+    const Membership& m = membership();
+    for (auto it = progress_.begin(); it != progress_.end();) {
+        it = m.contains(it->first) ? std::next(it) : progress_.erase(it);
+    }
+    auto track = [&](const std::string& address) {
+        if (progress_.count(address) > 0) return;
+        Progress pr;
+        pr.next = log_.last_index() + 1;
+        pr.recent_active = true;  // a newcomer gets one CheckQuorum round of grace
+        progress_.emplace(address, pr);
+    };
+    for (const auto& voter : m.voters) track(voter);
+    for (const auto& learner : m.learners) track(learner);
+    if (m.contains(config_.address)) progress_[config_.address].match = stable_index_;
+}
+
+void Node::on_membership_changed(const Membership& before) {
+    const Membership& after = membership();
+    for (const auto& voter : after.voters) {
+        if (!before.is_voter(voter)) emit(MemberJoined{voter, true});
+    }
+    for (const auto& learner : after.learners) {
+        if (!before.contains(learner)) emit(MemberJoined{learner, false});
+    }
+    for (const auto& address : before.voters) {
+        if (!after.contains(address)) emit(MemberLeft{address});
+    }
+    for (const auto& address : before.learners) {
+        if (!after.contains(address)) emit(MemberLeft{address});
+    }
+    if (role_ == Role::Leader) {
+        sync_progress();
+        if (!transfer_target_.empty() && !after.is_voter(transfer_target_)) transfer_target_.clear();
+    }
+}
+
+}  // namespace rtcmesh::raft
