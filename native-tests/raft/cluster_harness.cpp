@@ -1,0 +1,152 @@
+#include "cluster_harness.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace rtcmesh::raft::testing {
+
+std::string to_text(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
+
+Cluster::Cluster(int size, std::uint64_t seed, std::function<void(Config&)> configure)
+    : seed_(seed), configure_(std::move(configure)) {
+    std::vector<std::string> members;
+    for (int i = 1; i <= size; ++i) members.push_back("n" + std::to_string(i));
+    for (const auto& address : members) {
+        Config config;
+        config.address = address;
+        config.initial_members = members;
+        config.seed = seed_ * 1000 + members.size() + static_cast<std::uint64_t>(records_.size());
+        if (configure_) configure_(config);
+        start(config);
+    }
+}
+
+Node& Cluster::start(Config config, bool keep_storage) {
+    const std::string address = config.address;
+    configs_[address] = config;
+    NodeRecord& record = records_[address];
+    if (!keep_storage) record = NodeRecord{};
+    record.node = std::make_unique<Node>(config, record.storage.load());
+    record.node->update(now_);
+    return *record.node;
+}
+
+std::vector<std::string> Cluster::addresses() const {
+    std::vector<std::string> out;
+    for (const auto& [address, record] : records_)
+        if (record.node) out.push_back(address);
+    return out;
+}
+
+void Cluster::crash(const std::string& address) { records_.at(address).node.reset(); }
+
+Node& Cluster::restart(const std::string& address) {
+    Config config = configs_.at(address);
+    config.seed += 7919;  // a restarted process draws new timeouts
+    return start(config, true);
+}
+
+void Cluster::isolate(const std::string& address) { isolated_.insert(address); }
+
+void Cluster::heal() {
+    isolated_.clear();
+    cut_.clear();
+}
+
+void Cluster::cut(const std::string& a, const std::string& b) { cut_.insert({a, b}); }
+
+bool Cluster::blocked(const std::string& from, const std::string& to) const {
+    return isolated_.count(from) > 0 || isolated_.count(to) > 0 || cut_.count({from, to}) > 0;
+}
+
+void Cluster::process_ready(const std::string& address) {
+    NodeRecord& record = records_.at(address);
+    for (int rounds = 0; rounds < 100 && record.node && record.node->has_ready(); ++rounds) {
+        Ready ready = record.node->take_ready();
+        ready.persist_to(record.storage);  // 1. persist
+        if (ready.snapshot) record.loaded = ready.snapshot;
+        for (auto& message : ready.messages) route(address, std::move(message));  // 2. send
+        for (const auto& entry : ready.committed_entries) record.applied.push_back(entry);  // 3. apply
+        for (auto& event : ready.events) record.events.push_back(std::move(event));
+        record.node->advance();  // 4. acknowledge
+    }
+}
+
+void Cluster::route(const std::string& from, OutgoingMessage message) {
+    Envelope envelope{from, message.to, std::move(message.bytes), {}};
+    auto decoded = decode(envelope.bytes);
+    if (!decoded.ok()) throw std::logic_error("the core sent an undecodable message: " + decoded.error);
+    envelope.decoded = *decoded.value;
+    if (blocked(from, envelope.to) || (drop && drop(envelope))) return;
+    in_flight_.push_back(std::move(envelope));
+}
+
+void Cluster::deliver(const Envelope& envelope) {
+    auto it = records_.find(envelope.to);
+    if (it == records_.end() || !it->second.node) return;
+    (void)it->second.node->receive(envelope.from, envelope.bytes);
+    process_ready(envelope.to);
+}
+
+void Cluster::deliver_all() {
+    for (int i = 0; i < 100000 && !in_flight_.empty(); ++i) {
+        Envelope envelope = std::move(in_flight_.front());
+        in_flight_.pop_front();
+        if (blocked(envelope.from, envelope.to)) continue;
+        deliver(envelope);
+    }
+}
+
+void Cluster::settle() {
+    for (int round = 0; round < 1000; ++round) {
+        for (const auto& address : addresses()) process_ready(address);
+        if (hold || in_flight_.empty()) return;
+        deliver_all();
+    }
+}
+
+void Cluster::run_for(Millis ms, Millis step) {
+    const Millis end = now_ + ms;
+    while (now_ < end) {
+        now_ = std::min(end, now_ + step);
+        for (const auto& address : addresses()) records_.at(address).node->update(now_);
+        settle();
+    }
+}
+
+bool Cluster::run_until(const std::function<bool()>& done, Millis max_ms, Millis step) {
+    settle();
+    for (Millis waited = 0; waited <= max_ms; waited += step) {
+        if (done()) return true;
+        run_for(step, step);
+    }
+    return done();
+}
+
+std::vector<std::string> Cluster::leaders() const {
+    std::vector<std::string> out;
+    for (const auto& [address, record] : records_)
+        if (record.node && record.node->role() == Role::Leader) out.push_back(address);
+    return out;
+}
+
+std::string Cluster::leader_of_highest_term() const {
+    std::string best;
+    Term term = 0;
+    for (const auto& [address, record] : records_) {
+        if (record.node && record.node->role() == Role::Leader && record.node->term() >= term) {
+            best = address;
+            term = record.node->term();
+        }
+    }
+    return best;
+}
+
+std::vector<std::string> Cluster::applied_data(const std::string& address) const {
+    std::vector<std::string> out;
+    for (const auto& entry : records_.at(address).applied)
+        if (entry.type == EntryType::Normal) out.push_back(to_text(entry.data));
+    return out;
+}
+
+}  // namespace rtcmesh::raft::testing

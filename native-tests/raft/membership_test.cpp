@@ -1,0 +1,239 @@
+// Membership through the log (§6 / dissertation §4): bootstrap by join(),
+// learners that catch up before voting, one change at a time after the
+// leader committed in its term, removal, and shutdown with close().
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "cluster_harness.hpp"
+
+using namespace rtcmesh;
+using namespace rtcmesh::raft;
+using namespace rtcmesh::raft::testing;
+
+namespace {
+
+std::string elect(Cluster& c) {
+    REQUIRE(c.run_until([&] { return c.leaders().size() == 1; }, 10'000));
+    c.run_for(100);
+    return c.leaders().front();
+}
+
+Config plain(const std::string& address, std::uint64_t seed) {
+    Config config;
+    config.address = address;
+    config.seed = seed;
+    return config;
+}
+
+bool has_event(const NodeRecord& record, const std::function<bool(const Event&)>& match) {
+    return std::any_of(record.events.begin(), record.events.end(), match);
+}
+
+}  // namespace
+
+TEST_CASE("the seed's example: each node knows only itself, then joins the others", "[raft][membership]") {
+    Cluster c(0, 40);
+    const std::vector<std::string> all{"a", "b", "c"};
+    for (std::uint64_t i = 0; i < all.size(); ++i) {
+        Node& node = c.start(plain(all[i], 40 + i));
+        for (const auto& other : all)
+            if (other != all[i]) REQUIRE(node.join(other).ok());
+    }
+    const std::string leader = elect(c);
+    const Membership& m = c.node(leader).membership();
+    CHECK(m.voters == all);
+    REQUIRE(c.node(leader).propose(to_bytes("hello")).ok());
+    c.run_for(200);
+    for (const auto& address : all) {
+        CHECK(c.applied_data(address) == std::vector<std::string>{"hello"});
+        CHECK(c.node(address).membership().voters == all);  // entry 1 recorded the bootstrap set
+    }
+    CHECK(has_event(c.record("a"), [](const Event& e) { return std::holds_alternative<MemberJoined>(e); }));
+}
+
+TEST_CASE("a new member catches up as a learner, then is promoted to voter", "[raft][membership]") {
+    Cluster c(3, 41);
+    const std::string leader = elect(c);
+    for (int i = 0; i < 20; ++i) REQUIRE(c.node(leader).propose(to_bytes("x" + std::to_string(i))).ok());
+    c.run_for(100);
+    Config newcomer = plain("n4", 41);
+    newcomer.join_existing_cluster = true;
+    Node& n4 = c.start(newcomer);
+    for (const auto& address : c.addresses()) {
+        if (address == "n4") continue;
+        REQUIRE(c.node(address).join("n4").ok());
+        REQUIRE(n4.join(address).ok());  // routes to the members it will hear from
+    }
+
+    bool was_learner = false;
+    bool voter_before_caught_up = false;
+    REQUIRE(c.run_until([&] {
+        const Membership& m = c.node(leader).membership();
+        if (m.is_learner("n4")) was_learner = true;
+        if (m.is_voter("n4") && c.applied_data("n4").size() < 20) voter_before_caught_up = true;
+        return m.is_voter("n4");
+    }, 5000, 1));
+    CHECK(was_learner);
+    CHECK_FALSE(voter_before_caught_up);
+    c.run_for(200);
+    CHECK(c.applied_data("n4").size() == 20);
+    CHECK(c.node("n4").membership().voters.size() == 4);
+    CHECK(has_event(c.record(leader), [](const Event& e) {
+        auto joined = std::get_if<MemberJoined>(&e);
+        return joined && joined->address == "n4" && joined->voter;
+    }));
+}
+
+TEST_CASE("a node told to join an existing cluster never campaigns on its own", "[raft][membership]") {
+    Cluster c(0, 42);
+    Config config = plain("lonely", 42);
+    config.join_existing_cluster = true;
+    c.start(config);
+    c.run_for(5000);
+    CHECK(c.node("lonely").role() == Role::Follower);
+    CHECK(c.node("lonely").term() == 0);
+}
+
+TEST_CASE("regression: the 2015 single-server membership bug (config only after a commit of the leader's term)", "[raft][regression]") {
+    // Ongaro's fix: a leader whose term has no committed entry yet must not
+    // append a configuration change, or two overlapping changes from
+    // different terms can each win a different majority.
+    Cluster c(3, 43);
+    const std::string leader = elect(c);
+    c.hold = true;
+    // Step the leader into a new term in which nothing has committed yet.
+    const Term term = c.node(leader).term();
+    std::string other;
+    for (const auto& address : c.addresses())
+        if (address != leader) { other = address; break; }
+    Node& l = c.node(leader);
+    REQUIRE(l.step(Message{.type = MessageType::Heartbeat, .from = other, .to = leader, .term = term + 1}).ok());
+    REQUIRE(c.run_until([&] { return l.role() == Role::PreCandidate; }, 5000, 1));
+    for (const auto& address : c.addresses())
+        if (address != leader) (void)l.step(Message{.type = MessageType::PreVoteResponse, .from = address, .to = leader, .term = term + 2});
+    for (const auto& address : c.addresses())
+        if (address != leader) (void)l.step(Message{.type = MessageType::VoteResponse, .from = address, .to = leader, .term = term + 2});
+    REQUIRE(l.role() == Role::Leader);
+    c.settle();
+    const Index before = l.log().last_index();
+    REQUIRE(l.join("n9").ok());  // wants to add n9
+    c.settle();
+    CHECK(l.log().last_index() == before);  // no config entry: the no-op is not committed yet
+    // Once its no-op commits, the change goes in.
+    c.hold = false;
+    c.deliver_all();
+    c.run_for(100);
+    CHECK(l.membership().contains("n9"));
+}
+
+TEST_CASE("regression: a node never campaigns with a committed but unapplied configuration change", "[raft][regression]") {
+    Cluster c(3, 44);
+    const std::string leader = elect(c);
+    std::string follower;
+    for (const auto& address : c.addresses())
+        if (address != leader) { follower = address; break; }
+    Node& f = c.node(follower);
+    // Hand the follower a committed config entry, but keep its Ready untaken
+    // (the host has not applied it): then let its timer run out.
+    const Membership grown{{"n1", "n2", "n3"}, {"n4"}};
+    const Index next = f.log().last_index() + 1;
+    Message append{.type = MessageType::Append, .from = leader, .to = follower, .term = f.term(),
+                   .log_term = f.log().last_term(), .index = f.log().last_index(), .commit = next};
+    append.entries.push_back(Entry{f.term(), next, EntryType::Config, encode_membership(grown)});
+    c.crash(leader);
+    REQUIRE(f.step(append).ok());
+    REQUIRE(f.commit_index() == next);
+    REQUIRE(f.applied_index() < next);
+    for (Millis t = 1; t <= 5000; t += 10) f.update(c.now() + t);  // no take_ready/advance
+    CHECK(f.role() == Role::Follower);
+    // Once applied, it may campaign.
+    c.settle();
+    REQUIRE(f.applied_index() >= next);
+    // (Its clock ran 5 s ahead above, so the cluster's must catch up first.)
+    REQUIRE(c.run_until([&] { return f.role() != Role::Follower; }, 10'000, 1));
+}
+
+TEST_CASE("regression: removing the other node of a 2-node cluster", "[raft][regression]") {
+    Cluster c(2, 45);
+    const std::string leader = elect(c);
+    const std::string other = leader == "n1" ? "n2" : "n1";
+    c.crash(other);  // it is gone for good: only the leader's ack can count
+    REQUIRE(c.node(leader).leave(other).ok());
+    c.run_for(200);
+    CHECK(c.node(leader).membership().voters == std::vector<std::string>{leader});
+    CHECK(c.node(leader).role() == Role::Leader);
+    REQUIRE(c.node(leader).propose(to_bytes("alone")).ok());
+    c.run_for(100);
+    CHECK(c.applied_data(leader) == std::vector<std::string>{"alone"});
+}
+
+TEST_CASE("leave() on any node is carried out by whoever leads", "[raft][membership]") {
+    Cluster c(5, 46);
+    const std::string leader = elect(c);
+    std::string gone;
+    for (const auto& address : c.addresses())
+        if (address != leader) gone = address;
+    c.crash(gone);
+    for (const auto& address : c.addresses()) REQUIRE(c.node(address).leave(gone).ok());
+    c.run_for(300);
+    for (const auto& address : c.addresses()) CHECK_FALSE(c.node(address).membership().contains(gone));
+    CHECK(has_event(c.record(leader), [&](const Event& e) {
+        auto left = std::get_if<MemberLeft>(&e);
+        return left && left->address == gone;
+    }));
+}
+
+TEST_CASE("close() on the leader hands leadership over first, then closes", "[raft][close]") {
+    Cluster c(3, 47);
+    const std::string leader = elect(c);
+    REQUIRE(c.node(leader).close().ok());
+    REQUIRE(c.run_until([&] { return c.node(leader).closed(); }, 2000, 1));
+    REQUIRE(c.run_until([&] { return c.leaders().size() == 1; }, 500, 1));
+    CHECK(c.leaders().front() != leader);
+    const auto& events = c.record(leader).events;
+    auto closing = std::find_if(events.begin(), events.end(), [](const Event& e) { return std::holds_alternative<Closing>(e); });
+    auto closed = std::find_if(events.begin(), events.end(), [](const Event& e) { return std::holds_alternative<Closed>(e); });
+    REQUIRE(closing != events.end());
+    REQUIRE(closed != events.end());
+    CHECK(closing < closed);
+    CHECK_FALSE(c.node(leader).propose(to_bytes("x")).ok());
+    CHECK_FALSE(c.node(leader).close().ok());
+}
+
+TEST_CASE("ReadIndex: a read confirmed by a quorum; before the first commit of a term it waits", "[raft][read]") {
+    Cluster c(3, 48);
+    const std::string leader = elect(c);
+    Node& l = c.node(leader);
+    REQUIRE(l.read_index(7).ok());
+    c.run_for(50);
+    auto ready_for = [&](std::uint64_t id) {
+        for (const auto& e : c.record(leader).events)
+            if (auto r = std::get_if<ReadReady>(&e); r && r->request_id == id) return true;
+        return false;
+    };
+    CHECK(ready_for(7));
+
+    // A fresh term: until its no-op commits, the read must wait.
+    std::string other;
+    for (const auto& address : c.addresses())
+        if (address != leader) { other = address; break; }
+    REQUIRE(l.transfer_leadership(other).ok());
+    REQUIRE(c.run_until([&] { return c.leaders() == std::vector<std::string>{other}; }, 500, 1));
+    c.hold = true;
+    Node& n = c.node(other);
+    c.settle();
+    REQUIRE(n.read_index(8).ok());
+    c.settle();
+    CHECK_FALSE(ready_for(8));
+    bool ready_other = false;
+    for (const auto& e : c.record(other).events)
+        if (auto r = std::get_if<ReadReady>(&e); r && r->request_id == 8) ready_other = true;
+    CHECK_FALSE(ready_other);
+    c.hold = false;
+    c.run_for(100);
+    for (const auto& e : c.record(other).events)
+        if (auto r = std::get_if<ReadReady>(&e); r && r->request_id == 8) ready_other = r->read_index >= n.log().last_index() - 0;
+    CHECK(ready_other);
+    CHECK_FALSE(c.node(leader).read_index(9).ok());  // a follower refuses, naming the leader
+}
