@@ -120,6 +120,13 @@ Status Node::receive(const std::string& from, const Bytes& bytes) {
     return step(m);
 }
 
+Status Node::receive(const Bytes& bytes) {
+    if (closed_) return Status::failure("node is closed; message ignored");
+    auto decoded = decode(bytes);
+    if (!decoded.ok()) return fail("bad message: " + decoded.error);
+    return step(*decoded.value);
+}
+
 Status Node::step(const Message& m) {
     if (closed_) return Status::failure("node is closed");
     if (m.to != config_.address) return fail("message for '" + m.to + "' delivered to '" + config_.address + "'");

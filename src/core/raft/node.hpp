@@ -74,7 +74,8 @@ public:
     // ---- the seed's JS API ------------------------------------------------
     Status join(const std::string& address);
     Status leave(const std::string& address);
-    Status receive(const std::string& from, const Bytes& bytes);  // onRaftMessage
+    Status receive(const std::string& from, const Bytes& bytes);  // onRaftMessage, transport knows the sender
+    Status receive(const Bytes& bytes);  // the seed's onRaftMessage(data): the sender is named inside
     void update(Millis now);
     Status close();
     const std::string& leader() const { return leader_; }
