@@ -1,0 +1,306 @@
+// embind face of rtcmesh::raft::Node for the public JS Raft class.
+//
+// Statuses cross as `null` (ok) or a string (the error message); a Ready
+// crosses as one plain object whose byte fields are copies the host may keep
+// (it persists them asynchronously, e.g. in IndexedDB). Incoming bytes use a
+// staging buffer, as in the mesh binding.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/raft/node.hpp"
+
+namespace rtcmesh::bindings {
+namespace {
+
+using emscripten::val;
+namespace raft = rtcmesh::raft;
+
+bool is_object(const val& value) { return !value.isNull() && value.typeOf().as<std::string>() == "object"; }
+
+val error_or_null(const raft::Status& status) { return status.ok() ? val::null() : val(status.error); }
+
+val bytes_copy(const Bytes& bytes) {
+    return val::global("Uint8Array").new_(val(emscripten::typed_memory_view(bytes.size(), bytes.data())));
+}
+
+Bytes bytes_from_js(const val& array) {
+    if (array.isUndefined() || array.isNull()) return {};
+    return emscripten::convertJSArrayToNumberVector<std::uint8_t>(array);
+}
+
+std::vector<std::string> strings_from_js(const val& list) {
+    std::vector<std::string> out;
+    if (!list.isArray()) return out;
+    const auto count = list["length"].as<unsigned>();
+    for (unsigned i = 0; i < count; ++i)
+        if (list[i].isString()) out.push_back(list[i].as<std::string>());
+    return out;
+}
+
+val strings_to_js(const std::vector<std::string>& list) {
+    val out = val::array();
+    for (const auto& item : list) out.call<void>("push", item);
+    return out;
+}
+
+template <typename T>
+void read_number(const val& options, const char* name, T& field) {
+    const val value = options[name];
+    if (value.isNumber()) field = static_cast<T>(value.as<double>());
+}
+
+raft::Config config_from_js(const val& js) {
+    raft::Config config;
+    if (js["address"].isString()) config.address = js["address"].as<std::string>();
+    read_number(js, "electionMinTimeout", config.election_min_timeout);
+    read_number(js, "electionMaxTimeout", config.election_max_timeout);
+    read_number(js, "heartbeatInterval", config.heartbeat_interval);
+    read_number(js, "seed", config.seed);
+    read_number(js, "maxEntryBytes", config.max_entry_bytes);
+    config.initial_members = strings_from_js(js["members"]);
+    config.join_existing_cluster = js["joinExisting"].isTrue();
+    if (js["preVote"].isFalse()) config.pre_vote = false;
+    if (js["checkQuorum"].isFalse()) config.check_quorum = false;
+    return config;
+}
+
+const char* entry_type_name(raft::EntryType type) {
+    switch (type) {
+        case raft::EntryType::Normal: return "normal";
+        case raft::EntryType::NoOp: return "noop";
+        case raft::EntryType::Config: return "config";
+    }
+    return "unknown";
+}
+
+raft::EntryType entry_type_from_js(const std::string& name) {
+    if (name == "noop") return raft::EntryType::NoOp;
+    if (name == "config") return raft::EntryType::Config;
+    return raft::EntryType::Normal;
+}
+
+val entry_to_js(const raft::Entry& entry) {
+    val js = val::object();
+    js.set("index", static_cast<double>(entry.index));
+    js.set("term", static_cast<double>(entry.term));
+    js.set("type", std::string(entry_type_name(entry.type)));
+    js.set("data", bytes_copy(entry.data));
+    return js;
+}
+
+raft::Entry entry_from_js(const val& js) {
+    raft::Entry entry;
+    entry.index = static_cast<raft::Index>(js["index"].as<double>());
+    entry.term = static_cast<raft::Term>(js["term"].as<double>());
+    entry.type = entry_type_from_js(js["type"].isString() ? js["type"].as<std::string>() : "normal");
+    entry.data = bytes_from_js(js["data"]);
+    return entry;
+}
+
+val snapshot_to_js(const raft::Snapshot& snapshot) {
+    val js = val::object();
+    js.set("index", static_cast<double>(snapshot.index));
+    js.set("term", static_cast<double>(snapshot.term));
+    js.set("voters", strings_to_js(snapshot.membership.voters));
+    js.set("learners", strings_to_js(snapshot.membership.learners));
+    js.set("data", bytes_copy(snapshot.data));
+    return js;
+}
+
+raft::Snapshot snapshot_from_js(const val& js) {
+    raft::Snapshot snapshot;
+    snapshot.index = static_cast<raft::Index>(js["index"].as<double>());
+    snapshot.term = static_cast<raft::Term>(js["term"].as<double>());
+    for (const auto& voter : strings_from_js(js["voters"])) snapshot.membership.add_voter(voter);
+    for (const auto& learner : strings_from_js(js["learners"])) snapshot.membership.add_learner(learner);
+    snapshot.data = bytes_from_js(js["data"]);
+    return snapshot;
+}
+
+// What a durable host saved, back into the node's constructor. Validated in
+// JS (types); the node itself keeps only a consistent prefix of the entries.
+raft::PersistentState restored_from_js(const val& js) {
+    raft::PersistentState state;
+    if (!is_object(js)) return state;
+    const val hard = js["hardState"];
+    if (is_object(hard)) {
+        state.hard_state.term = static_cast<raft::Term>(hard["term"].as<double>());
+        state.hard_state.vote = hard["vote"].isString() ? hard["vote"].as<std::string>() : "";
+        state.hard_state.commit = static_cast<raft::Index>(hard["commit"].as<double>());
+    }
+    if (is_object(js["snapshot"])) state.snapshot = snapshot_from_js(js["snapshot"]);
+    const val entries = js["entries"];
+    if (entries.isArray()) {
+        const auto count = entries["length"].as<unsigned>();
+        for (unsigned i = 0; i < count; ++i) state.entries.push_back(entry_from_js(entries[i]));
+    }
+    return state;
+}
+
+struct EventToJs {
+    val operator()(const raft::RoleChanged& e) const { return make("role", "role", val(std::string(raft::role_name(e.role)))); }
+    val operator()(const raft::TermChanged& e) const { return make("term", "term", val(static_cast<double>(e.term))); }
+    val operator()(const raft::LeaderChanged& e) const {
+        return make("leader", "leader", e.leader.empty() ? val::null() : val(e.leader));
+    }
+    val operator()(const raft::CommitAdvanced& e) const { return make("commit", "index", val(static_cast<double>(e.commit))); }
+    val operator()(const raft::MemberJoined& e) const {
+        val js = make("join", "address", val(e.address));
+        js.set("voter", e.voter);
+        return js;
+    }
+    val operator()(const raft::MemberLeft& e) const { return make("leave", "address", val(e.address)); }
+    val operator()(const raft::ReadReady& e) const {
+        val js = make("readready", "id", val(static_cast<double>(e.request_id)));
+        js.set("index", static_cast<double>(e.read_index));
+        return js;
+    }
+    val operator()(const raft::ReadFailed& e) const {
+        val js = make("readfailed", "id", val(static_cast<double>(e.request_id)));
+        js.set("reason", e.reason);
+        return js;
+    }
+    val operator()(const raft::SnapshotRestored& e) const { return make("snapshot", "index", val(static_cast<double>(e.index))); }
+    val operator()(const raft::Closing&) const { return make("closing", nullptr, val::null()); }
+    val operator()(const raft::Closed&) const { return make("closed", nullptr, val::null()); }
+    val operator()(const raft::ErrorEvent& e) const { return make("error", "message", val(e.message)); }
+
+    static val make(const char* kind, const char* field, const val& value) {
+        val js = val::object();
+        js.set("kind", std::string(kind));
+        if (field != nullptr) js.set(field, value);
+        return js;
+    }
+};
+
+val ready_to_js(const raft::Ready& ready) {
+    val js = val::object();
+    if (ready.hard_state) {
+        val hard = val::object();
+        hard.set("term", static_cast<double>(ready.hard_state->term));
+        hard.set("vote", ready.hard_state->vote);
+        hard.set("commit", static_cast<double>(ready.hard_state->commit));
+        js.set("hardState", hard);
+    } else {
+        js.set("hardState", val::null());
+    }
+    val entries = val::array();
+    for (const auto& entry : ready.entries) entries.call<void>("push", entry_to_js(entry));
+    js.set("entries", entries);
+    js.set("snapshot", ready.snapshot ? snapshot_to_js(*ready.snapshot) : val::null());
+    val messages = val::array();
+    for (const auto& message : ready.messages) {
+        val out = val::object();
+        out.set("to", message.to);
+        out.set("bytes", bytes_copy(message.bytes));
+        messages.call<void>("push", out);
+    }
+    js.set("messages", messages);
+    val committed = val::array();
+    for (const auto& entry : ready.committed_entries) committed.call<void>("push", entry_to_js(entry));
+    js.set("committed", committed);
+    val events = val::array();
+    for (const auto& event : ready.events) events.call<void>("push", std::visit(EventToJs{}, event));
+    js.set("events", events);
+    return js;
+}
+
+class JsRaft {
+public:
+    JsRaft(const val& options, const val& restored)
+        : node_(std::make_unique<raft::Node>(config_from_js(options), restored_from_js(restored))) {}
+
+    val join(const std::string& address) { return error_or_null(node_->join(address)); }
+    val leave(const std::string& address) { return error_or_null(node_->leave(address)); }
+    void update(double now) { node_->update(static_cast<Millis>(now)); }
+    val close() { return error_or_null(node_->close()); }
+
+    val staging(double size) {
+        staging_.assign(std::isfinite(size) && size > 0 ? static_cast<std::size_t>(size) : 0, 0);
+        return val(emscripten::typed_memory_view(staging_.size(), staging_.data()));
+    }
+    // from = "" when the sender is only named inside the message (the seed's form).
+    val receive_staged(const std::string& from) {
+        const Bytes bytes = std::exchange(staging_, {});
+        return error_or_null(from.empty() ? node_->receive(bytes) : node_->receive(from, bytes));
+    }
+    val propose_staged() {
+        auto result = node_->propose(std::exchange(staging_, {}));
+        val js = val::object();
+        if (!result.ok()) {
+            js.set("error", result.error);
+            return js;
+        }
+        js.set("index", static_cast<double>(result.value->index));
+        js.set("term", static_cast<double>(result.value->term));
+        return js;
+    }
+    val transfer_leadership(const std::string& to) { return error_or_null(node_->transfer_leadership(to)); }
+    val read_index(double id) { return error_or_null(node_->read_index(static_cast<std::uint64_t>(id))); }
+    val compact_staged(double index) {
+        auto result = node_->compact(static_cast<raft::Index>(index), std::exchange(staging_, {}));
+        if (!result.ok()) {
+            val js = val::object();
+            js.set("error", result.error);
+            return js;
+        }
+        return snapshot_to_js(*result.value);
+    }
+
+    bool has_ready() const { return node_->has_ready(); }
+    val take_ready() { return ready_to_js(node_->take_ready()); }
+    void advance() { node_->advance(); }
+
+    std::string address() const { return node_->address(); }
+    std::string role() const { return raft::role_name(node_->role()); }
+    std::string leader() const { return node_->leader(); }
+    double term() const { return static_cast<double>(node_->term()); }
+    double commit_index() const { return static_cast<double>(node_->commit_index()); }
+    double applied_index() const { return static_cast<double>(node_->applied_index()); }
+    double last_index() const { return static_cast<double>(node_->log().last_index()); }
+    val voters() const { return strings_to_js(node_->membership().voters); }
+    val learners() const { return strings_to_js(node_->membership().learners); }
+    bool closed() const { return node_->closed(); }
+
+private:
+    std::unique_ptr<raft::Node> node_;
+    Bytes staging_;
+};
+
+}  // namespace
+}  // namespace rtcmesh::bindings
+
+EMSCRIPTEN_BINDINGS(rtcmesh_raft) {
+    using rtcmesh::bindings::JsRaft;
+    emscripten::class_<JsRaft>("RaftNode")
+        .constructor<const emscripten::val&, const emscripten::val&>()
+        .function("join", &JsRaft::join)
+        .function("leave", &JsRaft::leave)
+        .function("update", &JsRaft::update)
+        .function("close", &JsRaft::close)
+        .function("staging", &JsRaft::staging)
+        .function("receiveStaged", &JsRaft::receive_staged)
+        .function("proposeStaged", &JsRaft::propose_staged)
+        .function("transferLeadership", &JsRaft::transfer_leadership)
+        .function("readIndex", &JsRaft::read_index)
+        .function("compactStaged", &JsRaft::compact_staged)
+        .function("hasReady", &JsRaft::has_ready)
+        .function("takeReady", &JsRaft::take_ready)
+        .function("advance", &JsRaft::advance)
+        .function("address", &JsRaft::address)
+        .function("role", &JsRaft::role)
+        .function("leader", &JsRaft::leader)
+        .function("term", &JsRaft::term)
+        .function("commitIndex", &JsRaft::commit_index)
+        .function("appliedIndex", &JsRaft::applied_index)
+        .function("lastIndex", &JsRaft::last_index)
+        .function("voters", &JsRaft::voters)
+        .function("learners", &JsRaft::learners)
+        .function("closed", &JsRaft::closed);
+}
