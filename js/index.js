@@ -11,3 +11,5 @@ await loadCore();
 export { loadCore } from './api/core-module.js';
 export { RTCMesh, RTCMeshError } from './api/rtc-mesh.js';
 export { SignalClient } from './signal/client.js';
+export { Raft, RaftError } from './api/raft.js';
+export { ReplicatedMap } from './api/replicated-map.js';
