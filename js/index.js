@@ -13,3 +13,4 @@ export { RTCMesh, RTCMeshError } from './api/rtc-mesh.js';
 export { SignalClient } from './signal/client.js';
 export { Raft, RaftError } from './api/raft.js';
 export { ReplicatedMap } from './api/replicated-map.js';
+export { openIndexedDBStorage, deleteIndexedDBStorage } from './api/indexeddb-storage.js';

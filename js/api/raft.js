@@ -80,6 +80,8 @@ export class Raft extends EventTarget {
   #unlisten = null;
   #closedPromise;
   #resolveClosed;
+  #restoredSnapshot = null; // announced on the first update, once listeners are attached
+  #started = false; // nothing is applied or sent before the first update()
 
   /**
    * @param {object} options
@@ -125,13 +127,17 @@ export class Raft extends EventTarget {
       options.restored ?? null,
     );
     this.#storage = options.storage ?? null;
+    this.#restoredSnapshot = options.restored?.snapshot ?? null;
     this.address = address;
     this.#closedPromise = new Promise((resolve) => { this.#resolveClosed = resolve; });
     if (mesh) this.#attachMesh(mesh);
     if (options.autoUpdate !== false) {
       this.#timer = setInterval(() => this.update(), Math.max(10, Math.min(50, settings.heartbeatInterval / 2)));
     }
-    queueMicrotask(() => this.update());
+    // Nothing is applied (restored entries included) until the first
+    // update, a macrotask later: listeners and join() calls made right after
+    // construction (or after `await Raft.open`) all come first.
+    setTimeout(() => this.update(), 0);
   }
 
   /**
@@ -206,6 +212,12 @@ export class Raft extends EventTarget {
   /** Advances the state machine to `now` (default performance.now()). */
   update(now = performance.now()) {
     if (!this.#core || this.#core.closed()) return;
+    this.#started = true;
+    if (this.#restoredSnapshot) {
+      const { index, data } = this.#restoredSnapshot;
+      this.#restoredSnapshot = null;
+      this.#emit('snapshot', { index, data });
+    }
     this.#core.update(now);
     this.#pump();
   }
@@ -268,7 +280,8 @@ export class Raft extends EventTarget {
     const snapshot = this.#core.compactStaged(index);
     if (snapshot.error) throw new RaftError(`Raft.compact: ${snapshot.error}`);
     // Durable hosts keep the snapshot so a restart starts from it.
-    this.#storage?.saveSnapshot?.(snapshot);
+    this.#storage?.saveSnapshot?.(snapshot)?.catch((error) =>
+      this.#emit('error', { message: `Raft: could not persist a snapshot: ${error?.message ?? error}` }));
     return { index: snapshot.index, term: snapshot.term };
   }
 
@@ -278,6 +291,7 @@ export class Raft extends EventTarget {
   // storage the persist step is asynchronous; calls meanwhile only mark
   // another round, so no Ready is taken before the previous one is done.
   #pump() {
+    if (!this.#started) return;
     if (this.#pumping) {
       this.#pumpAgain = true;
       return;

@@ -104,3 +104,74 @@ test('closing the leader\'s mesh yields a new leader and the map stays consisten
     bus.closeAll();
   }
 });
+
+/** The IndexedDB storage's contract, kept in memory, with an asynchronous save. */
+function durableStore() {
+  const saved = { hardState: null, snapshot: null, entries: [] };
+  return {
+    saved,
+    storage: {
+      load: async () => structuredClone(saved),
+      save: async (ready) => {
+        await new Promise((resolve) => setTimeout(resolve, 1)); // a disk is slow
+        if (ready.snapshot) {
+          saved.snapshot = ready.snapshot;
+          saved.entries = saved.entries.filter((e) => e.index > ready.snapshot.index);
+        }
+        if (ready.entries.length) {
+          saved.entries = saved.entries.filter((e) => e.index < ready.entries[0].index).concat(ready.entries);
+        }
+        if (ready.hardState) saved.hardState = ready.hardState;
+      },
+      saveSnapshot: async (snapshot) => {
+        saved.snapshot = snapshot;
+        saved.entries = saved.entries.filter((e) => e.index > snapshot.index);
+      },
+    },
+  };
+}
+
+test('a node restarted from durable storage keeps its term, vote and log, and catches up', async () => {
+  const addresses = ['a', 'b', 'c'];
+  const stores = new Map(addresses.map((address) => [address, durableStore()]));
+  const nodes = new Map();
+  const wire = (raft) => {
+    for (const other of addresses) {
+      if (other === raft.address) continue;
+      raft.join(other, (data) => setImmediate(() => {
+        const target = nodes.get(other);
+        if (target && !target.closed) target.onRaftMessage(data);
+      }));
+    }
+  };
+  for (const address of addresses) {
+    const raft = await Raft.open({ address, members: addresses, ...fast, storage: stores.get(address).storage });
+    nodes.set(address, raft);
+    wire(raft);
+  }
+  try {
+    const all = () => [...nodes.values()];
+    await until(() => leadersOf(all()).length === 1, 5000, 'a leader');
+    const leader = leadersOf(all())[0];
+    for (let i = 0; i < 5; i++) await leader.propose(`entry ${i}`);
+    const victim = all().find((node) => node !== leader);
+    const { term } = victim;
+    const lastApplied = victim.appliedIndex;
+    await until(() => victim.appliedIndex >= (lastApplied || 1), 5000, 'the victim to apply');
+    assert.ok(stores.get(victim.address).saved.entries.length >= 6, 'entries were persisted');
+    assert.equal(stores.get(victim.address).saved.hardState.term, term);
+
+    await victim.close(); // the tab goes away (its storage stays)
+    await leader.propose('while it was away');
+    const reborn = await Raft.open({ address: victim.address, members: addresses, ...fast, storage: stores.get(victim.address).storage });
+    assert.equal(reborn.term, term, 'the term survived');
+    nodes.set(victim.address, reborn);
+    wire(reborn);
+    const replayed = [];
+    reborn.addEventListener('apply', ({ detail }) => replayed.push(new TextDecoder().decode(detail.data)));
+    await until(() => replayed.includes('while it was away'), 5000, 'the restarted node to catch up');
+    assert.deepEqual(replayed, ['entry 0', 'entry 1', 'entry 2', 'entry 3', 'entry 4', 'while it was away']);
+  } finally {
+    for (const node of nodes.values()) await withTimeout(node.close(), 5000, 'close');
+  }
+});
