@@ -1,0 +1,119 @@
+// Raft over RTCMesh in headless Chromium: five tabs elect one leader,
+// closing the leader's tab yields a new one, and a reloaded tab rejoins and
+// catches up with the log it kept in IndexedDB.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSignalServer } from '../../js/signal/server.js';
+import { startStaticServer } from '../../tools/static-server.mjs';
+import { collectPageErrors, launchChromium } from './chromium.mjs';
+
+let signal;
+let web;
+let browser;
+
+before(async () => {
+  signal = await startSignalServer();
+  web = await startStaticServer({ mounts: [['/js/', 'js'], ['/dist/', 'dist'], ['/', 'tests/browser/pages']] });
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await web?.close();
+  await signal?.close();
+});
+
+/** In the page: join the room, run Raft over the mesh with IndexedDB, keep a map. */
+async function startMember(page, room, id) {
+  await page.evaluate(
+    async ({ url, room, id }) => {
+      const { RTCMesh, Raft, ReplicatedMap, openIndexedDBStorage } = await import('/js/index.js');
+      const mesh = await RTCMesh.join(url, room, { id });
+      const storage = await openIndexedDBStorage(`${room}:${id}`);
+      const saved = await storage.load();
+      window.restored = { term: saved.hardState?.term ?? 0, entries: saved.entries.length };
+      const raft = await Raft.open({ mesh, storage, electionMinTimeout: 300, electionMaxTimeout: 600, heartbeatInterval: 100 });
+      const map = new ReplicatedMap(raft);
+      window.member = { mesh, raft, map };
+    },
+    { url: signal.url, room, id },
+  );
+}
+
+async function openMember(room, id) {
+  const page = await browser.context.newPage();
+  const errors = collectPageErrors(page);
+  await page.goto(`${web.url}blank.html`);
+  await startMember(page, room, id);
+  return { page, errors, id };
+}
+
+const leaderSeenBy = (page) => page.evaluate(() => window.member.raft.leader);
+
+/** Polls `check` (run in Node, may evaluate in pages) until it returns a truthy value. */
+async function poll(check, timeout, what) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The leader every tab agrees on (other than `previous`). */
+function agreedLeader(tabs, previous = null, timeout = 30000) {
+  return poll(async () => {
+    const seen = await Promise.all(tabs.map(({ page }) => leaderSeenBy(page)));
+    return seen.every((leader) => leader && leader === seen[0] && leader !== previous) ? seen[0] : null;
+  }, timeout, 'one leader agreed by every tab');
+}
+
+test('five tabs elect one leader; closing its tab elects another; a reloaded tab catches up from IndexedDB', { timeout: 180000 }, async () => {
+  const room = 'raft-tabs';
+  const ids = ['tab-1', 'tab-2', 'tab-3', 'tab-4', 'tab-5'];
+  let tabs = [];
+  try {
+    for (const id of ids) tabs.push(await openMember(room, id));
+    await poll(async () => {
+      const voters = await Promise.all(tabs.map(({ page }) => page.evaluate(() => window.member.raft.members.voters.length)));
+      return voters.every((count) => count === ids.length);
+    }, 60000, 'all five tabs to be voters');
+    const leader = await agreedLeader(tabs);
+    assert.ok(ids.includes(leader));
+
+    // Replicated writes from a follower, seen everywhere.
+    const writer = tabs.find((tab) => tab.id !== leader);
+    await writer.page.evaluate(async () => {
+      for (let i = 0; i < 10; i++) await window.member.map.set(`k${i}`, i);
+    });
+    for (const { page } of tabs) {
+      assert.equal(await page.evaluate(() => window.member.map.read('k9')), 9);
+    }
+
+    // The leader's tab goes away: the others elect a new leader.
+    const leaderTab = tabs.find((tab) => tab.id === leader);
+    await leaderTab.page.close();
+    tabs = tabs.filter((tab) => tab !== leaderTab);
+    const second = await agreedLeader(tabs, leader);
+    assert.notEqual(second, leader);
+
+    // A follower reloads; while it is away the map changes; it rejoins with
+    // its log from IndexedDB and catches up.
+    const reloaded = tabs.find((tab) => tab.id !== second);
+    const keptBefore = await reloaded.page.evaluate(() => window.member.raft.appliedIndex);
+    await reloaded.page.reload();
+    const other = tabs.find((tab) => tab !== reloaded);
+    await other.page.evaluate(() => window.member.map.set('while-away', 'yes'));
+    await startMember(reloaded.page, room, reloaded.id);
+    const restored = await reloaded.page.evaluate(() => window.restored);
+    assert.ok(restored.term > 0, 'the term came back from IndexedDB');
+    assert.ok(restored.entries >= 10, `the log came back from IndexedDB (${restored.entries} entries)`);
+    await poll(() => reloaded.page.evaluate(() => window.member.map.get('while-away') === 'yes'), 30000, 'the reloaded tab to catch up');
+    assert.ok(await reloaded.page.evaluate((n) => window.member.raft.appliedIndex > n, keptBefore));
+    assert.equal(await reloaded.page.evaluate(() => window.member.map.get('k9')), 9);
+    for (const { errors, id } of tabs) assert.deepEqual(errors, [], `console errors in ${id}`);
+  } finally {
+    for (const { page } of tabs) if (!page.isClosed()) await page.close();
+  }
+});
