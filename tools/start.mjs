@@ -16,7 +16,9 @@ async function main() {
   });
   const { url } = await startStaticServer({ port: Number(process.env.PORT ?? 8080) });
   console.log(`rtcmesh signaling server: ${signal.url}`);
-  console.log(`rtcmesh demo: ${url}`);
+  // The page dials ws://<its host>:8787 unless told otherwise.
+  const demoUrl = signal.url.endsWith(":8787") ? url : `${url}?signal=${encodeURIComponent(signal.url)}`;
+  console.log(`rtcmesh demo: ${demoUrl}`);
   console.log('Press Ctrl-C to stop.');
 }
 
