@@ -128,3 +128,120 @@ export class SignalClient extends EventTarget {
     type: K, listener: (event: SignalClientEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
 }
+
+// ---------------------------------------------------------------- Raft
+
+export interface RaftOptions {
+  /** This node's address; over a mesh, defaults to the mesh's id. */
+  address?: string;
+  /** Default 1500 ms (hidden tabs tick at most once a second). */
+  electionMinTimeout?: number;
+  /** Default 3000 ms. */
+  electionMaxTimeout?: number;
+  /** Default 500 ms. */
+  heartbeatInterval?: number;
+  /** Explicit initial members; default: this node plus every join()ed address. */
+  members?: string[];
+  /** Wait to be added by an existing leader instead of bootstrapping. */
+  joinExisting?: boolean;
+  /** Run over this mesh: messages, membership and forwarding are wired for you. */
+  mesh?: RTCMesh;
+  /** Durable storage, e.g. from openIndexedDBStorage(); use Raft.open() to restore from it. */
+  storage?: RaftStorage;
+  /** Tick by itself (default true); false = call update() yourself. */
+  autoUpdate?: boolean;
+  /** Largest entry propose() accepts (default 1 MiB). */
+  maxEntryBytes?: number;
+  seed?: number;
+}
+
+export interface RaftEntry { index: number; term: number; type: 'normal' | 'noop' | 'config'; data: Uint8Array }
+export interface RaftHardState { term: number; vote: string; commit: number }
+export interface RaftSnapshot { index: number; term: number; voters: string[]; learners: string[]; data: Uint8Array }
+export interface RaftReady {
+  hardState: RaftHardState | null;
+  entries: RaftEntry[];
+  snapshot: RaftSnapshot | null;
+}
+
+/** Where a node keeps its term, vote, log and snapshot. */
+export interface RaftStorage {
+  load(): Promise<{ hardState: RaftHardState | null; snapshot: RaftSnapshot | null; entries: RaftEntry[] }>;
+  save(ready: RaftReady): Promise<void>;
+  saveSnapshot?(snapshot: RaftSnapshot): Promise<void>;
+  close?(): void;
+}
+
+export type RaftRole = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+
+export interface RaftEventMap {
+  join: CustomEvent<{ address: string; voter: boolean }>;
+  leave: CustomEvent<{ address: string }>;
+  closing: CustomEvent<Record<string, never>>;
+  closed: CustomEvent<Record<string, never>>;
+  leader: CustomEvent<{ leader: string | null }>;
+  role: CustomEvent<{ role: RaftRole }>;
+  term: CustomEvent<{ term: number }>;
+  commit: CustomEvent<{ index: number }>;
+  apply: CustomEvent<{ index: number; term: number; data: Uint8Array }>;
+  snapshot: CustomEvent<{ index: number; data: Uint8Array }>;
+  error: CustomEvent<{ message: string }>;
+}
+
+export class RaftError extends Error {
+  /** The current leader when known: retry there. */
+  readonly leader: string | null;
+}
+
+export class Raft extends EventTarget {
+  constructor(options: RaftOptions);
+  /** Restores from `options.storage` and keeps every Ready there. */
+  static open(options: RaftOptions & { storage: RaftStorage }): Promise<Raft>;
+
+  readonly address: string;
+  readonly leader: string | null;
+  readonly role: RaftRole;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly members: { voters: string[]; learners: string[] };
+  readonly closed: boolean;
+
+  join(address: string, send: (data: Uint8Array) => void): void;
+  leave(address: string): void;
+  onRaftMessage(data: Uint8Array | ArrayBuffer, from?: string): void;
+  update(now?: number): void;
+  close(): Promise<void>;
+  propose(data: string | ArrayBuffer | ArrayBufferView): Promise<{ index: number; term: number }>;
+  readIndex(): Promise<number>;
+  transferLeadership(address: string): void;
+  compact(data: string | ArrayBuffer | ArrayBufferView, index?: number): { index: number; term: number };
+
+  addEventListener<K extends keyof RaftEventMap>(
+    type: K, listener: (event: RaftEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+}
+
+export interface ReplicatedMapEventMap {
+  change: CustomEvent<{ key: string; value: unknown; deleted: boolean }>;
+}
+
+export class ReplicatedMap<V = unknown> extends EventTarget {
+  constructor(raft: Raft, options?: { snapshotEvery?: number });
+  snapshotEvery: number;
+  readonly size: number;
+  set(key: string, value: V): Promise<void>;
+  delete(key: string): Promise<void>;
+  get(key: string): V | undefined;
+  has(key: string): boolean;
+  read(key: string): Promise<V | undefined>;
+  entries(): IterableIterator<[string, V]>;
+  keys(): IterableIterator<string>;
+  close(): void;
+  addEventListener<K extends keyof ReplicatedMapEventMap>(
+    type: K, listener: (event: ReplicatedMapEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+}
+
+export function openIndexedDBStorage(name: string, indexedDB?: IDBFactory): Promise<RaftStorage>;
+export function deleteIndexedDBStorage(name: string, indexedDB?: IDBFactory): Promise<void>;

@@ -204,9 +204,9 @@ export class Raft extends EventTarget {
     const bytes = bytesOf(data, 'data');
     if (typeof from !== 'string') throw new TypeError('Raft.onRaftMessage: from must be a string');
     this.#core.staging(bytes.byteLength).set(bytes);
-    const problem = this.#core.receiveStaged(from);
+    // A refused message comes back as an `error` event from the core itself.
+    this.#core.receiveStaged(from);
     this.#pump();
-    if (problem) this.#emit('error', { message: problem });
   }
 
   /** Advances the state machine to `now` (default performance.now()). */
@@ -239,14 +239,15 @@ export class Raft extends EventTarget {
    * the leader; otherwise a follower rejects with RaftError naming the leader.
    */
   propose(data) {
-    const bytes = bytesOf(data, 'data');
-    this.#ensureOpen();
+    const bytes = bytesOf(data, 'data'); // wrong types throw; everything else rejects
+    if (this.closed) return Promise.reject(new RaftError('Raft: the node is closed'));
     if (this.role !== 'leader' && this.#port) return this.#forward(REQUEST.propose, bytes);
     this.#core.staging(bytes.byteLength).set(bytes);
     const result = this.#core.proposeStaged();
     if (result.error) return Promise.reject(new RaftError(`Raft.propose: ${result.error}`, this.leader));
+    const applied = this.#whenApplied(result); // before pumping: a lone node applies at once
     this.#pump();
-    return this.#whenApplied(result);
+    return applied;
   }
 
   /**
@@ -254,7 +255,7 @@ export class Raft extends EventTarget {
    * applied everything committed before the call, so local state may be read.
    */
   readIndex() {
-    this.#ensureOpen();
+    if (this.closed) return Promise.reject(new RaftError('Raft: the node is closed'));
     if (this.role !== 'leader' && this.#port) {
       return this.#forward(REQUEST.read, new Uint8Array(0)).then(({ index }) => this.#whenAppliedUpTo(index));
     }

@@ -1,6 +1,6 @@
 // Compiled (never run) by tests/node/types.test.mjs against js/index.d.ts:
 // the seed's example and typical use must type-check, misuse must not.
-import { RTCMesh, RTCMeshError, SignalClient } from 'rtcmesh';
+import { RTCMesh, RTCMeshError, Raft, RaftError, ReplicatedMap, SignalClient, openIndexedDBStorage } from 'rtcmesh';
 
 const rtc = new RTCMesh({
   label: '8cc1fe24-ae72-416f-a6d3-b09d33d9c0e1',
@@ -38,6 +38,39 @@ async function joinRoom(): Promise<void> {
 }
 void joinRoom;
 
+// The seed's Raft example, as written.
+const raft = new Raft({
+  address: 'f7ac595c-45be-477c-a2f9-e8e33cb45b9c',
+  electionMinTimeout: 1500,
+  electionMaxTimeout: 3000,
+  heartbeatInterval: 500,
+});
+function sendReply(data: Uint8Array): void { void data; }
+raft.join('47582a65-8da0-48fc-a02b-e876546c9492', sendReply);
+raft.join('869564f3-c62f-4ed5-8c7b-3849146c3f97', sendReply);
+const leaderAddress: string | null = raft.leader;
+void leaderAddress;
+raft.addEventListener('apply', ({ detail }) => { const bytes: Uint8Array = detail.data; void bytes; });
+raft.addEventListener('join', ({ detail }) => { const voter: boolean = detail.voter; void voter; });
+
+async function overMesh(mesh: RTCMesh): Promise<void> {
+  const storage = await openIndexedDBStorage(`room:${mesh.id}`);
+  const node = await Raft.open({ mesh, storage });
+  const map = new ReplicatedMap<number>(node);
+  await map.set('count', 1);
+  const count: number | undefined = await map.read('count');
+  void count;
+  try {
+    await node.propose('x');
+  } catch (error) {
+    if (error instanceof RaftError && error.leader) console.log(error.leader);
+  }
+  await node.close();
+}
+void overMesh;
+
+// @ts-expect-error: a map of numbers refuses strings
+new ReplicatedMap<number>(raft).set('k', 'not a number');
 // @ts-expect-error: broadcast takes strings or binary, not numbers
 rtc.broadcast(42);
 // @ts-expect-error: id is required

@@ -1,0 +1,87 @@
+// Bad input to Raft and ReplicatedMap from JS: wrong types, garbage
+// messages, calls after close. Each gets a clear TypeError / RaftError or an
+// `error` event; the module never aborts and the node keeps working.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Raft, RaftError, ReplicatedMap } from 'rtcmesh';
+
+const fast = { electionMinTimeout: 50, electionMaxTimeout: 100, heartbeatInterval: 20 };
+
+async function until(condition, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+test('the constructor refuses bad options with a TypeError naming the option', () => {
+  assert.throws(() => new Raft(null), { name: 'TypeError', message: /options must be an object/ });
+  assert.throws(() => new Raft({}), { name: 'TypeError', message: /options\.address/ });
+  assert.throws(() => new Raft({ address: 5 }), { name: 'TypeError', message: /options\.address/ });
+  assert.throws(() => new Raft({ address: 'a', heartbeatInterval: -1 }), { name: 'TypeError', message: /heartbeatInterval/ });
+  assert.throws(() => new Raft({ address: 'a', electionMinTimeout: 500, electionMaxTimeout: 100 }), { name: 'RangeError' });
+  assert.throws(() => new Raft({ address: 'a', members: 'b' }), { name: 'TypeError', message: /members/ });
+  assert.throws(() => new ReplicatedMap({}), { name: 'TypeError' });
+});
+
+test('every method refuses wrong types; garbage messages raise error events; the node goes on', async () => {
+  const raft = new Raft({ address: 'solo', ...fast });
+  try {
+    const errors = [];
+    raft.addEventListener('error', ({ detail }) => errors.push(detail.message));
+    assert.throws(() => raft.join(7, () => {}), { name: 'TypeError' });
+    assert.throws(() => raft.join('b', 'not a function'), { name: 'TypeError', message: /send must be a function/ });
+    assert.throws(() => raft.leave(null), { name: 'TypeError' });
+    assert.throws(() => raft.onRaftMessage(42), { name: 'TypeError' });
+    assert.throws(() => raft.onRaftMessage(new Uint8Array(1), 5), { name: 'TypeError' });
+    assert.throws(() => raft.transferLeadership(''), { name: 'TypeError' });
+    assert.throws(() => raft.propose({}), { name: 'TypeError' });
+    assert.throws(() => raft.compact(12), { name: 'TypeError' });
+
+    await until(() => raft.role === 'leader', 2000, 'a single node to lead');
+    raft.onRaftMessage(new Uint8Array([1, 2, 3, 4]));
+    raft.onRaftMessage(new Uint8Array(10000).fill(255));
+    raft.onRaftMessage(new TextEncoder().encode('{"type":"vote"}'));
+    assert.equal(errors.length, 3);
+    assert.ok(errors.every((message) => /bad message/.test(message)), errors.join('\n'));
+    assert.equal(raft.role, 'leader');
+
+    await assert.rejects(raft.propose(new Uint8Array(2 * 1024 * 1024)), (error) => error instanceof RaftError && /limit/.test(error.message));
+    assert.throws(() => raft.transferLeadership('nobody'), (error) => error instanceof RaftError && /not a voter/.test(error.message));
+    const map = new ReplicatedMap(raft);
+    assert.throws(() => map.set('', 1), { name: 'TypeError' });
+    assert.throws(() => map.set('k', undefined), { name: 'TypeError' });
+    await map.set('k', { nested: [1, 2] });
+    assert.deepEqual(await map.read('k'), { nested: [1, 2] });
+  } finally {
+    await raft.close();
+  }
+});
+
+test('calls after close() throw RaftError; pending proposals are rejected, not lost silently', async () => {
+  // Two nodes; once one leads, the link is cut, so a proposal cannot commit.
+  let connected = true;
+  const nodes = new Map();
+  for (const address of ['p', 'q']) nodes.set(address, new Raft({ address, members: ['p', 'q'], ...fast }));
+  for (const [address, raft] of nodes) {
+    const other = address === 'p' ? 'q' : 'p';
+    raft.join(other, (data) => setImmediate(() => connected && !nodes.get(other).closed && nodes.get(other).onRaftMessage(data)));
+  }
+  await until(() => [...nodes.values()].some((n) => n.role === 'leader'), 3000, 'a leader');
+  const raft = [...nodes.values()].find((n) => n.role === 'leader');
+  connected = false;
+  const pending = raft.propose('never committed');
+  await raft.close();
+  await assert.rejects(pending, (error) => error instanceof RaftError && /closed/.test(error.message));
+  assert.equal(raft.closed, true);
+  for (const call of [() => raft.join('b', () => {}), () => raft.leave('b'), () => raft.onRaftMessage(new Uint8Array(1)), () => raft.transferLeadership('b')]) {
+    assert.throws(call, (error) => error instanceof RaftError && /closed/.test(error.message));
+  }
+  await assert.rejects(raft.propose('x'), RaftError);
+  await assert.rejects(raft.readIndex(), RaftError);
+  assert.equal(raft.leader, null);
+  raft.update(); // harmless
+  await raft.close(); // a second close resolves too
+  for (const node of nodes.values()) await node.close();
+});
