@@ -8,8 +8,10 @@ void MemoryStorage::save_entries(const std::vector<Entry>& entries) {
     if (entries.empty()) return;
     auto& stored = state_.entries;
     const Index first = entries.front().index;
-    // Drop the conflicting (or replaced) suffix, then append.
-    auto keep_end = std::find_if(stored.begin(), stored.end(), [&](const Entry& e) { return e.index >= first; });
+    // Drop the conflicting (or replaced) suffix, then append. Stored indexes
+    // are sorted, so the cut is found by binary search: appends stay O(batch).
+    auto keep_end = std::lower_bound(stored.begin(), stored.end(), first,
+                                     [](const Entry& e, Index index) { return e.index < index; });
     stored.erase(keep_end, stored.end());
     stored.insert(stored.end(), entries.begin(), entries.end());
 }
