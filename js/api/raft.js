@@ -82,6 +82,7 @@ export class Raft extends EventTarget {
   #resolveClosed;
   #restoredSnapshot = null; // announced on the first update, once listeners are attached
   #started = false; // nothing is applied or sent before the first update()
+  #pumpScheduled = false;
 
   /**
    * @param {object} options
@@ -206,7 +207,7 @@ export class Raft extends EventTarget {
     this.#core.staging(bytes.byteLength).set(bytes);
     // A refused message comes back as an `error` event from the core itself.
     this.#core.receiveStaged(from);
-    this.#pump();
+    this.#schedulePump();
   }
 
   /** Advances the state machine to `now` (default performance.now()). */
@@ -246,7 +247,7 @@ export class Raft extends EventTarget {
     const result = this.#core.proposeStaged();
     if (result.error) return Promise.reject(new RaftError(`Raft.propose: ${result.error}`, this.leader));
     const applied = this.#whenApplied(result); // before pumping: a lone node applies at once
-    this.#pump();
+    this.#schedulePump();
     return applied;
   }
 
@@ -287,6 +288,17 @@ export class Raft extends EventTarget {
   }
 
   // ---- the Ready cycle ------------------------------------------------------
+
+  // Proposals and messages of one task share a Ready: the core then sends
+  // their entries in one Append per follower (batching) instead of one each.
+  #schedulePump() {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
 
   // persist -> send -> apply -> advance, one Ready at a time. With durable
   // storage the persist step is asynchronous; calls meanwhile only mark
