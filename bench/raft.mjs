@@ -1,0 +1,66 @@
+// Raft throughput: the native core (build/native/raft-bench) and the same
+// cluster in wasm under Node through the public Raft class, 100-byte entries,
+// proposals in batches of 1000, on a perfect in-process network.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { Raft } from 'rtcmesh';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export async function nativeRaftThroughput(nodes, entries = 2000000) {
+  const { stdout } = await promisify(execFile)(`${repoRoot}build/native/raft-bench`, [String(nodes), String(entries), '1000']);
+  return JSON.parse(stdout);
+}
+
+export async function wasmRaftThroughput(nodes, entries = 200000) {
+  const addresses = Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
+  const queue = [];
+  const members = new Map();
+  let now = 0;
+  for (const address of addresses) {
+    const raft = new Raft({ address, members: addresses, autoUpdate: false, electionMinTimeout: 150, electionMaxTimeout: 300, heartbeatInterval: 50, seed: members.size + 1 });
+    members.set(address, raft);
+  }
+  for (const [address, raft] of members) {
+    for (const other of addresses) if (other !== address) raft.join(other, (bytes) => queue.push([other, bytes]));
+  }
+  // Delivers until the network is quiet; awaits between rounds so each
+  // node's batched Ready (a microtask) runs.
+  const drain = async () => {
+    for (let round = 0; round < 1e6; round++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (queue.length === 0) return;
+      for (const [to, bytes] of queue.splice(0)) if (!members.get(to).closed) members.get(to).onRaftMessage(bytes);
+    }
+  };
+  let leader = null;
+  for (let step = 0; step < 1000 && !leader; step++) {
+    now += 10;
+    for (const raft of members.values()) raft.update(now);
+    await drain();
+    leader = [...members.values()].find((raft) => raft.role === 'leader');
+  }
+  if (!leader) throw new Error('no leader');
+  const applied = new Map(addresses.map((address) => [address, 0]));
+  for (const [address, raft] of members) raft.addEventListener('apply', () => applied.set(address, applied.get(address) + 1));
+  const payload = new Uint8Array(100).fill(0x5a);
+  const start = performance.now();
+  for (let proposed = 0; proposed < entries;) {
+    const batch = [];
+    for (let i = 0; i < 1000 && proposed < entries; i++, proposed++) batch.push(leader.propose(payload));
+    await drain();
+  }
+  await drain();
+  const seconds = (performance.now() - start) / 1000;
+  const committed = Math.min(...applied.values());
+  // Closing takes messages (a leader hands over first) and time.
+  const closed = Promise.all([...members.values()].map((raft) => raft.close()));
+  for (let step = 0; step < 1000 && [...members.values()].some((raft) => !raft.closed); step++) {
+    now += 10;
+    for (const raft of members.values()) raft.update(now);
+    await drain();
+  }
+  await closed;
+  return { nodes, entries: committed, seconds, entries_per_second: committed / seconds };
+}
