@@ -6,6 +6,7 @@ import os from 'node:os';
 import { runDataChannelBenchmarks } from './datachannel.mjs';
 import { runSignalLoad } from './signal-load.mjs';
 import { runSizeBenchmarks } from './size.mjs';
+import { nativeRaftThroughput, wasmRaftThroughput } from './raft.mjs';
 
 const fixed = (value, digits = 1) => (typeof value === 'number' ? value.toFixed(digits) : String(value));
 const kb = (bytes) => (bytes / 1000).toFixed(1);
@@ -107,6 +108,27 @@ The wasm memory never shrinks: it keeps the high-water mark of earlier runs
 in the same page (here, the large-message run reassembling 16 MiB per peer).`;
 }
 
+function raftSection(raft) {
+  const rows = raft.map(({ where, nodes, entries, seconds, entries_per_second: rate }) => [where, nodes, entries, fixed(seconds, 2), Math.round(rate).toLocaleString('en-US')]);
+  const native3 = raft.find((r) => r.where === 'native' && r.nodes === 3);
+  return `## Raft throughput
+
+Committed entries per second (applied on every member), 100-byte entries
+proposed in batches of 1000 on a perfect in-process network, all members in
+one thread. Native: \`build/native/raft-bench\` (each member persists to a
+MemoryStorage and compacts every 100,000 entries). Wasm: the same cluster
+through the public \`Raft\` class under Node.
+
+${table(['build', 'nodes', 'entries', 'seconds', 'entries/s'], rows)}
+
+Target: native Raft at least 1,000,000 committed entries/s: ${verdict(native3.entries_per_second >= 1e6)} for 3 nodes.
+The wasm path spends most of its time building JS objects for each entry of
+each Ready through embind (one object per entry and per message).
+
+The election-time distribution (the Raft paper's Figure 16) is measured by
+the fault simulator: \`raft-sim --figure16\`.`;
+}
+
 function signalSection(load) {
   return `## Signaling server load
 
@@ -126,6 +148,10 @@ async function main() {
   const sizes = await runSizeBenchmarks();
   console.log('bench: data channels in Chromium');
   const dataChannel = await runDataChannelBenchmarks({ totalBytes, rounds });
+  console.log('bench: Raft throughput');
+  const raft = [];
+  for (const nodes of [3, 5]) raft.push({ where: 'native', ...(await nativeRaftThroughput(nodes)) });
+  for (const nodes of [3, 5]) raft.push({ where: 'wasm (Node)', ...(await wasmRaftThroughput(nodes, 50000)) });
   console.log('bench: signaling server load');
   const load = await runSignalLoad({ clients: 200, rooms: 20 });
 
@@ -141,6 +167,8 @@ Written by \`npm run bench\` (bench/run.mjs); do not edit by hand.
 ${sizeSection(sizes)}
 
 ${dataChannelSection(dataChannel, totalBytes, rounds)}
+
+${raftSection(raft)}
 
 ${signalSection(load)}
 `;
