@@ -32,7 +32,7 @@ async function startMember(page, room, id) {
       const storage = await openIndexedDBStorage(`${room}:${id}`);
       const saved = await storage.load();
       window.restored = { term: saved.hardState?.term ?? 0, entries: saved.entries.length };
-      const raft = await Raft.open({ mesh, storage, electionMinTimeout: 300, electionMaxTimeout: 600, heartbeatInterval: 100 });
+      const raft = await Raft.open({ mesh, storage, electionMinTimeout: 800, electionMaxTimeout: 1600, heartbeatInterval: 100 });
       const map = new ReplicatedMap(raft);
       window.member = { mesh, raft, map };
     },
