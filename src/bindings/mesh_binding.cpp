@@ -21,11 +21,11 @@
 #include <vector>
 
 #include "core/mesh/mesh.hpp"
+#include "js_values.hpp"
 
 namespace rtcmesh::bindings {
 namespace {
 
-using emscripten::val;
 namespace mesh = rtcmesh::mesh;
 
 val status_to_js(const mesh::Status& status) {
@@ -36,31 +36,13 @@ val status_to_js(const mesh::Status& status) {
     return error;
 }
 
-std::size_t to_size(double value) {
-    if (!std::isfinite(value) || value < 0) return 0;
-    return static_cast<std::size_t>(value);
-}
-
-// Reads one optional numeric option; the JS API has validated the types.
-template <typename T>
-void read_number(const val& options, const char* name, T& field) {
-    const val value = options[name];
-    if (value.isNumber()) field = static_cast<T>(value.as<double>());
-}
-
 mesh::Options options_from_js(const val& js) {
     mesh::Options options;
     if (js["label"].isString()) options.label = js["label"].as<std::string>();
     if (js["id"].isString()) options.id = js["id"].as<std::string>();
     if (js["iceServersJson"].isString()) options.ice_servers_json = js["iceServersJson"].as<std::string>();
     if (js["relay"].isTrue() || js["relay"].isFalse()) options.relay = js["relay"].as<bool>();
-    const val peers = js["peers"];
-    if (peers.isArray()) {
-        const auto count = peers["length"].as<unsigned>();
-        for (unsigned i = 0; i < count; ++i) {
-            if (peers[i].isString()) options.peers.push_back(peers[i].as<std::string>());
-        }
-    }
+    options.peers = strings_from_js(js["peers"]);
     read_number(js, "maxPeers", options.max_peers);
     read_number(js, "maxMessageBytes", options.max_message_bytes);
     read_number(js, "chunkBytes", options.chunk_bytes);
@@ -92,13 +74,6 @@ mesh::CommandKind command_kind_from_js(const std::string& kind) {
     }
     return mesh::CommandKind::send;
 }
-
-val bytes_view(const Bytes& bytes) {
-    return val(emscripten::typed_memory_view(bytes.size(), bytes.data()));
-}
-
-// A copy the application may keep: new Uint8Array(view) copies the bytes.
-val bytes_copy(const Bytes& bytes) { return val::global("Uint8Array").new_(bytes_view(bytes)); }
 
 val command_to_js(const mesh::Command& command) {
     val js = val::object();

@@ -14,45 +14,18 @@
 #include <vector>
 
 #include "core/raft/node.hpp"
+#include "js_values.hpp"
 
 namespace rtcmesh::bindings {
 namespace {
 
-using emscripten::val;
 namespace raft = rtcmesh::raft;
 
-bool is_object(const val& value) { return !value.isNull() && value.typeOf().as<std::string>() == "object"; }
-
 val error_or_null(const raft::Status& status) { return status.ok() ? val::null() : val(status.error); }
-
-val bytes_copy(const Bytes& bytes) {
-    return val::global("Uint8Array").new_(val(emscripten::typed_memory_view(bytes.size(), bytes.data())));
-}
 
 Bytes bytes_from_js(const val& array) {
     if (array.isUndefined() || array.isNull()) return {};
     return emscripten::convertJSArrayToNumberVector<std::uint8_t>(array);
-}
-
-std::vector<std::string> strings_from_js(const val& list) {
-    std::vector<std::string> out;
-    if (!list.isArray()) return out;
-    const auto count = list["length"].as<unsigned>();
-    for (unsigned i = 0; i < count; ++i)
-        if (list[i].isString()) out.push_back(list[i].as<std::string>());
-    return out;
-}
-
-val strings_to_js(const std::vector<std::string>& list) {
-    val out = val::array();
-    for (const auto& item : list) out.call<void>("push", item);
-    return out;
-}
-
-template <typename T>
-void read_number(const val& options, const char* name, T& field) {
-    const val value = options[name];
-    if (value.isNumber()) field = static_cast<T>(value.as<double>());
 }
 
 raft::Config config_from_js(const val& js) {
@@ -222,7 +195,7 @@ public:
     val close() { return error_or_null(node_->close()); }
 
     val staging(double size) {
-        staging_.assign(std::isfinite(size) && size > 0 ? static_cast<std::size_t>(size) : 0, 0);
+        staging_.assign(to_size(size), 0);
         return val(emscripten::typed_memory_view(staging_.size(), staging_.data()));
     }
     // from = "" when the sender is only named inside the message (the seed's form).
