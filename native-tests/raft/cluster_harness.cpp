@@ -123,6 +123,19 @@ bool Cluster::run_until(const std::function<bool()>& done, Millis max_ms, Millis
     return done();
 }
 
+std::string Cluster::elect(Millis max_ms) {
+    if (!run_until([&] { return leaders().size() == 1; }, max_ms)) return {};
+    run_for(100);
+    return leaders().size() == 1 ? leaders().front() : std::string();
+}
+
+std::vector<std::string> Cluster::others(const std::string& address) const {
+    std::vector<std::string> out;
+    for (const auto& candidate : addresses())
+        if (candidate != address) out.push_back(candidate);
+    return out;
+}
+
 std::vector<std::string> Cluster::leaders() const {
     std::vector<std::string> out;
     for (const auto& [address, record] : records_)

@@ -68,6 +68,11 @@ public:
     // Process every node's Ready until nothing is left (bounded).
     void settle();
 
+    // Runs until exactly one node leads (or `max_ms` passes), then lets its
+    // first heartbeats settle; returns the leader, or "" if none.
+    std::string elect(Millis max_ms = 10'000);
+    std::vector<std::string> others(const std::string& address) const;  // running nodes but this one
+
     // Observers.
     std::vector<std::string> leaders() const;  // nodes that think they lead, any term
     std::string leader_of_highest_term() const;

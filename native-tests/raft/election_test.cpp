@@ -1,7 +1,7 @@
 // Paper §5.1-5.2 one rule at a time, plus PreVote and CheckQuorum (§9.6).
 #include <catch2/catch.hpp>
 
-#include "cluster_harness.hpp"
+#include "test_helpers.hpp"
 
 using namespace rtcmesh;
 using namespace rtcmesh::raft;
@@ -15,17 +15,7 @@ Config no_prevote(Config& config) {
     return config;
 }
 
-std::string elect(Cluster& c) {
-    REQUIRE(c.run_until([&] { return c.leaders().size() == 1; }, 10'000));
-    c.run_for(100);
-    return c.leaders().front();
-}
-
-std::string some_follower(Cluster& c, const std::string& leader) {
-    for (const auto& address : c.addresses())
-        if (address != leader) return address;
-    return {};
-}
+std::string some_follower(Cluster& c, const std::string& leader) { return c.others(leader).front(); }
 
 }  // namespace
 

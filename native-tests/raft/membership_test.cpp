@@ -5,19 +5,13 @@
 
 #include <algorithm>
 
-#include "cluster_harness.hpp"
+#include "test_helpers.hpp"
 
 using namespace rtcmesh;
 using namespace rtcmesh::raft;
 using namespace rtcmesh::raft::testing;
 
 namespace {
-
-std::string elect(Cluster& c) {
-    REQUIRE(c.run_until([&] { return c.leaders().size() == 1; }, 10'000));
-    c.run_for(100);
-    return c.leaders().front();
-}
 
 Config plain(const std::string& address, std::uint64_t seed) {
     Config config;

@@ -2,28 +2,11 @@
 // and what a follower too far behind gets (InstallSnapshot).
 #include <catch2/catch.hpp>
 
-#include "cluster_harness.hpp"
+#include "test_helpers.hpp"
 
 using namespace rtcmesh;
 using namespace rtcmesh::raft;
 using namespace rtcmesh::raft::testing;
-
-namespace {
-
-std::string elect(Cluster& c) {
-    REQUIRE(c.run_until([&] { return c.leaders().size() == 1; }, 10'000));
-    c.run_for(100);
-    return c.leaders().front();
-}
-
-std::vector<std::string> followers(Cluster& c, const std::string& leader) {
-    std::vector<std::string> out;
-    for (const auto& address : c.addresses())
-        if (address != leader) out.push_back(address);
-    return out;
-}
-
-}  // namespace
 
 TEST_CASE("§5.3 a new leader's first entry of its term is a no-op (or the bootstrap configuration)", "[raft][paper]") {
     Cluster c(3, 21);
