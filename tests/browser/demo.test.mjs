@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { collectPageErrors, launchChromium } from './chromium.mjs';
+import { poll } from '../support/wait.mjs';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 let server;
@@ -35,16 +36,6 @@ function startDemo() {
     child.on('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
   });
   return { child, url };
-}
-
-async function poll(check, timeout, what) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 before(async () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { startSignalServer } from '../../js/signal/server.js';
 import { startStaticServer } from '../../tools/static-server.mjs';
 import { collectPageErrors, launchChromium } from './chromium.mjs';
+import { poll } from '../support/wait.mjs';
 
 let signal;
 let web;
@@ -49,17 +50,6 @@ async function openMember(room, id) {
 }
 
 const leaderSeenBy = (page) => page.evaluate(() => window.member.raft.leader);
-
-/** Polls `check` (run in Node, may evaluate in pages) until it returns a truthy value. */
-async function poll(check, timeout, what) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** The leader every tab agrees on (other than `previous`). */
 function agreedLeader(tabs, previous = null, timeout = 30000) {

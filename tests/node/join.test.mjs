@@ -5,16 +5,9 @@ import WebSocket from 'ws';
 import { RTCMesh } from 'rtcmesh';
 import { startSignalServer } from '../../js/signal/server.js';
 import { RTCPeerConnection, nextEvent, withTimeout } from '../support/mesh-bus.mjs';
+import { poll } from '../support/wait.mjs';
 
 const options = (id) => ({ id, WebSocket, RTCPeerConnection, reconnectMinMs: 20, reconnectMaxMs: 100 });
-
-async function until(condition, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const fullyOpen = (meshes) => meshes.every((mesh) => meshes.every((o) => o === mesh || mesh.readyState(o.id) === 'open'));
 
@@ -24,7 +17,7 @@ test('peers joining a room one after another form a full mesh and chat', async (
   try {
     for (const id of ['ana', 'ben', 'cho']) meshes.push(await RTCMesh.join(server.url, 'room-1', options(id)));
     assert.deepEqual(meshes[2].peers.sort(), ['ana', 'ben'], 'the newcomer learns who is present');
-    await until(() => fullyOpen(meshes), 15000, 'the mesh to form');
+    await poll(() => fullyOpen(meshes), 15000, 'the mesh to form');
     const heard = Promise.all(meshes.slice(1).map((mesh) => nextEvent(mesh, 'message')));
     meshes[0].broadcast('hi all');
     const events = await withTimeout(heard, 5000, 'the chat message');
@@ -42,14 +35,14 @@ test('a member that closes is removed from the others, and rooms stay apart', as
   try {
     for (const id of ['ana', 'ben', 'cho']) meshes.push(await RTCMesh.join(server.url, 'room-2', options(id)));
     stranger = await RTCMesh.join(server.url, 'other-room', options('dan'));
-    await until(() => fullyOpen(meshes), 15000, 'the mesh to form');
+    await poll(() => fullyOpen(meshes), 15000, 'the mesh to form');
     assert.deepEqual(stranger.peers, [], 'a peer of another room is never seen');
     assert.equal(meshes[0].peers.includes('dan'), false);
 
     const gone = nextEvent(meshes[0], 'removechannel');
     meshes[2].close();
     assert.equal((await withTimeout(gone, 10000, 'removechannel')).detail.peer, 'cho');
-    await until(() => !meshes[0].peers.includes('cho') && !meshes[1].peers.includes('cho'), 10000, 'cho to be removed');
+    await poll(() => !meshes[0].peers.includes('cho') && !meshes[1].peers.includes('cho'), 10000, 'cho to be removed');
     assert.equal(meshes[0].openPeerConnections, 1);
   } finally {
     for (const mesh of meshes) mesh.close();
@@ -63,7 +56,7 @@ test('a mesh survives its signaling socket dropping', async () => {
   const meshes = [];
   try {
     for (const id of ['ana', 'ben']) meshes.push(await RTCMesh.join(server.url, 'room-3', options(id)));
-    await until(() => fullyOpen(meshes), 15000, 'the mesh to form');
+    await poll(() => fullyOpen(meshes), 15000, 'the mesh to form');
     const reopened = nextEvent(meshes[0].signaling, 'open');
     meshes[0].signaling.socket.close();
     await withTimeout(reopened, 5000, 'the signaling client to rejoin');

@@ -4,16 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Raft, RaftError, ReplicatedMap } from 'rtcmesh';
+import { poll } from '../support/wait.mjs';
 
 const fast = { electionMinTimeout: 50, electionMaxTimeout: 100, heartbeatInterval: 20 };
-
-async function until(condition, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 test('the constructor refuses bad options with a TypeError naming the option', () => {
   assert.throws(() => new Raft(null), { name: 'TypeError', message: /options must be an object/ });
@@ -39,7 +32,7 @@ test('every method refuses wrong types; garbage messages raise error events; the
     assert.throws(() => raft.propose({}), { name: 'TypeError' });
     assert.throws(() => raft.compact(12), { name: 'TypeError' });
 
-    await until(() => raft.role === 'leader', 2000, 'a single node to lead');
+    await poll(() => raft.role === 'leader', 2000, 'a single node to lead');
     raft.onRaftMessage(new Uint8Array([1, 2, 3, 4]));
     raft.onRaftMessage(new Uint8Array(10000).fill(255));
     raft.onRaftMessage(new TextEncoder().encode('{"type":"vote"}'));
@@ -69,7 +62,7 @@ test('calls after close() throw RaftError; pending proposals are rejected, not l
     const other = address === 'p' ? 'q' : 'p';
     raft.join(other, (data) => setImmediate(() => connected && !nodes.get(other).closed && nodes.get(other).onRaftMessage(data)));
   }
-  await until(() => [...nodes.values()].some((n) => n.role === 'leader'), 3000, 'a leader');
+  await poll(() => [...nodes.values()].some((n) => n.role === 'leader'), 3000, 'a leader');
   const raft = [...nodes.values()].find((n) => n.role === 'leader');
   connected = false;
   const pending = raft.propose('never committed');

@@ -4,16 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Raft, RaftError, ReplicatedMap } from 'rtcmesh';
 import { MeshBus, withTimeout } from '../support/mesh-bus.mjs';
+import { poll } from '../support/wait.mjs';
 
 const fast = { electionMinTimeout: 150, electionMaxTimeout: 300, heartbeatInterval: 50 };
-
-async function until(condition, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const leadersOf = (nodes) => nodes.filter((node) => !node.closed && node.role === 'leader');
 
@@ -32,7 +25,7 @@ test("the seed's example: join() with send callbacks, onRaftMessage(), one leade
   }
   try {
     const all = [...nodes.values()];
-    await until(() => leadersOf(all).length === 1 && all.every((n) => n.leader === leadersOf(all)[0].address), 5000, 'a leader');
+    await poll(() => leadersOf(all).length === 1 && all.every((n) => n.leader === leadersOf(all)[0].address), 5000, 'a leader');
     const leader = leadersOf(all)[0];
     const applied = all.map((node) => new Promise((resolve) => node.addEventListener('apply', ({ detail }) => resolve(new TextDecoder().decode(detail.data)), { once: true })));
     const { index } = await leader.propose('first entry');
@@ -47,7 +40,7 @@ test("the seed's example: join() with send callbacks, onRaftMessage(), one leade
     for (const type of ['closing', 'closed']) leader.addEventListener(type, () => events.push(type));
     await withTimeout(leader.close(), 5000, 'close');
     assert.deepEqual(events, ['closing', 'closed']);
-    await until(() => leadersOf(all).length === 1, 5000, 'a new leader after close');
+    await poll(() => leadersOf(all).length === 1, 5000, 'a new leader after close');
     assert.notEqual(leadersOf(all)[0], leader);
   } finally {
     for (const node of nodes.values()) await withTimeout(node.close(), 5000, 'close all');
@@ -61,11 +54,11 @@ for (const size of [3, 5]) {
     const nodes = [...bus.meshes.values()].map((mesh) => new Raft({ mesh, ...fast }));
     try {
       await bus.formed();
-      await until(() => leadersOf(nodes).length === 1 && nodes.every((n) => n.leader === leadersOf(nodes)[0].address), 10000, 'one leader known to all');
+      await poll(() => leadersOf(nodes).length === 1 && nodes.every((n) => n.leader === leadersOf(nodes)[0].address), 10000, 'one leader known to all');
       const follower = nodes.find((node) => node.role !== 'leader');
       const result = await withTimeout(follower.propose('via a follower'), 10000, 'a forwarded proposal');
       assert.ok(result.index > 0);
-      await until(() => nodes.every((node) => node.appliedIndex >= result.index), 5000, 'apply on all');
+      await poll(() => nodes.every((node) => node.appliedIndex >= result.index), 5000, 'apply on all');
     } finally {
       bus.closeAll();
     }
@@ -79,7 +72,7 @@ test('closing the leader\'s mesh yields a new leader and the map stays consisten
   const maps = nodes.map((raft) => new ReplicatedMap(raft));
   try {
     await bus.formed();
-    await until(() => leadersOf(nodes).length === 1, 10000, 'a leader');
+    await poll(() => leadersOf(nodes).length === 1, 10000, 'a leader');
     const leaderIndex = nodes.indexOf(leadersOf(nodes)[0]);
     const other = (leaderIndex + 1) % 3;
     await maps[other].set('color', 'blue');
@@ -91,7 +84,7 @@ test('closing the leader\'s mesh yields a new leader and the map stays consisten
     maps[other].addEventListener('change', ({ detail }) => changes.push(detail));
     bus.meshes.get(ids[leaderIndex]).close(); // the leader's page goes away
     const survivors = nodes.filter((_, i) => i !== leaderIndex);
-    await until(() => leadersOf(survivors).length === 1, 15000, 'a new leader');
+    await poll(() => leadersOf(survivors).length === 1, 15000, 'a new leader');
     await maps[other].set('after', 'failover');
     for (const [i, map] of maps.entries()) {
       if (i === leaderIndex) continue;
@@ -151,13 +144,13 @@ test('a node restarted from durable storage keeps its term, vote and log, and ca
   }
   try {
     const all = () => [...nodes.values()];
-    await until(() => leadersOf(all()).length === 1, 5000, 'a leader');
+    await poll(() => leadersOf(all()).length === 1, 5000, 'a leader');
     const leader = leadersOf(all())[0];
     for (let i = 0; i < 5; i++) await leader.propose(`entry ${i}`);
     const victim = all().find((node) => node !== leader);
     const { term } = victim;
     const lastApplied = victim.appliedIndex;
-    await until(() => victim.appliedIndex >= (lastApplied || 1), 5000, 'the victim to apply');
+    await poll(() => victim.appliedIndex >= (lastApplied || 1), 5000, 'the victim to apply');
     assert.ok(stores.get(victim.address).saved.entries.length >= 6, 'entries were persisted');
     assert.equal(stores.get(victim.address).saved.hardState.term, term);
 
@@ -169,7 +162,7 @@ test('a node restarted from durable storage keeps its term, vote and log, and ca
     wire(reborn);
     const replayed = [];
     reborn.addEventListener('apply', ({ detail }) => replayed.push(new TextDecoder().decode(detail.data)));
-    await until(() => replayed.includes('while it was away'), 5000, 'the restarted node to catch up');
+    await poll(() => replayed.includes('while it was away'), 5000, 'the restarted node to catch up');
     assert.deepEqual(replayed, ['entry 0', 'entry 1', 'entry 2', 'entry 3', 'entry 4', 'while it was away']);
   } finally {
     for (const node of nodes.values()) await withTimeout(node.close(), 5000, 'close');
