@@ -7,6 +7,7 @@ import { runDataChannelBenchmarks } from './datachannel.mjs';
 import { runSignalLoad } from './signal-load.mjs';
 import { runSizeBenchmarks } from './size.mjs';
 import { nativeRaftThroughput, wasmRaftThroughput } from './raft.mjs';
+import { runFuzzTotals } from './fuzz.mjs';
 
 const fixed = (value, digits = 1) => (typeof value === 'number' ? value.toFixed(digits) : String(value));
 const kb = (bytes) => (bytes / 1000).toFixed(1);
@@ -129,6 +130,19 @@ The election-time distribution (the Raft paper's Figure 16) is measured by
 the fault simulator: \`raft-sim --figure16\`.`;
 }
 
+function fuzzSection(results) {
+  const total = results.reduce((sum, r) => sum + r.executions, 0);
+  const crashes = results.filter((r) => r.crashed).length;
+  return `## Fuzzing
+
+Each libFuzzer target (clang, ASan + UBSan) for ${results[0]?.seconds ?? 0} s from its seed corpus
+in \`fuzz/corpus/\`. \`npm test\` runs them for 30 s each.
+
+${table(['target', 'executions', 'coverage (edges)', 'crashed'], results.map((r) => [r.target, r.executions.toLocaleString('en-US'), r.coverage, r.crashed ? '**yes**' : 'no']))}
+
+Total: ${total.toLocaleString('en-US')} executions, ${crashes} crashes.`;
+}
+
 function signalSection(load) {
   return `## Signaling server load
 
@@ -152,6 +166,8 @@ async function main() {
   const raft = [];
   for (const nodes of [3, 5]) raft.push({ where: 'native', ...(await nativeRaftThroughput(nodes)) });
   for (const nodes of [3, 5]) raft.push({ where: 'wasm (Node)', ...(await wasmRaftThroughput(nodes, 50000)) });
+  console.log('bench: fuzzing totals');
+  const fuzz = await runFuzzTotals(15);
   console.log('bench: signaling server load');
   const load = await runSignalLoad({ clients: 200, rooms: 20 });
 
@@ -171,6 +187,8 @@ ${dataChannelSection(dataChannel, totalBytes, rounds)}
 ${raftSection(raft)}
 
 ${signalSection(load)}
+
+${fuzzSection(fuzz)}
 `;
   await writeFile(new URL('../BENCHMARKS.md', import.meta.url), document);
   console.log(`bench: wrote BENCHMARKS.md in ${((Date.now() - started) / 1000).toFixed(0)} s`);
