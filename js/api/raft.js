@@ -484,7 +484,11 @@ export class Raft extends EventTarget {
   // Request: u32 id, u8 kind, payload. Reply: u32 id, then JSON.
   #forward(kind, payload) {
     const leader = this.leader;
-    if (!leader) return Promise.reject(new RaftError('Raft: no leader is known yet; retry after an election'));
+    if (!leader) {
+      // During an election: wait for one (bounded), then go the normal way,
+      // which is local if this node won.
+      return this.#whenLeaderKnown().then(() => (kind === REQUEST.propose ? this.propose(payload) : this.readIndex()));
+    }
     const id = this.#nextRequest++;
     const request = new Uint8Array(5 + payload.byteLength);
     new DataView(request.buffer).setUint32(0, id);
@@ -498,6 +502,22 @@ export class Raft extends EventTarget {
       this.#forwarded.set(id, { resolve, reject, timer });
       this.#meshSend(leader, WIRE.request, request);
     }).then((reply) => (kind === REQUEST.propose ? this.#whenAppliedAt(reply) : reply));
+  }
+
+  #whenLeaderKnown() {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.removeEventListener('leader', onLeader);
+        reject(new RaftError(`Raft: no leader was elected within ${FORWARD_TIMEOUT_MS} ms`));
+      }, FORWARD_TIMEOUT_MS);
+      const onLeader = ({ detail }) => {
+        if (!detail.leader) return;
+        clearTimeout(timer);
+        this.removeEventListener('leader', onLeader);
+        resolve();
+      };
+      this.addEventListener('leader', onLeader);
+    });
   }
 
   // A forwarded proposal is done here once this node applied it.
