@@ -1,0 +1,133 @@
+// raft-sim: sweeps the Raft fault simulator over seeds, replays one seed, or
+// measures election times (the Raft paper's Figure 16).
+//
+//   raft-sim --seeds 1-10000 [--nodes 5] [--fault old-term|two-votes] [--expect-failure]
+//   raft-sim --seed 42 --trace
+//   raft-sim --figure16 [--trials 1000]
+//
+// Exit status: 0 when every seed passed (or, with --expect-failure, when at
+// least one seed found a violation), 1 otherwise.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "sim/simulator.hpp"
+
+using namespace rtcmesh;
+using namespace rtcmesh::sim;
+
+namespace {
+
+struct Args {
+    std::uint64_t first = 1;
+    std::uint64_t last = 100;
+    int nodes = 5;
+    bool trace = false;
+    bool figure16 = false;
+    int trials = 1000;
+    bool expect_failure = false;
+    std::string fault;
+};
+
+bool parse(int argc, char** argv, Args& args) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+        if (arg == "--seeds") {
+            const std::string range = value();
+            const auto dash = range.find('-');
+            if (dash == std::string::npos) return false;
+            args.first = std::strtoull(range.substr(0, dash).c_str(), nullptr, 10);
+            args.last = std::strtoull(range.substr(dash + 1).c_str(), nullptr, 10);
+        } else if (arg == "--seed") {
+            args.first = args.last = std::strtoull(value().c_str(), nullptr, 10);
+        } else if (arg == "--nodes") {
+            args.nodes = std::atoi(value().c_str());
+        } else if (arg == "--trace") {
+            args.trace = true;
+        } else if (arg == "--fault") {
+            args.fault = value();
+        } else if (arg == "--expect-failure") {
+            args.expect_failure = true;
+        } else if (arg == "--figure16") {
+            args.figure16 = true;
+        } else if (arg == "--trials") {
+            args.trials = std::atoi(value().c_str());
+        } else {
+            return false;
+        }
+    }
+    return args.first <= args.last && args.nodes >= 3 && args.nodes <= 7 &&
+           (args.fault.empty() || args.fault == "old-term" || args.fault == "two-votes");
+}
+
+int figure16(const Args& args) {
+    ElectionTimeOptions options;
+    options.trials = args.trials;
+    options.nodes = args.nodes;
+    auto times = measure_election_times(options);
+    if (times.empty()) {
+        std::printf("figure16: no trial elected a new leader\n");
+        return 1;
+    }
+    std::sort(times.begin(), times.end());
+    auto at = [&](double q) { return times[std::min(times.size() - 1, static_cast<std::size_t>(q * static_cast<double>(times.size())))]; };
+    std::printf("figure16: %zu of %d trials, %d nodes, timeouts %lld-%lld ms, broadcast ~%lld ms: median %lld ms, p99 %lld ms, max %lld ms\n",
+                times.size(), args.trials, options.nodes, static_cast<long long>(options.election_min_timeout),
+                static_cast<long long>(options.election_max_timeout), static_cast<long long>(options.broadcast_ms),
+                static_cast<long long>(at(0.5)), static_cast<long long>(at(0.99)), static_cast<long long>(times.back()));
+    return times.size() == static_cast<std::size_t>(args.trials) ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Args args;
+    if (!parse(argc, argv, args)) {
+        std::fprintf(stderr, "usage: raft-sim --seeds A-B [--nodes 3..7] [--fault old-term|two-votes] [--expect-failure]\n"
+                             "       raft-sim --seed S --trace\n       raft-sim --figure16 [--trials N]\n");
+        return 2;
+    }
+    if (args.figure16) return figure16(args);
+    const auto start = std::chrono::steady_clock::now();
+    std::uint64_t failures = 0;
+    std::uint64_t operations = 0;
+    std::uint64_t completed = 0;
+    std::uint64_t first_failure = 0;
+    std::uint64_t seeds = 0;
+    for (std::uint64_t seed = args.first; seed <= args.last; ++seed) {
+        ++seeds;
+        SimOptions options;
+        options.seed = seed;
+        options.nodes = args.nodes;
+        options.trace = args.trace;
+        options.fault_commit_old_term = args.fault == "old-term";
+        options.fault_two_votes = args.fault == "two-votes";
+        const SimResult result = run_simulation(options);
+        operations += result.operations;
+        completed += result.completed;
+        if (args.trace || !result.ok) {
+            if (!result.ok) std::printf("FAIL seed %llu: %s\n", static_cast<unsigned long long>(seed), result.failure.c_str());
+            for (const auto& line : result.trace) std::printf("  %s\n", line.c_str());
+            if (!result.ok) std::printf("  replay: raft-sim --seed %llu --nodes %d%s%s --trace\n", static_cast<unsigned long long>(seed), args.nodes,
+                                        args.fault.empty() ? "" : " --fault ", args.fault.c_str());
+        }
+        if (!result.ok) {
+            if (failures++ == 0) first_failure = seed;
+            if (args.expect_failure) break;  // found: that is all this run had to show
+        }
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("raft-sim: %llu seeds (from %llu to %llu), %d nodes%s: %llu operations (%llu answered), %llu failed; %.1f s, %.1f seeds/s\n",
+                static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(args.first), static_cast<unsigned long long>(args.first + seeds - 1),
+                args.nodes, args.fault.empty() ? "" : (", fault " + args.fault).c_str(), static_cast<unsigned long long>(operations),
+                static_cast<unsigned long long>(completed), static_cast<unsigned long long>(failures), seconds,
+                static_cast<double>(seeds) / seconds);
+    if (args.expect_failure) {
+        if (failures > 0) std::printf("raft-sim: the checks caught the fault at seed %llu\n", static_cast<unsigned long long>(first_failure));
+        return failures > 0 ? 0 : 1;
+    }
+    return failures == 0 ? 0 : 1;
+}
