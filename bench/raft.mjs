@@ -13,6 +13,13 @@ export async function nativeRaftThroughput(nodes, entries = 2000000) {
   return JSON.parse(stdout);
 }
 
+/** The Raft paper's Figure 16, from the fault simulator. */
+export async function electionTimes(trials = 1000) {
+  const { stdout } = await promisify(execFile)(`${repoRoot}build/native/native-tests/raft-sim`, ['--figure16', '--trials', String(trials)]);
+  const match = stdout.match(/median (\d+) ms, p99 (\d+) ms, max (\d+) ms/);
+  return { trials, median: Number(match[1]), p99: Number(match[2]), max: Number(match[3]), line: stdout.trim() };
+}
+
 export async function wasmRaftThroughput(nodes, entries = 200000) {
   const addresses = Array.from({ length: nodes }, (_, i) => `n${i + 1}`);
   const queue = [];

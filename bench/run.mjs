@@ -6,7 +6,7 @@ import os from 'node:os';
 import { runDataChannelBenchmarks } from './datachannel.mjs';
 import { runSignalLoad } from './signal-load.mjs';
 import { runSizeBenchmarks } from './size.mjs';
-import { nativeRaftThroughput, wasmRaftThroughput } from './raft.mjs';
+import { electionTimes, nativeRaftThroughput, wasmRaftThroughput } from './raft.mjs';
 import { runFuzzTotals } from './fuzz.mjs';
 
 const fixed = (value, digits = 1) => (typeof value === 'number' ? value.toFixed(digits) : String(value));
@@ -109,7 +109,7 @@ The wasm memory never shrinks: it keeps the high-water mark of earlier runs
 in the same page (here, the large-message run reassembling 16 MiB per peer).`;
 }
 
-function raftSection(raft) {
+function raftSection(raft, elections) {
   const rows = raft.map(({ where, nodes, entries, seconds, entries_per_second: rate }) => [where, nodes, entries, fixed(seconds, 2), Math.round(rate).toLocaleString('en-US')]);
   const native3 = raft.find((r) => r.where === 'native' && r.nodes === 3);
   return `## Raft throughput
@@ -126,8 +126,15 @@ Target: native Raft at least 1,000,000 committed entries/s: ${verdict(native3.en
 The wasm path spends most of its time building JS objects for each entry of
 each Ready through embind (one object per entry and per message).
 
-The election-time distribution (the Raft paper's Figure 16) is measured by
-the fault simulator: \`raft-sim --figure16\`.`;
+### Election time (the Raft paper's Figure 16)
+
+\`raft-sim --figure16\`: ${elections.trials} trials, 5 nodes, election timeouts 150-300 ms, heartbeat
+50 ms, one-way delay uniform in 7-22 ms (broadcast time ~15 ms); the leader
+crashes at a random point of its heartbeat interval. Time from the crash
+until the new leader's first heartbeat has reached every other node
+(PreVote and the followers' leader lease included):
+
+${table(['median ms', 'p99 ms', 'max ms'], [[elections.median, elections.p99, elections.max]])}`;
 }
 
 function fuzzSection(results) {
@@ -166,6 +173,7 @@ async function main() {
   const raft = [];
   for (const nodes of [3, 5]) raft.push({ where: 'native', ...(await nativeRaftThroughput(nodes)) });
   for (const nodes of [3, 5]) raft.push({ where: 'wasm (Node)', ...(await wasmRaftThroughput(nodes, 50000)) });
+  const elections = await electionTimes(1000);
   console.log('bench: fuzzing totals');
   const fuzz = await runFuzzTotals(15);
   console.log('bench: signaling server load');
@@ -184,7 +192,7 @@ ${sizeSection(sizes)}
 
 ${dataChannelSection(dataChannel, totalBytes, rounds)}
 
-${raftSection(raft)}
+${raftSection(raft, elections)}
 
 ${signalSection(load)}
 
