@@ -172,7 +172,9 @@ async function main() {
   console.log('bench: Raft throughput');
   const raft = [];
   for (const nodes of [3, 5]) raft.push({ where: 'native', ...(await nativeRaftThroughput(nodes)) });
+  console.log('bench: Raft throughput in wasm');
   for (const nodes of [3, 5]) raft.push({ where: 'wasm (Node)', ...(await wasmRaftThroughput(nodes, 50000)) });
+  console.log('bench: election times');
   const elections = await electionTimes(1000);
   console.log('bench: fuzzing totals');
   const fuzz = await runFuzzTotals(15);
@@ -202,7 +204,17 @@ ${fuzzSection(fuzz)}
   console.log(`bench: wrote BENCHMARKS.md in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-main().catch((error) => {
+// A benchmark whose promise can never settle would let Node exit quietly
+// with status 0; say so and fail instead.
+let finished = false;
+process.on('exit', (code) => {
+  if (!finished && code === 0) {
+    console.error('bench: stopped early: a benchmark waited on something that can never happen');
+    process.exitCode = 1;
+  }
+});
+
+main().then(() => { finished = true; }).catch((error) => {
   console.error(`bench failed: ${error.stack ?? error.message}`);
   process.exitCode = 1;
 });

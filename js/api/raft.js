@@ -134,11 +134,12 @@ export class Raft extends EventTarget {
     if (mesh) this.#attachMesh(mesh);
     if (options.autoUpdate !== false) {
       this.#timer = setInterval(() => this.update(), Math.max(10, Math.min(50, settings.heartbeatInterval / 2)));
+      // Nothing is applied (restored entries included) until the first
+      // update, a macrotask later: listeners and join() calls made right
+      // after construction (or after `await Raft.open`) all come first.
+      // With autoUpdate: false the host's clock alone drives the node.
+      setTimeout(() => this.update(), 0);
     }
-    // Nothing is applied (restored entries included) until the first
-    // update, a macrotask later: listeners and join() calls made right after
-    // construction (or after `await Raft.open`) all come first.
-    setTimeout(() => this.update(), 0);
   }
 
   /**
