@@ -62,9 +62,9 @@ at least simple-peer: ${verdict(mesh.mbPerSecond >= simplePeer.mbPerSecond)}.
 
 ## Small-message latency
 
-100-byte ping-pong, ${rounds} round trips, in milliseconds (Chromium's
-\`performance.now()\` is coarsened to 0.1 ms in pages that are not
-cross-origin isolated, so p50 moves in steps of 0.1 ms).
+100-byte ping-pong, ${rounds} round trips, in milliseconds, both peers in one
+cross-origin isolated page (so \`performance.now()\` has 5 µs steps, and both
+ends' work shares one thread).
 
 ${table(['path', 'p50', 'p99', 'p99.9'], [
     ['raw RTCDataChannel', fixed(latency.raw.p50, 2), fixed(latency.raw.p99, 2), fixed(latency.raw.p999, 2)],
@@ -105,8 +105,8 @@ ${table(['wasm heap per peer (bytes)', 'JS heap per peer (bytes)', 'wasm memory 
     fixed(result.memory.wasmBytesPerPeer, 0), fixed(result.memory.jsBytesPerPeer, 0), fixed(result.memory.wasmHeapBytes / 1e6),
   ]])}
 
-The wasm memory never shrinks: it keeps the high-water mark of earlier runs
-in the same page (here, the large-message run reassembling 16 MiB per peer).`;
+Measured in a fresh page, after \`gc()\`. The wasm memory never shrinks: a
+page that once reassembled a large message keeps that much memory.`;
 }
 
 function raftSection(raft, elections) {
