@@ -40,7 +40,11 @@ export async function meshThroughput({ messageBytes = 65536, totalBytes = 256 * 
   const start = performance.now();
   for (let sent = 0; sent < messages; sent++) {
     if (a.bufferedAmount(b.id) > highWater) {
-      await new Promise((resolve) => a.addEventListener('bufferedamountlow', resolve, { once: true }));
+      // Bounded: a send window that never drains is a finding, not a hang.
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`RTCMesh send stalled: ${a.bufferedAmount(b.id)} bytes unacknowledged for 30 s after ${sent} messages`)), 30000);
+        a.addEventListener('bufferedamountlow', () => { clearTimeout(timer); resolve(); }, { once: true });
+      });
     }
     a.send(b.id, payload);
   }
