@@ -229,3 +229,35 @@ TEST_CASE("same seed, same inputs: identical outputs", "[raft][determinism]") {
     CHECK(first == transcript(99));
     CHECK(first != transcript(100));
 }
+
+TEST_CASE("regression: a leader restarted from a snapshot can still send it to a follower behind", "[raft][regression]") {
+    Cluster c(3, 32);
+    const std::string leader = elect(c);
+    const std::string behind = followers(c, leader).front();
+    c.crash(behind);
+    for (int i = 0; i < 10; ++i) REQUIRE(c.node(leader).propose(to_bytes("s" + std::to_string(i))).ok());
+    c.run_for(200);
+    Node& l = c.node(leader);
+    const auto snapshot = l.compact(l.applied_index(), to_bytes("image"));
+    REQUIRE(snapshot.ok());
+    c.record(leader).storage.save_snapshot(*snapshot.value);
+    // Everyone goes down; the compacted leader and the lagging node come back
+    // (a majority, in which only the leader's log can win an election).
+    for (const auto& address : c.addresses()) c.crash(address);
+    c.restart(leader);
+    c.restart(behind);
+    REQUIRE(c.run_until([&] { return c.record(behind).loaded.has_value(); }, 5000));
+    CHECK(to_text(c.record(behind).loaded->data) == "image");
+}
+
+TEST_CASE("regression: a leader ignores an acknowledgement beyond its own log", "[raft][regression]") {
+    Cluster c(3, 33);
+    const std::string leader = elect(c);
+    Node& l = c.node(leader);
+    const Index commit = l.commit_index();
+    const std::string other = followers(c, leader).front();
+    REQUIRE(l.step(Message{.type = MessageType::AppendResponse, .from = other, .to = leader, .term = l.term(),
+                           .index = l.log().last_index() + 100}).ok());
+    CHECK(l.commit_index() == commit);
+    CHECK(l.progress_of(other)->match <= l.log().last_index());
+}

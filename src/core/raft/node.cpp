@@ -33,6 +33,7 @@ void Node::restore(const PersistentState& restored) {
         log_.reset_to_snapshot(s.index, s.term);
         config_history_.emplace_back(s.index, s.membership);
         applied_ = apply_handed_ = s.index;
+        snapshot_ = s;  // a restarted leader can still send it to followers behind its log
     }
     for (const auto& e : restored.entries) {
         if (e.index <= log_.snapshot_index()) continue;

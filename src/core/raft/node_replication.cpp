@@ -145,6 +145,12 @@ void Node::handle_append_response(const Message& m) {
     if (it == progress_.end()) return;
     Progress& pr = it->second;
     pr.recent_active = true;
+    // A follower cannot hold entries this leader never had: such an answer
+    // is corrupt or hostile, and trusting it could commit what nobody stored.
+    if (!m.reject && m.index > log_.last_index()) {
+        emit(ErrorEvent{"'" + m.from + "' acknowledged index " + std::to_string(m.index) + " beyond the leader's log"});
+        return;
+    }
     if (m.reject) {
         if (pr.state == Progress::State::Replicate) {
             if (m.index <= pr.match) return;  // stale
