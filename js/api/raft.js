@@ -17,6 +17,7 @@
 //   error { message }
 import { loadedCore } from './core-module.js';
 import { systemPort } from './rtc-mesh.js';
+import { bytesOf as toBytes, randomSeed } from './values.js';
 
 const DEFAULTS = {
   // Hidden browser tabs run timers at most once a second, so the seed's
@@ -50,18 +51,7 @@ function requireAddress(value, what) {
 
 const encoder = new TextEncoder();
 
-function bytesOf(data, what) {
-  if (typeof data === 'string') return encoder.encode(data);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw new TypeError(`Raft: ${what} must be a string, an ArrayBuffer or a typed array`);
-}
-
-function randomSeed() {
-  const words = new Uint32Array(2);
-  globalThis.crypto.getRandomValues(words);
-  return words[0] * 2 ** 21 + (words[1] >>> 11);
-}
+const bytesOf = (data, what) => toBytes(data, `Raft: ${what}`);
 
 export class Raft extends EventTarget {
   #core;

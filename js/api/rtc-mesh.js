@@ -26,6 +26,7 @@
 //   close         {}                 the mesh was closed (close() without a peer)
 import { loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
+import { bytesOf, describe, randomSeed } from './values.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
 
 /**
@@ -54,12 +55,6 @@ function requireString(value, what) {
   return value;
 }
 
-function describe(value) {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? `"${value.slice(0, 40)}"` : typeof value;
-}
-
 function sdpOf(description, what) {
   if (typeof description === 'string') return description;
   if (description && typeof description.sdp === 'string') return description.sdp;
@@ -84,20 +79,10 @@ function candidateOf(candidate) {
   throw new TypeError(`RTCMesh: candidate must be an RTCIceCandidateInit, its JSON, or null, got ${describe(candidate)}`);
 }
 
-const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
 function payloadOf(data) {
-  if (typeof data === 'string') return { bytes: textEncoder.encode(data), isText: true };
-  if (data instanceof ArrayBuffer) return { bytes: new Uint8Array(data), isText: false };
-  if (ArrayBuffer.isView(data)) return { bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isText: false };
-  throw new TypeError(`RTCMesh: data must be a string, an ArrayBuffer or a typed array, got ${describe(data)}`);
-}
-
-function randomSeed() {
-  const words = new Uint32Array(2);
-  globalThis.crypto.getRandomValues(words);
-  return words[0] * 2 ** 21 + (words[1] >>> 11); // 53 bits: exact as a JS number
+  return { bytes: bytesOf(data, 'RTCMesh: data'), isText: typeof data === 'string' };
 }
 
 export class RTCMesh extends EventTarget {

@@ -17,6 +17,9 @@ const flags = [
   '--disable-features=WebRtcHideLocalIpsWithMdns',
 ];
 
+/** What the browser tests serve: the package's js/ and dist/, and their own pages. */
+export const testPageMounts = [['/js/', 'js'], ['/dist/', 'dist'], ['/', 'tests/browser/pages']];
+
 /**
  * Resolves to { context, close() }: a fresh profile, removed on close.
  * `extraArgs` adds flags (the benchmarks ask for precise memory figures).

@@ -8,7 +8,7 @@ import { RTCMesh } from 'rtcmesh';
 import { startSignalServer } from '../../js/signal/server.js';
 import { startStaticServer } from '../../tools/static-server.mjs';
 import { RTCPeerConnection, withTimeout } from '../support/mesh-bus.mjs';
-import { collectPageErrors, launchChromium } from './chromium.mjs';
+import { collectPageErrors, launchChromium, testPageMounts } from './chromium.mjs';
 
 let signal;
 let web;
@@ -16,9 +16,7 @@ let browser;
 
 before(async () => {
   signal = await startSignalServer();
-  web = await startStaticServer({
-    mounts: [['/js/', 'js'], ['/dist/', 'dist'], ['/', 'tests/browser/pages']],
-  });
+  web = await startStaticServer({ mounts: testPageMounts });
   browser = await launchChromium();
 });
 

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSignalServer } from '../../js/signal/server.js';
 import { startStaticServer } from '../../tools/static-server.mjs';
-import { collectPageErrors, launchChromium } from './chromium.mjs';
+import { collectPageErrors, launchChromium, testPageMounts } from './chromium.mjs';
 import { poll } from '../support/wait.mjs';
 
 let signal;
@@ -14,7 +14,7 @@ let browser;
 
 before(async () => {
   signal = await startSignalServer();
-  web = await startStaticServer({ mounts: [['/js/', 'js'], ['/dist/', 'dist'], ['/', 'tests/browser/pages']] });
+  web = await startStaticServer({ mounts: testPageMounts });
   browser = await launchChromium();
 });
 

@@ -3,16 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import wrtc from '@roamhq/wrtc';
+import { withTimeout } from '../support/wait.mjs';
 
 const { RTCPeerConnection } = wrtc;
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 test('two RTCPeerConnections connect and exchange a message over a data channel', async () => {
   // No ICE servers: host candidates on loopback are enough and no network is used.

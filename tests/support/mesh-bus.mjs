@@ -3,16 +3,9 @@
 import wrtc from '@roamhq/wrtc';
 import { RTCMesh } from 'rtcmesh';
 
-export const { RTCPeerConnection } = wrtc;
+export { withTimeout } from './wait.mjs';
 
-/** Resolves with `promise`, or rejects after `ms` naming what was awaited. */
-export function withTimeout(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+export const { RTCPeerConnection } = wrtc;
 
 /** Resolves with the first event of `type` on `target` for which `match(event)` holds. */
 export function nextEvent(target, type, match = () => true) {
