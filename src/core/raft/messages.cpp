@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace rtcmesh::raft {
 
@@ -147,7 +148,7 @@ Membership read_membership(Reader& r) {
     return m;
 }
 
-bool valid_type(std::uint8_t t) { return t >= 1 && t <= 10; }
+bool valid_type(std::uint8_t t) { return t >= 1 && t <= 11; }
 
 void write_entries(Writer& w, const std::vector<Entry>& entries) {
     w.varint(entries.size());
@@ -173,9 +174,27 @@ void read_entries(Reader& r, Message& m) {
     }
 }
 
+// Names the first number past kMaxWireNumber, or returns "".
+std::string out_of_range(const Message& m) {
+    const std::pair<const char*, std::uint64_t> fields[] = {
+        {"term", m.term},         {"log_term", m.log_term},   {"index", m.index},
+        {"commit", m.commit},     {"hint_index", m.hint_index}, {"hint_term", m.hint_term},
+        {"read_seq", m.read_seq},
+    };
+    for (const auto& [name, value] : fields)
+        if (value > kMaxWireNumber) return std::string("field '") + name + "' is beyond 2^53 - 1";
+    for (const auto& e : m.entries)
+        if (e.term > kMaxWireNumber || e.index > kMaxWireNumber) return "an entry's term or index is beyond 2^53 - 1";
+    if (m.snapshot && (m.snapshot->index > kMaxWireNumber || m.snapshot->term > kMaxWireNumber))
+        return "the snapshot's index or term is beyond 2^53 - 1";
+    return {};
+}
+
 // Semantic checks that make a decoded message safe to hand to the node.
 std::string validate(const Message& m) {
     if (m.from.empty()) return "message has an empty 'from' address";
+    if (m.to.empty()) return "message has an empty 'to' address";
+    if (auto problem = out_of_range(m); !problem.empty()) return problem;
     Index expected = m.index + 1;
     Term previous_term = m.log_term;
     for (const auto& e : m.entries) {
@@ -202,7 +221,7 @@ std::string validate(const Message& m) {
 const char* message_type_name(MessageType type) {
     static constexpr const char* names[] = {"?",          "PreVote",         "PreVoteResponse", "Vote",
                                             "VoteResponse", "Append",        "AppendResponse",  "Heartbeat",
-                                            "HeartbeatResponse", "InstallSnapshot", "TimeoutNow"};
+                                            "HeartbeatResponse", "InstallSnapshot", "TimeoutNow", "Removed"};
     const auto i = static_cast<std::size_t>(type);
     return i < std::size(names) ? names[i] : "?";
 }

@@ -23,6 +23,9 @@ inline constexpr std::size_t kMaxAddressBytes = 256;
 inline constexpr std::size_t kMaxMembers = 1024;
 inline constexpr std::size_t kMaxEntriesPerMessage = 1 << 16;
 inline constexpr std::size_t kMaxMessageBytes = 64u << 20;
+// Terms, indexes and counters on the wire stay below 2^53: exact as JS
+// numbers, and so far from 2^64 that `+ 1` can never wrap.
+inline constexpr std::uint64_t kMaxWireNumber = (std::uint64_t{1} << 53) - 1;
 
 enum class MessageType : std::uint8_t {
     PreVote = 1,
@@ -35,6 +38,10 @@ enum class MessageType : std::uint8_t {
     HeartbeatResponse = 8,
     InstallSnapshot = 9,
     TimeoutNow = 10,
+    // From a member to a node that a committed configuration removed: `index`
+    // is that configuration's log index. Lets a node that missed its removal
+    // learn of it and stop campaigning.
+    Removed = 11,
 };
 const char* message_type_name(MessageType type);
 
@@ -44,6 +51,7 @@ const char* message_type_name(MessageType type);
 //  AppendResponse: index = match (or rejected prev index), reject, hint_index/hint_term
 //  Heartbeat(Resp):commit, read_seq (ReadIndex confirmation round)
 //  InstallSnapshot:snapshot
+//  Removed:        index = the committed configuration that removed `to`
 struct Message {
     MessageType type = MessageType::Heartbeat;
     std::string from;
