@@ -61,8 +61,12 @@ Status Node::fail(std::string message) {
     return Status::failure(std::move(message));
 }
 
+// Routed by the host, a member now, or a member of a configuration still in
+// the log (a removal not yet committed): its messages are handled as usual.
 bool Node::known_peer(const std::string& address) const {
-    return routes_.count(address) > 0 || membership().contains(address);
+    if (routes_.count(address) > 0 || membership().contains(address) || departing_.count(address) > 0) return true;
+    return std::any_of(config_history_.begin(), config_history_.end(),
+                       [&](const auto& item) { return item.second.contains(address); });
 }
 
 // Leader stickiness (§4.2.3): while we recently heard from a live leader, a
@@ -84,7 +88,17 @@ void Node::reset_election_timer() {
 Status Node::join(const std::string& address) {
     if (closed_) return fail("node is closed");
     if (address.empty() || address.size() > kMaxAddressBytes) return fail("invalid address");
-    if (address == config_.address) return ok_status();
+    if (address == config_.address) {
+        // Undo a leave(self): forget it here, and on a leader drop the queued removal.
+        left_.erase(address);
+        removed_ = false;
+        membership_ops_.erase(std::remove_if(membership_ops_.begin(), membership_ops_.end(),
+                                             [&](const MembershipOp& op) {
+                                                 return op.kind == MembershipOp::Kind::Remove && op.address == address;
+                                             }),
+                              membership_ops_.end());
+        return ok_status();
+    }
     routes_.insert(address);
     left_.erase(address);
     if (config_history_.empty() && config_.initial_members.empty() && !config_.join_existing_cluster &&
@@ -132,7 +146,19 @@ Status Node::step(const Message& m) {
     if (closed_) return Status::failure("node is closed");
     if (m.to != config_.address) return fail("message for '" + m.to + "' delivered to '" + config_.address + "'");
     if (m.from == config_.address) return fail("message claims to come from this node");
+    const bool routed_or_member = routes_.count(m.from) > 0 || membership().contains(m.from);
+    if (!routed_or_member && m.type != MessageType::Removed) {
+        // A node that missed its own removal is told, quietly: it is no stranger.
+        if (auto removal = committed_removal_of(m.from)) {
+            send(Message{.type = MessageType::Removed, .to = m.from, .index = *removal});
+            return ok_status();
+        }
+    }
     if (!known_peer(m.from)) return fail("message from unknown peer '" + m.from + "'");
+    if (m.type == MessageType::Removed) {  // before the term rules: its term says nothing about ours
+        handle_removed(m);
+        return ok_status();
+    }
     bool handled = false;
     Status status = step_by_term(m, handled);
     if (handled) return status;
@@ -149,6 +175,7 @@ Status Node::step(const Message& m) {
         case MessageType::TimeoutNow:
             if (promotable()) campaign(true);
             break;
+        case MessageType::Removed: break;  // handled above
     }
     return ok_status();
 }

@@ -170,6 +170,7 @@ private:
     void handle_heartbeat(const Message& m);
     void handle_heartbeat_response(const Message& m);
     void handle_snapshot(const Message& m);
+    void handle_removed(const Message& m);
     void reject_append(const Message& m);
     bool maybe_commit();
     void set_commit(Index commit);
@@ -184,6 +185,9 @@ private:
     // node_membership.cpp
     void on_membership_changed(const Membership& before);
     void sync_progress();
+    std::optional<Index> committed_removal_of(const std::string& address) const;
+    void release_departed(const std::string& address);
+    void release_departed_all();
     void queue_membership_op(MembershipOp op);
     void run_membership_ops();
     void reconcile_membership();
@@ -219,6 +223,11 @@ private:
     std::map<std::string, Progress> progress_;
     std::map<std::string, bool> votes_;
     std::vector<MembershipOp> membership_ops_;
+    // Leader only: members a configuration removed, with that entry's index.
+    // They keep a Progress until they hold the entry and know it committed,
+    // so a removed node learns of its removal from the log itself.
+    std::map<std::string, Index> departing_;
+    bool removed_ = false;  // told (by a Removed message) that a committed configuration removed us
     int votes_granted_this_term_ = 0;
 
     // Time: deadlines on the host's clock, set from the first update().

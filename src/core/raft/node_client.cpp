@@ -21,6 +21,7 @@ Result<Proposed> Node::propose(Bytes data) {
     if (data.size() > config_.max_entry_bytes)
         return Result<Proposed>::failure("cannot propose " + std::to_string(data.size()) + " bytes: the limit is " +
                                          std::to_string(config_.max_entry_bytes) + " bytes per entry");
+    if (log_.last_index() >= kMaxWireNumber) return Result<Proposed>::failure("cannot propose: the log reached its largest index");
     append_local(EntryType::Normal, std::move(data));
     return Result<Proposed>::success(Proposed{log_.last_index(), term_});
 }

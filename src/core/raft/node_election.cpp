@@ -12,10 +12,17 @@ bool Node::has_unapplied_config() const {
                        [&](const auto& item) { return item.first > applied_ && item.first <= commit_; });
 }
 
+// A voter may campaign. So may a node whose own removal is appended but not
+// yet committed (dissertation §4.2.2): it manages the cluster until the change
+// commits, without counting its own vote. Otherwise a leader that removed
+// itself and lost its quorum would hold the longest log, refuse every vote,
+// and never campaign: no one could be elected again.
 bool Node::promotable() const {
-    if (closed_ || closing_) return false;
+    if (closed_ || closing_ || removed_) return false;
+    if (term_ >= kMaxWireNumber) return false;  // a term never wraps
     if (config_history_.empty() && config_.join_existing_cluster) return false;
-    return membership().is_voter(config_.address) && !has_unapplied_config();
+    if (has_unapplied_config()) return false;
+    return membership().is_voter(config_.address) || membership_at(commit_).is_voter(config_.address);
 }
 
 void Node::become_follower(Term term, const std::string& leader) {
@@ -25,6 +32,7 @@ void Node::become_follower(Term term, const std::string& leader) {
     set_leader(leader);
     transfer_target_.clear();
     progress_.clear();
+    departing_.clear();
     membership_ops_.clear();
     reset_election_timer();
 }
@@ -52,6 +60,7 @@ void Node::become_leader() {
     set_leader(config_.address);
     transfer_target_.clear();
     progress_.clear();
+    departing_.clear();
     sync_progress();
     progress_[config_.address].match = stable_index_;
     for (auto& [address, pr] : progress_) pr.recent_active = true;  // grace period for CheckQuorum
@@ -84,7 +93,8 @@ void Node::start_election(bool transfer) {
 }
 
 void Node::request_votes(MessageType type, Term term, bool transfer) {
-    votes_[config_.address] = true;
+    // Our own vote counts only if we are a voter of the configuration in force.
+    if (membership().is_voter(config_.address)) votes_[config_.address] = true;
     if (votes_.size() >= quorum()) {  // a single-voter cluster wins at once
         if (type == MessageType::PreVote) {
             start_election(false);
@@ -129,6 +139,9 @@ void Node::handle_vote_response(const Message& m) {
     const bool pre = m.type == MessageType::PreVoteResponse;
     if ((pre && role_ != Role::PreCandidate) || (!pre && role_ != Role::Candidate)) return;
     if (!membership().is_voter(m.from)) return;
+    // A grant counts only for the round we run now: a late grant from an
+    // older round (it echoes that round's term) must not be added to this one.
+    if (!m.reject && m.term != (pre ? term_ + 1 : term_)) return;
     votes_.emplace(m.from, !m.reject);
     std::size_t granted = 0;
     for (const auto& [voter, yes] : votes_) granted += yes ? 1 : 0;

@@ -81,7 +81,8 @@ void Node::reconcile_membership() {
 void Node::sync_progress() {
     const Membership& m = membership();
     for (auto it = progress_.begin(); it != progress_.end();) {
-        it = m.contains(it->first) ? std::next(it) : progress_.erase(it);
+        const bool keep = m.contains(it->first) || departing_.count(it->first) > 0;
+        it = keep ? std::next(it) : progress_.erase(it);
     }
     auto track = [&](const std::string& address) {
         if (progress_.count(address) > 0) return;
@@ -109,10 +110,63 @@ void Node::on_membership_changed(const Membership& before) {
     for (const auto& address : before.learners) {
         if (!after.contains(address)) emit(MemberLeft{address});
     }
+    if (after.contains(config_.address)) removed_ = false;
     if (role_ == Role::Leader) {
+        for (const auto& address : after.voters) departing_.erase(address);
+        for (const auto& address : after.learners) departing_.erase(address);
+        for (const auto& address : before.voters)
+            if (!after.contains(address) && address != config_.address) departing_[address] = latest_config_index();
+        for (const auto& address : before.learners)
+            if (!after.contains(address)) departing_[address] = latest_config_index();
         sync_progress();
         if (!transfer_target_.empty() && !after.is_voter(transfer_target_)) transfer_target_.clear();
     }
+}
+
+// A departing member that holds the entry removing it, once that entry is
+// committed, gets one last heartbeat carrying the commit and is forgotten.
+void Node::release_departed(const std::string& address) {
+    auto departing = departing_.find(address);
+    auto pr = progress_.find(address);
+    if (departing == departing_.end() || pr == progress_.end()) return;
+    if (commit_ < departing->second || pr->second.match < departing->second) return;
+    send(Message{.type = MessageType::Heartbeat, .to = address, .commit = std::min(pr->second.match, commit_)});
+    progress_.erase(pr);
+    departing_.erase(departing);
+}
+
+void Node::release_departed_all() {
+    const auto departing = departing_;
+    for (const auto& [address, index] : departing) release_departed(address);
+}
+
+// The index of the committed configuration that removed `address`, if the
+// log (since its last snapshot) shows it was a member and was removed.
+std::optional<Index> Node::committed_removal_of(const std::string& address) const {
+    std::optional<Index> removal;
+    bool member = false;
+    for (const auto& [index, m] : config_history_) {
+        if (index > commit_) break;
+        if (m.contains(address)) {
+            member = true;
+            removal.reset();
+        } else if (member) {
+            member = false;
+            removal = index;
+        }
+    }
+    return removal;
+}
+
+// A member says a committed configuration removed us. Unless our own log
+// re-added us at or after that entry, stop campaigning and say we left.
+void Node::handle_removed(const Message& m) {
+    for (const auto& [index, members] : config_history_)
+        if (index >= m.index && members.contains(config_.address)) return;
+    if (removed_) return;
+    removed_ = true;
+    if (role_ != Role::Follower) become_follower(term_, std::string());
+    if (membership().contains(config_.address)) emit(MemberLeft{config_.address});
 }
 
 }  // namespace rtcmesh::raft

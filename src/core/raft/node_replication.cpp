@@ -175,9 +175,10 @@ void Node::handle_append_response(const Message& m) {
     }
     pr.next = std::max(pr.next, pr.match + 1);
     if (maybe_commit()) on_commit_advanced();
-    if (role_ != Role::Leader) return;
+    if (role_ != Role::Leader || progress_.count(m.from) == 0) return;
     send_appends_to(m.from, false);
     maybe_finish_transfer(m.from);
+    release_departed(m.from);
 }
 
 void Node::handle_heartbeat(const Message& m) {
@@ -199,8 +200,12 @@ void Node::handle_heartbeat_response(const Message& m) {
         if (++pr.stalled_heartbeats >= 3) pr.become_probe();
         if (pr.inflight.size() >= config_.max_inflight_messages) pr.inflight.pop_front();
     }
-    if (pr.match < log_.last_index()) send_append(m.from, false);
+    // A follower or learner that is behind is brought up to date by
+    // heartbeats alone: probe even with nothing new to carry, or a newcomer
+    // whose first (empty) probe was lost would wait for the next proposal.
+    if (pr.match < log_.last_index()) send_append(m.from, true);
     confirm_reads();
+    release_departed(m.from);
 }
 
 void Node::handle_snapshot(const Message& m) {
@@ -258,6 +263,7 @@ void Node::set_commit(Index commit) {
 
 void Node::on_commit_advanced() {
     broadcast_append(true);  // tell followers the new commit index now
+    release_departed_all();
     release_waiting_reads();
     const bool removed_self = !membership().is_voter(config_.address);
     if (removed_self && latest_config_index() <= commit_) {
