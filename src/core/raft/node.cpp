@@ -5,10 +5,13 @@
 
 namespace rtcmesh::raft {
 
+// The hard state goes before the entries: a write torn part-way must never
+// leave entries of a term newer than the stored term (the node could then
+// vote in, or lead, a term it already has entries of from another leader).
 void Ready::persist_to(Storage& storage) const {
     if (snapshot) storage.save_snapshot(*snapshot);
-    storage.save_entries(entries);
     if (hard_state) storage.save_hard_state(*hard_state);
+    storage.save_entries(entries);
 }
 
 Node::Node(Config config, const PersistentState& restored) : config_(std::move(config)), rng_(config_.seed) {
@@ -101,6 +104,7 @@ Status Node::join(const std::string& address) {
     }
     routes_.insert(address);
     left_.erase(address);
+    departed_.erase(address);
     if (config_history_.empty() && config_.initial_members.empty() && !config_.join_existing_cluster &&
         !bootstrap_.contains(address)) {
         bootstrap_.add_voter(address);
@@ -118,7 +122,10 @@ Status Node::leave(const std::string& address) {
         bootstrap_.remove(address);
         emit(MemberLeft{address});
     }
-    if (address != config_.address) routes_.erase(address);
+    if (address != config_.address) {
+        routes_.erase(address);
+        departed_.insert(address);  // the host let it go: tell it so if it speaks again
+    }
     if (!membership().contains(address)) return ok_status();
     // Remembered on every node: whichever leads now or later removes it.
     left_.insert(address);
@@ -230,7 +237,15 @@ void Node::update(Millis now) {
 void Node::tick_follower() {
     if (now_ < election_deadline_) return;
     reset_election_timer();
-    if (promotable()) campaign(false);
+    if (promotable()) {
+        campaign(false);
+    } else if (membership().is_learner(config_.address) && !removed() && term_ < kMaxWireNumber) {
+        // A learner that hears from no leader asks the voters, without
+        // campaigning: one that removed it while it was away answers Removed.
+        for (const auto& voter : membership().voters)
+            send(Message{.type = MessageType::PreVote, .to = voter, .term = term_ + 1,
+                         .log_term = log_.last_term(), .index = log_.last_index()});
+    }
 }
 
 void Node::tick_leader() {

@@ -109,6 +109,11 @@ public:
     const Membership& membership() const;
     bool closed() const { return closed_; }
     bool closing() const { return closing_; }
+    // This node knows a committed configuration removed it (from its log, or
+    // because a member told it so). It no longer campaigns.
+    bool removed() const {
+        return removed_ || (!config_history_.empty() && !membership_at(commit_).contains(config_.address));
+    }
     Millis randomized_election_timeout() const { return randomized_timeout_; }
     const std::string& transfer_target() const { return transfer_target_; }
     const Config& config() const { return config_; }
@@ -228,6 +233,7 @@ private:
     // so a removed node learns of its removal from the log itself.
     std::map<std::string, Index> departing_;
     bool removed_ = false;  // told (by a Removed message) that a committed configuration removed us
+    std::set<std::string> departed_;  // addresses a configuration removed or the host let go (kept past compaction)
     int votes_granted_this_term_ = 0;
 
     // Time: deadlines on the host's clock, set from the first update().

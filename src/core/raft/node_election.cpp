@@ -13,8 +13,8 @@ bool Node::has_unapplied_config() const {
 }
 
 // A voter may campaign. So may a node whose own removal is appended but not
-// yet committed (dissertation §4.2.2): it manages the cluster until the change
-// commits, without counting its own vote. Otherwise a leader that removed
+// yet known committed (dissertation §4.2.2): it manages the cluster until the
+// change commits, without counting its own vote. Otherwise a leader that removed
 // itself and lost its quorum would hold the longest log, refuse every vote,
 // and never campaign: no one could be elected again.
 bool Node::promotable() const {
@@ -22,7 +22,11 @@ bool Node::promotable() const {
     if (term_ >= kMaxWireNumber) return false;  // a term never wraps
     if (config_history_.empty() && config_.join_existing_cluster) return false;
     if (has_unapplied_config()) return false;
-    return membership().is_voter(config_.address) || membership_at(commit_).is_voter(config_.address);
+    if (membership().is_voter(config_.address)) return true;
+    // Removed by an entry not known to be committed: campaign like a voter
+    // (a learner too), so that a node whose leader crashed before telling it
+    // either finishes the change or is told by a member that it is gone.
+    return !membership().contains(config_.address) && membership_at(commit_).contains(config_.address);
 }
 
 void Node::become_follower(Term term, const std::string& leader) {

@@ -111,6 +111,12 @@ void Node::on_membership_changed(const Membership& before) {
         if (!after.contains(address)) emit(MemberLeft{address});
     }
     if (after.contains(config_.address)) removed_ = false;
+    for (const auto& address : before.voters)
+        if (!after.contains(address)) departed_.insert(address);
+    for (const auto& address : before.learners)
+        if (!after.contains(address)) departed_.insert(address);
+    for (const auto& address : after.voters) departed_.erase(address);
+    for (const auto& address : after.learners) departed_.erase(address);
     if (role_ == Role::Leader) {
         for (const auto& address : after.voters) departing_.erase(address);
         for (const auto& address : after.learners) departing_.erase(address);
@@ -140,22 +146,31 @@ void Node::release_departed_all() {
     for (const auto& [address, index] : departing) release_departed(address);
 }
 
-// The index of the committed configuration that removed `address`, if the
-// log (since its last snapshot) shows it was a member and was removed.
+// The index of the committed configuration that removed `address`: exact
+// when the log since the last snapshot shows the removal; otherwise, for an
+// address this node saw removed before compacting or its host let go, the
+// newest committed configuration, which excludes it. A stranger gets nothing.
 std::optional<Index> Node::committed_removal_of(const std::string& address) const {
+    if (config_history_.empty() || membership_at(commit_).contains(address)) return std::nullopt;
     std::optional<Index> removal;
     bool member = false;
+    bool seen = false;
     for (const auto& [index, m] : config_history_) {
         if (index > commit_) break;
         if (m.contains(address)) {
-            member = true;
+            member = seen = true;
             removal.reset();
         } else if (member) {
             member = false;
             removal = index;
         }
     }
-    return removal;
+    if (seen) return removal;
+    if (departed_.count(address) == 0) return std::nullopt;
+    Index newest = 0;
+    for (const auto& [index, m] : config_history_)
+        if (index <= commit_) newest = index;
+    return newest;
 }
 
 // A member says a committed configuration removed us. Unless our own log

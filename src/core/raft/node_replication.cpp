@@ -158,7 +158,11 @@ void Node::handle_append_response(const Message& m) {
         } else {
             if (m.index != pr.next - 1) return;  // stale answer to an older probe
             const Index conflict = m.hint_term > 0 ? log_.find_conflict_by_term(m.hint_index, m.hint_term) : m.hint_index;
-            pr.next = std::max(pr.match + 1, std::min(conflict, m.index) + 1);
+            // The follower refused our entry at m.index, so the next probe must
+            // go below it, even when the hint points into our compacted log
+            // (then the probe's previous entry is gone and a snapshot is sent).
+            const Index below = m.index > 0 ? m.index - 1 : 0;
+            pr.next = std::max(pr.match + 1, std::min(conflict, below) + 1);
             pr.probe_sent = false;
         }
         send_append(m.from, true);

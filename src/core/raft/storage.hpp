@@ -4,9 +4,11 @@
 // must be made durable BEFORE its messages are sent:
 //   1. if ready.snapshot: replace the stored snapshot and drop entries it covers
 //      (and load it into the state machine);
-//   2. entries: overwrite any stored entries with index >= entries.front().index,
+//   2. hard_state: store it;
+//   3. entries: overwrite any stored entries with index >= entries.front().index,
 //      then append them;
-//   3. hard_state: store it;
+// in that order, so a write torn part-way never leaves entries of a term
+// newer than the stored term;
 // then send ready.messages, apply ready.committed_entries, and call
 // node.advance(). MemoryStorage below does 1-3 and is the default host store;
 // PersistentState is what a restarted node is constructed from.
