@@ -67,7 +67,8 @@ struct Search {
 
 LinearizabilityResult check_linearizable(const std::vector<KvOperation>& history, std::size_t max_states) {
     std::map<std::string, std::vector<const KvOperation*>> by_key;
-    for (const auto& op : history) by_key[op.key].push_back(&op);
+    for (const auto& op : history)
+        if (op.op != KvOp::get || op.ret) by_key[op.key].push_back(&op);
     LinearizabilityResult result;
     for (auto& [key, ops] : by_key) {
         std::sort(ops.begin(), ops.end(), [](const KvOperation* a, const KvOperation* b) { return a->invoke < b->invoke; });
@@ -76,11 +77,15 @@ LinearizabilityResult check_linearizable(const std::vector<KvOperation>& history
         const std::size_t answered = static_cast<std::size_t>(std::count_if(ops.begin(), ops.end(), [](const KvOperation* op) { return op->ret.has_value(); }));
         const bool ok = search.explore(done, answered, std::string());
         result.states += search.states;
-        if (!ok) {
-            result.ok = false;
-            result.key = key;
-            return result;
+        if (ok) continue;
+        if (search.states > max_states) {  // out of budget: no verdict for this key
+            if (!result.undecided) result.key = key;
+            result.undecided = true;
+            continue;
         }
+        result.ok = false;
+        result.key = key;
+        return result;
     }
     return result;
 }

@@ -29,14 +29,17 @@ struct KvOperation {
 };
 
 struct LinearizabilityResult {
-    bool ok = true;
-    std::string key;      // the first key whose history is not linearizable
+    bool ok = true;          // false only for a proven violation
+    bool undecided = false;  // a key's search ran out of states: no verdict either way
+    std::string key;         // the first key found not linearizable (or undecided)
     std::size_t states = 0;  // search states explored (cost)
 };
 
-// Checks every key's history independently. `max_states` bounds the search
-// per key; a search that runs out is reported as not ok with `key` set and
-// `states == max_states` (never silently passed).
+// Checks every key's history independently and stops at the first
+// violation. Gets that never returned constrain nothing and are dropped
+// before the search (exact, and each one would double the states to
+// explore). `max_states` bounds the search per key; running out is reported
+// as `undecided`, apart from a violation.
 LinearizabilityResult check_linearizable(const std::vector<KvOperation>& history, std::size_t max_states = 2'000'000);
 
 }  // namespace rtcmesh::sim

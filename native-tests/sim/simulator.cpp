@@ -4,13 +4,14 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <optional>
 #include <queue>
 #include <set>
 #include <sstream>
 
 #include "core/common/rng.hpp"
 #include "core/raft/node.hpp"
+#include "sim/hostile_messages.hpp"
+#include "sim/kv_machine.hpp"
 
 namespace rtcmesh::sim {
 namespace {
@@ -20,8 +21,7 @@ using namespace rtcmesh::raft;
 constexpr Millis kStep = 5;              // virtual time per simulation step
 constexpr Millis kClientTimeout = 1500;  // a client gives up on an answer after this
 constexpr std::size_t kTraceTail = 60;   // trace lines kept for a failure report
-
-// ------------------------------------------------------------------ network
+constexpr Millis kRemovalBound = 5'000;  // removed nodes must learn of it within this, once healed
 
 struct Packet {
     Millis at;
@@ -32,79 +32,57 @@ struct Packet {
     bool operator>(const Packet& other) const { return at != other.at ? at > other.at : seq > other.seq; }
 };
 
-struct NetworkFaults {
+// What one run draws once, from its seed: the kind of network, disk and host.
+struct RunShape {
     double loss = 0;
     double duplicate = 0;
-    Millis min_delay = 1;
     Millis max_delay = 10;
+    double long_delay = 0;  // chance of a delay past the election timeout
+    Millis max_write_ms = 0;  // a disk write completes 0..this after it starts
+    std::size_t max_entries_per_message = 1024;
+    std::size_t max_inflight = 64;
+    bool churn_leaders = false;  // crash every new leader soon after it wins
+    bool crash_on_commit = false;  // ... or right after it commits an entry of an older term
+    double compact_chance = 0;
+    double read_index_chance = 0;
 };
 
-// ------------------------------------------------------------------ KV state machine
+RunShape draw_shape(Rng& rng) {
+    RunShape shape;
+    shape.loss = rng.chance(0.5) ? static_cast<double>(rng.between(0, 30)) / 100.0 : 0.0;
+    shape.duplicate = rng.chance(0.3) ? 0.05 : 0.0;
+    shape.max_delay = static_cast<Millis>(rng.between(2, 40));
+    shape.long_delay = rng.chance(0.3) ? 0.01 : 0.0;
+    shape.max_write_ms = rng.chance(0.5) ? static_cast<Millis>(rng.between(1, 30)) : 0;
+    // Small batches and windows make leaders replicate old entries apart
+    // from their own (the Figure 8 situation) far more often.
+    const std::size_t batches[] = {1, 2, 4, 1024};
+    shape.max_entries_per_message = batches[rng.between(0, 3)];
+    shape.max_inflight = rng.chance(0.5) ? 1 : 64;
+    shape.churn_leaders = rng.chance(0.3);
+    shape.crash_on_commit = rng.chance(0.3);
+    shape.compact_chance = rng.chance(0.5) ? 0.05 : 0.0;
+    shape.read_index_chance = rng.chance(0.5) ? 0.5 : 0.0;
+    return shape;
+}
 
-// Entry payload: "client|seq|op|key|value|expected" (op: p, g, c).
-struct Command {
-    std::string id;  // "client|seq": identifies the client operation
-    KvOp op = KvOp::get;
-    std::string key;
-    std::string value;
-    std::string expected;
+const char* kind_name(FaultKind kind) {
+    static constexpr const char* names[] = {"isolate", "cut", "heal", "crash", "restart", "pause", "wake-all",
+                                            "remove", "add-back", "add-new", "transfer", "close", "hostile"};
+    return names[static_cast<int>(kind)];
+}
+
+// A disk write in flight: the Ready it persists, and when it completes.
+struct PendingWrite {
+    Ready ready;
+    Millis done_at = 0;
 };
-
-Bytes encode_command(const Command& c) {
-    const char op = c.op == KvOp::put ? 'p' : c.op == KvOp::get ? 'g' : 'c';
-    const std::string text = c.id + "|" + op + "|" + c.key + "|" + c.value + "|" + c.expected;
-    return Bytes(text.begin(), text.end());
-}
-
-std::optional<Command> decode_command(const Bytes& bytes) {
-    std::vector<std::string> parts;
-    std::string part;
-    for (const auto byte : bytes) {
-        if (byte == '|') {
-            parts.push_back(std::move(part));
-            part.clear();
-        } else {
-            part.push_back(static_cast<char>(byte));
-        }
-    }
-    parts.push_back(std::move(part));
-    if (parts.size() != 6) return std::nullopt;
-    Command c;
-    c.id = parts[0] + "|" + parts[1];
-    c.op = parts[2] == "p" ? KvOp::put : parts[2] == "g" ? KvOp::get : KvOp::cas;
-    c.key = parts[3];
-    c.value = parts[4];
-    c.expected = parts[5];
-    return c;
-}
-
-// Applies to `kv`; returns the output a client would see.
-std::string apply_command(const Command& c, std::map<std::string, std::string>& kv) {
-    switch (c.op) {
-        case KvOp::put:
-            kv[c.key] = c.value;
-            return "ok";
-        case KvOp::get: {
-            auto it = kv.find(c.key);
-            return it == kv.end() ? "" : it->second;
-        }
-        case KvOp::cas: {
-            auto it = kv.find(c.key);
-            const std::string current = it == kv.end() ? "" : it->second;
-            if (current != c.expected) return "fail";
-            kv[c.key] = c.value;
-            return "ok";
-        }
-    }
-    return "";
-}
-
-// ------------------------------------------------------------------ the simulation
 
 struct SimNode {
     std::unique_ptr<Node> node;  // null while crashed
     MemoryStorage storage;
-    std::map<std::string, std::string> kv;
+    KvState kv;
+    std::optional<PendingWrite> write;
     bool paused = false;
     Millis paused_until = 0;
 };
@@ -118,33 +96,45 @@ struct Client {
     Term term = 0;
     std::string command_id;
     Millis deadline = 0;
+    std::optional<std::uint64_t> read_id;  // a ReadIndex read in progress
+    std::optional<Index> read_index;       // ... confirmed: answer once applied up to it
+    std::string read_key;
 };
+
+}  // namespace
+
+std::string Fault::describe() const {
+    std::string text = std::string(kind_name(kind));
+    if (!a.empty()) text += " " + a;
+    if (kind == FaultKind::cut || kind == FaultKind::transfer) text += " -> " + b;
+    if (kind == FaultKind::hostile) text += " (variant " + std::to_string(value % kHostileVariants) + ", as " + b + ")";
+    if (kind == FaultKind::add_new && !b.empty()) text += " replacing " + b;
+    return text;
+}
+
+namespace {
 
 class Simulation {
 public:
-    explicit Simulation(const SimOptions& options) : options_(options), rng_(options.seed) {
-        for (int i = 1; i <= options.nodes; ++i) addresses_.push_back("n" + std::to_string(i));
-        faults_.loss = rng_.chance(0.5) ? static_cast<double>(rng_.between(0, 30)) / 100.0 : 0.0;
-        faults_.duplicate = rng_.chance(0.3) ? 0.05 : 0.0;
-        faults_.max_delay = static_cast<Millis>(rng_.between(2, 40));
-        // Small batches and windows make leaders replicate old entries apart
-        // from their own (the Figure 8 situation) far more often.
-        const std::size_t batches[] = {1, 2, 4, 1024};
-        max_entries_per_message_ = batches[rng_.between(0, 3)];
-        max_inflight_ = rng_.chance(0.5) ? 1 : 64;
-        // Churning leaders: in some runs every new leader crashes soon after
-        // winning and comes back, so terms change with entries half-replicated.
-        churn_leaders_ = rng_.chance(0.3);
-        for (const auto& address : addresses_) start_node(address);
+    explicit Simulation(const SimOptions& options)
+        : options_(options), shape_rng_(options.seed), net_rng_(options.seed * 0x9E3779B9 + 1),
+          fault_rng_(options.seed * 0x85EBCA6B + 2) {
+        shape_ = draw_shape(shape_rng_);
+        for (int i = 1; i <= options.nodes; ++i) initial_.push_back("n" + std::to_string(i));
+        for (const auto& address : initial_) {
+            members_.insert(address);
+            start_node(address);
+        }
         for (int c = 0; c < options.clients; ++c) clients_.push_back(Client{c});
         note("seed " + std::to_string(options.seed) + ": " + std::to_string(options.nodes) + " nodes, loss " +
-             std::to_string(static_cast<int>(faults_.loss * 100)) + "%, delay 1-" + std::to_string(faults_.max_delay) + " ms");
+             std::to_string(static_cast<int>(shape_.loss * 100)) + "%, delay 1-" + std::to_string(shape_.max_delay) +
+             " ms, disk 0-" + std::to_string(shape_.max_write_ms) + " ms");
     }
 
     SimResult run() {
-        while (result_.ok && now_ < options_.fault_phase_ms) {
-            step(true);
-        }
+        while (result_.ok && now_ < options_.fault_phase_ms) step(true);
+        if (result_.ok) heal_everything();
+        if (result_.ok) check_removals_learned();
         if (result_.ok) liveness();
         if (result_.ok) check_log_matching();
         if (result_.ok) check_history();
@@ -162,13 +152,15 @@ private:
     Config config_for(const std::string& address) {
         Config config;
         config.address = address;
-        config.initial_members = addresses_;
+        const bool original = std::find(initial_.begin(), initial_.end(), address) != initial_.end();
+        if (original) config.initial_members = initial_;
+        config.join_existing_cluster = !original;
         config.election_min_timeout = 150;
         config.election_max_timeout = 300;
         config.heartbeat_interval = 50;
         config.seed = options_.seed * 131 + std::hash<std::string>{}(address) + restarts_;
-        config.max_entries_per_message = max_entries_per_message_;
-        config.max_inflight_messages = max_inflight_;
+        config.max_entries_per_message = shape_.max_entries_per_message;
+        config.max_inflight_messages = shape_.max_inflight;
         config.commit_by_counting_old_term_entries = options_.fault_commit_old_term;
         config.grant_two_votes_per_term = options_.fault_two_votes;
         return config;
@@ -176,9 +168,11 @@ private:
 
     void start_node(const std::string& address) {
         SimNode& n = nodes_[address];
-        n.node = std::make_unique<Node>(config_for(address), n.storage.load());
-        n.kv.clear();  // the state machine is rebuilt by re-applying the log
-        for (const auto& other : addresses_)
+        const PersistentState stored = n.storage.load();
+        n.node = std::make_unique<Node>(config_for(address), stored);
+        n.write.reset();
+        n.kv = stored.snapshot ? decode_kv(stored.snapshot->data) : KvState{};  // then the log is re-applied
+        for (const auto& other : members_)
             if (other != address) (void)n.node->join(other);
         for (const auto& gone : removed_) (void)n.node->leave(gone);
         n.node->update(now_);
@@ -189,35 +183,108 @@ private:
         return it != nodes_.end() && it->second.node && !it->second.paused;
     }
 
-    // Persist, send, apply, advance: the host contract.
+    std::vector<std::string> live_nodes() const {
+        std::vector<std::string> out;
+        for (const auto& [address, n] : nodes_)
+            if (running(address)) out.push_back(address);
+        return out;
+    }
+
+    std::string leader() const {
+        for (const auto& [address, n] : nodes_)
+            if (running(address) && n.node->role() == Role::Leader) return address;
+        return {};
+    }
+
+    // The host contract, with a disk that takes time: take a Ready, write it;
+    // when the write completes, send, apply, advance, and take the next one.
     void process(const std::string& address) {
         SimNode& n = nodes_.at(address);
-        for (int rounds = 0; rounds < 64 && n.node && n.node->has_ready(); ++rounds) {
-            Ready ready = n.node->take_ready();
-            ready.persist_to(n.storage);
-            for (auto& message : ready.messages) send(address, std::move(message));
-            for (const auto& entry : ready.committed_entries) apply(address, n, entry);
-            n.node->advance();
+        for (int rounds = 0; rounds < 64 && n.node; ++rounds) {
+            if (n.write) {
+                if (now_ < n.write->done_at) break;
+                complete_write(address, n);
+                continue;
+            }
+            if (!n.node->has_ready()) break;
+            n.write = PendingWrite{n.node->take_ready(), now_ + disk_latency()};
+        }
+        if (n.node && n.node->closed() && !n.write) {
+            n.node.reset();
+            note("closed: " + address);
         }
     }
 
+    Millis disk_latency() {
+        return shape_.max_write_ms == 0 ? 0 : static_cast<Millis>(net_rng_.between(0, static_cast<std::uint64_t>(shape_.max_write_ms)));
+    }
+
+    void complete_write(const std::string& address, SimNode& n) {
+        Ready ready = std::move(n.write->ready);
+        n.write.reset();
+        ready.persist_to(n.storage);
+        if (ready.snapshot) {
+            n.kv = decode_kv(ready.snapshot->data);
+            ++result_.snapshots_installed;
+        }
+        for (auto& message : ready.messages) send(address, std::move(message));
+        for (const auto& entry : ready.committed_entries) apply(address, n, entry);
+        for (const auto& event : ready.events) observe(address, event);
+        n.node->advance();
+        maybe_compact(n);
+    }
+
+    // A crash with a write in flight keeps a prefix of it: snapshot, hard
+    // state, then entries in order; the item at the cut is torn and lost.
+    void crash(const std::string& address, std::uint64_t tear) {
+        SimNode& n = nodes_.at(address);
+        if (!n.node) return;
+        if (n.write) {
+            const Ready& r = n.write->ready;
+            const std::size_t items = (r.snapshot ? 1 : 0) + (r.hard_state ? 1 : 0) + r.entries.size();
+            std::size_t keep = static_cast<std::size_t>(tear % (items + 1));
+            if (r.snapshot && keep > 0) n.storage.save_snapshot(*r.snapshot), --keep;
+            if (r.hard_state && keep > 0) n.storage.save_hard_state(*r.hard_state), --keep;
+            if (keep > 0) n.storage.save_entries(std::vector<Entry>(r.entries.begin(), r.entries.begin() + static_cast<std::ptrdiff_t>(keep)));
+            n.write.reset();
+        }
+        n.node.reset();
+    }
+
+    void maybe_compact(SimNode& n) {
+        if (shape_.compact_chance == 0 || !net_rng_.chance(shape_.compact_chance)) return;
+        const Index applied = n.node->applied_index();
+        if (applied < n.node->log().snapshot_index() + 8) return;
+        auto snapshot = n.node->compact(applied, encode_kv(n.kv));
+        if (snapshot.ok()) n.storage.save_snapshot(*snapshot.value);
+    }
+
     void send(const std::string& from, OutgoingMessage message) {
-        if (blocked_.count({from, message.to}) > 0 || rng_.chance(faults_.loss)) return;
-        const int copies = rng_.chance(faults_.duplicate) ? 2 : 1;
+        if (blocked_.count({from, message.to}) > 0 || net_rng_.chance(shape_.loss)) return;
+        const int copies = net_rng_.chance(shape_.duplicate) ? 2 : 1;
         for (int i = 0; i < copies; ++i) {
-            const Millis delay = static_cast<Millis>(rng_.between(static_cast<std::uint64_t>(faults_.min_delay), static_cast<std::uint64_t>(faults_.max_delay)));
+            Millis delay = static_cast<Millis>(net_rng_.between(1, static_cast<std::uint64_t>(shape_.max_delay)));
+            if (net_rng_.chance(shape_.long_delay)) delay = static_cast<Millis>(net_rng_.between(300, 2000));
             network_.push(Packet{now_ + delay, ++packet_seq_, from, message.to, message.bytes});
         }
     }
 
+    // A paused node's messages wait for it to wake; a crashed node's are lost.
     void deliver_due() {
+        std::vector<Packet> for_sleepers;
         while (!network_.empty() && network_.top().at <= now_) {
             Packet p = network_.top();
             network_.pop();
-            if (blocked_.count({p.from, p.to}) > 0 || !running(p.to)) continue;
+            if (blocked_.count({p.from, p.to}) > 0 || !nodes_.count(p.to) || !nodes_.at(p.to).node) continue;
+            if (nodes_.at(p.to).paused) {
+                p.at = nodes_.at(p.to).paused_until;
+                for_sleepers.push_back(std::move(p));
+                continue;
+            }
             (void)nodes_.at(p.to).node->receive(p.from, p.bytes);
             process(p.to);
         }
+        for (auto& p : for_sleepers) network_.push(std::move(p));
     }
 
     // ---------------------------------------------------------------- applying and safety
@@ -235,7 +302,7 @@ private:
         if (!command) return;
         const std::string output = apply_command(*command, n.kv);
         for (auto& client : clients_) {
-            if (!client.pending || client.at_node != address || client.index != entry.index) continue;
+            if (!client.pending || client.read_id || client.at_node != address || client.index != entry.index) continue;
             KvOperation& op = history_[*client.pending];
             if (client.command_id == command->id && client.term == entry.term) {
                 op.ret = now_;
@@ -245,6 +312,20 @@ private:
                 lost_.insert(*client.pending);  // another entry took its place: it never happened
             }
             client.pending.reset();
+        }
+    }
+
+    void observe(const std::string& address, const Event& event) {
+        if (options_.trace) trace_event(address, event);
+        if (auto ready = std::get_if<ReadReady>(&event)) {
+            for (auto& client : clients_)
+                if (client.read_id == ready->request_id && client.at_node == address) client.read_index = ready->read_index;
+        } else if (auto failed = std::get_if<ReadFailed>(&event)) {
+            for (auto& client : clients_) {
+                if (client.read_id != failed->request_id || client.at_node != address) continue;
+                lost_.insert(*client.pending);  // refused: the read never happened
+                end_read(client);
+            }
         }
     }
 
@@ -261,13 +342,23 @@ private:
             if (fresh) {
                 note(address + " leads term " + std::to_string(term));
                 check_leader_completeness(address, log);
-                if (churn_leaders_ && now_ < options_.fault_phase_ms && rng_.chance(0.5))
-                    crash_at_[address] = now_ + static_cast<Millis>(rng_.between(0, 80));
+                if (shape_.churn_leaders && faults_on() && fault_rng_.chance(0.5))
+                    crash_at_[address] = now_ + static_cast<Millis>(fault_rng_.between(0, 80));
+                commit_seen_[address] = n.node->commit_index();
+            }
+            // Crash a leader just after it commits an entry of an older term:
+            // what a wrong commit rule needs to be caught (Figure 8).
+            if (shape_.crash_on_commit && faults_on() && n.node->commit_index() > commit_seen_[address]) {
+                const Index commit = n.node->commit_index();
+                commit_seen_[address] = commit;
+                if (log.term_at(commit).value_or(term) != term) crash_at_[address] = now_;
             }
             auto& seen = leader_log_[{address, term}];
-            if (seen.first > 0 && (log.last_index() < seen.first || log.term_at(seen.first) != seen.second)) {
+            const bool compacted = seen.first <= log.snapshot_index();  // compaction is not rewriting
+            if (seen.first > 0 && (log.last_index() < seen.first || (!compacted && log.term_at(seen.first) != seen.second))) {
                 fail("Leader Append-Only: " + address + " rewrote its log in term " + std::to_string(term) + " at index " +
-                     std::to_string(seen.first));
+                     std::to_string(seen.first) + " (its log now ends at " + std::to_string(log.last_index()) + ", snapshot at " +
+                     std::to_string(log.snapshot_index()) + ")");
                 return;
             }
             seen = {log.last_index(), log.last_term()};
@@ -315,6 +406,7 @@ private:
             if (lost_.count(i) == 0) kept.push_back(history_[i]);
         const auto verdict = check_linearizable(kept);
         result_.linearizability_states = verdict.states;
+        result_.linearizability_undecided = verdict.undecided;
         if (!verdict.ok) fail("Linearizability: the history of key '" + verdict.key + "' cannot be linearized");
     }
 
@@ -322,119 +414,217 @@ private:
 
     void run_clients() {
         for (auto& client : clients_) {
+            if (client.pending && client.read_index && running(client.at_node) &&
+                nodes_.at(client.at_node).node->applied_index() >= *client.read_index) {
+                answer_read(client);
+            }
             if (client.pending && now_ > client.deadline) {
                 client.pending.reset();  // no answer: the op stays in the history with no return
+                client.read_id.reset();
+                client.read_index.reset();
             }
-            if (client.pending || !rng_.chance(0.2)) continue;
+            if (client.pending || !net_rng_.chance(0.2)) continue;
             invoke(client);
         }
     }
 
+    void answer_read(Client& client) {
+        const KvState& kv = nodes_.at(client.at_node).kv;
+        auto it = kv.find(client.read_key);
+        KvOperation& op = history_[*client.pending];
+        op.ret = now_;
+        op.output = it == kv.end() ? "" : it->second;
+        ++result_.completed;
+        ++result_.reads_by_index;
+        end_read(client);
+    }
+
+    void end_read(Client& client) {
+        client.pending.reset();
+        client.read_id.reset();
+        client.read_index.reset();
+    }
+
     void invoke(Client& client) {
-        std::vector<std::string> up;
-        for (const auto& address : addresses_)
-            if (running(address) && nodes_.at(address).node->role() == Role::Leader) up.push_back(address);
-        if (up.empty()) return;
-        const std::string& at = up[rng_.between(0, up.size() - 1)];
+        const std::string at = leader();
+        if (at.empty()) return;
         Command c;
         c.id = std::to_string(client.id) + "|" + std::to_string(++client.seq);
-        c.op = static_cast<KvOp>(rng_.between(0, 2));
-        c.key = "k" + std::to_string(rng_.between(0, static_cast<std::uint64_t>(options_.keys - 1)));
-        c.value = "v" + std::to_string(rng_.between(0, 9));
-        c.expected = "v" + std::to_string(rng_.between(0, 9));
-        auto proposed = nodes_.at(at).node->propose(encode_command(c));
-        if (!proposed.ok()) return;  // refused outright: it never happened
-        KvOperation op{client.id, c.op, c.key, c.op == KvOp::get ? "" : c.value, c.op == KvOp::cas ? c.expected : "", now_, std::nullopt, ""};
-        history_.push_back(std::move(op));
+        c.op = static_cast<KvOp>(net_rng_.between(0, 2));
+        c.key = "k" + std::to_string(net_rng_.between(0, static_cast<std::uint64_t>(options_.keys - 1)));
+        c.value = "v" + std::to_string(net_rng_.between(0, 9));
+        c.expected = "v" + std::to_string(net_rng_.between(0, 9));
+        Node& node = *nodes_.at(at).node;
+        const bool by_read_index = c.op == KvOp::get && net_rng_.chance(shape_.read_index_chance);
+        if (by_read_index) {
+            const std::uint64_t id = ++read_ids_;
+            if (!node.read_index(id).ok()) return;
+            client.read_id = id;
+            client.read_key = c.key;
+        } else {
+            auto proposed = node.propose(encode_command(c));
+            if (!proposed.ok()) return;  // refused outright: it never happened
+            client.index = proposed.value->index;
+            client.term = proposed.value->term;
+            client.command_id = c.id;
+        }
+        history_.push_back(KvOperation{client.id, c.op, c.key, c.op == KvOp::get ? "" : c.value,
+                                       c.op == KvOp::cas ? c.expected : "", now_, std::nullopt, ""});
         ++result_.operations;
         client.pending = history_.size() - 1;
         client.at_node = at;
-        client.index = proposed.value->index;
-        client.term = proposed.value->term;
-        client.command_id = c.id;
         client.deadline = now_ + kClientTimeout;
         process(at);
     }
 
     // ---------------------------------------------------------------- faults
 
-    void inject_fault() {
-        if (!rng_.chance(0.02)) return;
-        const std::string& x = addresses_[rng_.between(0, addresses_.size() - 1)];
-        const std::string& y = addresses_[rng_.between(0, addresses_.size() - 1)];
-        switch (rng_.between(0, 10)) {
-            case 0:  // isolate x both ways
-                for (const auto& other : addresses_) blocked_.insert({x, other}), blocked_.insert({other, x});
-                note("partition: " + x + " isolated");
-                break;
-            case 1:
-                if (x != y) blocked_.insert({x, y});
-                note("one-way cut: " + x + " -> " + y);
-                break;
-            case 2:
-                blocked_.clear();
-                note("network healed");
-                break;
-            case 3:
-                if (nodes_.at(x).node) {
-                    nodes_.at(x).node.reset();
-                    note("crash: " + x);
-                }
-                break;
-            case 4:
-                if (!nodes_.at(x).node) {
-                    ++restarts_;
-                    start_node(x);
-                    note("restart: " + x);
-                }
-                break;
-            case 5:
-                if (nodes_.at(x).node && !nodes_.at(x).paused) {
-                    nodes_.at(x).paused = true;
-                    nodes_.at(x).paused_until = now_ + static_cast<Millis>(rng_.between(200, 3000));
-                    note("clock paused: " + x);
-                }
-                break;
-            case 6:
-                change_membership(x);
-                break;
-            case 7:
-                if (running(x) && nodes_.at(x).node->role() == Role::Leader && x != y) {
-                    (void)nodes_.at(x).node->transfer_leadership(y);
-                    note("transfer: " + x + " -> " + y);
-                }
-                break;
-            case 8:
-                for (auto& [address, n] : nodes_) n.paused = false;
-                break;
-            default:  // crash whoever leads: leadership changes with entries in flight
-                for (auto& [address, n] : nodes_) {
-                    if (n.node && n.node->role() == Role::Leader) {
-                        n.node.reset();
-                        note("crash the leader: " + address);
-                        break;
-                    }
-                }
-                break;
-        }
+    bool faults_on() const { return !healing_ && now_ < options_.fault_phase_ms; }
+
+    std::string pick(const std::vector<std::string>& from) {
+        return from.empty() ? std::string() : from[fault_rng_.between(0, from.size() - 1)];
     }
 
-    // Removes x (never below three voters) or adds back a removed node.
-    void change_membership(const std::string& x) {
-        if (!options_.membership_changes) return;
-        const bool add_back = !removed_.empty() && (removed_.count(x) > 0 || rng_.chance(0.5));
-        if (add_back) {
-            const std::string back = removed_.count(x) > 0 ? x : *removed_.begin();
-            removed_.erase(back);
-            for (auto& [address, n] : nodes_)
-                if (n.node && address != back) (void)n.node->join(back);
-            note("membership: add " + back);
-        } else if (addresses_.size() - removed_.size() > 3) {
-            removed_.insert(x);
-            for (auto& [address, n] : nodes_)
-                if (n.node && address != x) (void)n.node->leave(x);
-            note("membership: remove " + x);
+    // Draws this step's fault, if any (or takes it from the replayed schedule).
+    void inject_faults() {
+        if (options_.schedule) {
+            while (replay_next_ < options_.schedule->size() && (*options_.schedule)[replay_next_].step == result_.steps)
+                apply_fault((*options_.schedule)[replay_next_++]);
+            return;
         }
+        if (!fault_rng_.chance(0.02)) return;
+        std::vector<std::string> all;
+        for (const auto& [address, n] : nodes_) all.push_back(address);
+        Fault f{result_.steps, FaultKind::heal, pick(all), pick(all), fault_rng_.next()};
+        switch (fault_rng_.between(0, 13)) {
+            case 0: f.kind = FaultKind::isolate; break;
+            case 1: f.kind = FaultKind::cut; break;
+            case 2: f.kind = FaultKind::heal; break;
+            case 3: f.kind = FaultKind::crash; break;
+            case 4: f.kind = FaultKind::restart; break;
+            case 5: f.kind = FaultKind::pause; break;
+            case 6: f.kind = FaultKind::wake_all; break;
+            case 7: f.kind = FaultKind::transfer; f.a = leader(); break;
+            case 8: f.kind = FaultKind::close; break;
+            case 9: f.kind = FaultKind::hostile; break;
+            case 10: f.kind = FaultKind::crash; f.a = leader(); break;  // leadership changes with entries in flight
+            case 11: f.kind = FaultKind::remove; f.a = fault_rng_.chance(0.5) ? leader() : pick(std::vector<std::string>(members_.begin(), members_.end())); break;
+            case 12: f.kind = removed_.empty() ? FaultKind::add_new : FaultKind::add_back; f.a = removed_.empty() ? "" : *removed_.begin(); f.b.clear(); break;
+            default: f.kind = FaultKind::add_new; f.a.clear(); f.b = leader(); break;  // replace the leader: a newcomer, then its removal
+        }
+        if (!options_.membership_changes && (f.kind == FaultKind::remove || f.kind == FaultKind::add_back || f.kind == FaultKind::add_new)) return;
+        apply_fault(f);
+    }
+
+    void record(const Fault& f) {
+        result_.schedule.push_back(f);
+        note(f.describe());
+    }
+
+    void apply_fault(const Fault& f) {
+        const bool exists = nodes_.count(f.a) > 0;
+        switch (f.kind) {
+            case FaultKind::isolate:
+                if (!exists) return;
+                for (const auto& [other, n] : nodes_) blocked_.insert({f.a, other}), blocked_.insert({other, f.a});
+                break;
+            case FaultKind::cut:
+                if (!exists || f.a == f.b) return;
+                blocked_.insert({f.a, f.b});
+                break;
+            case FaultKind::heal: blocked_.clear(); break;
+            case FaultKind::crash:
+                if (!exists || !nodes_.at(f.a).node) return;
+                crash(f.a, f.value);
+                break;
+            case FaultKind::restart:
+                if (!exists || nodes_.at(f.a).node) return;
+                ++restarts_;
+                start_node(f.a);
+                break;
+            case FaultKind::pause:
+                if (!running(f.a)) return;
+                nodes_.at(f.a).paused = true;
+                nodes_.at(f.a).paused_until = now_ + 200 + static_cast<Millis>(f.value % 2800);
+                break;
+            case FaultKind::wake_all:
+                for (auto& [address, n] : nodes_) n.paused = false;
+                break;
+            case FaultKind::transfer:
+                if (!running(f.a) || f.a == f.b || !nodes_.count(f.b)) return;
+                if (!nodes_.at(f.a).node->transfer_leadership(f.b).ok()) return;
+                break;
+            case FaultKind::close:
+                if (!running(f.a) || nodes_.at(f.a).node->closing()) return;
+                (void)nodes_.at(f.a).node->close();
+                break;
+            case FaultKind::hostile:
+                if (!running(f.a) || !send_hostile(f)) return;
+                break;
+            case FaultKind::remove:
+                if (!remove_member(f.a)) return;
+                break;
+            case FaultKind::add_back:
+                if (!add_back(f.a)) return;
+                break;
+            case FaultKind::add_new:
+                if (nodes_.size() >= initial_.size() + 4) return;
+                add_new(f.b);
+                break;
+        }
+        record(f);
+        if (f.a.size() && nodes_.count(f.a)) process(f.a);
+    }
+
+    // Bad input must be refused and change nothing.
+    bool send_hostile(const Fault& f) {
+        Node& node = *nodes_.at(f.a).node;
+        const std::string from = f.b.empty() || f.b == f.a ? std::string("intruder") : f.b;
+        const auto before = std::make_tuple(node.term(), node.commit_index(), node.log().last_index(), node.role(), node.vote());
+        const Status status = node.receive(from, hostile_message(f.value, from, f.a, node.term()));
+        const auto after = std::make_tuple(node.term(), node.commit_index(), node.log().last_index(), node.role(), node.vote());
+        if (status.ok()) fail("Bad input: " + f.a + " accepted hostile message variant " + std::to_string(f.value % kHostileVariants));
+        if (before != after) fail("Bad input: hostile message variant " + std::to_string(f.value % kHostileVariants) + " changed " + f.a);
+        ++result_.hostile_refused;
+        return true;
+    }
+
+    std::size_t min_members() const { return std::max<std::size_t>(1, (initial_.size() + 1) / 2); }
+
+    bool remove_member(const std::string& x) {
+        if (x.empty() || members_.count(x) == 0 || members_.size() <= min_members()) return false;
+        members_.erase(x);
+        removed_.insert(x);
+        for (auto& [address, n] : nodes_)
+            if (n.node && address != x) (void)n.node->leave(x);
+        return true;
+    }
+
+    bool add_back(const std::string& x) {
+        if (removed_.count(x) == 0) return false;
+        removed_.erase(x);
+        members_.insert(x);
+        for (auto& [address, n] : nodes_) {
+            if (!n.node) continue;
+            if (address == x) {
+                (void)n.node->join(x);
+                for (const auto& member : members_) (void)n.node->join(member);
+            } else {
+                (void)n.node->join(x);
+            }
+        }
+        return true;
+    }
+
+    // A brand-new node joins; if `replacing` is set, that member then leaves.
+    void add_new(const std::string& replacing) {
+        if (nodes_.size() >= initial_.size() + 4) return;  // a few newcomers per run are enough
+        const std::string address = "s" + std::to_string(++spares_);
+        members_.insert(address);
+        for (auto& [other, n] : nodes_)
+            if (n.node) (void)n.node->join(address);
+        start_node(address);
+        if (!replacing.empty()) remove_member(replacing);
     }
 
     // ---------------------------------------------------------------- time
@@ -443,19 +633,14 @@ private:
         for (auto it = crash_at_.begin(); it != crash_at_.end();) {
             if (now_ < it->second) { ++it; continue; }
             if (nodes_.at(it->first).node) {
-                nodes_.at(it->first).node.reset();
-                note("churn: crash " + it->first);
-                restart_at_[it->first] = now_ + static_cast<Millis>(rng_.between(50, 600));
+                apply_fault(Fault{result_.steps, FaultKind::crash, it->first, "", fault_rng_.next()});
+                restart_at_[it->first] = now_ + static_cast<Millis>(fault_rng_.between(50, 600));
             }
             it = crash_at_.erase(it);
         }
         for (auto it = restart_at_.begin(); it != restart_at_.end();) {
             if (now_ < it->second) { ++it; continue; }
-            if (!nodes_.at(it->first).node) {
-                ++restarts_;
-                start_node(it->first);
-                note("churn: restart " + it->first);
-            }
+            apply_fault(Fault{result_.steps, FaultKind::restart, it->first});
             it = restart_at_.erase(it);
         }
     }
@@ -464,8 +649,8 @@ private:
         ++result_.steps;
         now_ += kStep;
         if (faults) {
-            inject_fault();
-            run_churn();
+            inject_faults();
+            if (!options_.schedule) run_churn();
         }
         for (auto& [address, n] : nodes_) {
             if (n.paused && now_ >= n.paused_until) n.paused = false;
@@ -479,31 +664,81 @@ private:
         if (result_.ok && result_.steps % 20 == 0) check_log_matching();
     }
 
-    // After the faults stop: heal, restart, re-add; a leader must commit.
-    void liveness() {
+    // ---------------------------------------------------------------- the end
+
+    void heal_everything() {
+        healing_ = true;
         blocked_.clear();
         for (auto& [address, n] : nodes_) n.paused = false;
-        for (const auto& address : addresses_)
-            if (!nodes_.at(address).node) {
+        restart_downed();
+        shape_.loss = 0;
+        shape_.duplicate = 0;
+        shape_.long_delay = 0;
+        note("faults stop");
+    }
+
+    // Once the faults stop, the host restarts what is down (a close() begun
+    // before the end finishes after it).
+    void restart_downed() {
+        for (auto& [address, n] : nodes_)
+            if (!n.node) {
                 ++restarts_;
                 start_node(address);
             }
-        for (const auto& back : std::set<std::string>(removed_)) change_membership(back);
-        faults_.loss = 0;
-        faults_.duplicate = 0;
-        note("faults stop");
+    }
+
+    // Every node a committed configuration removed must learn of it.
+    void check_removals_learned() {
+        auto unaware = [&] {
+            const std::string l = leader();
+            if (l.empty()) return std::string("?");  // wait for a leader first
+            const Node& node = *nodes_.at(l).node;
+            if (node.log().last_index() > node.commit_index()) return std::string("?");
+            for (const auto& x : removed_)
+                if (node.membership().contains(x)) return std::string("?");  // not carried out yet
+            for (const auto& x : removed_) {
+                const Node& gone = *nodes_.at(x).node;
+                if (gone.membership().empty()) continue;  // a newcomer removed before it was ever added
+                if (!gone.removed()) return x;
+            }
+            return std::string();
+        };
+        const Millis deadline = now_ + kRemovalBound;
+        while (result_.ok && now_ < deadline && !unaware().empty()) {
+            step(false);
+            restart_downed();
+        }
+        const std::string who = unaware();
+        if (who == "?") return;  // no settled leader: the liveness check below reports it
+        if (!who.empty()) {
+            const Node& x = *nodes_.at(who).node;
+            std::string voters;
+            for (const auto& v : x.membership().voters) voters += v + ",";
+            voters += "/";
+            for (const auto& v : x.membership().learners) voters += v + ",";
+            note("unaware " + who + ": role " + role_name(x.role()) + " term " + std::to_string(x.term()) + " commit " +
+                 std::to_string(x.commit_index()) + " last " + std::to_string(x.log().last_index()) + " members " + voters);
+            fail("Removal: " + who + " was removed but never learned of it within " + std::to_string(kRemovalBound) + " ms");
+            return;
+        }
+        result_.removals_learned += removed_.size();
+    }
+
+    // After the faults stop and the removed nodes are added back, a leader
+    // must commit a new proposal within the bound.
+    void liveness() {
+        for (const auto& back : std::set<std::string>(removed_)) add_back(back);
         const Millis deadline = now_ + options_.liveness_bound_ms;
         std::optional<std::pair<std::string, Index>> probe;
         while (result_.ok && now_ < deadline) {
             step(false);
+            restart_downed();
             if (!probe) {
-                for (const auto& address : addresses_) {
-                    if (!running(address) || nodes_.at(address).node->role() != Role::Leader) continue;
-                    auto proposed = nodes_.at(address).node->propose(encode_command(Command{"liveness|0", KvOp::get, "probe", "", ""}));
-                    if (proposed.ok()) probe = {address, proposed.value->index};
-                    process(address);
-                    break;
-                }
+                const std::string at = leader();
+                if (at.empty()) continue;
+                auto proposed = nodes_.at(at).node->propose(encode_command(Command{"liveness|0", KvOp::get, "probe", "", ""}));
+                if (proposed.ok()) probe = {at, proposed.value->index};
+                process(at);
             } else if (running(probe->first) && nodes_.at(probe->first).node->applied_index() >= probe->second) {
                 note("liveness: committed at index " + std::to_string(probe->second));
                 return;
@@ -511,10 +746,43 @@ private:
                 probe.reset();  // leadership moved: propose again
             }
         }
+        describe_nodes();
         if (result_.ok) fail("Liveness: no proposal committed within " + std::to_string(options_.liveness_bound_ms) + " ms after the faults stopped");
     }
 
     // ---------------------------------------------------------------- reporting
+
+    // Each node's state and, for a leader, its view of the others: for failure reports.
+    void describe_nodes() {
+        for (const auto& [address, n] : nodes_) {
+            if (!n.node) continue;
+            const Node& node = *n.node;
+            std::string text = address + ": " + role_name(node.role()) + " term " + std::to_string(node.term()) + " log " +
+                               std::to_string(node.log().last_index()) + " commit " + std::to_string(node.commit_index()) +
+                               " applied " + std::to_string(node.applied_index()) + " voters";
+            for (const auto& v : node.membership().voters) text += " " + v;
+            if (!node.membership().learners.empty()) text += " learners";
+            for (const auto& v : node.membership().learners) text += " " + v;
+            if (node.role() == Role::Leader)
+                for (const auto& other : nodes_) {
+                    if (const Progress* pr = node.progress_of(other.first))
+                        text += " | " + other.first + " match " + std::to_string(pr->match) + " next " + std::to_string(pr->next) +
+                                (pr->state == Progress::State::Probe ? " probe" : " replicate") + (pr->probe_sent ? " sent" : "");
+                }
+            note(text);
+        }
+    }
+
+    // With --trace: what each node says of itself, between the faults.
+    void trace_event(const std::string& address, const Event& event) {
+        const Node& node = *nodes_.at(address).node;
+        const std::string where = address + " (term " + std::to_string(node.term()) + ", log " +
+                                  std::to_string(node.log().last_index()) + ", commit " + std::to_string(node.commit_index()) + "): ";
+        if (auto role = std::get_if<RoleChanged>(&event)) note(where + "becomes " + role_name(role->role));
+        if (auto joined = std::get_if<MemberJoined>(&event)) note(where + joined->address + (joined->voter ? " joins as voter" : " joins as learner"));
+        if (auto left = std::get_if<MemberLeft>(&event)) note(where + left->address + " leaves");
+        if (auto restored = std::get_if<SnapshotRestored>(&event)) note(where + "restores a snapshot at " + std::to_string(restored->index));
+    }
 
     void note(std::string line) {
         std::ostringstream out;
@@ -531,20 +799,25 @@ private:
     }
 
     SimOptions options_;
-    Rng rng_;
+    Rng shape_rng_;  // the run's shape, drawn once
+    Rng net_rng_;    // delays, loss, disk, clients: the world
+    Rng fault_rng_;  // faults only, so a schedule can be replayed without them
+    RunShape shape_;
     Millis now_ = 0;
+    bool healing_ = false;
     std::uint64_t restarts_ = 0;
-    std::size_t max_entries_per_message_ = 1024;
-    std::size_t max_inflight_ = 64;
-    bool churn_leaders_ = false;
+    std::size_t replay_next_ = 0;
+    int spares_ = 0;
+    std::uint64_t read_ids_ = 0;
     std::map<std::string, Millis> crash_at_;    // churn: planned leader crashes
     std::map<std::string, Millis> restart_at_;  // churn: planned restarts
+    std::map<std::string, Index> commit_seen_;  // per leader: the commit index last seen
     std::uint64_t packet_seq_ = 0;
-    std::vector<std::string> addresses_;
+    std::vector<std::string> initial_;
     std::map<std::string, SimNode> nodes_;
+    std::set<std::string> members_;
     std::set<std::string> removed_;
     std::set<std::pair<std::string, std::string>> blocked_;
-    NetworkFaults faults_;
     std::priority_queue<Packet, std::vector<Packet>, std::greater<Packet>> network_;
     std::vector<Client> clients_;
     std::vector<KvOperation> history_;
@@ -556,102 +829,41 @@ private:
     SimResult result_;
 };
 
+// "Liveness: ..." -> "Liveness": shrinking keeps the same kind of failure.
+std::string failure_kind(const std::string& failure) { return failure.substr(0, failure.find(':')); }
+
 }  // namespace
 
 SimResult run_simulation(const SimOptions& options) { return Simulation(options).run(); }
 
-// ------------------------------------------------------------------ Figure 16
-
-namespace {
-
-// One trial: elect, let the cluster settle, crash the leader at a random
-// point of its heartbeat interval, and time until every other node has heard
-// a heartbeat (or append) from a leader of a newer term.
-std::optional<Millis> election_trial(const ElectionTimeOptions& o, std::uint64_t seed) {
-    Rng rng(seed);
-    std::vector<std::string> addresses;
-    for (int i = 1; i <= o.nodes; ++i) addresses.push_back("n" + std::to_string(i));
-    std::map<std::string, std::unique_ptr<Node>> nodes;
-    for (const auto& address : addresses) {
-        Config config;
-        config.address = address;
-        config.initial_members = addresses;
-        config.election_min_timeout = o.election_min_timeout;
-        config.election_max_timeout = o.election_max_timeout;
-        config.heartbeat_interval = o.heartbeat_interval;
-        config.seed = seed * 7919 + nodes.size();
-        nodes[address] = std::make_unique<Node>(config);
+SimResult shrink_failure(const SimOptions& options, const SimResult& failed, int max_runs) {
+    const std::string kind = failure_kind(failed.failure);
+    std::vector<Fault> best = failed.schedule;
+    int runs = 0;
+    // Remove chunks of faults, halving the chunk size, while the failure persists.
+    for (std::size_t chunk = std::max<std::size_t>(best.size() / 2, 1); chunk >= 1 && runs < max_runs; chunk /= 2) {
+        for (std::size_t start = 0; start < best.size() && runs < max_runs;) {
+            std::vector<Fault> candidate(best.begin(), best.begin() + static_cast<std::ptrdiff_t>(start));
+            candidate.insert(candidate.end(), best.begin() + static_cast<std::ptrdiff_t>(std::min(best.size(), start + chunk)), best.end());
+            SimOptions replay = options;
+            replay.trace = false;
+            replay.schedule = candidate;
+            ++runs;
+            const SimResult result = run_simulation(replay);
+            if (!result.ok && failure_kind(result.failure) == kind) {
+                best = result.schedule;  // what really applied
+            } else {
+                start += chunk;
+            }
+        }
+        if (chunk == 1) break;
     }
-    std::priority_queue<Packet, std::vector<Packet>, std::greater<Packet>> network;
-    std::uint64_t seq = 0;
-    Millis now = 0;
-    std::string crashed;
-    Term old_term = 0;
-    Millis crash_at = -1;
-    std::map<std::string, Millis> heard_new_leader;
-    Millis last_heartbeat = 0;
-    auto process = [&](const std::string& address) {
-        Node& node = *nodes.at(address);
-        while (node.has_ready()) {
-            Ready ready = node.take_ready();
-            for (auto& m : ready.messages) {
-                // One-way delay around the broadcast time: uniform in [b/2, 3b/2].
-                const Millis delay = static_cast<Millis>(rng.between(static_cast<std::uint64_t>(o.broadcast_ms / 2),
-                                                                     static_cast<std::uint64_t>(o.broadcast_ms * 3 / 2)));
-                if (node.role() == Role::Leader) last_heartbeat = now;
-                network.push(Packet{now + delay, ++seq, address, m.to, std::move(m.bytes)});
-            }
-            node.advance();
-        }
-    };
-    std::optional<Millis> crash_plan;
-    for (; now < 60'000; ++now) {
-        for (const auto& address : addresses) {
-            if (address == crashed) continue;
-            nodes.at(address)->update(now);
-            process(address);
-        }
-        while (!network.empty() && network.top().at <= now) {
-            Packet p = network.top();
-            network.pop();
-            if (p.to == crashed || p.from == crashed) continue;
-            auto decoded = decode(p.bytes);
-            if (crash_at >= 0 && decoded.ok() && decoded.value->term > old_term &&
-                (decoded.value->type == MessageType::Heartbeat || decoded.value->type == MessageType::Append)) {
-                heard_new_leader.emplace(p.to, now);
-            }
-            (void)nodes.at(p.to)->receive(p.from, p.bytes);
-            process(p.to);
-        }
-        if (crash_at < 0) {
-            std::string leader;
-            for (const auto& [address, node] : nodes)
-                if (node->role() == Role::Leader) leader = address;
-            if (!leader.empty() && now > 2000 && !crash_plan) {
-                crash_plan = last_heartbeat + static_cast<Millis>(rng.between(0, static_cast<std::uint64_t>(o.heartbeat_interval - 1)));
-            }
-            if (crash_plan && now >= *crash_plan && !leader.empty()) {
-                crashed = leader;
-                old_term = nodes.at(leader)->term();
-                crash_at = now;
-            }
-        } else if (heard_new_leader.size() == addresses.size() - 2) {  // every node but the old and the new leader
-            Millis last = 0;
-            for (const auto& [address, at] : heard_new_leader) last = std::max(last, at);
-            return last - crash_at;
-        }
-    }
-    return std::nullopt;
-}
-
-}  // namespace
-
-std::vector<Millis> measure_election_times(const ElectionTimeOptions& options) {
-    std::vector<Millis> times;
-    for (int trial = 0; trial < options.trials; ++trial) {
-        if (auto t = election_trial(options, options.first_seed + static_cast<std::uint64_t>(trial))) times.push_back(*t);
-    }
-    return times;
+    SimOptions replay = options;
+    replay.trace = true;
+    replay.schedule = best;
+    SimResult shortest = run_simulation(replay);
+    if (shortest.ok) return failed;  // should not happen: the run is deterministic
+    return shortest;
 }
 
 }  // namespace rtcmesh::sim

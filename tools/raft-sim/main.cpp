@@ -3,7 +3,10 @@
 //
 //   raft-sim --seeds 1-10000 [--nodes 5] [--fault old-term|two-votes] [--expect-failure]
 //   raft-sim --seed 42 --trace
-//   raft-sim --figure16 [--trials 1000]
+//   raft-sim --figure16 [--trials 1000] [--no-prevote]
+//
+// A failing seed is replayed with faults removed while it still fails the
+// same way (--no-shrink to skip), and the short trace is printed.
 //
 // Exit status: 0 when every seed passed (or, with --expect-failure, when at
 // least one seed found a violation), 1 otherwise.
@@ -28,6 +31,8 @@ struct Args {
     bool figure16 = false;
     int trials = 1000;
     bool expect_failure = false;
+    bool pre_vote = true;
+    bool shrink = true;
     std::string fault;
 };
 
@@ -53,13 +58,17 @@ bool parse(int argc, char** argv, Args& args) {
             args.expect_failure = true;
         } else if (arg == "--figure16") {
             args.figure16 = true;
+        } else if (arg == "--no-prevote") {
+            args.pre_vote = false;
+        } else if (arg == "--no-shrink") {
+            args.shrink = false;
         } else if (arg == "--trials") {
             args.trials = std::atoi(value().c_str());
         } else {
             return false;
         }
     }
-    return args.first <= args.last && args.nodes >= 3 && args.nodes <= 7 &&
+    return args.first <= args.last && args.nodes >= 2 && args.nodes <= 7 &&
            (args.fault.empty() || args.fault == "old-term" || args.fault == "two-votes");
 }
 
@@ -67,6 +76,7 @@ int figure16(const Args& args) {
     ElectionTimeOptions options;
     options.trials = args.trials;
     options.nodes = args.nodes;
+    options.pre_vote = args.pre_vote;
     auto times = measure_election_times(options);
     if (times.empty()) {
         std::printf("figure16: no trial elected a new leader\n");
@@ -74,8 +84,8 @@ int figure16(const Args& args) {
     }
     std::sort(times.begin(), times.end());
     auto at = [&](double q) { return times[std::min(times.size() - 1, static_cast<std::size_t>(q * static_cast<double>(times.size())))]; };
-    std::printf("figure16: %zu of %d trials, %d nodes, timeouts %lld-%lld ms, broadcast ~%lld ms: median %lld ms, p99 %lld ms, max %lld ms\n",
-                times.size(), args.trials, options.nodes, static_cast<long long>(options.election_min_timeout),
+    std::printf("figure16%s: %zu of %d trials, %d nodes, timeouts %lld-%lld ms, broadcast ~%lld ms: median %lld ms, p99 %lld ms, max %lld ms\n",
+                args.pre_vote ? " (PreVote)" : " (no PreVote)", times.size(), args.trials, options.nodes, static_cast<long long>(options.election_min_timeout),
                 static_cast<long long>(options.election_max_timeout), static_cast<long long>(options.broadcast_ms),
                 static_cast<long long>(at(0.5)), static_cast<long long>(at(0.99)), static_cast<long long>(times.back()));
     return times.size() == static_cast<std::size_t>(args.trials) ? 0 : 1;
@@ -86,8 +96,8 @@ int figure16(const Args& args) {
 int main(int argc, char** argv) {
     Args args;
     if (!parse(argc, argv, args)) {
-        std::fprintf(stderr, "usage: raft-sim --seeds A-B [--nodes 3..7] [--fault old-term|two-votes] [--expect-failure]\n"
-                             "       raft-sim --seed S --trace\n       raft-sim --figure16 [--trials N]\n");
+        std::fprintf(stderr, "usage: raft-sim --seeds A-B [--nodes 2..7] [--fault old-term|two-votes] [--expect-failure]\n"
+                             "       raft-sim --seed S --trace\n       raft-sim --figure16 [--trials N] [--no-prevote]\n");
         return 2;
     }
     if (args.figure16) return figure16(args);
@@ -97,6 +107,7 @@ int main(int argc, char** argv) {
     std::uint64_t completed = 0;
     std::uint64_t first_failure = 0;
     std::uint64_t seeds = 0;
+    std::uint64_t hostile = 0, snapshots = 0, reads = 0, removals = 0, undecided = 0;
     for (std::uint64_t seed = args.first; seed <= args.last; ++seed) {
         ++seeds;
         SimOptions options;
@@ -108,9 +119,22 @@ int main(int argc, char** argv) {
         const SimResult result = run_simulation(options);
         operations += result.operations;
         completed += result.completed;
+        hostile += result.hostile_refused;
+        snapshots += result.snapshots_installed;
+        reads += result.reads_by_index;
+        removals += result.removals_learned;
+        undecided += result.linearizability_undecided ? 1 : 0;
         if (args.trace || !result.ok) {
             if (!result.ok) std::printf("FAIL seed %llu: %s\n", static_cast<unsigned long long>(seed), result.failure.c_str());
-            for (const auto& line : result.trace) std::printf("  %s\n", line.c_str());
+            const bool shrink = !result.ok && args.shrink && failures == 0;
+            const SimResult shown = shrink ? shrink_failure(options, result) : result;
+            if (shrink) {
+                std::printf("  shrunk from %zu faults to %zu:\n", result.schedule.size(), shown.schedule.size());
+                for (const auto& fault : shown.schedule) std::printf("    step %llu: %s\n", static_cast<unsigned long long>(fault.step), fault.describe().c_str());
+                std::printf("  trace of the shrunk run (%s):\n", shown.failure.c_str());
+            }
+            const std::size_t from = shown.trace.size() > 80 && !args.trace ? shown.trace.size() - 80 : 0;
+            for (std::size_t i = from; i < shown.trace.size(); ++i) std::printf("  %s\n", shown.trace[i].c_str());
             if (!result.ok) std::printf("  replay: raft-sim --seed %llu --nodes %d%s%s --trace\n", static_cast<unsigned long long>(seed), args.nodes,
                                         args.fault.empty() ? "" : " --fault ", args.fault.c_str());
         }
@@ -125,6 +149,9 @@ int main(int argc, char** argv) {
                 args.nodes, args.fault.empty() ? "" : (", fault " + args.fault).c_str(), static_cast<unsigned long long>(operations),
                 static_cast<unsigned long long>(completed), static_cast<unsigned long long>(failures), seconds,
                 static_cast<double>(seeds) / seconds);
+    std::printf("raft-sim: exercised %llu hostile messages refused, %llu snapshots installed, %llu ReadIndex reads, %llu removals learned; %llu histories undecided\n",
+                static_cast<unsigned long long>(hostile), static_cast<unsigned long long>(snapshots), static_cast<unsigned long long>(reads),
+                static_cast<unsigned long long>(removals), static_cast<unsigned long long>(undecided));
     if (args.expect_failure) {
         if (failures > 0) std::printf("raft-sim: the checks caught the fault at seed %llu\n", static_cast<unsigned long long>(first_failure));
         return failures > 0 ? 0 : 1;
