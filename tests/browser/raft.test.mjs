@@ -107,3 +107,26 @@ test('five tabs elect one leader; closing its tab elects another; a reloaded tab
     for (const { page } of tabs) if (!page.isClosed()) await page.close();
   }
 });
+
+// Issue "Raft: fix what an audit found", bug 2: a tab that joined a room where
+// nobody writes kept an empty map until someone wrote. Heartbeats alone must
+// bring it up to date: the map shows within 2 s of its link to the leader.
+test('a member that joins a quiet room shows the existing map within 2 s', { timeout: 90000 }, async () => {
+  const room = 'raft-quiet-room';
+  const tabs = [];
+  try {
+    tabs.push(await openMember(room, 'first'));
+    await poll(() => tabs[0].page.evaluate(() => window.member.raft.leader === 'first'), 20000, 'the first tab to lead');
+    await tabs[0].page.evaluate(async () => {
+      for (let i = 0; i < 5; i++) await window.member.map.set(`k${i}`, i);
+    });
+    // The room is quiet from here on: nobody writes.
+    tabs.push(await openMember(room, 'late'));
+    const late = tabs[1].page;
+    await poll(() => late.evaluate(() => window.member.mesh.readyState('first') === 'open'), 20000, 'the late tab\'s link to the leader');
+    await poll(() => late.evaluate(() => window.member.map.get('k4') === 4), 2000, 'the late tab to show the existing map');
+    for (const { errors, id } of tabs) assert.deepEqual(errors, [], `console errors in ${id}`);
+  } finally {
+    for (const { page } of tabs) if (!page.isClosed()) await page.close();
+  }
+});
