@@ -13,11 +13,48 @@ export async function nativeRaftThroughput(nodes, entries = 2000000) {
   return JSON.parse(stdout);
 }
 
-/** The Raft paper's Figure 16, from the fault simulator. */
+/**
+ * The Raft paper's Figure 16, from the fault simulator: as the paper ran it
+ * (no PreVote) and as rtcmesh runs (PreVote on).
+ */
 export async function electionTimes(trials = 1000) {
-  const { stdout } = await promisify(execFile)(`${repoRoot}build/native/native-tests/raft-sim`, ['--figure16', '--trials', String(trials)]);
-  const match = stdout.match(/median (\d+) ms, p99 (\d+) ms, max (\d+) ms/);
-  return { trials, median: Number(match[1]), p99: Number(match[2]), max: Number(match[3]), line: stdout.trim() };
+  const rows = [];
+  for (const preVote of [false, true]) {
+    const args = ['--figure16', '--trials', String(trials), ...(preVote ? [] : ['--no-prevote'])];
+    const { stdout } = await promisify(execFile)(`${repoRoot}build/native/native-tests/raft-sim`, args);
+    const times = stdout.match(/median (\d+) ms, p99 (\d+) ms, max (\d+) ms/);
+    const tail = stdout.match(/split votes in (\d+) trials; (\d+) trials over 513 ms, (\d+) of them/);
+    rows.push({
+      preVote, median: Number(times[1]), p99: Number(times[2]), max: Number(times[3]),
+      splitVotes: Number(tail[1]), overPaperWorst: Number(tail[2]), overAfterSplit: Number(tail[3]), line: stdout.trim(),
+    });
+  }
+  return { trials, rows };
+}
+
+/**
+ * The fault simulator's sweeps (as in CI) and its hunts for the two test-only
+ * core faults: seeds/s and what the sweeps exercised.
+ */
+export async function simulatorSweeps() {
+  const raftSim = `${repoRoot}build/native/native-tests/raft-sim`;
+  const sweeps = [];
+  for (const [nodes, seeds] of [[2, 2000], [3, 2000], [4, 2000], [5, 10000], [7, 2000]]) {
+    const { stdout } = await promisify(execFile)(raftSim, ['--seeds', `1-${seeds}`, '--nodes', String(nodes)], { maxBuffer: 1 << 24 });
+    const run = stdout.match(/(\d+) operations \((\d+) answered\), (\d+) failed; ([\d.]+) s, ([\d.]+) seeds\/s/);
+    const seen = stdout.match(/exercised (\d+) hostile messages refused, (\d+) snapshots installed, (\d+) ReadIndex reads, (\d+) removals learned; (\d+) histories undecided/);
+    sweeps.push({ nodes, seeds, operations: Number(run[1]), failed: Number(run[3]), seconds: Number(run[4]), perSecond: Number(run[5]),
+      hostile: Number(seen[1]), snapshots: Number(seen[2]), reads: Number(seen[3]), removals: Number(seen[4]), undecided: Number(seen[5]) });
+  }
+  const hunts = [];
+  for (const nodes of [3, 5]) {
+    for (const fault of ['two-votes', 'old-term']) {
+      const { stdout } = await promisify(execFile)(raftSim, ['--seeds', '1-10000', '--nodes', String(nodes), '--fault', fault, '--expect-failure', '--no-shrink'], { maxBuffer: 1 << 24 });
+      const caught = stdout.match(/caught the fault at seed (\d+)/);
+      hunts.push({ nodes, fault, seed: caught ? Number(caught[1]) : null });
+    }
+  }
+  return { sweeps, hunts };
 }
 
 export async function wasmRaftThroughput(nodes, entries = 200000) {

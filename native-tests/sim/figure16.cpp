@@ -33,7 +33,7 @@ namespace {
 // One trial: elect, let the cluster settle, crash the leader at a random
 // point of its heartbeat interval, and time until every other node has heard
 // a heartbeat (or append) from a leader of a newer term.
-std::optional<Millis> election_trial(const ElectionTimeOptions& o, std::uint64_t seed) {
+std::optional<ElectionTrial> election_trial(const ElectionTimeOptions& o, std::uint64_t seed) {
     Rng rng(seed);
     std::vector<std::string> addresses;
     for (int i = 1; i <= o.nodes; ++i) addresses.push_back("n" + std::to_string(i));
@@ -105,7 +105,10 @@ std::optional<Millis> election_trial(const ElectionTimeOptions& o, std::uint64_t
         } else if (heard_new_leader.size() == addresses.size() - 2) {  // every node but the old and the new leader
             Millis last = 0;
             for (const auto& [address, at] : heard_new_leader) last = std::max(last, at);
-            return last - crash_at;
+            Term new_term = 0;
+            for (const auto& [address, node] : nodes)
+                if (address != crashed && node->role() == Role::Leader) new_term = std::max(new_term, node->term());
+            return ElectionTrial{last - crash_at, static_cast<int>(new_term - old_term)};
         }
     }
     return std::nullopt;
@@ -113,8 +116,8 @@ std::optional<Millis> election_trial(const ElectionTimeOptions& o, std::uint64_t
 
 }  // namespace
 
-std::vector<Millis> measure_election_times(const ElectionTimeOptions& options) {
-    std::vector<Millis> times;
+std::vector<ElectionTrial> measure_election_times(const ElectionTimeOptions& options) {
+    std::vector<ElectionTrial> times;
     for (int trial = 0; trial < options.trials; ++trial) {
         if (auto t = election_trial(options, options.first_seed + static_cast<std::uint64_t>(trial))) times.push_back(*t);
     }

@@ -93,7 +93,7 @@ SimResult shrink_failure(const SimOptions& options, const SimResult& failed, int
 
 // The Raft paper's Figure 16: time from a leader's crash (at a random point
 // of its heartbeat interval) until a new leader's first heartbeat has reached
-// every other node. One trial per seed; returns milliseconds per trial.
+// every other node. One trial per seed.
 struct ElectionTimeOptions {
     int trials = 1000;
     int nodes = 5;
@@ -104,6 +104,10 @@ struct ElectionTimeOptions {
     bool pre_vote = true;      // the paper ran without it
     std::uint64_t first_seed = 1;
 };
-std::vector<Millis> measure_election_times(const ElectionTimeOptions& options);
+struct ElectionTrial {
+    Millis ms = 0;   // crash to the last node hearing the new leader
+    int rounds = 0;  // election rounds it took (terms raised); more than 1 = a split vote
+};
+std::vector<ElectionTrial> measure_election_times(const ElectionTimeOptions& options);
 
 }  // namespace rtcmesh::sim
