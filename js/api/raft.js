@@ -4,8 +4,10 @@
 //  * the seed's way, network fully external: new Raft({ address, ... }),
 //    join(address, send) for each peer, onRaftMessage(data) for what arrives;
 //  * over an RTCMesh: new Raft({ mesh }) sends through the mesh's data
-//    channels and follows its peers, with nothing to wire by hand. Proposals
-//    and reads made on a follower are then forwarded to the leader.
+//    channels and follows its peers, with nothing to wire by hand.
+// Either way, proposals and reads made on a follower are forwarded to the
+// leader by the core itself (as Raft messages), which accepts the answer only
+// from the node it asked.
 //
 // The core (src/core/raft) decides everything; this class moves its Ready
 // through persistence (optional, e.g. IndexedDB), the network and the
@@ -27,11 +29,12 @@ const DEFAULTS = {
   heartbeatInterval: 500,
 };
 
-// Over a mesh, one system channel carries Raft messages and the forwarding of
-// proposals and reads to the leader: the first byte says which.
-const WIRE = { raft: 0, request: 1, reply: 2 };
-const REQUEST = { propose: 1, read: 2 };
-const FORWARD_TIMEOUT_MS = 10000;
+// Over a mesh, Raft messages travel on the mesh's system channel; the first
+// byte says what follows (0: a Raft message), so other kinds can join later.
+const WIRE = { raft: 0 };
+// How many applied entries' terms are remembered, to confirm a proposal whose
+// entry was applied before the leader's answer arrived.
+const APPLIED_TERMS_KEPT = 4096;
 
 export class RaftError extends Error {
   /** @param leader the current leader's address when known (retry there) */
@@ -49,8 +52,6 @@ function requireAddress(value, what) {
   return value;
 }
 
-const encoder = new TextEncoder();
-
 const bytesOf = (data, what) => toBytes(data, `Raft: ${what}`);
 
 export class Raft extends EventTarget {
@@ -64,7 +65,8 @@ export class Raft extends EventTarget {
   #reads = new Map(); // request id -> { resolve, reject }
   #readWaiters = []; // { index, resolve } until applied >= index
   #nextRequest = 1;
-  #forwarded = new Map(); // request id -> { resolve, reject, timer } (over a mesh)
+  #submits = new Map(); // request id -> { resolve, reject }: proposals until the core says where they went
+  #appliedTerms = new Map(); // index -> term of the last APPLIED_TERMS_KEPT applied entries
   #mesh = null;
   #port = null;
   #unlisten = null;
@@ -114,6 +116,7 @@ export class Raft extends EventTarget {
         joinExisting: Boolean(bootstrap.joinExisting),
         seed: options.seed ?? randomSeed(),
         maxEntryBytes: options.maxEntryBytes,
+        forwardTimeout: options.forwardTimeout,
       },
       options.restored ?? null,
     );
@@ -233,25 +236,28 @@ export class Raft extends EventTarget {
   propose(data) {
     const bytes = bytesOf(data, 'data'); // wrong types throw; everything else rejects
     if (this.closed) return Promise.reject(new RaftError('Raft: the node is closed'));
-    if (this.role !== 'leader' && this.#port) return this.#forward(REQUEST.propose, bytes);
+    const id = this.#nextRequest++;
     this.#core.staging(bytes.byteLength).set(bytes);
-    const result = this.#core.proposeStaged();
-    if (result.error) return Promise.reject(new RaftError(`Raft.propose: ${result.error}`, this.leader));
-    const applied = this.#whenApplied(result); // before pumping: a lone node applies at once
+    const problem = this.#core.submitStaged(id);
+    if (problem) return Promise.reject(new RaftError(`Raft.propose: ${problem}`, this.leader));
+    const submitted = new Promise((resolve, reject) => this.#submits.set(id, { resolve, reject }));
     this.#schedulePump();
-    return applied;
+    return submitted;
   }
 
   /**
    * A linearizable read barrier: resolves with an index once this node has
    * applied everything committed before the call, so local state may be read.
+   * On a follower the core asks the leader for the read index.
    */
   readIndex() {
     if (this.closed) return Promise.reject(new RaftError('Raft: the node is closed'));
-    if (this.role !== 'leader' && this.#port) {
-      return this.#forward(REQUEST.read, new Uint8Array(0)).then(({ index }) => this.#whenAppliedUpTo(index));
-    }
-    return this.#leaderRead().then((index) => this.#whenAppliedUpTo(index));
+    const id = this.#nextRequest++;
+    const problem = this.#core.read(id);
+    if (problem) return Promise.reject(new RaftError(`Raft.readIndex: ${problem}`, this.leader));
+    const read = new Promise((resolve, reject) => this.#reads.set(id, { resolve, reject }));
+    this.#schedulePump();
+    return read.then((index) => this.#whenAppliedUpTo(index));
   }
 
   /** Asks the leader (this node) to hand leadership to `address`. */
@@ -332,8 +338,10 @@ export class Raft extends EventTarget {
     if (!this.#core) return;
     for (const { to, bytes } of ready.messages) this.#send(to, bytes);
     if (ready.snapshot) this.#emit('snapshot', { index: ready.snapshot.index, data: ready.snapshot.data });
+    // Where this Ready's proposals went is known before its entries apply.
+    for (const event of ready.events) if (event.kind === 'submitted' || event.kind === 'submitfailed') this.#settleSubmit(event);
     for (const entry of ready.committed) this.#apply(entry);
-    for (const event of ready.events) this.#dispatch(event);
+    for (const event of ready.events) if (event.kind !== 'submitted' && event.kind !== 'submitfailed') this.#dispatch(event);
     this.#core.advance();
     this.#releaseReadWaiters();
     if (this.#core.closed()) this.#shutDown();
@@ -349,7 +357,29 @@ export class Raft extends EventTarget {
     }
   }
 
+  // The core appended a proposal at (index, term), here or at the leader: it
+  // is done when the entry applied at `index` has that term.
+  #settleSubmit(event) {
+    const submit = this.#submits.get(event.id);
+    if (!submit) return;
+    this.#submits.delete(event.id);
+    if (event.kind === 'submitfailed') {
+      submit.reject(new RaftError(`Raft.propose: ${event.reason}`, this.leader));
+      return;
+    }
+    const { index, term } = event;
+    if (this.appliedIndex < index) {
+      this.#proposals.set(index, { term, resolve: submit.resolve, reject: submit.reject });
+    } else if (this.#appliedTerms.get(index) === term) {
+      submit.resolve({ index, term });
+    } else {
+      submit.reject(new RaftError('Raft.propose: the entry was lost to a change of leader; propose it again', this.leader));
+    }
+  }
+
   #apply(entry) {
+    this.#appliedTerms.set(entry.index, entry.term);
+    if (this.#appliedTerms.size > APPLIED_TERMS_KEPT) this.#appliedTerms.delete(this.#appliedTerms.keys().next().value);
     const pending = this.#proposals.get(entry.index);
     if (pending) {
       this.#proposals.delete(entry.index);
@@ -381,10 +411,6 @@ export class Raft extends EventTarget {
     }
   }
 
-  #whenApplied({ index, term }) {
-    return new Promise((resolve, reject) => this.#proposals.set(index, { term, resolve, reject }));
-  }
-
   #whenAppliedUpTo(index) {
     if (this.appliedIndex >= index) return Promise.resolve(index);
     return new Promise((resolve) => this.#readWaiters.push({ index, resolve }));
@@ -395,15 +421,6 @@ export class Raft extends EventTarget {
     const ready = this.#readWaiters.filter((waiter) => waiter.index <= applied);
     this.#readWaiters = this.#readWaiters.filter((waiter) => waiter.index > applied);
     for (const waiter of ready) waiter.resolve(waiter.index);
-  }
-
-  #leaderRead() {
-    const id = this.#nextRequest++;
-    const problem = this.#core.readIndex(id);
-    if (problem) return Promise.reject(new RaftError(`Raft.readIndex: ${problem}`, this.leader));
-    const promise = new Promise((resolve, reject) => this.#reads.set(id, { resolve, reject }));
-    this.#pump();
-    return promise;
   }
 
   // ---- over a mesh ------------------------------------------------------------
@@ -463,104 +480,9 @@ export class Raft extends EventTarget {
       case WIRE.raft:
         if (!this.#core.closed()) this.onRaftMessage(body, from);
         return;
-      case WIRE.request:
-        return this.#serveRequest(from, body);
-      case WIRE.reply:
-        return this.#takeReply(body);
       default:
         this.#emit('error', { message: `Raft: unknown system message kind ${bytes[0]} from ${from}` });
     }
-  }
-
-  // Request: u32 id, u8 kind, payload. Reply: u32 id, then JSON.
-  #forward(kind, payload) {
-    const leader = this.leader;
-    if (!leader) {
-      // During an election: wait for one (bounded), then go the normal way,
-      // which is local if this node won.
-      return this.#whenLeaderKnown().then(() => (kind === REQUEST.propose ? this.propose(payload) : this.readIndex()));
-    }
-    const id = this.#nextRequest++;
-    const request = new Uint8Array(5 + payload.byteLength);
-    new DataView(request.buffer).setUint32(0, id);
-    request[4] = kind;
-    request.set(payload, 5);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#forwarded.delete(id);
-        reject(new RaftError(`Raft: the leader ${leader} did not answer in ${FORWARD_TIMEOUT_MS} ms`, this.leader));
-      }, FORWARD_TIMEOUT_MS);
-      this.#forwarded.set(id, { resolve, reject, timer });
-      this.#meshSend(leader, WIRE.request, request);
-    }).then((reply) => (kind === REQUEST.propose ? this.#whenAppliedAt(reply) : reply));
-  }
-
-  #whenLeaderKnown() {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.removeEventListener('leader', onLeader);
-        reject(new RaftError(`Raft: no leader was elected within ${FORWARD_TIMEOUT_MS} ms`));
-      }, FORWARD_TIMEOUT_MS);
-      const onLeader = ({ detail }) => {
-        if (!detail.leader) return;
-        clearTimeout(timer);
-        this.removeEventListener('leader', onLeader);
-        resolve();
-      };
-      this.addEventListener('leader', onLeader);
-    });
-  }
-
-  // A forwarded proposal is done here once this node applied it.
-  #whenAppliedAt({ index, term }) {
-    if (this.appliedIndex >= index) return { index, term };
-    return this.#whenApplied({ index, term });
-  }
-
-  async #serveRequest(from, body) {
-    if (body.byteLength < 5) return;
-    const id = new DataView(body.buffer, body.byteOffset).getUint32(0);
-    const kind = body[4];
-    let reply;
-    try {
-      if (this.role !== 'leader') throw new RaftError('not the leader', this.leader);
-      if (kind === REQUEST.propose) {
-        this.#core.staging(body.byteLength - 5).set(body.subarray(5));
-        const result = this.#core.proposeStaged();
-        if (result.error) throw new RaftError(result.error, this.leader);
-        this.#pump();
-        reply = { index: result.index, term: result.term };
-      } else if (kind === REQUEST.read) {
-        reply = { index: await this.#leaderRead() };
-      } else {
-        throw new RaftError(`unknown request kind ${kind}`);
-      }
-    } catch (error) {
-      reply = { error: error.message, leader: error.leader ?? null };
-    }
-    const json = encoder.encode(JSON.stringify(reply));
-    const framed = new Uint8Array(4 + json.byteLength);
-    new DataView(framed.buffer).setUint32(0, id);
-    framed.set(json, 4);
-    this.#meshSend(from, WIRE.reply, framed);
-  }
-
-  #takeReply(body) {
-    if (body.byteLength < 4) return;
-    const id = new DataView(body.buffer, body.byteOffset).getUint32(0);
-    const pending = this.#forwarded.get(id);
-    if (!pending) return;
-    this.#forwarded.delete(id);
-    clearTimeout(pending.timer);
-    let reply;
-    try {
-      reply = JSON.parse(new TextDecoder().decode(body.subarray(4)));
-    } catch {
-      pending.reject(new RaftError('Raft: the leader sent an unreadable reply'));
-      return;
-    }
-    if (reply.error) pending.reject(new RaftError(`Raft (at the leader): ${reply.error}`, reply.leader));
-    else pending.resolve(reply);
   }
 
   // ---- plumbing ---------------------------------------------------------------
@@ -579,13 +501,10 @@ export class Raft extends EventTarget {
     const closed = new RaftError('Raft: the node closed');
     for (const pending of this.#proposals.values()) pending.reject(closed);
     for (const read of this.#reads.values()) read.reject(closed);
-    for (const forwarded of this.#forwarded.values()) {
-      clearTimeout(forwarded.timer);
-      forwarded.reject(closed);
-    }
+    for (const submit of this.#submits.values()) submit.reject(closed);
     this.#proposals.clear();
     this.#reads.clear();
-    this.#forwarded.clear();
+    this.#submits.clear();
     this.#storage?.close?.();
     const core = this.#core;
     this.#core = null;

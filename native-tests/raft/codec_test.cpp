@@ -23,7 +23,7 @@ Message full_append() {
 
 TEST_CASE("every message type round-trips through the codec", "[raft][codec]") {
     std::vector<Message> messages{full_append()};
-    for (std::uint8_t t = 1; t <= 10; ++t) {
+    for (std::uint8_t t = 1; t <= 15; ++t) {
         Message m{.type = static_cast<MessageType>(t), .from = "x", .to = "y", .term = 3, .log_term = 2, .index = 9,
                   .commit = 8, .reject = t % 2 == 0, .transfer = t == 3, .hint_index = 5, .hint_term = 1, .read_seq = 77};
         if (m.type == MessageType::InstallSnapshot) m.snapshot = Snapshot{12, 3, Membership{{"x", "y"}, {}}, to_bytes("image")};

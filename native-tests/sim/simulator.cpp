@@ -92,8 +92,7 @@ struct Client {
     int seq = 0;
     std::optional<std::size_t> pending;  // index into history
     std::string at_node;
-    Index index = 0;
-    Term term = 0;
+    std::uint64_t request_id = 0;  // of its submit()
     std::string command_id;
     Millis deadline = 0;
     std::optional<std::uint64_t> read_id;  // a ReadIndex read in progress
@@ -163,6 +162,7 @@ private:
         config.max_inflight_messages = shape_.max_inflight;
         config.commit_by_counting_old_term_entries = options_.fault_commit_old_term;
         config.grant_two_votes_per_term = options_.fault_two_votes;
+        config.serve_forwarded_reads_as_follower = options_.fault_stale_forwarded_reads;
         return config;
     }
 
@@ -301,16 +301,14 @@ private:
         const auto command = decode_command(entry.data);
         if (!command) return;
         const std::string output = apply_command(*command, n.kv);
+        // The client hears back when the node it asked applies its command;
+        // a command that never applies there leaves the op without a return.
         for (auto& client : clients_) {
-            if (!client.pending || client.read_id || client.at_node != address || client.index != entry.index) continue;
+            if (!client.pending || client.read_id || client.at_node != address || client.command_id != command->id) continue;
             KvOperation& op = history_[*client.pending];
-            if (client.command_id == command->id && client.term == entry.term) {
-                op.ret = now_;
-                op.output = output;
-                ++result_.completed;
-            } else {
-                lost_.insert(*client.pending);  // another entry took its place: it never happened
-            }
+            op.ret = now_;
+            op.output = output;
+            ++result_.completed;
             client.pending.reset();
         }
     }
@@ -320,6 +318,10 @@ private:
         if (auto ready = std::get_if<ReadReady>(&event)) {
             for (auto& client : clients_)
                 if (client.read_id == ready->request_id && client.at_node == address) client.read_index = ready->read_index;
+        } else if (auto refused = std::get_if<SubmitFailed>(&event)) {
+            for (auto& client : clients_)
+                if (client.pending && !client.read_id && client.request_id == refused->request_id && client.at_node == address)
+                    client.pending.reset();  // it may or may not have been appended: no return
         } else if (auto failed = std::get_if<ReadFailed>(&event)) {
             for (auto& client : clients_) {
                 if (client.read_id != failed->request_id || client.at_node != address) continue;
@@ -445,8 +447,12 @@ private:
         client.read_index.reset();
     }
 
+    // Operations enter at the leader or at any other live node, which
+    // forwards them to the leader it knows.
     void invoke(Client& client) {
-        const std::string at = leader();
+        std::string at = leader();
+        const auto live = live_nodes();
+        if (net_rng_.chance(0.5) && !live.empty()) at = live[net_rng_.between(0, live.size() - 1)];
         if (at.empty()) return;
         Command c;
         c.id = std::to_string(client.id) + "|" + std::to_string(++client.seq);
@@ -456,16 +462,14 @@ private:
         c.expected = "v" + std::to_string(net_rng_.between(0, 9));
         Node& node = *nodes_.at(at).node;
         const bool by_read_index = c.op == KvOp::get && net_rng_.chance(shape_.read_index_chance);
+        const std::uint64_t id = ++read_ids_;
         if (by_read_index) {
-            const std::uint64_t id = ++read_ids_;
-            if (!node.read_index(id).ok()) return;
+            if (!node.read(id).ok()) return;  // refused outright: it never happened
             client.read_id = id;
             client.read_key = c.key;
         } else {
-            auto proposed = node.propose(encode_command(c));
-            if (!proposed.ok()) return;  // refused outright: it never happened
-            client.index = proposed.value->index;
-            client.term = proposed.value->term;
+            if (!node.submit(id, encode_command(c)).ok()) return;
+            client.request_id = id;
             client.command_id = c.id;
         }
         history_.push_back(KvOperation{client.id, c.op, c.key, c.op == KvOp::get ? "" : c.value,

@@ -11,7 +11,8 @@
 // of range or malformed) fed to live nodes, which must refuse them and stay
 // as they were. Hosts compact their logs, so InstallSnapshot runs too.
 // Clients run a key-value workload (writes through the log, reads through
-// the log or through ReadIndex) and record every operation's invoke and
+// the log or through ReadIndex), entering at the leader or at any other node,
+// which forwards to the leader, and record every operation's invoke and
 // return.
 //
 // After every step the Raft safety properties are checked (Election Safety,
@@ -65,6 +66,7 @@ struct SimOptions {
     // Test-only core faults, to prove the checks catch real bugs.
     bool fault_commit_old_term = false;
     bool fault_two_votes = false;
+    bool fault_stale_forwarded_reads = false;  // followers answer forwarded reads
 };
 
 struct SimResult {

@@ -36,6 +36,7 @@ raft::Config config_from_js(const val& js) {
     read_number(js, "heartbeatInterval", config.heartbeat_interval);
     read_number(js, "seed", config.seed);
     read_number(js, "maxEntryBytes", config.max_entry_bytes);
+    read_number(js, "forwardTimeout", config.forward_timeout);
     config.initial_members = strings_from_js(js["members"]);
     config.join_existing_cluster = js["joinExisting"].isTrue();
     if (js["preVote"].isFalse()) config.pre_vote = false;
@@ -139,6 +140,17 @@ struct EventToJs {
         js.set("reason", e.reason);
         return js;
     }
+    val operator()(const raft::Submitted& e) const {
+        val js = make("submitted", "id", val(static_cast<double>(e.request_id)));
+        js.set("index", static_cast<double>(e.index));
+        js.set("term", static_cast<double>(e.term));
+        return js;
+    }
+    val operator()(const raft::SubmitFailed& e) const {
+        val js = make("submitfailed", "id", val(static_cast<double>(e.request_id)));
+        js.set("reason", e.reason);
+        return js;
+    }
     val operator()(const raft::SnapshotRestored& e) const { return make("snapshot", "index", val(static_cast<double>(e.index))); }
     val operator()(const raft::Closing&) const { return make("closing", nullptr, val::null()); }
     val operator()(const raft::Closed&) const { return make("closed", nullptr, val::null()); }
@@ -214,6 +226,9 @@ public:
         js.set("term", static_cast<double>(result.value->term));
         return js;
     }
+    // Any member: a follower forwards to the leader (see Node::submit / read).
+    val submit_staged(double id) { return error_or_null(node_->submit(static_cast<std::uint64_t>(id), std::exchange(staging_, {}))); }
+    val read(double id) { return error_or_null(node_->read(static_cast<std::uint64_t>(id))); }
     val transfer_leadership(const std::string& to) { return error_or_null(node_->transfer_leadership(to)); }
     val read_index(double id) { return error_or_null(node_->read_index(static_cast<std::uint64_t>(id))); }
     val compact_staged(double index) {
@@ -260,6 +275,8 @@ EMSCRIPTEN_BINDINGS(rtcmesh_raft) {
         .function("staging", &JsRaft::staging)
         .function("receiveStaged", &JsRaft::receive_staged)
         .function("proposeStaged", &JsRaft::propose_staged)
+        .function("submitStaged", &JsRaft::submit_staged)
+        .function("read", &JsRaft::read)
         .function("transferLeadership", &JsRaft::transfer_leadership)
         .function("readIndex", &JsRaft::read_index)
         .function("compactStaged", &JsRaft::compact_staged)

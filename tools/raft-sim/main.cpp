@@ -1,7 +1,7 @@
 // raft-sim: sweeps the Raft fault simulator over seeds, replays one seed, or
 // measures election times (the Raft paper's Figure 16).
 //
-//   raft-sim --seeds 1-10000 [--nodes 5] [--fault old-term|two-votes] [--expect-failure]
+//   raft-sim --seeds 1-10000 [--nodes 5] [--fault old-term|two-votes|stale-reads] [--expect-failure]
 //   raft-sim --seed 42 --trace
 //   raft-sim --figure16 [--trials 1000] [--no-prevote]
 //
@@ -69,7 +69,7 @@ bool parse(int argc, char** argv, Args& args) {
         }
     }
     return args.first <= args.last && args.nodes >= 2 && args.nodes <= 7 &&
-           (args.fault.empty() || args.fault == "old-term" || args.fault == "two-votes");
+           (args.fault.empty() || args.fault == "old-term" || args.fault == "two-votes" || args.fault == "stale-reads");
 }
 
 int figure16(const Args& args) {
@@ -105,7 +105,7 @@ int figure16(const Args& args) {
 int main(int argc, char** argv) {
     Args args;
     if (!parse(argc, argv, args)) {
-        std::fprintf(stderr, "usage: raft-sim --seeds A-B [--nodes 2..7] [--fault old-term|two-votes] [--expect-failure]\n"
+        std::fprintf(stderr, "usage: raft-sim --seeds A-B [--nodes 2..7] [--fault old-term|two-votes|stale-reads] [--expect-failure]\n"
                              "       raft-sim --seed S --trace\n       raft-sim --figure16 [--trials N] [--no-prevote]\n");
         return 2;
     }
@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
         options.trace = args.trace;
         options.fault_commit_old_term = args.fault == "old-term";
         options.fault_two_votes = args.fault == "two-votes";
+        options.fault_stale_forwarded_reads = args.fault == "stale-reads";
         const SimResult result = run_simulation(options);
         operations += result.operations;
         completed += result.completed;

@@ -35,11 +35,15 @@ struct Config {
     std::size_t max_inflight_messages = 64;
     std::size_t max_entries_to_apply = 4096;  // per Ready
     std::size_t max_entry_bytes = 1 << 20;    // bigger proposals are rejected
+    // A request forwarded to the leader (submit/read on a follower) fails
+    // when no answer came within this long, or no leader was known.
+    Millis forward_timeout = 10'000;
 
     // ---- TEST-ONLY fault switches. They deliberately break Raft so the
     // simulation's checker can prove it catches bugs. Never enable in production.
     bool commit_by_counting_old_term_entries = false;  // breaks the Figure 8 rule (§5.4.2)
     bool grant_two_votes_per_term = false;             // breaks Election Safety (§5.2)
+    bool serve_forwarded_reads_as_follower = false;    // answers reads without leadership: stale reads
 };
 
 }  // namespace rtcmesh::raft

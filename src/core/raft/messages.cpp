@@ -148,7 +148,7 @@ Membership read_membership(Reader& r) {
     return m;
 }
 
-bool valid_type(std::uint8_t t) { return t >= 1 && t <= 11; }
+bool valid_type(std::uint8_t t) { return t >= 1 && t <= 15; }
 
 void write_entries(Writer& w, const std::vector<Entry>& entries) {
     w.varint(entries.size());
@@ -179,7 +179,7 @@ std::string out_of_range(const Message& m) {
     const std::pair<const char*, std::uint64_t> fields[] = {
         {"term", m.term},         {"log_term", m.log_term},   {"index", m.index},
         {"commit", m.commit},     {"hint_index", m.hint_index}, {"hint_term", m.hint_term},
-        {"read_seq", m.read_seq},
+        {"read_seq", m.read_seq}, {"request", m.request},
     };
     for (const auto& [name, value] : fields)
         if (value > kMaxWireNumber) return std::string("field '") + name + "' is beyond 2^53 - 1";
@@ -206,6 +206,8 @@ std::string validate(const Message& m) {
         previous_term = e.term;
     }
     if (!m.entries.empty() && m.type != MessageType::Append) return "only Append messages may carry entries";
+    const bool forward = m.type >= MessageType::ForwardPropose;
+    if (!m.payload.empty() && !forward) return "only forwarded requests and their answers may carry a payload";
     if (m.snapshot && m.type != MessageType::InstallSnapshot) return "only InstallSnapshot may carry a snapshot";
     if (m.type == MessageType::InstallSnapshot) {
         if (!m.snapshot) return "InstallSnapshot without a snapshot";
@@ -221,7 +223,8 @@ std::string validate(const Message& m) {
 const char* message_type_name(MessageType type) {
     static constexpr const char* names[] = {"?",          "PreVote",         "PreVoteResponse", "Vote",
                                             "VoteResponse", "Append",        "AppendResponse",  "Heartbeat",
-                                            "HeartbeatResponse", "InstallSnapshot", "TimeoutNow", "Removed"};
+                                            "HeartbeatResponse", "InstallSnapshot", "TimeoutNow", "Removed",
+                                            "ForwardPropose", "ForwardProposeReply", "ForwardRead", "ForwardReadReply"};
     const auto i = static_cast<std::size_t>(type);
     return i < std::size(names) ? names[i] : "?";
 }
@@ -249,6 +252,8 @@ void encode_into(const Message& m, Bytes& out) {
         write_membership(w, m.snapshot->membership);
         w.bytes(m.snapshot->data);
     }
+    w.varint(m.request);
+    w.bytes(m.payload);
 }
 
 Bytes encode(const Message& message) {
@@ -256,6 +261,7 @@ Bytes encode(const Message& message) {
     std::size_t payload = 64;
     for (const auto& e : message.entries) payload += e.data.size() + 24;
     if (message.snapshot) payload += message.snapshot->data.size() + 64;
+    payload += message.payload.size();
     out.reserve(payload);
     encode_into(message, out);
     return out;
@@ -293,6 +299,8 @@ Result<Message> decode(const Bytes& bytes) {
         s.data = r.bytes("snapshot.data", kMaxMessageBytes);
         m.snapshot = std::move(s);
     }
+    m.request = r.varint("request");
+    m.payload = r.bytes("payload", kMaxMessageBytes);
     if (!r.failed() && !r.at_end()) r.fail("trailing bytes after message");
     if (r.failed()) return Result<Message>::failure(r.error());
     if (auto problem = validate(m); !problem.empty()) return Result<Message>::failure(problem);
@@ -302,13 +310,13 @@ Result<Message> decode(const Bytes& bytes) {
 Bytes encode_membership(const Membership& membership) {
     Bytes out;
     Writer w(out);
-    w.u8(kWireVersion);
+    w.u8(kMembershipVersion);
     write_membership(w, membership);
     return out;
 }
 
 Result<Membership> decode_membership(const Bytes& bytes) {
-    if (bytes.empty() || bytes[0] != kWireVersion) return Result<Membership>::failure("unsupported membership encoding");
+    if (bytes.empty() || bytes[0] != kMembershipVersion) return Result<Membership>::failure("unsupported membership encoding");
     Reader r(bytes.data() + 1, bytes.size() - 1);
     Membership m = read_membership(r);
     if (!r.failed() && !r.at_end()) r.fail("trailing bytes after membership");

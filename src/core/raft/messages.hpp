@@ -18,7 +18,9 @@
 
 namespace rtcmesh::raft {
 
-inline constexpr std::uint8_t kWireVersion = 1;
+inline constexpr std::uint8_t kWireVersion = 2;  // 2: `request` and `payload`, for forwarding
+// Configuration entries have their own version: they are stored in logs.
+inline constexpr std::uint8_t kMembershipVersion = 1;
 inline constexpr std::size_t kMaxAddressBytes = 256;
 inline constexpr std::size_t kMaxMembers = 1024;
 inline constexpr std::size_t kMaxEntriesPerMessage = 1 << 16;
@@ -42,6 +44,13 @@ enum class MessageType : std::uint8_t {
     // is that configuration's log index. Lets a node that missed its removal
     // learn of it and stop campaigning.
     Removed = 11,
+    // Client requests made on a follower, forwarded to the leader (etcd's
+    // stepFollower), and the leader's answers. `request` is the requester's
+    // id; an answer is accepted only from the node the request went to.
+    ForwardPropose = 12,       // payload = the entry's data
+    ForwardProposeReply = 13,  // index/log_term = where it was appended; or reject + payload = why
+    ForwardRead = 14,
+    ForwardReadReply = 15,     // index = the read index; or reject + payload = why
 };
 const char* message_type_name(MessageType type);
 
@@ -67,6 +76,8 @@ struct Message {
     std::uint64_t read_seq = 0;
     std::vector<Entry> entries;
     std::optional<Snapshot> snapshot;
+    std::uint64_t request = 0;  // Forward*: the requester's id for this request
+    Bytes payload;              // ForwardPropose: the data; a refused Forward*Reply: the reason
 };
 
 Bytes encode(const Message& message);

@@ -162,9 +162,14 @@ Status Node::step(const Message& m) {
         }
     }
     if (!known_peer(m.from)) return fail("message from unknown peer '" + m.from + "'");
-    if (m.type == MessageType::Removed) {  // before the term rules: its term says nothing about ours
-        handle_removed(m);
-        return ok_status();
+    // Before the term rules: these say nothing about terms.
+    switch (m.type) {
+        case MessageType::Removed: handle_removed(m); return ok_status();
+        case MessageType::ForwardPropose:
+        case MessageType::ForwardRead: handle_forward_request(m); return ok_status();
+        case MessageType::ForwardProposeReply:
+        case MessageType::ForwardReadReply: handle_forward_reply(m); return ok_status();
+        default: break;
     }
     bool handled = false;
     Status status = step_by_term(m, handled);
@@ -182,7 +187,11 @@ Status Node::step(const Message& m) {
         case MessageType::TimeoutNow:
             if (promotable()) campaign(true);
             break;
-        case MessageType::Removed: break;  // handled above
+        case MessageType::Removed:
+        case MessageType::ForwardPropose:
+        case MessageType::ForwardProposeReply:
+        case MessageType::ForwardRead:
+        case MessageType::ForwardReadReply: break;  // handled above
     }
     return ok_status();
 }
@@ -226,6 +235,7 @@ void Node::update(Millis now) {
         quorum_check_deadline_ = now + config_.election_min_timeout;
     }
     now_ = std::max(now_, now);
+    expire_forwards();
     if (role_ == Role::Leader) {
         tick_leader();
     } else {
@@ -293,6 +303,9 @@ Status Node::close() {
 void Node::finish_close() {
     if (closed_) return;
     fail_reads("node closed");
+    const auto forwards = std::move(forwards_);
+    forwards_.clear();
+    for (const auto& [id, request] : forwards) fail_forward(request, "node closed");
     closed_ = true;
     closing_ = false;
     emit(Closed{});
@@ -318,6 +331,7 @@ void Node::set_leader(const std::string& leader) {
     if (leader_ == leader) return;
     leader_ = leader;
     emit(LeaderChanged{leader});
+    if (!leader.empty() && leader != config_.address) route_waiting_forwards();  // a new leader: see become_leader for ours
 }
 
 void Node::send(Message message) {

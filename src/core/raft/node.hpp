@@ -31,6 +31,7 @@
 // with its own ack alone. See README.md in this folder.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <set>
 #include <string>
@@ -86,6 +87,13 @@ public:
     // Linearizable read: a ReadReady{request_id, index} event follows once it
     // is safe to serve reads reflecting every entry up to index.
     Status read_index(std::uint64_t request_id);
+    // Any member, leader or not (etcd's stepFollower): a follower forwards
+    // the request to the leader and accepts the answer only from it.
+    // submit: emits Submitted{id, index, term} (the entry committed once the
+    // entry applied at index has that term) or SubmitFailed{id, reason}.
+    // read: emits ReadReady{id, index} or ReadFailed{id, reason}, as read_index.
+    Status submit(std::uint64_t request_id, Bytes data);
+    Status read(std::uint64_t request_id);
     // Compact the log up to `index` (<= applied) with the host's state image.
     // The returned snapshot should be saved with Storage::save_snapshot.
     Result<Snapshot> compact(Index index, Bytes state_machine_data);
@@ -203,6 +211,26 @@ private:
 
     // node_client.cpp
     std::string not_leader_message(const std::string& what) const;
+    void complete_read(std::uint64_t request_id, Index index);
+    void fail_read(std::uint64_t request_id, const std::string& reason);
+
+    // node_forward.cpp
+    struct Forward {
+        enum class Kind : std::uint8_t { Propose, Read } kind;
+        std::uint64_t request_id;
+        Bytes data;
+        std::string sent_to;  // empty: waiting for a leader to be known
+        Millis deadline;
+    };
+    void forward(Forward request);
+    void send_forward(Forward& request);
+    void route_waiting_forwards();
+    void expire_forwards();
+    void fail_forward(const Forward& request, const std::string& reason);
+    void handle_forward_request(const Message& m);
+    void handle_forward_reply(const Message& m);
+    std::map<std::pair<std::string, std::uint64_t>, std::pair<Index, Term>>::iterator remember_forward(
+        const std::pair<std::string, std::uint64_t>& key, Index index, Term term);
 
     Config config_;
     Rng rng_;
@@ -248,6 +276,15 @@ private:
 
     std::string transfer_target_;
     Millis transfer_deadline_ = 0;
+
+    std::map<std::uint64_t, Forward> forwards_;  // this node's requests at the leader, by request id
+    // Leader: reads forwarded by followers, by the internal id they were started under.
+    std::map<std::uint64_t, std::pair<std::string, std::uint64_t>> forwarded_reads_;
+    std::uint64_t next_forwarded_read_ = std::uint64_t{1} << 63;  // apart from host ids (< 2^53)
+    // Leader: where followers' proposals went, so a duplicated request is
+    // answered again instead of appended twice. Bounded; cleared with leadership.
+    std::map<std::pair<std::string, std::uint64_t>, std::pair<Index, Term>> appended_forwards_;
+    std::deque<std::pair<std::string, std::uint64_t>> appended_order_;
 
     std::uint64_t read_seq_ = 0;
     std::vector<PendingRead> pending_reads_;

@@ -88,8 +88,26 @@ void Node::confirm_reads() {
     const std::uint64_t confirmed_seq = acked[quorum() - 1];
     auto done = std::stable_partition(pending_reads_.begin(), pending_reads_.end(),
                                       [&](const PendingRead& r) { return r.seq > confirmed_seq; });
-    for (auto it = done; it != pending_reads_.end(); ++it) emit(ReadReady{it->request_id, it->index});
+    const std::vector<PendingRead> confirmed(done, pending_reads_.end());
     pending_reads_.erase(done, pending_reads_.end());
+    for (const auto& read : confirmed) complete_read(read.request_id, read.index);
+}
+
+// A read served for a follower is answered to it; the host's own is an event.
+void Node::complete_read(std::uint64_t request_id, Index index) {
+    auto forwarded = forwarded_reads_.find(request_id);
+    if (forwarded == forwarded_reads_.end()) return emit(ReadReady{request_id, index});
+    send(Message{.type = MessageType::ForwardReadReply, .to = forwarded->second.first, .index = index,
+                 .request = forwarded->second.second});
+    forwarded_reads_.erase(forwarded);
+}
+
+void Node::fail_read(std::uint64_t request_id, const std::string& reason) {
+    auto forwarded = forwarded_reads_.find(request_id);
+    if (forwarded == forwarded_reads_.end()) return emit(ReadFailed{request_id, reason});
+    send(Message{.type = MessageType::ForwardReadReply, .to = forwarded->second.first, .reject = true,
+                 .request = forwarded->second.second, .payload = Bytes(reason.begin(), reason.end())});
+    forwarded_reads_.erase(forwarded);
 }
 
 void Node::release_waiting_reads() {
@@ -100,10 +118,12 @@ void Node::release_waiting_reads() {
 }
 
 void Node::fail_reads(const std::string& reason) {
-    for (const auto& read : pending_reads_) emit(ReadFailed{read.request_id, reason});
-    for (const auto id : reads_waiting_for_commit_) emit(ReadFailed{id, reason});
+    const auto pending = std::move(pending_reads_);
+    const auto waiting = std::move(reads_waiting_for_commit_);
     pending_reads_.clear();
     reads_waiting_for_commit_.clear();
+    for (const auto& read : pending) fail_read(read.request_id, reason);
+    for (const auto id : waiting) fail_read(id, reason);
 }
 
 Result<Snapshot> Node::compact(Index index, Bytes state_machine_data) {

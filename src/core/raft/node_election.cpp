@@ -31,6 +31,9 @@ bool Node::promotable() const {
 
 void Node::become_follower(Term term, const std::string& leader) {
     if (role_ == Role::Leader) fail_reads("leadership lost");
+    forwarded_reads_.clear();
+    appended_forwards_.clear();
+    appended_order_.clear();
     set_term(term);
     set_role(Role::Follower);
     set_leader(leader);
@@ -78,6 +81,7 @@ void Node::become_leader() {
         append_local(EntryType::NoOp, {});
     }
     reconcile_membership();
+    route_waiting_forwards();  // requests made while we were a follower are ours now
 }
 
 void Node::campaign(bool transfer) {

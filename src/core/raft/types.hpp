@@ -94,6 +94,10 @@ struct CommitAdvanced { Index commit; };
 struct MemberJoined { std::string address; bool voter; };
 struct MemberLeft { std::string address; };
 struct ReadReady { std::uint64_t request_id; Index read_index; };
+// A submit() was appended at (index, term), here or at the leader: it is
+// committed when the entry applied at `index` has this `term`.
+struct Submitted { std::uint64_t request_id; Index index; Term term; };
+struct SubmitFailed { std::uint64_t request_id; std::string reason; };
 struct ReadFailed { std::uint64_t request_id; std::string reason; };
 struct SnapshotRestored { Index index; Term term; };
 struct Closing {};
@@ -101,6 +105,6 @@ struct Closed {};
 struct ErrorEvent { std::string message; };
 
 using Event = std::variant<RoleChanged, TermChanged, LeaderChanged, CommitAdvanced, MemberJoined, MemberLeft,
-                           ReadReady, ReadFailed, SnapshotRestored, Closing, Closed, ErrorEvent>;
+                           ReadReady, ReadFailed, Submitted, SubmitFailed, SnapshotRestored, Closing, Closed, ErrorEvent>;
 
 }  // namespace rtcmesh::raft
