@@ -125,6 +125,7 @@ export class Raft extends EventTarget {
     this.address = address;
     this.#closedPromise = new Promise((resolve) => { this.#resolveClosed = resolve; });
     if (mesh) this.#attachMesh(mesh);
+    if (bootstrap.room) this.#followRoomOrder(bootstrap.room);
     if (options.autoUpdate !== false) {
       this.#timer = setInterval(() => this.update(), Math.max(10, Math.min(50, settings.heartbeatInterval / 2)));
       // Nothing is applied (restored entries included) until the first
@@ -450,9 +451,29 @@ export class Raft extends EventTarget {
   #onPeerAdded;
   #onPeerRemoved;
   #onMeshClose;
+  #onRoomChange;
+
+  // The signaling server orders the room's members by arrival; the core
+  // decides from that whether this member starts the cluster.
+  #followRoomOrder(signaling) {
+    const tell = () => {
+      if (this.#core && !this.#core.closed()) this.#core.setOldestInRoom(signaling.olderPeers.size === 0);
+    };
+    tell();
+    this.#onRoomChange = () => {
+      tell();
+      this.#pump();
+    };
+    signaling.addEventListener('peerleft', this.#onRoomChange);
+    signaling.addEventListener('open', this.#onRoomChange);
+  }
 
   #detachMesh() {
     if (!this.#mesh) return;
+    if (this.#onRoomChange) {
+      this.#mesh.signaling?.removeEventListener('peerleft', this.#onRoomChange);
+      this.#mesh.signaling?.removeEventListener('open', this.#onRoomChange);
+    }
     this.#unlisten?.();
     this.#mesh.removeEventListener('peeradded', this.#onPeerAdded);
     this.#mesh.removeEventListener('peerremoved', this.#onPeerRemoved);
@@ -518,12 +539,12 @@ export class Raft extends EventTarget {
 }
 
 // Who starts the cluster. A mesh made from a fixed peer list bootstraps with
-// all of them; a mesh that joined a room bootstraps alone if the room was
-// empty, and otherwise waits to be added by the leader already there.
+// all of them. A mesh that joined a room leaves it to the core's rule (see
+// Node::set_oldest_in_room): the oldest member present starts the cluster.
 function meshBootstrap(mesh, address, options) {
   if (options.members || options.joinExisting !== undefined) {
     return { members: options.members, joinExisting: options.joinExisting };
   }
-  if (mesh.signaling) return mesh.peers.length === 0 ? { members: [address] } : { joinExisting: true };
+  if (mesh.signaling) return { joinExisting: true, room: mesh.signaling };
   return { members: [address, ...mesh.peers] };
 }

@@ -37,6 +37,7 @@ export class SignalClient extends EventTarget {
     this.WebSocket = options.WebSocket ?? globalThis.WebSocket;
     if (typeof this.WebSocket !== 'function') throw new TypeError('SignalClient: no WebSocket here; pass options.WebSocket (e.g. from the "ws" package)');
     this.peers = new Set();
+    this.olderPeers = new Set(); // members that joined the room before us and are still in it
     this.attempt = 0;
     this.closed = false;
     this.#connect();
@@ -109,6 +110,7 @@ export class SignalClient extends EventTarget {
         this.#emit('peerjoined', { peer: frame.peer });
         break;
       case 'peer-left':
+        this.olderPeers.delete(frame.peer);
         if (!this.peers.delete(frame.peer)) break;
         this.#emit('peerleft', { peer: frame.peer });
         break;
@@ -135,6 +137,9 @@ export class SignalClient extends EventTarget {
   #welcome(present) {
     const before = this.peers;
     this.peers = new Set(present);
+    // The server lists the members present in arrival order: these came
+    // before us (after a reconnect we count as the newest).
+    this.olderPeers = new Set(present);
     this.joined = true;
     this.attempt = 0;
     this.#emit('open', { peers: present });

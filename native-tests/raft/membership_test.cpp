@@ -231,3 +231,53 @@ TEST_CASE("ReadIndex: a read confirmed by a quorum; before the first commit of a
     CHECK(ready_other);
     CHECK_FALSE(c.node(leader).read_index(9).ok());  // a follower refuses, naming the leader
 }
+
+namespace {
+
+// Two members of a room, each knowing only that the other is present, in
+// the order the signaling server saw them arrive.
+Cluster room_of_two(std::uint64_t seed) {
+    Cluster c(0, seed);
+    for (const auto& address : {"old", "young"}) {
+        Config config = plain(address, seed);
+        config.join_existing_cluster = true;  // what a room member starts with: the rule decides
+        c.start(config);
+    }
+    REQUIRE(c.node("old").join("young").ok());
+    REQUIRE(c.node("young").join("old").ok());
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("room bootstrap: the oldest member starts the cluster and adds the others, whenever each starts", "[raft][membership][bootstrap]") {
+    Cluster c = room_of_two(50);
+    c.node("young").set_oldest_in_room(false);
+    c.run_for(2000);  // the younger one alone never starts a cluster
+    CHECK(c.node("young").term() == 0);
+    c.node("old").set_oldest_in_room(true);
+    REQUIRE(c.run_until([&] { return c.node("old").role() == Role::Leader && c.node("old").membership().is_voter("young"); }, 5000, 1));
+    CHECK(c.node("young").membership().voters == std::vector<std::string>{"old", "young"});
+}
+
+TEST_CASE("room bootstrap: a member that becomes the oldest starts alone after an election timeout", "[raft][membership][bootstrap]") {
+    Cluster c = room_of_two(51);
+    c.node("young").set_oldest_in_room(false);
+    c.crash("old");  // the oldest left before it started anything
+    c.node("young").set_oldest_in_room(true);
+    c.run_for(100);
+    CHECK(c.node("young").role() == Role::Follower);  // it waits in case it was being added
+    REQUIRE(c.run_until([&] { return c.node("young").role() == Role::Leader; }, 5000, 1));
+    CHECK(c.node("young").membership().voters == std::vector<std::string>{"young"});
+}
+
+TEST_CASE("room bootstrap: once the log holds a configuration, the room order changes nothing", "[raft][membership][bootstrap]") {
+    Cluster c(2, 52);
+    const std::string leader = elect(c);
+    const std::string other = c.others(leader).front();
+    c.node(other).set_oldest_in_room(true);
+    c.node(leader).set_oldest_in_room(false);
+    c.run_for(1000);
+    CHECK(c.leaders() == std::vector<std::string>{leader});
+    CHECK(c.node(other).membership().voters.size() == 2);
+}

@@ -235,6 +235,7 @@ void Node::update(Millis now) {
         quorum_check_deadline_ = now + config_.election_min_timeout;
     }
     now_ = std::max(now_, now);
+    maybe_bootstrap_alone();
     expire_forwards();
     if (role_ == Role::Leader) {
         tick_leader();

@@ -81,6 +81,15 @@ public:
     Status close();
     const std::string& leader() const { return leader_; }
 
+    // The bootstrap rule over a room, where the signaling server orders
+    // members by arrival. A node whose log holds no configuration starts the
+    // cluster alone when it is the oldest member present; otherwise it waits
+    // to be added by the leader. A node that becomes the oldest later (older
+    // members left before adding it) starts alone after one election timeout
+    // in which no leader added it. No effect once the log holds a configuration
+    // or when Config::initial_members is set.
+    void set_oldest_in_room(bool oldest);
+
     // ---- application --------------------------------------------------------
     Result<Proposed> propose(Bytes data);
     Status transfer_leadership(const std::string& to);
@@ -153,6 +162,7 @@ private:
     Status fail(std::string message);
     Status step_by_term(const Message& m, bool& handled);
     void finish_close();
+    void maybe_bootstrap_alone();
 
     // node_election.cpp
     bool promotable() const;
@@ -289,6 +299,8 @@ private:
     std::uint64_t read_seq_ = 0;
     std::vector<PendingRead> pending_reads_;
     std::vector<std::uint64_t> reads_waiting_for_commit_;
+
+    std::optional<Millis> bootstrap_alone_at_;  // set_oldest_in_room: when to start the cluster alone
 
     bool closing_ = false;
     bool closed_ = false;

@@ -184,4 +184,30 @@ void Node::handle_removed(const Message& m) {
     if (membership().contains(config_.address)) emit(MemberLeft{config_.address});
 }
 
+void Node::set_oldest_in_room(bool oldest) {
+    if (!config_history_.empty() || !config_.initial_members.empty()) return;  // the log (or the host) decides
+    if (!oldest) {
+        config_.join_existing_cluster = true;  // wait for the leader to add us
+        bootstrap_ = Membership{};
+        bootstrap_alone_at_.reset();
+        return;
+    }
+    if (bootstrap_alone_at_) return;
+    // Oldest from the start (an empty room): at once. Oldest because older
+    // members left: after an election timeout, in case one of them added us.
+    const bool from_the_start = !started_;
+    bootstrap_alone_at_ = from_the_start ? Millis{0} : now_ + config_.election_max_timeout;
+    if (from_the_start) maybe_bootstrap_alone();
+}
+
+void Node::maybe_bootstrap_alone() {
+    if (!bootstrap_alone_at_ || now_ < *bootstrap_alone_at_) return;
+    bootstrap_alone_at_.reset();
+    if (!config_history_.empty()) return;  // a leader added us meanwhile
+    config_.join_existing_cluster = false;
+    config_.initial_members = {config_.address};
+    bootstrap_ = Membership{};
+    bootstrap_.add_voter(config_.address);
+}
+
 }  // namespace rtcmesh::raft
