@@ -130,3 +130,39 @@ test('a member that joins a quiet room shows the existing map within 2 s', { tim
     for (const { page } of tabs) if (!page.isClosed()) await page.close();
   }
 });
+
+// The bootstrap rule lives in the core and follows the room's arrival order,
+// so a Raft created after the mesh has fully formed still elects.
+test('tabs that create their Raft after the mesh is fully formed elect one leader', { timeout: 90000 }, async () => {
+  const room = 'raft-after-mesh';
+  const ids = ['m1', 'm2', 'm3'];
+  const pages = [];
+  try {
+    for (const id of ids) {
+      const page = await browser.context.newPage();
+      pages.push({ page, errors: collectPageErrors(page), id });
+      await page.goto(`${web.url}blank.html`);
+      await page.evaluate(async ({ url, room, id }) => {
+        const { RTCMesh } = await import('/js/index.js');
+        window.mesh = await RTCMesh.join(url, room, { id });
+      }, { url: signal.url, room, id });
+    }
+    await poll(async () => {
+      const open = await Promise.all(pages.map(({ page }) => page.evaluate((all) => all.every((p) => p === window.mesh.id || window.mesh.readyState(p) === 'open'), ids)));
+      return open.every(Boolean);
+    }, 30000, 'the mesh to form');
+    for (const { page } of [...pages].reverse()) {
+      await page.evaluate(async () => {
+        const { Raft } = await import('/js/index.js');
+        window.raft = new Raft({ mesh: window.mesh, electionMinTimeout: 800, electionMaxTimeout: 1600, heartbeatInterval: 100 });
+      });
+    }
+    await poll(async () => {
+      const views = await Promise.all(pages.map(({ page }) => page.evaluate(() => [window.raft.leader, window.raft.members.voters.length])));
+      return views.every(([leader, voters]) => leader && leader === views[0][0] && voters === ids.length);
+    }, 30000, 'one leader and three voters seen by every tab');
+    for (const { errors, id } of pages) assert.deepEqual(errors, [], `console errors in ${id}`);
+  } finally {
+    for (const { page } of pages) if (!page.isClosed()) await page.close();
+  }
+});
