@@ -66,7 +66,7 @@ export class Raft extends EventTarget {
   #readWaiters = []; // { index, resolve } until applied >= index
   #nextRequest = 1;
   #submits = new Map(); // request id -> { resolve, reject }: proposals until the core says where they went
-  #appliedTerms = new Map(); // index -> term of the last APPLIED_TERMS_KEPT applied entries
+  #appliedTerms = new Float64Array(APPLIED_TERMS_KEPT * 2); // ring of [index, term] of the last applied entries
   #mesh = null;
   #port = null;
   #unlisten = null;
@@ -371,16 +371,22 @@ export class Raft extends EventTarget {
     const { index, term } = event;
     if (this.appliedIndex < index) {
       this.#proposals.set(index, { term, resolve: submit.resolve, reject: submit.reject });
-    } else if (this.#appliedTerms.get(index) === term) {
+    } else if (this.#appliedTermAt(index) === term) {
       submit.resolve({ index, term });
     } else {
       submit.reject(new RaftError('Raft.propose: the entry was lost to a change of leader; propose it again', this.leader));
     }
   }
 
+  #appliedTermAt(index) {
+    const slot = (index % APPLIED_TERMS_KEPT) * 2;
+    return this.#appliedTerms[slot] === index ? this.#appliedTerms[slot + 1] : undefined;
+  }
+
   #apply(entry) {
-    this.#appliedTerms.set(entry.index, entry.term);
-    if (this.#appliedTerms.size > APPLIED_TERMS_KEPT) this.#appliedTerms.delete(this.#appliedTerms.keys().next().value);
+    const slot = (entry.index % APPLIED_TERMS_KEPT) * 2;
+    this.#appliedTerms[slot] = entry.index;
+    this.#appliedTerms[slot + 1] = entry.term;
     const pending = this.#proposals.get(entry.index);
     if (pending) {
       this.#proposals.delete(entry.index);
