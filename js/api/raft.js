@@ -20,6 +20,7 @@
 import { loadedCore } from './core-module.js';
 import { systemPort } from './rtc-mesh.js';
 import { bytesOf as toBytes, randomSeed } from './values.js';
+import { decodeReady } from './raft-ready.js';
 
 const DEFAULTS = {
   // Hidden browser tabs run timers at most once a second, so the seed's
@@ -313,7 +314,8 @@ export class Raft extends EventTarget {
       while (this.#core && (this.#core.hasReady() || this.#pumpAgain)) {
         this.#pumpAgain = false;
         if (!this.#core.hasReady()) continue;
-        const ready = this.#core.takeReady();
+        const core = this.#core;
+        const ready = decodeReady(core.takeReadyPacked(), () => core.readySnapshot());
         const durable = this.#storage && (ready.hardState || ready.entries.length > 0 || ready.snapshot);
         if (durable) {
           this.#storage.save(ready).then(

@@ -9,11 +9,13 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/raft/node.hpp"
+#include "core/raft/ready_codec.hpp"
 #include "js_values.hpp"
 
 namespace rtcmesh::bindings {
@@ -244,6 +246,20 @@ public:
 
     bool has_ready() const { return node_->has_ready(); }
     val take_ready() { return ready_to_js(node_->take_ready()); }
+    // The Ready packed in one buffer (ready_codec.hpp): a view valid until the
+    // next call into this object; its snapshot, if any, from ready_snapshot().
+    val take_ready_packed() {
+        raft::Ready ready = node_->take_ready();
+        packed_.clear();
+        raft::pack_ready(ready, packed_);
+        ready_snapshot_ = std::move(ready.snapshot);
+        return val(emscripten::typed_memory_view(packed_.size(), packed_.data()));
+    }
+    val ready_snapshot() {
+        val js = ready_snapshot_ ? snapshot_to_js(*ready_snapshot_) : val::null();
+        ready_snapshot_.reset();
+        return js;
+    }
     void advance() { node_->advance(); }
 
     std::string address() const { return node_->address(); }
@@ -260,6 +276,8 @@ public:
 private:
     std::unique_ptr<raft::Node> node_;
     Bytes staging_;
+    Bytes packed_;                             // backs the view of the last take_ready_packed()
+    std::optional<raft::Snapshot> ready_snapshot_;
 };
 
 }  // namespace
@@ -284,6 +302,8 @@ EMSCRIPTEN_BINDINGS(rtcmesh_raft) {
         .function("compactStaged", &JsRaft::compact_staged)
         .function("hasReady", &JsRaft::has_ready)
         .function("takeReady", &JsRaft::take_ready)
+        .function("takeReadyPacked", &JsRaft::take_ready_packed)
+        .function("readySnapshot", &JsRaft::ready_snapshot)
         .function("advance", &JsRaft::advance)
         .function("address", &JsRaft::address)
         .function("role", &JsRaft::role)

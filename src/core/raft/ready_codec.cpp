@@ -1,0 +1,85 @@
+#include "core/raft/ready_codec.hpp"
+
+#include <cstring>
+#include <string>
+
+namespace rtcmesh::raft {
+namespace {
+
+class Packer {
+public:
+    explicit Packer(Bytes& out) : out_(out) {}
+    void u8(std::uint8_t v) { out_.push_back(v); }
+    void num(std::uint64_t v) {
+        const double d = static_cast<double>(v);
+        std::uint8_t raw[8];
+        std::memcpy(raw, &d, 8);  // wasm and x86 are little-endian, like the DataView reads
+        out_.insert(out_.end(), raw, raw + 8);
+    }
+    void len(std::size_t n) {
+        const auto v = static_cast<std::uint32_t>(n);
+        for (int i = 0; i < 4; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+    void bytes(const std::uint8_t* data, std::size_t size) {
+        len(size);
+        out_.insert(out_.end(), data, data + size);
+    }
+    void bytes(const Bytes& b) { bytes(b.data(), b.size()); }
+    void str(const std::string& s) { bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); }
+    void entry(const Entry& e) {
+        num(e.index);
+        num(e.term);
+        u8(static_cast<std::uint8_t>(e.type));
+        bytes(e.data);
+    }
+
+private:
+    Bytes& out_;
+};
+
+struct EventPacker {
+    Packer& p;
+    void operator()(const RoleChanged& e) const { p.u8(code(EventCode::role)), p.u8(static_cast<std::uint8_t>(e.role)); }
+    void operator()(const TermChanged& e) const { p.u8(code(EventCode::term)), p.num(e.term); }
+    void operator()(const LeaderChanged& e) const { p.u8(code(EventCode::leader)), p.str(e.leader); }
+    void operator()(const CommitAdvanced& e) const { p.u8(code(EventCode::commit)), p.num(e.commit); }
+    void operator()(const MemberJoined& e) const { p.u8(code(EventCode::join)), p.str(e.address), p.u8(e.voter ? 1 : 0); }
+    void operator()(const MemberLeft& e) const { p.u8(code(EventCode::leave)), p.str(e.address); }
+    void operator()(const ReadReady& e) const { p.u8(code(EventCode::read_ready)), p.num(e.request_id), p.num(e.read_index); }
+    void operator()(const ReadFailed& e) const { p.u8(code(EventCode::read_failed)), p.num(e.request_id), p.str(e.reason); }
+    void operator()(const Submitted& e) const {
+        p.u8(code(EventCode::submitted)), p.num(e.request_id), p.num(e.index), p.num(e.term);
+    }
+    void operator()(const SubmitFailed& e) const { p.u8(code(EventCode::submit_failed)), p.num(e.request_id), p.str(e.reason); }
+    void operator()(const SnapshotRestored& e) const { p.u8(code(EventCode::snapshot)), p.num(e.index); }
+    void operator()(const Closing&) const { p.u8(code(EventCode::closing)); }
+    void operator()(const Closed&) const { p.u8(code(EventCode::closed)); }
+    void operator()(const ErrorEvent& e) const { p.u8(code(EventCode::error)), p.str(e.message); }
+    static std::uint8_t code(EventCode c) { return static_cast<std::uint8_t>(c); }
+};
+
+}  // namespace
+
+void pack_ready(const Ready& ready, Bytes& out) {
+    Packer p(out);
+    p.u8(kReadyCodecVersion);
+    p.u8(static_cast<std::uint8_t>((ready.hard_state ? 1 : 0) | (ready.snapshot ? 2 : 0)));
+    if (ready.hard_state) {
+        p.num(ready.hard_state->term);
+        p.num(ready.hard_state->commit);
+        p.str(ready.hard_state->vote);
+    }
+    p.len(ready.entries.size());
+    for (const auto& e : ready.entries) p.entry(e);
+    p.len(ready.messages.size());
+    for (const auto& m : ready.messages) {
+        p.str(m.to);
+        p.bytes(m.bytes);
+    }
+    p.len(ready.committed_entries.size());
+    for (const auto& e : ready.committed_entries) p.entry(e);
+    p.len(ready.events.size());
+    for (const auto& event : ready.events) std::visit(EventPacker{p}, event);
+}
+
+}  // namespace rtcmesh::raft
