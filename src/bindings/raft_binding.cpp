@@ -1,9 +1,9 @@
 // embind face of rtcmesh::raft::Node for the public JS Raft class.
 //
 // Statuses cross as `null` (ok) or a string (the error message); a Ready
-// crosses as one plain object whose byte fields are copies the host may keep
-// (it persists them asynchronously, e.g. in IndexedDB). Incoming bytes use a
-// staging buffer, as in the mesh binding.
+// crosses packed in one buffer (core/raft/ready_codec.hpp), read by
+// js/api/raft-ready.js, with its rare snapshot as an object. Incoming bytes
+// use a staging buffer, as in the mesh binding.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
@@ -46,28 +46,10 @@ raft::Config config_from_js(const val& js) {
     return config;
 }
 
-const char* entry_type_name(raft::EntryType type) {
-    switch (type) {
-        case raft::EntryType::Normal: return "normal";
-        case raft::EntryType::NoOp: return "noop";
-        case raft::EntryType::Config: return "config";
-    }
-    return "unknown";
-}
-
 raft::EntryType entry_type_from_js(const std::string& name) {
     if (name == "noop") return raft::EntryType::NoOp;
     if (name == "config") return raft::EntryType::Config;
     return raft::EntryType::Normal;
-}
-
-val entry_to_js(const raft::Entry& entry) {
-    val js = val::object();
-    js.set("index", static_cast<double>(entry.index));
-    js.set("term", static_cast<double>(entry.term));
-    js.set("type", std::string(entry_type_name(entry.type)));
-    js.set("data", bytes_copy(entry.data));
-    return js;
 }
 
 raft::Entry entry_from_js(const val& js) {
@@ -119,85 +101,6 @@ raft::PersistentState restored_from_js(const val& js) {
     return state;
 }
 
-struct EventToJs {
-    val operator()(const raft::RoleChanged& e) const { return make("role", "role", val(std::string(raft::role_name(e.role)))); }
-    val operator()(const raft::TermChanged& e) const { return make("term", "term", val(static_cast<double>(e.term))); }
-    val operator()(const raft::LeaderChanged& e) const {
-        return make("leader", "leader", e.leader.empty() ? val::null() : val(e.leader));
-    }
-    val operator()(const raft::CommitAdvanced& e) const { return make("commit", "index", val(static_cast<double>(e.commit))); }
-    val operator()(const raft::MemberJoined& e) const {
-        val js = make("join", "address", val(e.address));
-        js.set("voter", e.voter);
-        return js;
-    }
-    val operator()(const raft::MemberLeft& e) const { return make("leave", "address", val(e.address)); }
-    val operator()(const raft::ReadReady& e) const {
-        val js = make("readready", "id", val(static_cast<double>(e.request_id)));
-        js.set("index", static_cast<double>(e.read_index));
-        return js;
-    }
-    val operator()(const raft::ReadFailed& e) const {
-        val js = make("readfailed", "id", val(static_cast<double>(e.request_id)));
-        js.set("reason", e.reason);
-        return js;
-    }
-    val operator()(const raft::Submitted& e) const {
-        val js = make("submitted", "id", val(static_cast<double>(e.request_id)));
-        js.set("index", static_cast<double>(e.index));
-        js.set("term", static_cast<double>(e.term));
-        return js;
-    }
-    val operator()(const raft::SubmitFailed& e) const {
-        val js = make("submitfailed", "id", val(static_cast<double>(e.request_id)));
-        js.set("reason", e.reason);
-        return js;
-    }
-    val operator()(const raft::SnapshotRestored& e) const { return make("snapshot", "index", val(static_cast<double>(e.index))); }
-    val operator()(const raft::Closing&) const { return make("closing", nullptr, val::null()); }
-    val operator()(const raft::Closed&) const { return make("closed", nullptr, val::null()); }
-    val operator()(const raft::ErrorEvent& e) const { return make("error", "message", val(e.message)); }
-
-    static val make(const char* kind, const char* field, const val& value) {
-        val js = val::object();
-        js.set("kind", std::string(kind));
-        if (field != nullptr) js.set(field, value);
-        return js;
-    }
-};
-
-val ready_to_js(const raft::Ready& ready) {
-    val js = val::object();
-    if (ready.hard_state) {
-        val hard = val::object();
-        hard.set("term", static_cast<double>(ready.hard_state->term));
-        hard.set("vote", ready.hard_state->vote);
-        hard.set("commit", static_cast<double>(ready.hard_state->commit));
-        js.set("hardState", hard);
-    } else {
-        js.set("hardState", val::null());
-    }
-    val entries = val::array();
-    for (const auto& entry : ready.entries) entries.call<void>("push", entry_to_js(entry));
-    js.set("entries", entries);
-    js.set("snapshot", ready.snapshot ? snapshot_to_js(*ready.snapshot) : val::null());
-    val messages = val::array();
-    for (const auto& message : ready.messages) {
-        val out = val::object();
-        out.set("to", message.to);
-        out.set("bytes", bytes_copy(message.bytes));
-        messages.call<void>("push", out);
-    }
-    js.set("messages", messages);
-    val committed = val::array();
-    for (const auto& entry : ready.committed_entries) committed.call<void>("push", entry_to_js(entry));
-    js.set("committed", committed);
-    val events = val::array();
-    for (const auto& event : ready.events) events.call<void>("push", std::visit(EventToJs{}, event));
-    js.set("events", events);
-    return js;
-}
-
 class JsRaft {
 public:
     JsRaft(const val& options, const val& restored)
@@ -245,7 +148,6 @@ public:
     }
 
     bool has_ready() const { return node_->has_ready(); }
-    val take_ready() { return ready_to_js(node_->take_ready()); }
     // The Ready packed in one buffer (ready_codec.hpp): a view valid until the
     // next call into this object; its snapshot, if any, from ready_snapshot().
     val take_ready_packed() {
@@ -301,7 +203,6 @@ EMSCRIPTEN_BINDINGS(rtcmesh_raft) {
         .function("readIndex", &JsRaft::read_index)
         .function("compactStaged", &JsRaft::compact_staged)
         .function("hasReady", &JsRaft::has_ready)
-        .function("takeReady", &JsRaft::take_ready)
         .function("takeReadyPacked", &JsRaft::take_ready_packed)
         .function("readySnapshot", &JsRaft::ready_snapshot)
         .function("advance", &JsRaft::advance)
