@@ -12,6 +12,7 @@
 #include "core/raft/node.hpp"
 #include "sim/hostile_messages.hpp"
 #include "sim/kv_machine.hpp"
+#include "sim/kv_workload.hpp"
 
 namespace rtcmesh::sim {
 namespace {
@@ -19,7 +20,6 @@ namespace {
 using namespace rtcmesh::raft;
 
 constexpr Millis kStep = 5;              // virtual time per simulation step
-constexpr Millis kClientTimeout = 1500;  // a client gives up on an answer after this
 constexpr std::size_t kTraceTail = 60;   // trace lines kept for a failure report
 constexpr Millis kRemovalBound = 5'000;  // removed nodes must learn of it within this, once healed
 
@@ -87,19 +87,6 @@ struct SimNode {
     Millis paused_until = 0;
 };
 
-struct Client {
-    int id = 0;
-    int seq = 0;
-    std::optional<std::size_t> pending;  // index into history
-    std::string at_node;
-    std::uint64_t request_id = 0;  // of its submit()
-    std::string command_id;
-    Millis deadline = 0;
-    std::optional<std::uint64_t> read_id;  // a ReadIndex read in progress
-    std::optional<Index> read_index;       // ... confirmed: answer once applied up to it
-    std::string read_key;
-};
-
 }  // namespace
 
 std::string Fault::describe() const {
@@ -117,14 +104,13 @@ class Simulation {
 public:
     explicit Simulation(const SimOptions& options)
         : options_(options), shape_rng_(options.seed), net_rng_(options.seed * 0x9E3779B9 + 1),
-          fault_rng_(options.seed * 0x85EBCA6B + 2) {
-        shape_ = draw_shape(shape_rng_);
+          fault_rng_(options.seed * 0x85EBCA6B + 2), shape_(draw_shape(shape_rng_)),
+          workload_(options.clients, options.keys, shape_.read_index_chance) {
         for (int i = 1; i <= options.nodes; ++i) initial_.push_back("n" + std::to_string(i));
         for (const auto& address : initial_) {
             members_.insert(address);
             start_node(address);
         }
-        for (int c = 0; c < options.clients; ++c) clients_.push_back(Client{c});
         note("seed " + std::to_string(options.seed) + ": " + std::to_string(options.nodes) + " nodes, loss " +
              std::to_string(static_cast<int>(shape_.loss * 100)) + "%, delay 1-" + std::to_string(shape_.max_delay) +
              " ms, disk 0-" + std::to_string(shape_.max_write_ms) + " ms");
@@ -137,6 +123,9 @@ public:
         if (result_.ok) liveness();
         if (result_.ok) check_log_matching();
         if (result_.ok) check_history();
+        result_.operations = workload_.operations();
+        result_.completed = workload_.completed();
+        result_.reads_by_index = workload_.reads_by_index();
         result_.committed = 0;
         for (const auto& [address, n] : nodes_)
             if (n.node) result_.committed = std::max<std::uint64_t>(result_.committed, n.node->commit_index());
@@ -301,34 +290,12 @@ private:
         const auto command = decode_command(entry.data);
         if (!command) return;
         const std::string output = apply_command(*command, n.kv);
-        // The client hears back when the node it asked applies its command;
-        // a command that never applies there leaves the op without a return.
-        for (auto& client : clients_) {
-            if (!client.pending || client.read_id || client.at_node != address || client.command_id != command->id) continue;
-            KvOperation& op = history_[*client.pending];
-            op.ret = now_;
-            op.output = output;
-            ++result_.completed;
-            client.pending.reset();
-        }
+        workload_.on_applied(address, *command, output, now_);
     }
 
     void observe(const std::string& address, const Event& event) {
         if (options_.trace) trace_event(address, event);
-        if (auto ready = std::get_if<ReadReady>(&event)) {
-            for (auto& client : clients_)
-                if (client.read_id == ready->request_id && client.at_node == address) client.read_index = ready->read_index;
-        } else if (auto refused = std::get_if<SubmitFailed>(&event)) {
-            for (auto& client : clients_)
-                if (client.pending && !client.read_id && client.request_id == refused->request_id && client.at_node == address)
-                    client.pending.reset();  // it may or may not have been appended: no return
-        } else if (auto failed = std::get_if<ReadFailed>(&event)) {
-            for (auto& client : clients_) {
-                if (client.read_id != failed->request_id || client.at_node != address) continue;
-                lost_.insert(*client.pending);  // refused: the read never happened
-                end_read(client);
-            }
-        }
+        workload_.on_event(address, event);
     }
 
     void check_step_invariants() {
@@ -403,82 +370,20 @@ private:
     }
 
     void check_history() {
-        std::vector<KvOperation> kept;
-        for (std::size_t i = 0; i < history_.size(); ++i)
-            if (lost_.count(i) == 0) kept.push_back(history_[i]);
-        const auto verdict = check_linearizable(kept);
+        const auto verdict = workload_.check();
         result_.linearizability_states = verdict.states;
         result_.linearizability_undecided = verdict.undecided;
         if (!verdict.ok) fail("Linearizability: the history of key '" + verdict.key + "' cannot be linearized");
     }
 
-    // ---------------------------------------------------------------- clients
-
-    void run_clients() {
-        for (auto& client : clients_) {
-            if (client.pending && client.read_index && running(client.at_node) &&
-                nodes_.at(client.at_node).node->applied_index() >= *client.read_index) {
-                answer_read(client);
-            }
-            if (client.pending && now_ > client.deadline) {
-                client.pending.reset();  // no answer: the op stays in the history with no return
-                client.read_id.reset();
-                client.read_index.reset();
-            }
-            if (client.pending || !net_rng_.chance(0.2)) continue;
-            invoke(client);
-        }
-    }
-
-    void answer_read(Client& client) {
-        const KvState& kv = nodes_.at(client.at_node).kv;
-        auto it = kv.find(client.read_key);
-        KvOperation& op = history_[*client.pending];
-        op.ret = now_;
-        op.output = it == kv.end() ? "" : it->second;
-        ++result_.completed;
-        ++result_.reads_by_index;
-        end_read(client);
-    }
-
-    void end_read(Client& client) {
-        client.pending.reset();
-        client.read_id.reset();
-        client.read_index.reset();
-    }
-
-    // Operations enter at the leader or at any other live node, which
-    // forwards them to the leader it knows.
-    void invoke(Client& client) {
-        std::string at = leader();
-        const auto live = live_nodes();
-        if (net_rng_.chance(0.5) && !live.empty()) at = live[net_rng_.between(0, live.size() - 1)];
-        if (at.empty()) return;
-        Command c;
-        c.id = std::to_string(client.id) + "|" + std::to_string(++client.seq);
-        c.op = static_cast<KvOp>(net_rng_.between(0, 2));
-        c.key = "k" + std::to_string(net_rng_.between(0, static_cast<std::uint64_t>(options_.keys - 1)));
-        c.value = "v" + std::to_string(net_rng_.between(0, 9));
-        c.expected = "v" + std::to_string(net_rng_.between(0, 9));
-        Node& node = *nodes_.at(at).node;
-        const bool by_read_index = c.op == KvOp::get && net_rng_.chance(shape_.read_index_chance);
-        const std::uint64_t id = ++read_ids_;
-        if (by_read_index) {
-            if (!node.read(id).ok()) return;  // refused outright: it never happened
-            client.read_id = id;
-            client.read_key = c.key;
-        } else {
-            if (!node.submit(id, encode_command(c)).ok()) return;
-            client.request_id = id;
-            client.command_id = c.id;
-        }
-        history_.push_back(KvOperation{client.id, c.op, c.key, c.op == KvOp::get ? "" : c.value,
-                                       c.op == KvOp::cas ? c.expected : "", now_, std::nullopt, ""});
-        ++result_.operations;
-        client.pending = history_.size() - 1;
-        client.at_node = at;
-        client.deadline = now_ + kClientTimeout;
-        process(at);
+    KvHost kv_host() {
+        return KvHost{
+            [this](const std::string& a) { return running(a) ? nodes_.at(a).node.get() : nullptr; },
+            [this](const std::string& a) { return nodes_.count(a) ? &nodes_.at(a).kv : nullptr; },
+            [this] { return live_nodes(); },
+            [this] { return leader(); },
+            [this](const std::string& a) { process(a); },
+        };
     }
 
     // ---------------------------------------------------------------- faults
@@ -663,7 +568,7 @@ private:
             process(address);
         }
         deliver_due();
-        if (faults) run_clients();
+        if (faults) workload_.step(now_, net_rng_, kv_host());
         check_step_invariants();
         if (result_.ok && result_.steps % 20 == 0) check_log_matching();
     }
@@ -812,7 +717,6 @@ private:
     std::uint64_t restarts_ = 0;
     std::size_t replay_next_ = 0;
     int spares_ = 0;
-    std::uint64_t read_ids_ = 0;
     std::map<std::string, Millis> crash_at_;    // churn: planned leader crashes
     std::map<std::string, Millis> restart_at_;  // churn: planned restarts
     std::map<std::string, Index> commit_seen_;  // per leader: the commit index last seen
@@ -823,9 +727,7 @@ private:
     std::set<std::string> removed_;
     std::set<std::pair<std::string, std::string>> blocked_;
     std::priority_queue<Packet, std::vector<Packet>, std::greater<Packet>> network_;
-    std::vector<Client> clients_;
-    std::vector<KvOperation> history_;
-    std::set<std::size_t> lost_;
+    KvWorkload workload_;
     std::map<Index, std::pair<Term, Bytes>> applied_;
     std::map<Term, std::string> leader_of_term_;
     std::map<std::pair<std::string, Term>, std::pair<Index, Term>> leader_log_;
