@@ -49,10 +49,10 @@ function reportFuzzTotals(output) {
 
 const levels = {
   native: async () => {
-    const unit = countsFromCtest((await run('ctest', ['--preset', 'native', '-E', '^raft-sim'], { capture: true })).output);
-    // The simulator's sweeps run verbosely: they print seeds, operations and seeds/s.
-    const { output } = await run('ctest', ['--preset', 'native', '-R', '^raft-sim', '-V'], { capture: true });
-    for (const line of output.split('\n').filter((l) => / raft-sim: |figure16:/.test(l))) console.log(line.replace(/^\d+: /, ''));
+    const unit = countsFromCtest((await run('ctest', ['--preset', 'native', '-E', '^(raft|session)-sim'], { capture: true })).output);
+    // The simulators' sweeps run verbosely: they print seeds, operations and seeds/s.
+    const { output } = await run('ctest', ['--preset', 'native', '-R', '^(raft|session)-sim', '-V'], { capture: true });
+    for (const line of output.split('\n').filter((l) => / (raft|session)-sim: |figure16/.test(l))) console.log(line.replace(/^\d+: /, ''));
     const sim = countsFromCtest(output);
     return unit && sim ? { passed: unit.passed + sim.passed, failed: unit.failed + sim.failed } : null;
   },
