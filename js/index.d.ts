@@ -185,10 +185,27 @@ export interface RaftEventMap {
   commit: CustomEvent<{ index: number }>;
   apply: CustomEvent<{ index: number; term: number; data: Uint8Array }>;
   snapshot: CustomEvent<{ index: number; data: Uint8Array }>;
-  error: CustomEvent<{ message: string }>;
+  error: CustomEvent<{ code: RaftErrorCode; message: string }>;
 }
 
+/** The Raft core's error codes, and `lost` / `storage` from the JS class. */
+export type RaftErrorCode =
+  | 'closed'
+  | 'not_leader'
+  | 'bad_argument'
+  | 'too_large'
+  | 'bad_message'
+  | 'unknown_peer'
+  | 'busy'
+  | 'log_full'
+  | 'forward_failed'
+  | 'lost'
+  | 'storage'
+  | 'send_failed';
+
 export class RaftError extends Error {
+  constructor(code: RaftErrorCode, message: string, leader?: string | null);
+  readonly code: RaftErrorCode;
   /** The current leader when known: retry there. */
   readonly leader: string | null;
 }

@@ -34,13 +34,13 @@ const EVENTS = [
   (r) => ({ kind: 'join', address: r.str(), voter: r.u8() === 1 }),
   (r) => ({ kind: 'leave', address: r.str() }),
   (r) => ({ kind: 'readready', id: r.num(), index: r.num() }),
-  (r) => ({ kind: 'readfailed', id: r.num(), reason: r.str() }),
+  (r) => ({ kind: 'readfailed', id: r.num(), reason: r.str(), code: r.str() }),
   (r) => ({ kind: 'submitted', id: r.num(), index: r.num(), term: r.num() }),
-  (r) => ({ kind: 'submitfailed', id: r.num(), reason: r.str() }),
+  (r) => ({ kind: 'submitfailed', id: r.num(), reason: r.str(), code: r.str() }),
   (r) => ({ kind: 'snapshot', index: r.num() }),
   () => ({ kind: 'closing' }),
   () => ({ kind: 'closed' }),
-  (r) => ({ kind: 'error', message: r.str() }),
+  (r) => ({ kind: 'error', message: r.str(), code: r.str() }),
 ];
 
 /**

@@ -37,11 +37,18 @@ const WIRE = { raft: 0 };
 // entry was applied before the leader's answer arrived.
 const APPLIED_TERMS_KEPT = 4096;
 
+/**
+ * What a Raft call or event reports. `code` is one of the core's ErrorCode
+ * names (closed, not_leader, bad_argument, too_large, bad_message,
+ * unknown_peer, busy, log_full, forward_failed) or, from this class, lost
+ * (an entry lost to a change of leader) and storage (persisting failed).
+ */
 export class RaftError extends Error {
   /** @param leader the current leader's address when known (retry there) */
-  constructor(message, leader = null) {
+  constructor(code, message, leader = null) {
     super(message);
     this.name = 'RaftError';
+    this.code = code;
     this.leader = leader;
   }
 }
@@ -237,11 +244,11 @@ export class Raft extends EventTarget {
    */
   propose(data) {
     const bytes = bytesOf(data, 'data'); // wrong types throw; everything else rejects
-    if (this.closed) return Promise.reject(new RaftError('Raft: the node is closed'));
+    if (this.closed) return Promise.reject(new RaftError('closed', 'Raft: the node is closed'));
     const id = this.#nextRequest++;
     this.#core.staging(bytes.byteLength).set(bytes);
     const problem = this.#core.submitStaged(id);
-    if (problem) return Promise.reject(new RaftError(`Raft.propose: ${problem}`, this.leader));
+    if (problem) return Promise.reject(new RaftError(problem.code, `Raft.propose: ${problem.message}`, this.leader));
     const submitted = new Promise((resolve, reject) => this.#submits.set(id, { resolve, reject }));
     this.#schedulePump();
     return submitted;
@@ -253,10 +260,10 @@ export class Raft extends EventTarget {
    * On a follower the core asks the leader for the read index.
    */
   readIndex() {
-    if (this.closed) return Promise.reject(new RaftError('Raft: the node is closed'));
+    if (this.closed) return Promise.reject(new RaftError('closed', 'Raft: the node is closed'));
     const id = this.#nextRequest++;
     const problem = this.#core.read(id);
-    if (problem) return Promise.reject(new RaftError(`Raft.readIndex: ${problem}`, this.leader));
+    if (problem) return Promise.reject(new RaftError(problem.code, `Raft.readIndex: ${problem.message}`, this.leader));
     const read = new Promise((resolve, reject) => this.#reads.set(id, { resolve, reject }));
     this.#schedulePump();
     return read.then((index) => this.#whenAppliedUpTo(index));
@@ -279,10 +286,10 @@ export class Raft extends EventTarget {
     const bytes = bytesOf(data, 'data');
     this.#core.staging(bytes.byteLength).set(bytes);
     const snapshot = this.#core.compactStaged(index);
-    if (snapshot.error) throw new RaftError(`Raft.compact: ${snapshot.error}`);
+    if (snapshot.error) throw new RaftError(snapshot.error.code, `Raft.compact: ${snapshot.error.message}`);
     // Durable hosts keep the snapshot so a restart starts from it.
     this.#storage?.saveSnapshot?.(snapshot)?.catch((error) =>
-      this.#emit('error', { message: `Raft: could not persist a snapshot: ${error?.message ?? error}` }));
+      this.#emit('error', { code: 'storage', message: `Raft: could not persist a snapshot: ${error?.message ?? error}` }));
     return { index: snapshot.index, term: snapshot.term };
   }
 
@@ -324,7 +331,7 @@ export class Raft extends EventTarget {
               step();
             },
             (error) => {
-              this.#emit('error', { message: `Raft: could not persist: ${error?.message ?? error}` });
+              this.#emit('error', { code: 'storage', message: `Raft: could not persist: ${error?.message ?? error}` });
               this.#pumping = false;
             },
           );
@@ -356,7 +363,7 @@ export class Raft extends EventTarget {
     try {
       send(bytes);
     } catch (error) {
-      this.#emit('error', { message: `Raft: sending to ${to} failed: ${error?.message ?? error}` });
+      this.#emit('error', { code: 'send_failed', message: `Raft: sending to ${to} failed: ${error?.message ?? error}` });
     }
   }
 
@@ -367,7 +374,7 @@ export class Raft extends EventTarget {
     if (!submit) return;
     this.#submits.delete(event.id);
     if (event.kind === 'submitfailed') {
-      submit.reject(new RaftError(`Raft.propose: ${event.reason}`, this.leader));
+      submit.reject(new RaftError(event.code, `Raft.propose: ${event.reason}`, this.leader));
       return;
     }
     const { index, term } = event;
@@ -376,7 +383,7 @@ export class Raft extends EventTarget {
     } else if (this.#appliedTermAt(index) === term) {
       submit.resolve({ index, term });
     } else {
-      submit.reject(new RaftError('Raft.propose: the entry was lost to a change of leader; propose it again', this.leader));
+      submit.reject(new RaftError('lost', 'Raft.propose: the entry was lost to a change of leader; propose it again', this.leader));
     }
   }
 
@@ -393,7 +400,7 @@ export class Raft extends EventTarget {
     if (pending) {
       this.#proposals.delete(entry.index);
       if (pending.term === entry.term) pending.resolve({ index: entry.index, term: entry.term });
-      else pending.reject(new RaftError('Raft.propose: the entry was lost to a change of leader; propose it again', this.leader));
+      else pending.reject(new RaftError('lost', 'Raft.propose: the entry was lost to a change of leader; propose it again', this.leader));
     }
     if (entry.type === 'normal') this.#emit('apply', { index: entry.index, term: entry.term, data: entry.data });
   }
@@ -408,7 +415,7 @@ export class Raft extends EventTarget {
       case 'readfailed': {
         const read = this.#reads.get(event.id);
         this.#reads.delete(event.id);
-        return read?.reject(new RaftError(`Raft.readIndex: ${event.reason}`, this.leader));
+        return read?.reject(new RaftError(event.code, `Raft.readIndex: ${event.reason}`, this.leader));
       }
       case 'closing':
       case 'closed':
@@ -510,24 +517,24 @@ export class Raft extends EventTarget {
         if (!this.#core.closed()) this.onRaftMessage(body, from);
         return;
       default:
-        this.#emit('error', { message: `Raft: unknown system message kind ${bytes[0]} from ${from}` });
+        this.#emit('error', { code: 'bad_message', message: `Raft: unknown system message kind ${bytes[0]} from ${from}` });
     }
   }
 
   // ---- plumbing ---------------------------------------------------------------
 
   #ensureOpen() {
-    if (!this.#core || this.#core.closed()) throw new RaftError('Raft: the node is closed');
+    if (!this.#core || this.#core.closed()) throw new RaftError('closed', 'Raft: the node is closed');
   }
 
   #check(problem) {
-    if (problem) throw new RaftError(`Raft: ${problem}`, this.leader);
+    if (problem) throw new RaftError(problem.code, `Raft: ${problem.message}`, this.leader);
   }
 
   #shutDown() {
     clearInterval(this.#timer);
     this.#detachMesh();
-    const closed = new RaftError('Raft: the node closed');
+    const closed = new RaftError('closed', 'Raft: the node closed');
     for (const pending of this.#proposals.values()) pending.reject(closed);
     for (const read of this.#reads.values()) read.reject(closed);
     for (const submit of this.#submits.values()) submit.reject(closed);

@@ -23,7 +23,15 @@ namespace {
 
 namespace raft = rtcmesh::raft;
 
-val error_or_null(const raft::Status& status) { return status.ok() ? val::null() : val(status.error); }
+// One error shape across the boundary, as the mesh's: null or {code, message}.
+template <class T>
+val error_of(const raft::Result<T>& result) {
+    val error = val::object();
+    error.set("code", std::string(raft::to_string(result.code)));
+    error.set("message", result.error);
+    return error;
+}
+val error_or_null(const raft::Status& status) { return status.ok() ? val::null() : error_of(status); }
 
 Bytes bytes_from_js(const val& array) {
     if (array.isUndefined() || array.isNull()) return {};
@@ -125,7 +133,7 @@ public:
         auto result = node_->propose(std::exchange(staging_, {}));
         val js = val::object();
         if (!result.ok()) {
-            js.set("error", result.error);
+            js.set("error", error_of(result));
             return js;
         }
         js.set("index", static_cast<double>(result.value->index));
@@ -141,7 +149,7 @@ public:
         auto result = node_->compact(static_cast<raft::Index>(index), std::exchange(staging_, {}));
         if (!result.ok()) {
             val js = val::object();
-            js.set("error", result.error);
+            js.set("error", error_of(result));
             return js;
         }
         return snapshot_to_js(*result.value);

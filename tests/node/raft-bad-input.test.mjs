@@ -41,8 +41,8 @@ test('every method refuses wrong types; garbage messages raise error events; the
     assert.ok(errors.every((message) => /bad message/.test(message)), errors.join('\n'));
     assert.equal(raft.role, 'leader');
 
-    await assert.rejects(raft.propose(new Uint8Array(2 * 1024 * 1024)), (error) => error instanceof RaftError && /limit/.test(error.message));
-    assert.throws(() => raft.transferLeadership('nobody'), (error) => error instanceof RaftError && /not a voter/.test(error.message));
+    await assert.rejects(raft.propose(new Uint8Array(2 * 1024 * 1024)), (error) => error instanceof RaftError && error.code === 'too_large' && /limit/.test(error.message));
+    assert.throws(() => raft.transferLeadership('nobody'), (error) => error instanceof RaftError && error.code === 'bad_argument' && /not a voter/.test(error.message));
     const map = new ReplicatedMap(raft);
     assert.throws(() => map.set('', 1), { name: 'TypeError' });
     assert.throws(() => map.set('k', undefined), { name: 'TypeError' });
@@ -67,10 +67,10 @@ test('calls after close() throw RaftError; pending proposals are rejected, not l
   connected = false;
   const pending = raft.propose('never committed');
   await raft.close();
-  await assert.rejects(pending, (error) => error instanceof RaftError && /closed/.test(error.message));
+  await assert.rejects(pending, (error) => error instanceof RaftError && error.code === 'closed' && /closed/.test(error.message));
   assert.equal(raft.closed, true);
   for (const call of [() => raft.join('b', () => {}), () => raft.leave('b'), () => raft.onRaftMessage(new Uint8Array(1)), () => raft.transferLeadership('b')]) {
-    assert.throws(call, (error) => error instanceof RaftError && /closed/.test(error.message));
+    assert.throws(call, (error) => error instanceof RaftError && error.code === 'closed' && /closed/.test(error.message));
   }
   await assert.rejects(raft.propose('x'), RaftError);
   await assert.rejects(raft.readIndex(), RaftError);

@@ -268,16 +268,16 @@ Bytes encode(const Message& message) {
 }
 
 Result<Message> decode(const Bytes& bytes) {
-    if (bytes.empty()) return Result<Message>::failure("empty message");
-    if (bytes.size() > kMaxMessageBytes) return Result<Message>::failure("message larger than the 64 MiB limit");
+    if (bytes.empty()) return Result<Message>::failure(ErrorCode::bad_message, "empty message");
+    if (bytes.size() > kMaxMessageBytes) return Result<Message>::failure(ErrorCode::bad_message, "message larger than the 64 MiB limit");
     if (bytes[0] != kWireVersion) {
-        return Result<Message>::failure("unsupported raft wire version " + std::to_string(bytes[0]) + " (expected " +
+        return Result<Message>::failure(ErrorCode::bad_message, "unsupported raft wire version " + std::to_string(bytes[0]) + " (expected " +
                                         std::to_string(kWireVersion) + ")");
     }
     Reader r(bytes.data() + 1, bytes.size() - 1);
     Message m;
     const std::uint8_t type = r.u8("type");
-    if (!r.failed() && !valid_type(type)) return Result<Message>::failure("unknown message type " + std::to_string(type));
+    if (!r.failed() && !valid_type(type)) return Result<Message>::failure(ErrorCode::bad_message, "unknown message type " + std::to_string(type));
     m.type = static_cast<MessageType>(type);
     m.from = r.text("from");
     m.to = r.text("to");
@@ -302,8 +302,8 @@ Result<Message> decode(const Bytes& bytes) {
     m.request = r.varint("request");
     m.payload = r.bytes("payload", kMaxMessageBytes);
     if (!r.failed() && !r.at_end()) r.fail("trailing bytes after message");
-    if (r.failed()) return Result<Message>::failure(r.error());
-    if (auto problem = validate(m); !problem.empty()) return Result<Message>::failure(problem);
+    if (r.failed()) return Result<Message>::failure(ErrorCode::bad_message, r.error());
+    if (auto problem = validate(m); !problem.empty()) return Result<Message>::failure(ErrorCode::bad_message, problem);
     return Result<Message>::success(std::move(m));
 }
 
@@ -316,11 +316,11 @@ Bytes encode_membership(const Membership& membership) {
 }
 
 Result<Membership> decode_membership(const Bytes& bytes) {
-    if (bytes.empty() || bytes[0] != kMembershipVersion) return Result<Membership>::failure("unsupported membership encoding");
+    if (bytes.empty() || bytes[0] != kMembershipVersion) return Result<Membership>::failure(ErrorCode::bad_message, "unsupported membership encoding");
     Reader r(bytes.data() + 1, bytes.size() - 1);
     Membership m = read_membership(r);
     if (!r.failed() && !r.at_end()) r.fail("trailing bytes after membership");
-    if (r.failed()) return Result<Membership>::failure(r.error());
+    if (r.failed()) return Result<Membership>::failure(ErrorCode::bad_message, r.error());
     return Result<Membership>::success(std::move(m));
 }
 

@@ -59,9 +59,9 @@ const Progress* Node::progress_of(const std::string& address) const {
     return it == progress_.end() ? nullptr : &it->second;
 }
 
-Status Node::fail(std::string message) {
-    emit(ErrorEvent{message});
-    return Status::failure(std::move(message));
+Status Node::fail(ErrorCode code, std::string message) {
+    emit(ErrorEvent{message, code});
+    return Status::failure(code, std::move(message));
 }
 
 // Routed by the host, a member now, or a member of a configuration still in
@@ -89,8 +89,8 @@ void Node::reset_election_timer() {
 // ------------------------------------------------------------------ API
 
 Status Node::join(const std::string& address) {
-    if (closed_) return fail("node is closed");
-    if (address.empty() || address.size() > kMaxAddressBytes) return fail("invalid address");
+    if (closed_) return fail(ErrorCode::closed, "node is closed");
+    if (address.empty() || address.size() > kMaxAddressBytes) return fail(ErrorCode::bad_argument, "invalid address");
     if (address == config_.address) {
         // Undo a leave(self): forget it here, and on a leader drop the queued removal.
         left_.erase(address);
@@ -117,7 +117,7 @@ Status Node::join(const std::string& address) {
 }
 
 Status Node::leave(const std::string& address) {
-    if (closed_) return fail("node is closed");
+    if (closed_) return fail(ErrorCode::closed, "node is closed");
     if (config_history_.empty() && bootstrap_.contains(address) && config_.initial_members.empty()) {
         bootstrap_.remove(address);
         emit(MemberLeft{address});
@@ -134,25 +134,25 @@ Status Node::leave(const std::string& address) {
 }
 
 Status Node::receive(const std::string& from, const Bytes& bytes) {
-    if (closed_) return Status::failure("node is closed; message from '" + from + "' ignored");
+    if (closed_) return Status::failure(ErrorCode::closed, "node is closed; message from '" + from + "' ignored");
     auto decoded = decode(bytes);
-    if (!decoded.ok()) return fail("bad message from '" + from + "': " + decoded.error);
+    if (!decoded.ok()) return fail(ErrorCode::bad_message, "bad message from '" + from + "': " + decoded.error);
     const Message& m = *decoded.value;
-    if (m.from != from) return fail("message claims to be from '" + m.from + "' but arrived from '" + from + "'");
+    if (m.from != from) return fail(ErrorCode::bad_message, "message claims to be from '" + m.from + "' but arrived from '" + from + "'");
     return step(m);
 }
 
 Status Node::receive(const Bytes& bytes) {
-    if (closed_) return Status::failure("node is closed; message ignored");
+    if (closed_) return Status::failure(ErrorCode::closed, "node is closed; message ignored");
     auto decoded = decode(bytes);
-    if (!decoded.ok()) return fail("bad message: " + decoded.error);
+    if (!decoded.ok()) return fail(ErrorCode::bad_message, "bad message: " + decoded.error);
     return step(*decoded.value);
 }
 
 Status Node::step(const Message& m) {
-    if (closed_) return Status::failure("node is closed");
-    if (m.to != config_.address) return fail("message for '" + m.to + "' delivered to '" + config_.address + "'");
-    if (m.from == config_.address) return fail("message claims to come from this node");
+    if (closed_) return Status::failure(ErrorCode::closed, "node is closed");
+    if (m.to != config_.address) return fail(ErrorCode::bad_message, "message for '" + m.to + "' delivered to '" + config_.address + "'");
+    if (m.from == config_.address) return fail(ErrorCode::bad_message, "message claims to come from this node");
     const bool routed_or_member = routes_.count(m.from) > 0 || membership().contains(m.from);
     if (!routed_or_member && m.type != MessageType::Removed) {
         // A node that missed its own removal is told, quietly: it is no stranger.
@@ -161,7 +161,7 @@ Status Node::step(const Message& m) {
             return ok_status();
         }
     }
-    if (!known_peer(m.from)) return fail("message from unknown peer '" + m.from + "'");
+    if (!known_peer(m.from)) return fail(ErrorCode::unknown_peer, "message from unknown peer '" + m.from + "'");
     // Before the term rules: these say nothing about terms.
     switch (m.type) {
         case MessageType::Removed: handle_removed(m); return ok_status();
@@ -281,7 +281,7 @@ void Node::tick_leader() {
 }
 
 Status Node::close() {
-    if (closed_) return Status::failure("node is already closed");
+    if (closed_) return Status::failure(ErrorCode::closed, "node is already closed");
     if (closing_) return ok_status();
     closing_ = true;
     emit(Closing{});
@@ -303,10 +303,10 @@ Status Node::close() {
 
 void Node::finish_close() {
     if (closed_) return;
-    fail_reads("node closed");
+    fail_reads(ErrorCode::closed, "node closed");
     const auto forwards = std::move(forwards_);
     forwards_.clear();
-    for (const auto& [id, request] : forwards) fail_forward(request, "node closed");
+    for (const auto& [id, request] : forwards) fail_forward(request, "node closed", ErrorCode::closed);
     closed_ = true;
     closing_ = false;
     emit(Closed{});

@@ -159,7 +159,7 @@ private:
     void set_leader(const std::string& leader);
     void send(Message message);
     void emit(Event event) { events_.push_back(std::move(event)); }
-    Status fail(std::string message);
+    Status fail(ErrorCode code, std::string message);
     Status step_by_term(const Message& m, bool& handled);
     void finish_close();
     void maybe_bootstrap_alone();
@@ -203,7 +203,7 @@ private:
     void start_read(std::uint64_t request_id);
     void confirm_reads();
     void release_waiting_reads();
-    void fail_reads(const std::string& reason);
+    void fail_reads(ErrorCode code, const std::string& reason);
 
     // node_membership.cpp
     void on_membership_changed(const Membership& before);
@@ -222,7 +222,7 @@ private:
     // node_client.cpp
     std::string not_leader_message(const std::string& what) const;
     void complete_read(std::uint64_t request_id, Index index);
-    void fail_read(std::uint64_t request_id, const std::string& reason);
+    void fail_read(std::uint64_t request_id, const std::string& reason, ErrorCode code);
 
     // node_forward.cpp
     struct Forward {
@@ -236,7 +236,7 @@ private:
     void send_forward(Forward& request);
     void route_waiting_forwards();
     void expire_forwards();
-    void fail_forward(const Forward& request, const std::string& reason);
+    void fail_forward(const Forward& request, const std::string& reason, ErrorCode code);
     void handle_forward_request(const Message& m);
     void handle_forward_reply(const Message& m);
     std::map<std::pair<std::string, std::uint64_t>, std::pair<Index, Term>>::iterator remember_forward(

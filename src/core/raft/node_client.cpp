@@ -14,23 +14,23 @@ std::string Node::not_leader_message(const std::string& what) const {
 }
 
 Result<Proposed> Node::propose(Bytes data) {
-    if (closed_ || closing_) return Result<Proposed>::failure("cannot propose: the node is closing or closed");
-    if (role_ != Role::Leader) return Result<Proposed>::failure(not_leader_message("cannot propose"));
+    if (closed_ || closing_) return Result<Proposed>::failure(ErrorCode::closed, "cannot propose: the node is closing or closed");
+    if (role_ != Role::Leader) return Result<Proposed>::failure(ErrorCode::not_leader, not_leader_message("cannot propose"));
     if (!transfer_target_.empty())
-        return Result<Proposed>::failure("cannot propose: leadership is being transferred to '" + transfer_target_ + "'");
+        return Result<Proposed>::failure(ErrorCode::busy, "cannot propose: leadership is being transferred to '" + transfer_target_ + "'");
     if (data.size() > config_.max_entry_bytes)
-        return Result<Proposed>::failure("cannot propose " + std::to_string(data.size()) + " bytes: the limit is " +
+        return Result<Proposed>::failure(ErrorCode::too_large, "cannot propose " + std::to_string(data.size()) + " bytes: the limit is " +
                                          std::to_string(config_.max_entry_bytes) + " bytes per entry");
-    if (log_.last_index() >= kMaxWireNumber) return Result<Proposed>::failure("cannot propose: the log reached its largest index");
+    if (log_.last_index() >= kMaxWireNumber) return Result<Proposed>::failure(ErrorCode::log_full, "cannot propose: the log reached its largest index");
     append_local(EntryType::Normal, std::move(data));
     return Result<Proposed>::success(Proposed{log_.last_index(), term_});
 }
 
 Status Node::transfer_leadership(const std::string& to) {
-    if (closed_) return Status::failure("cannot transfer leadership: the node is closed");
-    if (role_ != Role::Leader) return Status::failure(not_leader_message("cannot transfer leadership"));
-    if (to == config_.address) return Status::failure("cannot transfer leadership to this node itself");
-    if (!membership().is_voter(to)) return Status::failure("cannot transfer leadership to '" + to + "': not a voter");
+    if (closed_) return Status::failure(ErrorCode::closed, "cannot transfer leadership: the node is closed");
+    if (role_ != Role::Leader) return Status::failure(ErrorCode::not_leader, not_leader_message("cannot transfer leadership"));
+    if (to == config_.address) return Status::failure(ErrorCode::bad_argument, "cannot transfer leadership to this node itself");
+    if (!membership().is_voter(to)) return Status::failure(ErrorCode::bad_argument, "cannot transfer leadership to '" + to + "': not a voter");
     transfer_target_ = to;
     transfer_deadline_ = now_ + config_.election_min_timeout;
     Progress& pr = progress_[to];
@@ -51,8 +51,8 @@ void Node::maybe_finish_transfer(const std::string& peer) {
 }
 
 Status Node::read_index(std::uint64_t request_id) {
-    if (closed_ || closing_) return Status::failure("cannot read: the node is closing or closed");
-    if (role_ != Role::Leader) return Status::failure(not_leader_message("cannot serve a linearizable read"));
+    if (closed_ || closing_) return Status::failure(ErrorCode::closed, "cannot read: the node is closing or closed");
+    if (role_ != Role::Leader) return Status::failure(ErrorCode::not_leader, not_leader_message("cannot serve a linearizable read"));
     // A new leader does not know the commit index until it has committed an
     // entry of its own term (§6.4 step 1): the read waits for its no-op.
     if (!committed_in_current_term()) {
@@ -102,9 +102,9 @@ void Node::complete_read(std::uint64_t request_id, Index index) {
     forwarded_reads_.erase(forwarded);
 }
 
-void Node::fail_read(std::uint64_t request_id, const std::string& reason) {
+void Node::fail_read(std::uint64_t request_id, const std::string& reason, ErrorCode code) {
     auto forwarded = forwarded_reads_.find(request_id);
-    if (forwarded == forwarded_reads_.end()) return emit(ReadFailed{request_id, reason});
+    if (forwarded == forwarded_reads_.end()) return emit(ReadFailed{request_id, reason, code});
     send(Message{.type = MessageType::ForwardReadReply, .to = forwarded->second.first, .reject = true,
                  .request = forwarded->second.second, .payload = Bytes(reason.begin(), reason.end())});
     forwarded_reads_.erase(forwarded);
@@ -117,18 +117,18 @@ void Node::release_waiting_reads() {
     for (const auto id : waiting) start_read(id);
 }
 
-void Node::fail_reads(const std::string& reason) {
+void Node::fail_reads(ErrorCode code, const std::string& reason) {
     const auto pending = std::move(pending_reads_);
     const auto waiting = std::move(reads_waiting_for_commit_);
     pending_reads_.clear();
     reads_waiting_for_commit_.clear();
-    for (const auto& read : pending) fail_read(read.request_id, reason);
-    for (const auto id : waiting) fail_read(id, reason);
+    for (const auto& read : pending) fail_read(read.request_id, reason, code);
+    for (const auto id : waiting) fail_read(id, reason, code);
 }
 
 Result<Snapshot> Node::compact(Index index, Bytes state_machine_data) {
-    if (index > applied_) return Result<Snapshot>::failure("cannot compact past the applied index " + std::to_string(applied_));
-    if (index <= log_.snapshot_index()) return Result<Snapshot>::failure("index " + std::to_string(index) + " is already compacted");
+    if (index > applied_) return Result<Snapshot>::failure(ErrorCode::bad_argument, "cannot compact past the applied index " + std::to_string(applied_));
+    if (index <= log_.snapshot_index()) return Result<Snapshot>::failure(ErrorCode::bad_argument, "index " + std::to_string(index) + " is already compacted");
     Snapshot snapshot{index, *log_.term_at(index), membership_at(index), std::move(state_machine_data)};
     log_.compact(index, snapshot.term);
     // Configurations before the snapshot collapse into the one in force at it.

@@ -30,7 +30,7 @@ bool Node::promotable() const {
 }
 
 void Node::become_follower(Term term, const std::string& leader) {
-    if (role_ == Role::Leader) fail_reads("leadership lost");
+    if (role_ == Role::Leader) fail_reads(ErrorCode::not_leader, "leadership lost");
     forwarded_reads_.clear();
     appended_forwards_.clear();
     appended_order_.clear();

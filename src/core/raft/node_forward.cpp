@@ -8,13 +8,13 @@
 namespace rtcmesh::raft {
 
 Status Node::submit(std::uint64_t request_id, Bytes data) {
-    if (closed_ || closing_) return Status::failure("cannot propose: the node is closing or closed");
+    if (closed_ || closing_) return Status::failure(ErrorCode::closed, "cannot propose: the node is closing or closed");
     if (data.size() > config_.max_entry_bytes)
-        return Status::failure("cannot propose " + std::to_string(data.size()) + " bytes: the limit is " +
+        return Status::failure(ErrorCode::too_large, "cannot propose " + std::to_string(data.size()) + " bytes: the limit is " +
                                std::to_string(config_.max_entry_bytes) + " bytes per entry");
     if (role_ == Role::Leader) {
         auto proposed = propose(std::move(data));
-        if (!proposed.ok()) return Status::failure(proposed.error);
+        if (!proposed.ok()) return Status::failure(proposed.code, proposed.error);
         emit(Submitted{request_id, proposed.value->index, proposed.value->term});
         return ok_status();
     }
@@ -23,7 +23,7 @@ Status Node::submit(std::uint64_t request_id, Bytes data) {
 }
 
 Status Node::read(std::uint64_t request_id) {
-    if (closed_ || closing_) return Status::failure("cannot read: the node is closing or closed");
+    if (closed_ || closing_) return Status::failure(ErrorCode::closed, "cannot read: the node is closing or closed");
     if (role_ == Role::Leader) return read_index(request_id);
     forward(Forward{Forward::Kind::Read, request_id, {}, {}, now_ + config_.forward_timeout});
     return ok_status();
@@ -55,13 +55,14 @@ void Node::route_waiting_forwards() {
         forwards_.clear();
         for (auto& [id, request] : mine) {
             if (request.kind == Forward::Kind::Read) {
-                if (auto status = read_index(id); !status.ok()) fail_read(id, status.error);
+                if (auto status = read_index(id); !status.ok()) fail_read(id, status.error, status.code);
             } else if (request.sent_to.empty()) {  // never reached a leader: ours to append
                 auto proposed = propose(std::move(request.data));
                 if (proposed.ok()) emit(Submitted{id, proposed.value->index, proposed.value->term});
-                else emit(SubmitFailed{id, proposed.error});
+                else emit(SubmitFailed{id, proposed.error, proposed.code});
             } else {  // the old leader may have appended it: do not append it twice
-                emit(SubmitFailed{id, "the leader changed before it answered; the entry may or may not be committed"});
+                emit(SubmitFailed{id, "the leader changed before it answered; the entry may or may not be committed",
+                                  ErrorCode::forward_failed});
             }
         }
         return;
@@ -82,15 +83,15 @@ void Node::expire_forwards() {
                                              std::to_string(config_.forward_timeout) + " ms";
         const Forward request = std::move(it->second);
         it = forwards_.erase(it);
-        fail_forward(request, reason);
+        fail_forward(request, reason, ErrorCode::forward_failed);
     }
 }
 
-void Node::fail_forward(const Forward& request, const std::string& reason) {
+void Node::fail_forward(const Forward& request, const std::string& reason, ErrorCode code) {
     if (request.kind == Forward::Kind::Read) {
-        emit(ReadFailed{request.request_id, reason});
+        emit(ReadFailed{request.request_id, reason, code});
     } else {
-        emit(SubmitFailed{request.request_id, reason});
+        emit(SubmitFailed{request.request_id, reason, code});
     }
 }
 
@@ -142,13 +143,14 @@ void Node::handle_forward_reply(const Message& m) {
     if (it == forwards_.end()) return;  // late: already answered, expired or re-sent
     if (it->second.sent_to != m.from) {
         emit(ErrorEvent{"an answer to request " + std::to_string(m.request) + " came from '" + m.from + "', not from '" +
-                        it->second.sent_to + "' it was sent to; ignored"});
+                            it->second.sent_to + "' it was sent to; ignored",
+                        ErrorCode::bad_message});
         return;
     }
     const Forward request = std::move(it->second);
     forwards_.erase(it);
     const std::string reason(m.payload.begin(), m.payload.end());
-    if (m.reject) return fail_forward(request, "at the leader: " + reason);
+    if (m.reject) return fail_forward(request, "at the leader: " + reason, ErrorCode::forward_failed);
     if (request.kind == Forward::Kind::Propose) {
         emit(Submitted{request.request_id, m.index, m.log_term});
     } else {

@@ -46,15 +46,19 @@ struct EventPacker {
     void operator()(const MemberJoined& e) const { p.u8(code(EventCode::join)), p.str(e.address), p.u8(e.voter ? 1 : 0); }
     void operator()(const MemberLeft& e) const { p.u8(code(EventCode::leave)), p.str(e.address); }
     void operator()(const ReadReady& e) const { p.u8(code(EventCode::read_ready)), p.num(e.request_id), p.num(e.read_index); }
-    void operator()(const ReadFailed& e) const { p.u8(code(EventCode::read_failed)), p.num(e.request_id), p.str(e.reason); }
+    void operator()(const ReadFailed& e) const {
+        p.u8(code(EventCode::read_failed)), p.num(e.request_id), p.str(e.reason), p.str(to_string(e.code));
+    }
     void operator()(const Submitted& e) const {
         p.u8(code(EventCode::submitted)), p.num(e.request_id), p.num(e.index), p.num(e.term);
     }
-    void operator()(const SubmitFailed& e) const { p.u8(code(EventCode::submit_failed)), p.num(e.request_id), p.str(e.reason); }
+    void operator()(const SubmitFailed& e) const {
+        p.u8(code(EventCode::submit_failed)), p.num(e.request_id), p.str(e.reason), p.str(to_string(e.code));
+    }
     void operator()(const SnapshotRestored& e) const { p.u8(code(EventCode::snapshot)), p.num(e.index); }
     void operator()(const Closing&) const { p.u8(code(EventCode::closing)); }
     void operator()(const Closed&) const { p.u8(code(EventCode::closed)); }
-    void operator()(const ErrorEvent& e) const { p.u8(code(EventCode::error)), p.str(e.message); }
+    void operator()(const ErrorEvent& e) const { p.u8(code(EventCode::error)), p.str(e.message), p.str(to_string(e.code)); }
     static std::uint8_t code(EventCode c) { return static_cast<std::uint8_t>(c); }
 };
 

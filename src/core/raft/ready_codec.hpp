@@ -31,13 +31,13 @@ enum class EventCode : std::uint8_t {
     join = 5,           // str address, u8 voter
     leave = 6,          // str address
     read_ready = 7,     // num id, num index
-    read_failed = 8,    // num id, str reason
+    read_failed = 8,    // num id, str reason, str code
     submitted = 9,      // num id, num index, num term
-    submit_failed = 10, // num id, str reason
+    submit_failed = 10, // num id, str reason, str code
     snapshot = 11,      // num index
     closing = 12,
     closed = 13,
-    error = 14,         // str message
+    error = 14,         // str message, str code (ErrorCode's name)
 };
 
 // Appends `ready` (less its snapshot's contents) to `out`.

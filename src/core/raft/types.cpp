@@ -46,4 +46,20 @@ const char* role_name(Role role) {
     return "unknown";
 }
 
+const char* to_string(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::none: return "none";
+        case ErrorCode::closed: return "closed";
+        case ErrorCode::not_leader: return "not_leader";
+        case ErrorCode::bad_argument: return "bad_argument";
+        case ErrorCode::too_large: return "too_large";
+        case ErrorCode::bad_message: return "bad_message";
+        case ErrorCode::unknown_peer: return "unknown_peer";
+        case ErrorCode::busy: return "busy";
+        case ErrorCode::log_full: return "log_full";
+        case ErrorCode::forward_failed: return "forward_failed";
+    }
+    return "unknown";
+}
+
 }  // namespace rtcmesh::raft

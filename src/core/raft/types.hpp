@@ -63,14 +63,31 @@ struct Snapshot {
     bool operator==(const Snapshot&) const = default;
 };
 
+// What went wrong, for programs (the message is for people). Hosts show
+// them as RaftError.code / error events' `code`: keep names stable.
+enum class ErrorCode : std::uint8_t {
+    none,
+    closed,          // the node is closing or closed
+    not_leader,      // only the leader does that; the message names it when known
+    bad_argument,    // an address, index or size the call cannot take
+    too_large,       // a proposal over max_entry_bytes
+    bad_message,     // a message from the network that the codec or the node refuses
+    unknown_peer,    // a message from an address this node does not know
+    busy,            // a leadership transfer is in progress
+    log_full,        // the log reached the largest wire index
+    forward_failed,  // a request forwarded to the leader was refused or not answered
+};
+const char* to_string(ErrorCode code);
+
 // Error values: the public API never throws.
 template <class T>
 struct Result {
     std::optional<T> value;
     std::string error;
+    ErrorCode code = ErrorCode::none;
 
-    static Result success(T v) { return Result{std::move(v), {}}; }
-    static Result failure(std::string message) { return Result{std::nullopt, std::move(message)}; }
+    static Result success(T v) { return Result{std::move(v), {}, ErrorCode::none}; }
+    static Result failure(ErrorCode code, std::string message) { return Result{std::nullopt, std::move(message), code}; }
     bool ok() const { return value.has_value(); }
 };
 
@@ -97,12 +114,12 @@ struct ReadReady { std::uint64_t request_id; Index read_index; };
 // A submit() was appended at (index, term), here or at the leader: it is
 // committed when the entry applied at `index` has this `term`.
 struct Submitted { std::uint64_t request_id; Index index; Term term; };
-struct SubmitFailed { std::uint64_t request_id; std::string reason; };
-struct ReadFailed { std::uint64_t request_id; std::string reason; };
+struct SubmitFailed { std::uint64_t request_id; std::string reason; ErrorCode code = ErrorCode::forward_failed; };
+struct ReadFailed { std::uint64_t request_id; std::string reason; ErrorCode code = ErrorCode::forward_failed; };
 struct SnapshotRestored { Index index; Term term; };
 struct Closing {};
 struct Closed {};
-struct ErrorEvent { std::string message; };
+struct ErrorEvent { std::string message; ErrorCode code = ErrorCode::bad_message; };
 
 using Event = std::variant<RoleChanged, TermChanged, LeaderChanged, CommitAdvanced, MemberJoined, MemberLeft,
                            ReadReady, ReadFailed, Submitted, SubmitFailed, SnapshotRestored, Closing, Closed, ErrorEvent>;
