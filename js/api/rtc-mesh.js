@@ -28,6 +28,14 @@ import { loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
 import { bytesOf, describe, randomSeed } from './values.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
+import { BatchReader } from '../shim/mesh-batch.js';
+
+let names = null;
+/** The core's names of packed kinds, read once. */
+function kindNames() {
+  names ??= loadedCore().meshKindNames();
+  return names;
+}
 
 /**
  * For rtcmesh's own protocols (Raft over the mesh), not for applications:
@@ -340,8 +348,7 @@ export class RTCMesh extends EventTarget {
     try {
       do {
         this.#flushAgain = false;
-        this.#runCommands();
-        const events = this.#core.takeEvents();
+        const events = this.#runCommands();
         for (const event of events) {
           if (!this.#core) return; // a listener closed the mesh
           this.#dispatch(event);
@@ -361,13 +368,18 @@ export class RTCMesh extends EventTarget {
     }
   }
 
+  // Takes the core's packed batches: runs their commands, reports what the
+  // channels buffered (which may release more), and returns their events.
   #runCommands() {
+    const events = [];
     for (let round = 0; round < MAX_COMMAND_ROUNDS; round++) {
-      const commands = this.#core.takeCommands();
-      if (commands.length === 0) return;
-      const sentOn = this.#host.run(commands);
+      const reader = new BatchReader(this.#core.takeBatch().slice(), kindNames());
+      const sentOn = this.#host.runBatch(reader);
+      for (let count = reader.u32(); count > 0; count--) events.push(reader.event());
       for (const channel of sentOn) this.#core.onBufferedAmount(channel, this.#host.bufferedAmount(channel));
+      if (sentOn.size === 0 && reader.commandCount === 0) break;
     }
+    return events;
   }
 
   #dispatch(event) {

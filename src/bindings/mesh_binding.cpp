@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/mesh/batch_codec.hpp"
 #include "core/mesh/mesh.hpp"
 #include "js_values.hpp"
 
@@ -75,66 +76,6 @@ mesh::CommandKind command_kind_from_js(const std::string& kind) {
     return mesh::CommandKind::send;
 }
 
-val command_to_js(const mesh::Command& command) {
-    val js = val::object();
-    js.set("kind", std::string(mesh::to_string(command.kind)));
-    switch (command.kind) {
-        case mesh::CommandKind::create_peer_connection:
-            js.set("pc", command.pc);
-            js.set("peer", command.peer);
-            js.set("iceServers", command.text);
-            break;
-        case mesh::CommandKind::create_data_channel:
-            js.set("pc", command.pc);
-            js.set("channel", command.channel);
-            js.set("label", command.text);
-            break;
-        case mesh::CommandKind::set_local_description:
-            js.set("pc", command.pc);
-            js.set("iceRestart", command.ice_restart);
-            break;
-        case mesh::CommandKind::set_remote_description:
-            js.set("pc", command.pc);
-            js.set("type", std::string(command.sdp_type == mesh::SdpType::offer ? "offer" : "answer"));
-            js.set("sdp", command.text);
-            break;
-        case mesh::CommandKind::add_ice_candidate:
-            js.set("pc", command.pc);
-            js.set("candidate", command.text);
-            break;
-        case mesh::CommandKind::send:
-            js.set("channel", command.channel);
-            js.set("bytes", bytes_view(command.bytes));
-            break;
-        case mesh::CommandKind::set_buffered_amount_low_threshold:
-            js.set("channel", command.channel);
-            js.set("bytes", static_cast<double>(command.number));
-            break;
-        case mesh::CommandKind::close_channel:
-            js.set("channel", command.channel);
-            break;
-        case mesh::CommandKind::close_peer_connection:
-            js.set("pc", command.pc);
-            break;
-    }
-    return js;
-}
-
-val event_to_js(const mesh::Event& event) {
-    val js = val::object();
-    js.set("kind", std::string(mesh::to_string(event.kind)));
-    js.set("peer", event.peer);
-    if (event.kind == mesh::EventKind::message) {
-        js.set("data", bytes_copy(event.data));
-        js.set("isText", event.is_text);
-        js.set("system", event.system);
-    } else {
-        js.set("text", event.text);
-    }
-    if (event.kind == mesh::EventKind::error) js.set("code", std::string(mesh::to_string(event.code)));
-    return js;
-}
-
 // The JS-facing wrapper; method names match the JS shim's vocabulary.
 class JsMesh {
 public:
@@ -171,13 +112,12 @@ public:
     void on_operation_failed(double pc, const std::string& kind, const std::string& error);
     void on_max_message_size(double pc, double bytes);
 
-    val take_commands();
-    val take_events();
+    val take_batch();
 
 private:
     std::unique_ptr<mesh::Mesh> mesh_;
-    std::vector<mesh::Command> commands_;  // backs the byte views of the last take_commands()
-    Bytes staging_;                         // filled by JS, consumed by the next *_staged call
+    Bytes batch_;    // backs the view of the last take_batch()
+    Bytes staging_;  // filled by JS, consumed by the next *_staged call
 };
 
 
@@ -241,17 +181,27 @@ void JsMesh::on_max_message_size(double pc, double bytes) {
     mesh_->on_max_message_size(static_cast<mesh::Handle>(pc), to_size(bytes));
 }
 
-val JsMesh::take_commands() {
-    commands_ = mesh_->take_commands();
-    val list = val::array();
-    for (const auto& command : commands_) list.call<void>("push", command_to_js(command));
-    return list;
+// Every pending command and event in one packed buffer (batch_codec.hpp); the
+// view is valid until the next call into this object.
+val JsMesh::take_batch() {
+    batch_.clear();
+    mesh::pack_batch(mesh_->take_commands(), mesh_->take_events(), batch_);
+    return bytes_view(batch_);
 }
 
-val JsMesh::take_events() {
-    val list = val::array();
-    for (const auto& event : mesh_->take_events()) list.call<void>("push", event_to_js(event));
-    return list;
+// The names of the packed kinds, from the core's own tables: JS reads them
+// once, so there is one list of names.
+val kind_names() {
+    auto list = [](int count, auto name_of) {
+        val names = val::array();
+        for (int i = 0; i < count; ++i) names.call<void>("push", std::string(name_of(i)));
+        return names;
+    };
+    val names = val::object();
+    names.set("commands", list(9, [](int i) { return mesh::to_string(static_cast<mesh::CommandKind>(i)); }));
+    names.set("events", list(13, [](int i) { return mesh::to_string(static_cast<mesh::EventKind>(i)); }));
+    names.set("errors", list(13, [](int i) { return mesh::to_string(static_cast<mesh::ErrorCode>(i)); }));
+    return names;
 }
 
 }  // namespace
@@ -288,6 +238,6 @@ EMSCRIPTEN_BINDINGS(rtcmesh_mesh) {
         .function("onBufferedAmount", &JsMesh::on_buffered_amount)
         .function("onOperationFailed", &JsMesh::on_operation_failed)
         .function("onMaxMessageSize", &JsMesh::on_max_message_size)
-        .function("takeCommands", &JsMesh::take_commands)
-        .function("takeEvents", &JsMesh::take_events);
+        .function("takeBatch", &JsMesh::take_batch);
+    emscripten::function("meshKindNames", &rtcmesh::bindings::kind_names);
 }

@@ -1,0 +1,61 @@
+// Reads the mesh core's packed batch (src/core/mesh/batch_codec.hpp): the
+// commands for the shim, then the events for the public class, with one
+// DataView over the wasm heap and no object per field. The kinds' names come
+// from the core itself (meshKindNames), so there is one table of names.
+
+const decoder = new TextDecoder();
+const VERSION = 1;
+
+export class BatchReader {
+  /**
+   * @param bytes the batch: a copy of the core's view, so that calls into the
+   *   core while it is read (which may grow the wasm heap) cannot invalidate it
+   */
+  constructor(bytes, names) {
+    this.buf = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.names = names;
+    this.at = 0;
+    this.commandCount = 0; // set by whoever reads the commands
+    const version = this.u8();
+    if (version !== VERSION) throw new Error(`RTCMesh: the core packed a batch of version ${version}, expected ${VERSION}`);
+  }
+  u8() { return this.view.getUint8(this.at++); }
+  u32() { const v = this.view.getUint32(this.at, true); this.at += 4; return v; }
+  num() { const v = this.view.getFloat64(this.at, true); this.at += 8; return v; }
+  /** A view of the next byte field, into this batch. */
+  bytesView() { const n = this.u32(); const out = this.buf.subarray(this.at, this.at + n); this.at += n; return out; }
+  str() { return decoder.decode(this.bytesView()); }
+
+  /** The next command as { kind, ...fields }; a `send` carries a view of its frame in `bytes`. */
+  command() {
+    const kind = this.names.commands[this.u8()];
+    switch (kind) {
+      case 'create_peer_connection': return { kind, pc: this.u32(), peer: this.str(), iceServers: this.str() };
+      case 'create_data_channel': return { kind, pc: this.u32(), channel: this.u32(), label: this.str() };
+      case 'set_local_description': return { kind, pc: this.u32(), iceRestart: this.u8() === 1 };
+      case 'set_remote_description': return { kind, pc: this.u32(), type: this.u8() === 0 ? 'offer' : 'answer', sdp: this.str() };
+      case 'add_ice_candidate': return { kind, pc: this.u32(), candidate: this.str() };
+      case 'send': return { kind, channel: this.u32(), bytes: this.bytesView() };
+      case 'set_buffered_amount_low_threshold': return { kind, channel: this.u32(), bytes: this.num() };
+      case 'close_channel': return { kind, channel: this.u32() };
+      case 'close_peer_connection': return { kind, pc: this.u32() };
+      default: throw new Error(`RTCMesh: the core packed an unknown command ${kind}`);
+    }
+  }
+
+  /** The next event as { kind, peer, ... }; a message's `data` is a copy. */
+  event() {
+    const kind = this.names.events[this.u8()];
+    const peer = this.str();
+    if (kind === 'message') {
+      const flags = this.u8();
+      return { kind, peer, isText: (flags & 1) !== 0, system: (flags & 2) !== 0, data: this.bytesView().slice() };
+    }
+    if (kind === 'error') {
+      const code = this.names.errors[this.u8()];
+      return { kind, peer, code, text: this.str() };
+    }
+    return { kind, peer, text: this.str() };
+  }
+}

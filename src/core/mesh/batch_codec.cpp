@@ -1,0 +1,73 @@
+#include "core/mesh/batch_codec.hpp"
+
+#include <cstring>
+#include <string>
+
+namespace rtcmesh::mesh {
+namespace {
+
+class Packer {
+public:
+    explicit Packer(Bytes& out) : out_(out) {}
+    void u8(std::uint8_t v) { out_.push_back(v); }
+    void u32(std::uint32_t v) {
+        for (int i = 0; i < 4; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    }
+    void num(std::uint64_t v) {
+        const double d = static_cast<double>(v);
+        std::uint8_t raw[8];
+        std::memcpy(raw, &d, 8);  // wasm is little-endian, like the DataView reads
+        out_.insert(out_.end(), raw, raw + 8);
+    }
+    void bytes(const std::uint8_t* data, std::size_t size) {
+        u32(static_cast<std::uint32_t>(size));
+        out_.insert(out_.end(), data, data + size);
+    }
+    void bytes(const Bytes& b) { bytes(b.data(), b.size()); }
+    void str(const std::string& s) { bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); }
+
+private:
+    Bytes& out_;
+};
+
+void pack_command(Packer& p, const Command& c) {
+    p.u8(static_cast<std::uint8_t>(c.kind));
+    switch (c.kind) {
+        case CommandKind::create_peer_connection: p.u32(c.pc), p.str(c.peer), p.str(c.text); break;
+        case CommandKind::create_data_channel: p.u32(c.pc), p.u32(c.channel), p.str(c.text); break;
+        case CommandKind::set_local_description: p.u32(c.pc), p.u8(c.ice_restart ? 1 : 0); break;
+        case CommandKind::set_remote_description:
+            p.u32(c.pc), p.u8(c.sdp_type == SdpType::offer ? 0 : 1), p.str(c.text);
+            break;
+        case CommandKind::add_ice_candidate: p.u32(c.pc), p.str(c.text); break;
+        case CommandKind::send: p.u32(c.channel), p.bytes(c.bytes); break;
+        case CommandKind::set_buffered_amount_low_threshold: p.u32(c.channel), p.num(c.number); break;
+        case CommandKind::close_channel: p.u32(c.channel); break;
+        case CommandKind::close_peer_connection: p.u32(c.pc); break;
+    }
+}
+
+void pack_event(Packer& p, const Event& e) {
+    p.u8(static_cast<std::uint8_t>(e.kind));
+    p.str(e.peer);
+    if (e.kind == EventKind::message) {
+        p.u8(static_cast<std::uint8_t>((e.is_text ? 1 : 0) | (e.system ? 2 : 0)));
+        p.bytes(e.data);
+        return;
+    }
+    if (e.kind == EventKind::error) p.u8(static_cast<std::uint8_t>(e.code));
+    p.str(e.text);
+}
+
+}  // namespace
+
+void pack_batch(const std::vector<Command>& commands, const std::vector<Event>& events, Bytes& out) {
+    Packer p(out);
+    p.u8(kBatchCodecVersion);
+    p.u32(static_cast<std::uint32_t>(commands.size()));
+    for (const auto& c : commands) pack_command(p, c);
+    p.u32(static_cast<std::uint32_t>(events.size()));
+    for (const auto& e : events) pack_event(p, e);
+}
+
+}  // namespace rtcmesh::mesh
