@@ -11,13 +11,12 @@
 #include "mesh/sim_webrtc.hpp"
 #include "sim/kv_machine.hpp"
 #include "sim/kv_workload.hpp"
+#include "sim/run_log.hpp"
 
 namespace rtcmesh::sim {
 namespace {
 
 using namespace rtcmesh::raft;
-
-constexpr std::size_t kTraceTail = 60;
 
 struct Member {
     std::unique_ptr<Node> raft;  // null while away (vanished, or left the room)
@@ -30,7 +29,7 @@ struct Member {
 class SessionSim {
 public:
     explicit SessionSim(const SessionSimOptions& options)
-        : options_(options), net_(options.seed), rng_(options.seed * 0x2545F491 + 3), workload_(3, 3, 0.5) {
+        : options_(options), net_(options.seed), rng_(options.seed * 0x2545F491 + 3), workload_(3, 3, 0.5), log_(options.trace) {
         for (int i = 1; i <= options.members; ++i) ids_.push_back("m" + std::to_string(i));
         Millis at = 0;
         for (const auto& id : ids_) {
@@ -42,13 +41,14 @@ public:
     }
 
     SessionSimResult run() {
-        while (result_.ok && net_.now() < options_.fault_phase_ms) tick(true);
-        if (result_.ok) liveness();
-        if (result_.ok) check_history();
+        while (log_.ok() && net_.now() < options_.fault_phase_ms) tick(true);
+        if (log_.ok()) liveness();
+        if (log_.ok()) check_history();
         result_.operations = workload_.operations();
         result_.completed = workload_.completed();
-        if (!options_.trace && result_.ok) trace_.clear();
-        result_.trace.assign(trace_.begin(), trace_.end());
+        result_.ok = log_.ok();
+        result_.failure = log_.failure();
+        result_.trace = log_.trace();
         return result_;
     }
 
@@ -284,7 +284,7 @@ private:
         note("faults stop");
         const Millis deadline = net_.now() + options_.liveness_bound_ms;
         std::optional<std::pair<std::string, Index>> probe;
-        while (result_.ok && net_.now() < deadline) {
+        while (log_.ok() && net_.now() < deadline) {
             tick(false);
             const std::string at = leader();
             if (!probe && !at.empty()) {
@@ -327,19 +327,8 @@ private:
         if (!verdict.ok) fail("Linearizability: the history of key '" + verdict.key + "' cannot be linearized");
     }
 
-    void note(std::string line) {
-        std::ostringstream out;
-        out << "[" << net_.now() << " ms] " << line;
-        trace_.push_back(out.str());
-        if (!options_.trace && trace_.size() > kTraceTail) trace_.pop_front();
-    }
-
-    void fail(std::string what) {
-        if (!result_.ok) return;
-        result_.ok = false;
-        result_.failure = std::move(what);
-        note("VIOLATION: " + result_.failure);
-    }
+    void note(const std::string& line) { log_.note(net_.now(), line); }
+    void fail(std::string what) { log_.fail(net_.now(), std::move(what)); }
 
     SessionSimOptions options_;
     SimNetwork net_;
@@ -353,7 +342,7 @@ private:
     std::map<std::string, std::uint64_t> consumed_;
     std::map<Index, std::pair<Term, Bytes>> applied_;
     std::map<Term, std::string> leader_of_term_;
-    std::deque<std::string> trace_;
+    RunLog log_;
     SessionSimResult result_;
 };
 

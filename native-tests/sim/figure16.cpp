@@ -7,6 +7,7 @@
 
 #include "core/common/rng.hpp"
 #include "core/raft/node.hpp"
+#include "sim/packet.hpp"
 #include "sim/simulator.hpp"
 
 namespace rtcmesh::sim {
@@ -15,14 +16,6 @@ using namespace rtcmesh::raft;
 
 namespace {
 
-struct Packet {
-    Millis at;
-    std::uint64_t seq;  // ties broken by send order: deterministic
-    std::string from;
-    std::string to;
-    Bytes bytes;
-    bool operator>(const Packet& other) const { return at != other.at ? at > other.at : seq > other.seq; }
-};
 
 }  // namespace
 

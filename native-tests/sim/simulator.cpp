@@ -13,6 +13,8 @@
 #include "sim/hostile_messages.hpp"
 #include "sim/kv_machine.hpp"
 #include "sim/kv_workload.hpp"
+#include "sim/packet.hpp"
+#include "sim/run_log.hpp"
 
 namespace rtcmesh::sim {
 namespace {
@@ -20,17 +22,8 @@ namespace {
 using namespace rtcmesh::raft;
 
 constexpr Millis kStep = 5;              // virtual time per simulation step
-constexpr std::size_t kTraceTail = 60;   // trace lines kept for a failure report
 constexpr Millis kRemovalBound = 5'000;  // removed nodes must learn of it within this, once healed
 
-struct Packet {
-    Millis at;
-    std::uint64_t seq;  // ties broken by send order: deterministic
-    std::string from;
-    std::string to;
-    Bytes bytes;
-    bool operator>(const Packet& other) const { return at != other.at ? at > other.at : seq > other.seq; }
-};
 
 // What one run draws once, from its seed: the kind of network, disk and host.
 struct RunShape {
@@ -105,7 +98,7 @@ public:
     explicit Simulation(const SimOptions& options)
         : options_(options), shape_rng_(options.seed), net_rng_(options.seed * 0x9E3779B9 + 1),
           fault_rng_(options.seed * 0x85EBCA6B + 2), shape_(draw_shape(shape_rng_)),
-          workload_(options.clients, options.keys, shape_.read_index_chance) {
+          workload_(options.clients, options.keys, shape_.read_index_chance), log_(options.trace) {
         for (int i = 1; i <= options.nodes; ++i) initial_.push_back("n" + std::to_string(i));
         for (const auto& address : initial_) {
             members_.insert(address);
@@ -117,20 +110,21 @@ public:
     }
 
     SimResult run() {
-        while (result_.ok && now_ < options_.fault_phase_ms) step(true);
-        if (result_.ok) heal_everything();
-        if (result_.ok) check_removals_learned();
-        if (result_.ok) liveness();
-        if (result_.ok) check_log_matching();
-        if (result_.ok) check_history();
+        while (log_.ok() && now_ < options_.fault_phase_ms) step(true);
+        if (log_.ok()) heal_everything();
+        if (log_.ok()) check_removals_learned();
+        if (log_.ok()) liveness();
+        if (log_.ok()) check_log_matching();
+        if (log_.ok()) check_history();
         result_.operations = workload_.operations();
         result_.completed = workload_.completed();
         result_.reads_by_index = workload_.reads_by_index();
         result_.committed = 0;
         for (const auto& [address, n] : nodes_)
             if (n.node) result_.committed = std::max<std::uint64_t>(result_.committed, n.node->commit_index());
-        if (!options_.trace && result_.ok) trace_.clear();
-        result_.trace.assign(trace_.begin(), trace_.end());
+        result_.ok = log_.ok();
+        result_.failure = log_.failure();
+        result_.trace = log_.trace();
         return result_;
     }
 
@@ -570,7 +564,7 @@ private:
         deliver_due();
         if (faults) workload_.step(now_, net_rng_, kv_host());
         check_step_invariants();
-        if (result_.ok && result_.steps % 20 == 0) check_log_matching();
+        if (log_.ok() && result_.steps % 20 == 0) check_log_matching();
     }
 
     // ---------------------------------------------------------------- the end
@@ -613,7 +607,7 @@ private:
             return std::string();
         };
         const Millis deadline = now_ + kRemovalBound;
-        while (result_.ok && now_ < deadline && !unaware().empty()) {
+        while (log_.ok() && now_ < deadline && !unaware().empty()) {
             step(false);
             restart_downed();
         }
@@ -639,7 +633,7 @@ private:
         for (const auto& back : std::set<std::string>(removed_)) add_back(back);
         const Millis deadline = now_ + options_.liveness_bound_ms;
         std::optional<std::pair<std::string, Index>> probe;
-        while (result_.ok && now_ < deadline) {
+        while (log_.ok() && now_ < deadline) {
             step(false);
             restart_downed();
             if (!probe) {
@@ -656,7 +650,7 @@ private:
             }
         }
         describe_nodes();
-        if (result_.ok) fail("Liveness: no proposal committed within " + std::to_string(options_.liveness_bound_ms) + " ms after the faults stopped");
+        if (log_.ok()) fail("Liveness: no proposal committed within " + std::to_string(options_.liveness_bound_ms) + " ms after the faults stopped");
     }
 
     // ---------------------------------------------------------------- reporting
@@ -693,19 +687,8 @@ private:
         if (auto restored = std::get_if<SnapshotRestored>(&event)) note(where + "restores a snapshot at " + std::to_string(restored->index));
     }
 
-    void note(std::string line) {
-        std::ostringstream out;
-        out << "[" << now_ << " ms] " << line;
-        trace_.push_back(out.str());
-        if (!options_.trace && trace_.size() > kTraceTail) trace_.pop_front();
-    }
-
-    void fail(std::string what) {
-        if (!result_.ok) return;
-        result_.ok = false;
-        result_.failure = std::move(what);
-        note("VIOLATION: " + result_.failure);
-    }
+    void note(const std::string& line) { log_.note(now_, line); }
+    void fail(std::string what) { log_.fail(now_, std::move(what)); }
 
     SimOptions options_;
     Rng shape_rng_;  // the run's shape, drawn once
@@ -731,7 +714,7 @@ private:
     std::map<Index, std::pair<Term, Bytes>> applied_;
     std::map<Term, std::string> leader_of_term_;
     std::map<std::pair<std::string, Term>, std::pair<Index, Term>> leader_log_;
-    std::deque<std::string> trace_;
+    RunLog log_;
     SimResult result_;
 };
 

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "sim/seed_range.hpp"
 #include "sim/simulator.hpp"
 
 using namespace rtcmesh;
@@ -41,11 +42,10 @@ bool parse(int argc, char** argv, Args& args) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
         if (arg == "--seeds") {
-            const std::string range = value();
-            const auto dash = range.find('-');
-            if (dash == std::string::npos) return false;
-            args.first = std::strtoull(range.substr(0, dash).c_str(), nullptr, 10);
-            args.last = std::strtoull(range.substr(dash + 1).c_str(), nullptr, 10);
+            SeedRange range;
+            if (!parse_seed_range(value(), range)) return false;
+            args.first = range.first;
+            args.last = range.last;
         } else if (arg == "--seed") {
             args.first = args.last = std::strtoull(value().c_str(), nullptr, 10);
         } else if (arg == "--nodes") {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "session/session_sim.hpp"
+#include "sim/seed_range.hpp"
 
 using namespace rtcmesh::sim;
 
@@ -23,10 +24,10 @@ int main(int argc, char** argv) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
         if (arg == "--seeds") {
-            const std::string range = value();
-            const auto dash = range.find('-');
-            first = std::strtoull(range.substr(0, dash).c_str(), nullptr, 10);
-            last = dash == std::string::npos ? first : std::strtoull(range.substr(dash + 1).c_str(), nullptr, 10);
+            SeedRange range;
+            if (!parse_seed_range(value(), range)) return 2;
+            first = range.first;
+            last = range.last;
         } else if (arg == "--seed") {
             first = last = std::strtoull(value().c_str(), nullptr, 10);
         } else if (arg == "--members") {

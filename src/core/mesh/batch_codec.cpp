@@ -1,34 +1,11 @@
 #include "core/mesh/batch_codec.hpp"
 
-#include <cstring>
 #include <string>
+
+#include "core/common/packer.hpp"
 
 namespace rtcmesh::mesh {
 namespace {
-
-class Packer {
-public:
-    explicit Packer(Bytes& out) : out_(out) {}
-    void u8(std::uint8_t v) { out_.push_back(v); }
-    void u32(std::uint32_t v) {
-        for (int i = 0; i < 4; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-    }
-    void num(std::uint64_t v) {
-        const double d = static_cast<double>(v);
-        std::uint8_t raw[8];
-        std::memcpy(raw, &d, 8);  // wasm is little-endian, like the DataView reads
-        out_.insert(out_.end(), raw, raw + 8);
-    }
-    void bytes(const std::uint8_t* data, std::size_t size) {
-        u32(static_cast<std::uint32_t>(size));
-        out_.insert(out_.end(), data, data + size);
-    }
-    void bytes(const Bytes& b) { bytes(b.data(), b.size()); }
-    void str(const std::string& s) { bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); }
-
-private:
-    Bytes& out_;
-};
 
 void pack_command(Packer& p, const Command& c) {
     p.u8(static_cast<std::uint8_t>(c.kind));

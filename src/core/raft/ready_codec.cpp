@@ -1,41 +1,18 @@
 #include "core/raft/ready_codec.hpp"
 
-#include <cstring>
 #include <string>
+
+#include "core/common/packer.hpp"
 
 namespace rtcmesh::raft {
 namespace {
 
-class Packer {
-public:
-    explicit Packer(Bytes& out) : out_(out) {}
-    void u8(std::uint8_t v) { out_.push_back(v); }
-    void num(std::uint64_t v) {
-        const double d = static_cast<double>(v);
-        std::uint8_t raw[8];
-        std::memcpy(raw, &d, 8);  // wasm and x86 are little-endian, like the DataView reads
-        out_.insert(out_.end(), raw, raw + 8);
-    }
-    void len(std::size_t n) {
-        const auto v = static_cast<std::uint32_t>(n);
-        for (int i = 0; i < 4; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-    }
-    void bytes(const std::uint8_t* data, std::size_t size) {
-        len(size);
-        out_.insert(out_.end(), data, data + size);
-    }
-    void bytes(const Bytes& b) { bytes(b.data(), b.size()); }
-    void str(const std::string& s) { bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); }
-    void entry(const Entry& e) {
-        num(e.index);
-        num(e.term);
-        u8(static_cast<std::uint8_t>(e.type));
-        bytes(e.data);
-    }
-
-private:
-    Bytes& out_;
-};
+void pack_entry(Packer& p, const Entry& e) {
+    p.num(e.index);
+    p.num(e.term);
+    p.u8(static_cast<std::uint8_t>(e.type));
+    p.bytes(e.data);
+}
 
 struct EventPacker {
     Packer& p;
@@ -73,16 +50,16 @@ void pack_ready(const Ready& ready, Bytes& out) {
         p.num(ready.hard_state->commit);
         p.str(ready.hard_state->vote);
     }
-    p.len(ready.entries.size());
-    for (const auto& e : ready.entries) p.entry(e);
-    p.len(ready.messages.size());
+    p.u32(static_cast<std::uint32_t>(ready.entries.size()));
+    for (const auto& e : ready.entries) pack_entry(p, e);
+    p.u32(static_cast<std::uint32_t>(ready.messages.size()));
     for (const auto& m : ready.messages) {
         p.str(m.to);
         p.bytes(m.bytes);
     }
-    p.len(ready.committed_entries.size());
-    for (const auto& e : ready.committed_entries) p.entry(e);
-    p.len(ready.events.size());
+    p.u32(static_cast<std::uint32_t>(ready.committed_entries.size()));
+    for (const auto& e : ready.committed_entries) pack_entry(p, e);
+    p.u32(static_cast<std::uint32_t>(ready.events.size()));
     for (const auto& event : ready.events) std::visit(EventPacker{p}, event);
 }
 
