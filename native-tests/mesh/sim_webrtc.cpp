@@ -185,7 +185,7 @@ void SimNetwork::route_event(Node& n, Event e) {
     NodeLog& log = logs_[n.id];
     switch (e.kind) {
         case EventKind::message:
-            log.messages.push_back(Received{e.peer, std::move(e.data), e.is_text, e.system});
+            log.messages.push_back(Received{e.peer, std::move(e.data), e.is_text, e.system, now_});
             return;
         case EventKind::offer:
         case EventKind::answer:

@@ -44,6 +44,7 @@ struct Received {
     Bytes data;
     bool is_text = false;
     bool system = false;
+    Millis at = 0;  // simulated time of delivery to the app: tests measure delays with it
 };
 
 struct NodeLog {
