@@ -79,3 +79,39 @@ test('calls after close() throw RaftError; pending proposals are rejected, not l
   await raft.close(); // a second close resolves too
   for (const node of nodes.values()) await node.close();
 });
+
+test('onRaftMessage after close() throws (bug 6): a late message is ignored, never thrown', async () => {
+  // The seed's example: send() delivers a turn later, as every network does,
+  // and the host does not know the target closed meanwhile.
+  const nodes = new Map();
+  const thrown = [];
+  let lateDeliveries = 0;
+  for (const address of ['p', 'q']) nodes.set(address, new Raft({ address, members: ['p', 'q'], ...fast }));
+  for (const [address, raft] of nodes) {
+    const other = address === 'p' ? 'q' : 'p';
+    raft.join(other, (data) => {
+      const copy = data.slice();
+      setImmediate(() => {
+        const target = nodes.get(other);
+        if (target.closed) lateDeliveries += 1;
+        try {
+          target.onRaftMessage(copy);
+        } catch (error) {
+          thrown.push(error);
+        }
+      });
+    });
+  }
+  try {
+    await poll(() => [...nodes.values()].some((n) => n.role === 'leader'), 3000, 'a leader');
+    const follower = [...nodes.values()].find((n) => n.role !== 'leader');
+    await follower.close();
+    // The leader goes on sending heartbeats to the closed follower.
+    await poll(() => lateDeliveries >= 3, 3000, 'messages delivered after close()');
+    assert.deepEqual(thrown.map(String), []);
+    assert.equal(follower.closed, true);
+    assert.throws(() => follower.onRaftMessage(42), { name: 'TypeError' }); // a wrong type is still a bug of the caller
+  } finally {
+    for (const node of nodes.values()) await node.close();
+  }
+});
