@@ -40,6 +40,15 @@ enum class FrameType : std::uint8_t { data = 1, ack = 2, link_state = 3 };
 enum FrameFlag : std::uint8_t { flag_text = 1, flag_system = 2 };
 inline constexpr std::uint8_t kKnownFlags = flag_text | flag_system;
 
+// flag_system also picks the message's lane. Each lane of a (me -> peer)
+// stream has its own message ids, acks (an ack frame's flag_system says which
+// lane it acknowledges) and in-order delivery, so a system message never waits
+// at the receiver for an application message sent before it; and every link
+// sends system frames ahead of application frames.
+enum Lane : std::uint8_t { system_lane = 0, app_lane = 1 };
+inline constexpr std::size_t kLanes = 2;
+inline Lane lane_of(std::uint8_t flags) { return (flags & flag_system) != 0 ? system_lane : app_lane; }
+
 struct FrameHeader {
     FrameType type = FrameType::data;
     std::uint8_t flags = 0;

@@ -1,6 +1,7 @@
 #include "core/mesh/mesh.hpp"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 namespace rtcmesh::mesh {
@@ -33,33 +34,50 @@ struct Mesh::Peer {
     Peer(const std::string& self, const std::string& id, const Options& o)
         : id(id), hash(peer_hash(id)), link(self, id, o.timings, o.label, o.ice_servers_json) {}
 
+    // One lane of the me -> peer stream.
+    struct Outbound {
+        std::uint32_t next_message_id = 1;
+        std::deque<std::shared_ptr<OutMessage>> unacked;
+        std::size_t queued_bytes = 0;
+        Millis last_ack_progress = 0;
+    };
+    // One lane of the peer -> me stream.
+    struct Inbound {
+        ReceiveStream stream;
+        std::uint32_t ack_sent_upto = 0;
+        bool ack_due = false;
+    };
+
     std::string id;
     std::uint32_t hash;
     PeerLink link;
     std::uint32_t remote_epoch = 0;  // 0 = not heard from yet
     Handle epoch_channel = 0;        // channel on which remote_epoch was last confirmed
 
-    // me -> peer stream
-    std::uint32_t next_message_id = 1;
-    std::deque<std::shared_ptr<OutMessage>> unacked;
-    std::size_t queued_bytes = 0;
-    Millis last_ack_progress = 0;
+    // me -> peer stream, by Lane
+    std::array<Outbound, kLanes> out;
     std::uint32_t route = 0;  // == hash: direct; other hash: relay; 0: none
     bool needs_routing = false;  // some unacked message waits for a route (via == 0)
 
-    // peer -> me stream
-    ReceiveStream inbound;
-    std::uint32_t ack_sent_upto = 0;
-    bool ack_due = false;
+    // peer -> me stream, by Lane
+    std::array<Inbound, kLanes> in;
 
     // this neighbour's direct channel
     std::deque<Bytes> control;  // acks and link state: small, never held back by backpressure
-    std::deque<SendJob> jobs;
+    std::array<std::deque<SendJob>, kLanes> jobs;  // by Lane: system jobs go first
     std::size_t relay_bytes = 0;
     std::size_t buffered = 0;        // our estimate of channel.bufferedAmount
     std::size_t max_frame = 0;       // reported max message size; 0 = unknown
     std::vector<std::uint32_t> reach;  // neighbours it advertises, sorted
     bool usable = false;
+
+    void reset_inbound(std::uint32_t epoch, ReassemblyBudget& budget) {
+        for (auto& lane : in) {
+            lane.stream.reset(epoch, budget);
+            lane.ack_sent_upto = 0;
+            lane.ack_due = false;
+        }
+    }
 };
 
 namespace {
@@ -150,7 +168,7 @@ Status Mesh::add_peer(const std::string& peer) {
     if (hash == self_hash_ || find_by_hash(hash) != nullptr)
         return Status::fail(ErrorCode::bad_argument, "peer id '" + peer + "' collides with another id on the wire; pick another id");
     auto p = std::make_unique<Peer>(options_.id, peer, options_);
-    p->last_ack_progress = now_;
+    for (auto& lane : p->out) lane.last_ack_progress = now_;
     peers_.emplace(peer, std::move(p));
     return Status::success();
 }
@@ -160,7 +178,7 @@ Status Mesh::remove_peer(const std::string& peer) {
     Peer& p = *find(peer);
     p.link.close_by_user(out_);
     on_link_down(p);
-    p.inbound.reset(0, budget_);
+    p.reset_inbound(0, budget_);
     peers_.erase(peer);
     refresh_routes();
     advertise_links();
@@ -172,7 +190,7 @@ void Mesh::close() {
     for (auto& [id, p] : peers_) {
         if (p->link.channel_open()) out_.event(EventKind::removechannel, id);
         p->link.shutdown(out_);
-        p->inbound.reset(0, budget_);
+        p->reset_inbound(0, budget_);
     }
     peers_.clear();
     closed_ = true;
@@ -255,16 +273,17 @@ Status Mesh::enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& paylo
     if (size > options_.max_message_bytes)
         return Status::fail(ErrorCode::message_too_large, "message of " + std::to_string(size) + " bytes exceeds the limit of " +
                                                               std::to_string(options_.max_message_bytes) + " bytes");
-    if (to.queued_bytes + size > options_.max_queued_bytes_per_peer)
-        return Status::fail(ErrorCode::queue_full, "send queue to " + to.id + " is full (" + std::to_string(to.queued_bytes) +
+    Peer::Outbound& lane = to.out[lane_of(flags)];
+    if (lane.queued_bytes + size > options_.max_queued_bytes_per_peer)
+        return Status::fail(ErrorCode::queue_full, "send queue to " + to.id + " is full (" + std::to_string(lane.queued_bytes) +
                                                        " bytes waiting); retry after it drains");
     auto m = std::make_shared<OutMessage>();
-    m->id = to.next_message_id++;
+    m->id = lane.next_message_id++;
     m->payload = payload;
     m->flags = flags;
-    if (to.unacked.empty()) to.last_ack_progress = now_;
-    to.unacked.push_back(m);
-    to.queued_bytes += size;
+    if (lane.unacked.empty()) lane.last_ack_progress = now_;
+    lane.unacked.push_back(m);
+    lane.queued_bytes += size;
     if (to.needs_routing || to.route == 0) {
         route_pending(to);  // keep the stream's order behind messages still waiting
     } else {
@@ -309,8 +328,9 @@ void Mesh::route_pending(Peer& to) {
     Peer* via = to.route == to.hash ? &to : find_by_hash(to.route);
     if (via == nullptr) return;
     to.needs_routing = false;
-    for (auto& m : to.unacked)
-        if (m->via == 0) add_job(*via, to, m);
+    for (auto& lane : to.out)
+        for (auto& m : lane.unacked)
+            if (m->via == 0) add_job(*via, to, m);
     pump(*via);
 }
 
@@ -321,7 +341,7 @@ void Mesh::add_job(Peer& via, const Peer& to, const std::shared_ptr<OutMessage>&
     job.message_id = m->id;  // captured: a restart renumbers into new OutMessages
     job.destination = to.hash;
     job.destination_epoch = to.remote_epoch;
-    via.jobs.push_back(std::move(job));
+    via.jobs[lane_of(m->flags)].push_back(std::move(job));
 }
 
 void Mesh::queue_on_route(Peer& to, const std::shared_ptr<OutMessage>& m) {
@@ -363,16 +383,18 @@ void Mesh::on_link_up(Peer& peer) {
 void Mesh::on_link_down(Peer& peer) {
     peer.usable = false;
     peer.control.clear();
-    peer.jobs.clear();
+    for (auto& queue : peer.jobs) queue.clear();
     peer.relay_bytes = 0;
     peer.buffered = 0;
     peer.reach.clear();
     for (auto& [id, p] : peers_) {
-        for (auto& m : p->unacked) {
-            if (m->via != peer.hash) continue;
-            m->via = 0;
-            m->sent = false;
-            p->needs_routing = true;
+        for (auto& lane : p->out) {
+            for (auto& m : lane.unacked) {
+                if (m->via != peer.hash) continue;
+                m->via = 0;
+                m->sent = false;
+                p->needs_routing = true;
+            }
         }
     }
     refresh_routes();
@@ -386,7 +408,9 @@ std::size_t Mesh::payload_limit(const Peer& neighbour) const {
 }
 
 // Hands frames to the host while the channel's buffer is below the high-water
-// mark; on_buffered_amount_low resumes it.
+// mark; on_buffered_amount_low resumes it. One frame at a time, system lane
+// first: a system message queued while a big app message is being cut into
+// chunks goes out right after the current chunk.
 void Mesh::pump(Peer& n) {
     if (!n.usable) return;
     auto emit = [&](Bytes frame) {
@@ -401,47 +425,57 @@ void Mesh::pump(Peer& n) {
         emit(std::move(n.control.front()));
         n.control.pop_front();
     }
-    const std::size_t chunk = payload_limit(n);
-    while (!n.jobs.empty() && n.buffered < options_.high_water_bytes) {
-        SendJob& job = n.jobs.front();
-        if (!job.message) {
-            n.relay_bytes -= job.relayed_frame.size();
-            emit(std::move(job.relayed_frame));
-            n.jobs.pop_front();
-            continue;
-        }
-        OutMessage& m = *job.message;
-        if (m.dead || m.via != n.hash) {  // acked, superseded, or re-routed meanwhile
-            n.jobs.pop_front();
-            continue;
-        }
-        const Bytes& payload = *m.payload;
-        const std::size_t length = std::min(chunk, payload.size() - job.offset);
-        FrameHeader h;
-        h.type = FrameType::data;
-        h.flags = m.flags;
-        h.origin = self_hash_;
-        h.origin_epoch = epoch_;
-        h.destination = job.destination;
-        h.destination_epoch = job.destination_epoch;
-        h.message_id = job.message_id;
-        h.chunk_index = job.next_chunk++;
-        h.total_length = static_cast<std::uint32_t>(payload.size());
-        emit(encode_frame(h, payload.data() + job.offset, length));
-        job.offset += length;
-        if (job.offset >= payload.size()) {
-            m.sent = true;
-            m.sent_at = now_;
-            n.jobs.pop_front();
-        }
+    // Each turn emits a frame or drops a finished job, so the loop ends.
+    while (n.buffered < options_.high_water_bytes) {
+        auto& queue = n.jobs[system_lane].empty() ? n.jobs[app_lane] : n.jobs[system_lane];
+        if (queue.empty()) break;
+        if (auto frame = take_frame(n, queue)) emit(std::move(*frame));
     }
 }
 
-void Mesh::send_control(Peer& to, FrameType type, const Bytes& payload, std::uint32_t message_id) {
+// The next frame of the job at the front of `queue`, popping the job when it
+// is done; nothing when the job was stale.
+std::optional<Bytes> Mesh::take_frame(Peer& n, std::deque<SendJob>& queue) {
+    SendJob& job = queue.front();
+    if (!job.message) {
+        n.relay_bytes -= job.relayed_frame.size();
+        Bytes frame = std::move(job.relayed_frame);
+        queue.pop_front();
+        return frame;
+    }
+    OutMessage& m = *job.message;
+    if (m.dead || m.via != n.hash) {  // acked, superseded, or re-routed meanwhile
+        queue.pop_front();
+        return std::nullopt;
+    }
+    const Bytes& payload = *m.payload;
+    const std::size_t length = std::min(payload_limit(n), payload.size() - job.offset);
+    FrameHeader h;
+    h.type = FrameType::data;
+    h.flags = m.flags;
+    h.origin = self_hash_;
+    h.origin_epoch = epoch_;
+    h.destination = job.destination;
+    h.destination_epoch = job.destination_epoch;
+    h.message_id = job.message_id;
+    h.chunk_index = job.next_chunk++;
+    h.total_length = static_cast<std::uint32_t>(payload.size());
+    Bytes frame = encode_frame(h, payload.data() + job.offset, length);
+    job.offset += length;
+    if (job.offset >= payload.size()) {
+        m.sent = true;
+        m.sent_at = now_;
+        queue.pop_front();
+    }
+    return frame;
+}
+
+void Mesh::send_control(Peer& to, FrameType type, std::uint8_t flags, const Bytes& payload, std::uint32_t message_id) {
     Peer* via = to.route == to.hash ? &to : find_by_hash(to.route);
     if (via == nullptr || to.route == 0) return;
     FrameHeader h;
     h.type = type;
+    h.flags = flags;
     h.origin = self_hash_;
     h.origin_epoch = epoch_;
     h.destination = to.hash;
@@ -452,12 +486,13 @@ void Mesh::send_control(Peer& to, FrameType type, const Bytes& payload, std::uin
     pump(*via);
 }
 
-void Mesh::send_ack(Peer& origin) {
-    const std::uint32_t upto = origin.inbound.delivered_upto();
+void Mesh::send_ack(Peer& origin, Lane lane) {
+    Peer::Inbound& in = origin.in[lane];
+    const std::uint32_t upto = in.stream.delivered_upto();
     if (origin.route == 0) return;
-    send_control(origin, FrameType::ack, {}, upto);
-    origin.ack_sent_upto = upto;
-    origin.ack_due = false;
+    send_control(origin, FrameType::ack, lane == system_lane ? flag_system : 0, {}, upto);
+    in.ack_sent_upto = upto;
+    in.ack_due = false;
 }
 
 // Tells every direct neighbour which peers we reach directly, so it can
@@ -484,41 +519,43 @@ void Mesh::advertise_links() {
     next_advertise_ = now_ + options_.link_state_interval_ms;
 }
 
-// The peer restarted (new epoch): its stream from us starts over at id 1.
-// Unacked messages are renumbered and re-sent to the new instance.
+// The peer restarted (new epoch): its stream from us starts over at id 1 in
+// each lane. Unacked messages are renumbered and re-sent to the new instance.
 void Mesh::restart_send_stream(Peer& to) {
-    std::deque<std::shared_ptr<OutMessage>> renumbered;
-    std::uint32_t next = 1;
-    for (auto& old : to.unacked) {
-        auto m = std::make_shared<OutMessage>(*old);
-        old->dead = true;
-        m->id = next++;
-        m->via = 0;
-        m->sent = false;
-        m->dead = false;
-        renumbered.push_back(std::move(m));
+    for (auto& lane : to.out) {
+        std::deque<std::shared_ptr<OutMessage>> renumbered;
+        std::uint32_t next = 1;
+        for (auto& old : lane.unacked) {
+            auto m = std::make_shared<OutMessage>(*old);
+            old->dead = true;
+            m->id = next++;
+            m->via = 0;
+            m->sent = false;
+            m->dead = false;
+            renumbered.push_back(std::move(m));
+        }
+        lane.unacked = std::move(renumbered);
+        lane.next_message_id = next;
+        lane.last_ack_progress = now_;
     }
-    to.unacked = std::move(renumbered);
-    to.next_message_id = next;
-    to.ack_sent_upto = 0;
-    to.last_ack_progress = now_;
     route_pending(to);
 }
 
 // Retransmission covers what on_link_down cannot see: a relay that dropped
 // a frame (its queue was full, or its own link died just then).
-void Mesh::retransmit_if_stalled(Peer& to) {
-    if (to.unacked.empty()) return;
-    const OutMessage& oldest = *to.unacked.front();
+void Mesh::retransmit_if_stalled(Peer& to, Lane lane) {
+    Peer::Outbound& out = to.out[lane];
+    if (out.unacked.empty()) return;
+    const OutMessage& oldest = *out.unacked.front();
     if (!oldest.sent || now_ - oldest.sent_at < options_.retransmit_timeout_ms ||
-        now_ - to.last_ack_progress < options_.retransmit_timeout_ms)
+        now_ - out.last_ack_progress < options_.retransmit_timeout_ms)
         return;
-    for (auto& m : to.unacked) {
+    for (auto& m : out.unacked) {
         if (!m->sent) continue;
         m->via = 0;
         m->sent = false;
     }
-    to.last_ack_progress = now_;
+    out.last_ack_progress = now_;
     route_pending(to);
 }
 
@@ -557,7 +594,7 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
             handle_data(from, *origin, h, std::move(frame));
             break;
         case FrameType::ack:
-            handle_ack(*origin, h.message_id);
+            handle_ack(*origin, lane_of(h.flags), h.message_id);
             break;
         case FrameType::link_state:
             std::sort(reach->begin(), reach->end());
@@ -576,7 +613,9 @@ void Mesh::forward(const FrameHeader& h, Bytes frame) {
     to->relay_bytes += frame.size();
     SendJob job;
     job.relayed_frame = std::move(frame);
-    to->jobs.push_back(std::move(job));
+    // Relayed acks are small and urgent: they ride with the system lane.
+    const Lane lane = h.type == FrameType::data ? lane_of(h.flags) : system_lane;
+    to->jobs[lane].push_back(std::move(job));
     pump(*to);
 }
 
@@ -602,23 +641,23 @@ bool Mesh::learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_l
     if (direct) origin.epoch_channel = channel;
     const bool restarted = origin.remote_epoch != 0;
     origin.remote_epoch = epoch;
-    origin.inbound.reset(epoch, budget_);
-    origin.ack_sent_upto = 0;
-    origin.ack_due = false;
+    origin.reset_inbound(epoch, budget_);
     if (restarted) restart_send_stream(origin);
     return true;
 }
 
 void Mesh::handle_data(Peer& from, Peer& origin, const FrameHeader& h, Bytes frame) {
+    const Lane lane = lane_of(h.flags);
+    Peer::Inbound& in = origin.in[lane];
     std::vector<Delivery> ready;
     std::string error;
     const auto outcome =
-        origin.inbound.on_data(h, std::move(frame), from.link.channel(), now_, budget_, options_.reassembly, ready, error);
+        in.stream.on_data(h, std::move(frame), from.link.channel(), now_, budget_, options_.reassembly, ready, error);
     if (!error.empty()) {
         const ErrorCode code = error.rfind("malformed", 0) == 0 ? ErrorCode::malformed_frame : ErrorCode::reassembly_limit;
         out_.error(code, origin.id, error);
     }
-    if (outcome == ReceiveStream::Outcome::duplicate) origin.ack_due = true;  // the sender missed our ack
+    if (outcome == ReceiveStream::Outcome::duplicate) in.ack_due = true;  // the sender missed our ack
     for (auto& d : ready) {
         Event e;
         e.kind = EventKind::message;
@@ -629,21 +668,22 @@ void Mesh::handle_data(Peer& from, Peer& origin, const FrameHeader& h, Bytes fra
         out_.events.push_back(std::move(e));
     }
     if (!ready.empty()) {
-        origin.ack_due = true;
-        if (origin.inbound.delivered_upto() - origin.ack_sent_upto >= options_.ack_every_messages) send_ack(origin);
+        in.ack_due = true;
+        if (in.stream.delivered_upto() - in.ack_sent_upto >= options_.ack_every_messages) send_ack(origin, lane);
     }
 }
 
-void Mesh::handle_ack(Peer& origin, std::uint32_t acked_upto) {
+void Mesh::handle_ack(Peer& origin, Lane lane, std::uint32_t acked_upto) {
+    Peer::Outbound& out = origin.out[lane];
     bool progress = false;
-    while (!origin.unacked.empty() && origin.unacked.front()->id <= acked_upto) {
-        OutMessage& m = *origin.unacked.front();
+    while (!out.unacked.empty() && out.unacked.front()->id <= acked_upto) {
+        OutMessage& m = *out.unacked.front();
         m.dead = true;
-        origin.queued_bytes -= m.payload->size();
-        origin.unacked.pop_front();
+        out.queued_bytes -= m.payload->size();
+        out.unacked.pop_front();
         progress = true;
     }
-    if (progress) origin.last_ack_progress = now_;
+    if (progress) out.last_ack_progress = now_;
 }
 
 // ---------------------------------------------------------------- host events
@@ -702,11 +742,14 @@ void Mesh::update(Millis now) {
         with_link(peer, [&] { peer.link.update(out_, now_, rng_); });
     }
     for (auto& [id, p] : peers_) {
-        if (p->inbound.expire(now_, budget_, options_.reassembly) > 0)
-            out_.error(ErrorCode::reassembly_limit, id, "a partial message from " + id + " timed out and was dropped");
-        if (p->ack_due) send_ack(*p);
+        for (const Lane lane : {system_lane, app_lane}) {
+            Peer::Inbound& in = p->in[lane];
+            if (in.stream.expire(now_, budget_, options_.reassembly) > 0)
+                out_.error(ErrorCode::reassembly_limit, id, "a partial message from " + id + " timed out and was dropped");
+            if (in.ack_due) send_ack(*p, lane);
+        }
         if (p->needs_routing) route_pending(*p);
-        retransmit_if_stalled(*p);
+        for (const Lane lane : {system_lane, app_lane}) retransmit_if_stalled(*p, lane);
     }
     if (now_ >= next_advertise_) advertise_links();
 }
@@ -716,7 +759,7 @@ std::vector<Event> Mesh::take_events() { return std::exchange(out_.events, {}); 
 
 std::size_t Mesh::queued_bytes(const std::string& peer) const {
     const Peer* p = find(peer);
-    return p == nullptr ? 0 : p->queued_bytes;
+    return p == nullptr ? 0 : p->out[system_lane].queued_bytes + p->out[app_lane].queued_bytes;
 }
 
 std::size_t Mesh::buffered_estimate(const std::string& peer) const {
