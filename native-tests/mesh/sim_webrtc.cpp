@@ -176,7 +176,8 @@ void SimNetwork::drain(Node& n) {
         }
         for (Handle channel : sent_on)
             for (auto& [h, p] : n.pcs)
-                if (p.channel == channel && !p.closed) n.mesh->on_buffered_amount(channel, p.buffered);
+                if (p.channel == channel && !p.closed)
+                    n.mesh->on_buffered_amount(channel, config_.reports_buffered_amount ? p.buffered : 0);
     }
     for (auto& e : n.mesh->take_events()) route_event(n, std::move(e));
 }
@@ -415,13 +416,15 @@ void SimNetwork::send_frame(Node& n, Pc& pc, Bytes bytes) {
     const Handle h = pc.handle;
     const std::string peer = pc.peer;
     const std::uint64_t remote_session = pc.remote_session;
-    on_node(n.id, n.incarnation, [size, h](Node& node) {
+    const bool reports = config_.reports_buffered_amount;
+    on_node(n.id, n.incarnation, [size, h, reports](Node& node) {
         auto it = node.pcs.find(h);
         if (it == node.pcs.end()) return;
         Pc& p = it->second;
         const std::size_t before = p.buffered;
         p.buffered -= std::min(p.buffered, size);
-        if (!p.closed && before > p.threshold && p.buffered <= p.threshold) node.mesh->on_buffered_amount(p.channel, p.buffered);
+        if (reports && !p.closed && before > p.threshold && p.buffered <= p.threshold)
+            node.mesh->on_buffered_amount(p.channel, p.buffered);
     }, done);
     const std::string from = n.id;
     auto shared = std::make_shared<Bytes>(std::move(bytes));

@@ -37,6 +37,10 @@ struct SimConfig {
     Millis description_delay_ms = 10;  // signaling bus
     Millis candidate_delay_ms = 10;
     Millis tick_ms = 10;
+    // false: like @roamhq/wrtc, bufferedAmount always reads 0 and
+    // bufferedamountlow never fires, so only the core's own flow control
+    // keeps a big message from going to the link all at once.
+    bool reports_buffered_amount = true;
 };
 
 struct Received {
