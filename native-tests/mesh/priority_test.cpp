@@ -99,3 +99,23 @@ TEST_CASE("bulk data starves Raft on a host whose bufferedAmount stays 0 (wrtc)"
     // The core's own flow control must bound what the link holds.
     CHECK(worst < 250);
 }
+
+TEST_CASE("the window leaves a host that counts its sends at link speed on a long link", "[mesh][data][priority]") {
+    // 200 ms round trips: a 256 KiB window would allow ~1.3 MB/s, the link
+    // carries 20 MB/s. The host's own bufferedAmount must rule here.
+    SimConfig config;
+    config.latency_ms = 100;
+    SimNetwork net(15, config);
+    const std::vector<std::string> ids{"a", "b"};
+    add_all(net, ids);
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    net.run_for(1'500);
+    const Bytes bulk = bulk_bytes(8u << 20);
+    REQUIRE(net.mesh("a").send("b", bulk, false).ok());
+    const Millis start = net.now();
+    // 8 MiB at 20 MB/s is ~0.4 s, plus 0.1 s of latency; windowed, ~6 s.
+    REQUIRE(net.run_until([&] { return !net.log("b").messages.empty(); }, 20'000));
+    INFO("8 MiB took " << net.now() - start << " ms of simulated time");
+    CHECK(net.now() - start < 2'000);
+    CHECK((net.log("b").messages[0].data == bulk));
+}

@@ -7,7 +7,8 @@
 //   8 u32 origin_epoch random per Mesh instance: tells a restarted peer apart
 //  12 u32 destination hash of the final receiver (0 = the direct neighbour)
 //  16 u32 message_id  per (origin, destination) stream, 1, 2, 3 ...; for acks:
-//                     highest message delivered in order
+//                     highest message delivered in order; for window frames:
+//                     bytes received on this channel since the last one
 //  20 u32 chunk_index
 //  24 u32 destination_epoch  epoch of the receiver this was meant for (0 =
 //                     unknown yet): a restarted peer drops frames addressed to
@@ -15,7 +16,7 @@
 //  28 u32 total_length (whole message). A message is complete when the
 //                     chunks received on one path add up to it.
 // Fixed layout so encoding is a few stores and decoding a few loads: no varints
-// on the hot path. Control frames (ack, link_state) are single-chunk.
+// on the hot path. Control frames (ack, link_state, window) are single-chunk.
 #pragma once
 
 #include <cstddef>
@@ -32,7 +33,11 @@ inline constexpr std::uint8_t kFrameVersion = 1;
 inline constexpr std::size_t kHeaderSize = 32;
 inline constexpr std::uint8_t kDefaultHops = 2;  // one relay in between is enough for a full mesh
 
-enum class FrameType : std::uint8_t { data = 1, ack = 2, link_state = 3 };
+// window: a neighbour's report of how many bytes of frames (all but window
+// frames) it received on this channel, so the sender can bound what the link
+// holds even where the host's bufferedAmount says nothing (@roamhq/wrtc).
+// Never relayed.
+enum class FrameType : std::uint8_t { data = 1, ack = 2, link_state = 3, window = 4 };
 
 // flag_system marks messages of rtcmesh's own protocols (Raft over the mesh)
 // that share the links with the application's messages but are delivered

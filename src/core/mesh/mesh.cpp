@@ -67,6 +67,11 @@ struct Mesh::Peer {
     std::array<std::deque<SendJob>, kLanes> jobs;  // by Lane: system jobs go first
     std::size_t relay_bytes = 0;
     std::size_t buffered = 0;        // our estimate of channel.bufferedAmount
+    std::size_t unconfirmed = 0;     // bytes sent on the channel that its window frames have not confirmed
+    std::size_t unreported_sends = 0;  // bytes sent since the host last reported bufferedAmount
+    bool host_counts_sends = false;  // its bufferedAmount includes what was just sent; until then the window applies
+    std::size_t unreported = 0;      // bytes received on the channel not yet confirmed in a window frame
+    bool report_due = false;         // confirm even a small `unreported` on the next pump
     std::size_t max_frame = 0;       // reported max message size; 0 = unknown
     std::vector<std::uint32_t> reach;  // neighbours it advertises, sorted
     bool usable = false;
@@ -97,8 +102,9 @@ Mesh::Mesh(Options options, std::uint64_t seed)
                                     "options.id must be 1.." + std::to_string(kMaxIdLength) + " characters");
         return;
     }
-    if (options_.chunk_bytes < 256 || options_.high_water_bytes < options_.low_water_bytes) {
-        init_status_ = Status::fail(ErrorCode::bad_argument, "chunk_bytes must be >= 256 and high_water >= low_water");
+    if (options_.chunk_bytes < 256 || options_.high_water_bytes < options_.low_water_bytes || options_.window_bytes == 0) {
+        init_status_ = Status::fail(ErrorCode::bad_argument,
+                                    "chunk_bytes must be >= 256, high_water >= low_water and window_bytes > 0");
         return;
     }
     for (const auto& peer : options_.peers) {
@@ -369,6 +375,9 @@ void Mesh::with_link(Peer& peer, Fn&& fn) {
 
 void Mesh::on_link_up(Peer& peer) {
     peer.buffered = 0;
+    peer.unconfirmed = 0;
+    peer.unreported_sends = 0;
+    peer.host_counts_sends = false;
     Command c;
     c.kind = CommandKind::set_buffered_amount_low_threshold;
     c.channel = peer.link.channel();
@@ -386,6 +395,7 @@ void Mesh::on_link_down(Peer& peer) {
     for (auto& queue : peer.jobs) queue.clear();
     peer.relay_bytes = 0;
     peer.buffered = 0;
+    peer.unconfirmed = 0;  // a new channel starts empty; `unreported` is kept: the old one may live on
     peer.reach.clear();
     for (auto& [id, p] : peers_) {
         for (auto& lane : p->out) {
@@ -415,18 +425,24 @@ void Mesh::pump(Peer& n) {
     if (!n.usable) return;
     auto emit = [&](Bytes frame) {
         n.buffered += frame.size();
+        n.unconfirmed += frame.size();
+        n.unreported_sends += frame.size();
         Command c;
         c.kind = CommandKind::send;
         c.channel = n.link.channel();
         c.bytes = std::move(frame);
         out_.commands.push_back(std::move(c));
     };
+    report_received(n);
     while (!n.control.empty()) {
         emit(std::move(n.control.front()));
         n.control.pop_front();
     }
-    // Each turn emits a frame or drops a finished job, so the loop ends.
-    while (n.buffered < options_.high_water_bytes) {
+    // What the link holds is bounded by what the host says it buffers or,
+    // when the host does not count sends, by what the neighbour has not
+    // confirmed. Each turn emits a frame or drops a finished job, so the loop
+    // ends.
+    while (n.buffered < options_.high_water_bytes && (n.host_counts_sends || n.unconfirmed < options_.window_bytes)) {
         auto& queue = n.jobs[system_lane].empty() ? n.jobs[app_lane] : n.jobs[system_lane];
         if (queue.empty()) break;
         if (auto frame = take_frame(n, queue)) emit(std::move(*frame));
@@ -468,6 +484,32 @@ std::optional<Bytes> Mesh::take_frame(Peer& n, std::deque<SendJob>& queue) {
         queue.pop_front();
     }
     return frame;
+}
+
+// Confirms what arrived on the neighbour's channel, once enough has (or when
+// update() asks): the count leaves `unreported` only when the frame is sent,
+// so nothing is lost while the link is down.
+void Mesh::report_received(Peer& n) {
+    const std::size_t step = std::max<std::size_t>(options_.window_bytes / 8, 1);
+    if (n.unreported == 0 || (!n.report_due && n.unreported < step)) return;
+    const std::uint32_t bytes = static_cast<std::uint32_t>(std::min<std::size_t>(n.unreported, UINT32_MAX));
+    FrameHeader h;
+    h.type = FrameType::window;
+    h.origin = self_hash_;
+    h.origin_epoch = epoch_;
+    h.destination = n.hash;
+    h.destination_epoch = n.remote_epoch;
+    h.message_id = bytes;
+    h.total_length = 0;
+    Command c;
+    c.kind = CommandKind::send;
+    c.channel = n.link.channel();
+    c.bytes = encode_frame(h, nullptr, 0);
+    n.buffered += c.bytes.size();  // window frames are not counted in `unconfirmed`: they are not confirmed
+    n.unreported_sends += c.bytes.size();
+    out_.commands.push_back(std::move(c));
+    n.unreported -= bytes;
+    n.report_due = false;
 }
 
 void Mesh::send_control(Peer& to, FrameType type, std::uint8_t flags, const Bytes& payload, std::uint32_t message_id) {
@@ -568,6 +610,11 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
         return;
     }
     const FrameHeader& h = *decoded.header;
+    if (h.type == FrameType::window) {  // about this channel alone: no relaying, no epoch
+        from.unconfirmed -= std::min<std::size_t>(from.unconfirmed, h.message_id);
+        pump(from);
+        return;
+    }
     if (h.destination != 0 && h.destination != self_hash_) {
         forward(h, std::move(frame));
         return;
@@ -600,6 +647,8 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
             std::sort(reach->begin(), reach->end());
             from.reach = std::move(*reach);
             refresh_routes();
+            break;
+        case FrameType::window:  // handled above
             break;
     }
 }
@@ -714,12 +763,23 @@ void Mesh::on_channel_closed(Handle channel) {
 
 void Mesh::on_channel_message(Handle channel, Bytes frame) {
     if (closed_) return;
-    if (Peer* p = find_by_channel(channel)) handle_frame(*p, std::move(frame));
+    Peer* p = find_by_channel(channel);
+    if (p == nullptr) return;
+    // Counted before anything can drop the frame: the sender counted it too.
+    if (frame.size() < 2 || frame[1] != static_cast<std::uint8_t>(FrameType::window)) p->unreported += frame.size();
+    handle_frame(*p, std::move(frame));
+    pump(*p);  // sends a window frame once enough arrived
 }
 
 void Mesh::on_buffered_amount(Handle channel, std::size_t buffered_amount) {
     Peer* p = find_by_channel(channel);
     if (p == nullptr) return;
+    // The spec's bufferedAmount counts every byte sent in the current task,
+    // and the host reports right after running our sends: a lower figure
+    // means it does not count them (@roamhq/wrtc says 0), so its
+    // backpressure is blind and the window must bound the link.
+    if (p->unreported_sends > 0) p->host_counts_sends = buffered_amount >= p->unreported_sends;
+    p->unreported_sends = 0;
     p->buffered = buffered_amount;
     pump(*p);
 }
@@ -750,6 +810,10 @@ void Mesh::update(Millis now) {
         }
         if (p->needs_routing) route_pending(*p);
         for (const Lane lane : {system_lane, app_lane}) retransmit_if_stalled(*p, lane);
+        if (p->unreported > 0) {  // the tail of a transfer, below the reporting step
+            p->report_due = true;
+            pump(*p);
+        }
     }
     if (now_ >= next_advertise_) advertise_links();
 }

@@ -51,6 +51,10 @@ struct Options {
                                                          // bulk data cannot lock system messages out
     std::size_t high_water_bytes = 1u << 20;   // stop handing frames to a channel above this buffered amount
     std::size_t low_water_bytes = 256u << 10;  // bufferedAmountLowThreshold
+    // Bytes a link may hold unconfirmed by the neighbour's window frames, on
+    // a host whose bufferedAmount does not count what was sent (@roamhq/wrtc
+    // reads 0): there, this bounds how long a system message waits.
+    std::size_t window_bytes = 256u << 10;
     std::size_t max_relay_queue_bytes = 4u << 20;  // frames this node forwards for others, per neighbour
     ReassemblyLimits reassembly;
     LinkTimings timings;
@@ -145,6 +149,7 @@ private:
     std::optional<Bytes> take_frame(Peer& neighbour, std::deque<SendJob>& queue);
     std::size_t payload_limit(const Peer& neighbour) const;
 
+    void report_received(Peer& neighbour);
     void send_control(Peer& to, FrameType type, std::uint8_t flags, const Bytes& payload, std::uint32_t message_id);
     void send_ack(Peer& origin, Lane lane);
     void advertise_links();
