@@ -326,7 +326,6 @@ export class RTCMesh extends EventTarget {
   #tick() {
     if (this.#closed) return;
     this.#core.update(performance.now());
-    this.#host.reportBufferedAmounts();
     this.#flush();
   }
 

@@ -30,7 +30,6 @@ export class WebRtcHost {
   #changed;
   #connections = new Map(); // pc handle -> RTCPeerConnection
   #channels = new Map(); // channel handle -> { channel, pc }
-  #sentThisTask = new Map(); // channel handle -> bytes handed to send() since the task began
 
   /**
    * @param core the wasm Mesh object (its on* methods)
@@ -64,25 +63,8 @@ export class WebRtcHost {
     return sentOn;
   }
 
-  /**
-   * The channel's bufferedAmount, and at least what was sent on it during
-   * this task, as the spec defines it. @roamhq/wrtc reports 0 throughout:
-   * taken at its word, the core would hand it a whole 40 MB message at once,
-   * blocking the thread and putting Raft's heartbeats behind the lot.
-   */
   bufferedAmount(channelHandle) {
-    const channel = this.#channels.get(channelHandle)?.channel;
-    if (!channel) return 0;
-    return Math.max(channel.bufferedAmount, this.#sentThisTask.get(channelHandle) ?? 0);
-  }
-
-  /**
-   * Tells the core every channel's bufferedAmount. Called on each tick, so
-   * sending resumes on hosts that never fire bufferedamountlow (wrtc); on the
-   * others it only corrects the core's estimate.
-   */
-  reportBufferedAmounts() {
-    for (const handle of this.#channels.keys()) this.#core.onBufferedAmount(handle, this.bufferedAmount(handle));
+    return this.#channels.get(channelHandle)?.channel.bufferedAmount ?? 0;
   }
 
   /** Closes every channel and connection (Chrome caps a tab's lifetime total). */
@@ -109,7 +91,6 @@ export class WebRtcHost {
         // The view points into the wasm heap; send() copies it synchronously.
         entry.channel.send(command.bytes);
         sentOn.add(command.channel);
-        this.#countSent(command.channel, command.bytes.byteLength);
         return undefined;
       }
       case 'set_buffered_amount_low_threshold': {
@@ -124,14 +105,6 @@ export class WebRtcHost {
       default:
         throw new Error(`unknown command "${command.kind}"`);
     }
-  }
-
-  // A microtask ends the count: it runs once the current synchronous work
-  // (a flush of the core's commands) is done.
-  #countSent(handle, bytes) {
-    const sent = this.#sentThisTask;
-    if (sent.size === 0) queueMicrotask(() => sent.clear());
-    sent.set(handle, (sent.get(handle) ?? 0) + bytes);
   }
 
   #report(call) {
