@@ -10,7 +10,7 @@ import { poll } from '../support/wait.mjs';
 // Timeouts well above what a heartbeat needs to cross a loopback link that
 // is already carrying a megabyte (tens of ms), and far below the seconds it
 // takes behind a whole 40 MB message.
-const timings = { electionMinTimeout: 500, electionMaxTimeout: 1000, heartbeatInterval: 100 };
+const timings = { electionMinTimeout: 750, electionMaxTimeout: 1500, heartbeatInterval: 100 };
 const BULK_BYTES = 40 * 1000 * 1000;
 
 const leadersOf = (nodes) => nodes.filter((node) => !node.closed && node.role === 'leader');
