@@ -48,6 +48,8 @@ TEST_CASE("malformed frames are rejected with a reason", "[frame]") {
     Bytes bad_version = good;
     bad_version[0] = 9;
     CHECK(decode_frame(bad_version, 100).error.find("version") != std::string::npos);
+    bad_version[0] = 1;  // before lanes and window frames: not understood
+    CHECK(decode_frame(bad_version, 100).error.find("unsupported version 1") != std::string::npos);
     Bytes bad_type = good;
     bad_type[1] = 77;
     CHECK_FALSE(decode_frame(bad_type, 100).header);

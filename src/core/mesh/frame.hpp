@@ -1,7 +1,7 @@
 // Wire format of everything the mesh sends on a data channel.
 //
 // Fixed 32-byte little-endian header, then payload:
-//   0 u8  version (1)         1 u8  type (FrameType)
+//   0 u8  version (2)         1 u8  type (FrameType)
 //   2 u8  flags (FrameFlag)   3 u8  hops_left (decremented by each relay)
 //   4 u32 origin      hash of the originating peer id
 //   8 u32 origin_epoch random per Mesh instance: tells a restarted peer apart
@@ -29,7 +29,10 @@
 
 namespace rtcmesh::mesh {
 
-inline constexpr std::uint8_t kFrameVersion = 1;
+// 2: system and app messages in separate lanes (own ids and acks), and
+// window frames. A version-1 peer numbers both kinds in one sequence and
+// sends no window frames, so the two cannot talk: its frames are refused.
+inline constexpr std::uint8_t kFrameVersion = 2;
 inline constexpr std::size_t kHeaderSize = 32;
 inline constexpr std::uint8_t kDefaultHops = 2;  // one relay in between is enough for a full mesh
 
