@@ -27,7 +27,7 @@ Options options_for(const std::string& id) {
 // stream logic; the fuzzer picks the fields.
 Bytes plausible_frame(fuzz::FuzzInput& in) {
     FrameHeader h;
-    h.type = static_cast<FrameType>(1 + in.below(3));
+    h.type = static_cast<FrameType>(1 + in.below(4));  // data, ack, link_state, window
     h.flags = in.byte() & kKnownFlags;
     h.hops_left = static_cast<std::uint8_t>(in.below(4));
     h.origin = peer_hash(kIds[in.below(3)]);

@@ -226,6 +226,7 @@ export class Raft extends EventTarget {
 
   join(address: string, send: (data: Uint8Array) => void): void;
   leave(address: string): void;
+  /** After close() the message is ignored: networks deliver late. */
   onRaftMessage(data: Uint8Array | ArrayBuffer, from?: string): void;
   update(now?: number): void;
   close(): Promise<void>;

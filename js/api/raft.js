@@ -202,11 +202,15 @@ export class Raft extends EventTarget {
     this.#pump();
   }
 
-  /** Processes a Raft message from a peer; `from` is optional (the message names its sender). */
+  /**
+   * Processes a Raft message from a peer; `from` is optional (the message
+   * names its sender). After close() a message is ignored: networks deliver
+   * late, and a late message is not the caller's mistake.
+   */
   onRaftMessage(data, from = '') {
-    this.#ensureOpen();
     const bytes = bytesOf(data, 'data');
     if (typeof from !== 'string') throw new TypeError('Raft.onRaftMessage: from must be a string');
+    if (this.closed) return;
     this.#core.staging(bytes.byteLength).set(bytes);
     // A refused message comes back as an `error` event from the core itself.
     this.#core.receiveStaged(from);

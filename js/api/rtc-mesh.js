@@ -41,8 +41,8 @@ function kindNames() {
  * For rtcmesh's own protocols (Raft over the mesh), not for applications:
  * mesh[systemPort]() returns { send(peer, bytes), broadcast(bytes),
  * listen(handler(peer, Uint8Array)) -> unlisten }. System messages share the
- * links, order and relaying with the app's messages but never raise
- * `message` events.
+ * links and relaying with the app's messages but go ahead of them (in order
+ * among themselves), and never raise `message` events.
  */
 export const systemPort = Symbol('rtcmesh.systemPort');
 

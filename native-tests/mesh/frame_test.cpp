@@ -36,6 +36,23 @@ TEST_CASE("frame header round-trips", "[frame]") {
     CHECK(d.header->total_length == 3);
 }
 
+TEST_CASE("window frames carry their byte count and must be single empty frames", "[frame]") {
+    FrameHeader h;
+    h.type = FrameType::window;
+    h.origin = 5;
+    h.message_id = 300'000;  // bytes received since the last window frame
+    const Bytes frame = encode_frame(h, nullptr, 0);
+    const auto d = decode_frame(frame, 1024);
+    REQUIRE(d.header);
+    CHECK(d.header->type == FrameType::window);
+    CHECK(d.header->message_id == 300'000);
+    h.chunk_index = 1;  // control frames are never split
+    CHECK_FALSE(decode_frame(encode_frame(h, nullptr, 0), 1024).header);
+    Bytes next_type = frame;
+    next_type[1] = static_cast<std::uint8_t>(FrameType::window) + 1;
+    CHECK(decode_frame(next_type, 1024).error.find("unknown type") != std::string::npos);
+}
+
 TEST_CASE("malformed frames are rejected with a reason", "[frame]") {
     FrameHeader h;
     h.origin = 5;
@@ -48,6 +65,8 @@ TEST_CASE("malformed frames are rejected with a reason", "[frame]") {
     Bytes bad_version = good;
     bad_version[0] = 9;
     CHECK(decode_frame(bad_version, 100).error.find("version") != std::string::npos);
+    bad_version[0] = 1;  // before lanes and window frames: not understood
+    CHECK(decode_frame(bad_version, 100).error.find("unsupported version 1") != std::string::npos);
     Bytes bad_type = good;
     bad_type[1] = 77;
     CHECK_FALSE(decode_frame(bad_type, 100).header);

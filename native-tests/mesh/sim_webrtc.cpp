@@ -176,7 +176,8 @@ void SimNetwork::drain(Node& n) {
         }
         for (Handle channel : sent_on)
             for (auto& [h, p] : n.pcs)
-                if (p.channel == channel && !p.closed) n.mesh->on_buffered_amount(channel, p.buffered);
+                if (p.channel == channel && !p.closed)
+                    n.mesh->on_buffered_amount(channel, config_.reports_buffered_amount ? p.buffered : 0);
     }
     for (auto& e : n.mesh->take_events()) route_event(n, std::move(e));
 }
@@ -185,7 +186,7 @@ void SimNetwork::route_event(Node& n, Event e) {
     NodeLog& log = logs_[n.id];
     switch (e.kind) {
         case EventKind::message:
-            log.messages.push_back(Received{e.peer, std::move(e.data), e.is_text, e.system});
+            log.messages.push_back(Received{e.peer, std::move(e.data), e.is_text, e.system, now_});
             return;
         case EventKind::offer:
         case EventKind::answer:
@@ -415,13 +416,15 @@ void SimNetwork::send_frame(Node& n, Pc& pc, Bytes bytes) {
     const Handle h = pc.handle;
     const std::string peer = pc.peer;
     const std::uint64_t remote_session = pc.remote_session;
-    on_node(n.id, n.incarnation, [size, h](Node& node) {
+    const bool reports = config_.reports_buffered_amount;
+    on_node(n.id, n.incarnation, [size, h, reports](Node& node) {
         auto it = node.pcs.find(h);
         if (it == node.pcs.end()) return;
         Pc& p = it->second;
         const std::size_t before = p.buffered;
         p.buffered -= std::min(p.buffered, size);
-        if (!p.closed && before > p.threshold && p.buffered <= p.threshold) node.mesh->on_buffered_amount(p.channel, p.buffered);
+        if (reports && !p.closed && before > p.threshold && p.buffered <= p.threshold)
+            node.mesh->on_buffered_amount(p.channel, p.buffered);
     }, done);
     const std::string from = n.id;
     auto shared = std::make_shared<Bytes>(std::move(bytes));

@@ -37,6 +37,10 @@ struct SimConfig {
     Millis description_delay_ms = 10;  // signaling bus
     Millis candidate_delay_ms = 10;
     Millis tick_ms = 10;
+    // false: like @roamhq/wrtc, bufferedAmount always reads 0 and
+    // bufferedamountlow never fires, so only the core's own flow control
+    // keeps a big message from going to the link all at once.
+    bool reports_buffered_amount = true;
 };
 
 struct Received {
@@ -44,6 +48,7 @@ struct Received {
     Bytes data;
     bool is_text = false;
     bool system = false;
+    Millis at = 0;  // simulated time of delivery to the app: tests measure delays with it
 };
 
 struct NodeLog {

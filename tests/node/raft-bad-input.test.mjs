@@ -1,6 +1,7 @@
 // Bad input to Raft and ReplicatedMap from JS: wrong types, garbage
 // messages, calls after close. Each gets a clear TypeError / RaftError or an
-// `error` event; the module never aborts and the node keeps working.
+// `error` event (a message after close is ignored); the module never aborts
+// and the node keeps working.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Raft, RaftError, ReplicatedMap } from 'rtcmesh';
@@ -53,7 +54,7 @@ test('every method refuses wrong types; garbage messages raise error events; the
   }
 });
 
-test('calls after close() throw RaftError; pending proposals are rejected, not lost silently', async () => {
+test('calls after close() throw RaftError (but a late message is ignored); pending proposals are rejected', async () => {
   // Two nodes; once one leads, the link is cut, so a proposal cannot commit.
   let connected = true;
   const nodes = new Map();
@@ -69,13 +70,50 @@ test('calls after close() throw RaftError; pending proposals are rejected, not l
   await raft.close();
   await assert.rejects(pending, (error) => error instanceof RaftError && error.code === 'closed' && /closed/.test(error.message));
   assert.equal(raft.closed, true);
-  for (const call of [() => raft.join('b', () => {}), () => raft.leave('b'), () => raft.onRaftMessage(new Uint8Array(1)), () => raft.transferLeadership('b')]) {
+  for (const call of [() => raft.join('b', () => {}), () => raft.leave('b'), () => raft.transferLeadership('b')]) {
     assert.throws(call, (error) => error instanceof RaftError && error.code === 'closed' && /closed/.test(error.message));
   }
+  assert.doesNotThrow(() => raft.onRaftMessage(new Uint8Array(1)));
   await assert.rejects(raft.propose('x'), RaftError);
   await assert.rejects(raft.readIndex(), RaftError);
   assert.equal(raft.leader, null);
   raft.update(); // harmless
   await raft.close(); // a second close resolves too
   for (const node of nodes.values()) await node.close();
+});
+
+test('onRaftMessage after close() throws (bug 6): a late message is ignored, never thrown', async () => {
+  // The seed's example: send() delivers a turn later, as every network does,
+  // and the host does not know the target closed meanwhile.
+  const nodes = new Map();
+  const thrown = [];
+  let lateDeliveries = 0;
+  for (const address of ['p', 'q']) nodes.set(address, new Raft({ address, members: ['p', 'q'], ...fast }));
+  for (const [address, raft] of nodes) {
+    const other = address === 'p' ? 'q' : 'p';
+    raft.join(other, (data) => {
+      const copy = data.slice();
+      setImmediate(() => {
+        const target = nodes.get(other);
+        if (target.closed) lateDeliveries += 1;
+        try {
+          target.onRaftMessage(copy);
+        } catch (error) {
+          thrown.push(error);
+        }
+      });
+    });
+  }
+  try {
+    await poll(() => [...nodes.values()].some((n) => n.role === 'leader'), 3000, 'a leader');
+    const follower = [...nodes.values()].find((n) => n.role !== 'leader');
+    await follower.close();
+    // The leader goes on sending heartbeats to the closed follower.
+    await poll(() => lateDeliveries >= 3, 3000, 'messages delivered after close()');
+    assert.deepEqual(thrown.map(String), []);
+    assert.equal(follower.closed, true);
+    assert.throws(() => follower.onRaftMessage(42), { name: 'TypeError' }); // a wrong type is still a bug of the caller
+  } finally {
+    for (const node of nodes.values()) await node.close();
+  }
 });

@@ -18,7 +18,7 @@ std::uint32_t get_u32(const std::uint8_t* in) {
 }
 
 bool known_type(std::uint8_t type) {
-    return type >= static_cast<std::uint8_t>(FrameType::data) && type <= static_cast<std::uint8_t>(FrameType::link_state);
+    return type >= static_cast<std::uint8_t>(FrameType::data) && type <= static_cast<std::uint8_t>(FrameType::window);
 }
 
 DecodeResult malformed(std::string why) { return {std::nullopt, "malformed frame: " + std::move(why)}; }

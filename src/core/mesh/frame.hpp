@@ -1,13 +1,14 @@
 // Wire format of everything the mesh sends on a data channel.
 //
 // Fixed 32-byte little-endian header, then payload:
-//   0 u8  version (1)         1 u8  type (FrameType)
+//   0 u8  version (2)         1 u8  type (FrameType)
 //   2 u8  flags (FrameFlag)   3 u8  hops_left (decremented by each relay)
 //   4 u32 origin      hash of the originating peer id
 //   8 u32 origin_epoch random per Mesh instance: tells a restarted peer apart
 //  12 u32 destination hash of the final receiver (0 = the direct neighbour)
 //  16 u32 message_id  per (origin, destination) stream, 1, 2, 3 ...; for acks:
-//                     highest message delivered in order
+//                     highest message delivered in order; for window frames:
+//                     bytes received on this channel since the last one
 //  20 u32 chunk_index
 //  24 u32 destination_epoch  epoch of the receiver this was meant for (0 =
 //                     unknown yet): a restarted peer drops frames addressed to
@@ -15,7 +16,7 @@
 //  28 u32 total_length (whole message). A message is complete when the
 //                     chunks received on one path add up to it.
 // Fixed layout so encoding is a few stores and decoding a few loads: no varints
-// on the hot path. Control frames (ack, link_state) are single-chunk.
+// on the hot path. Control frames (ack, link_state, window) are single-chunk.
 #pragma once
 
 #include <cstddef>
@@ -28,17 +29,33 @@
 
 namespace rtcmesh::mesh {
 
-inline constexpr std::uint8_t kFrameVersion = 1;
+// 2: system and app messages in separate lanes (own ids and acks), and
+// window frames. A version-1 peer numbers both kinds in one sequence and
+// sends no window frames, so the two cannot talk: its frames are refused.
+inline constexpr std::uint8_t kFrameVersion = 2;
 inline constexpr std::size_t kHeaderSize = 32;
 inline constexpr std::uint8_t kDefaultHops = 2;  // one relay in between is enough for a full mesh
 
-enum class FrameType : std::uint8_t { data = 1, ack = 2, link_state = 3 };
+// window: a neighbour's report of how many bytes of frames (all but window
+// frames) it received on this channel, so the sender can bound what the link
+// holds even where the host's bufferedAmount says nothing (@roamhq/wrtc).
+// Never relayed.
+enum class FrameType : std::uint8_t { data = 1, ack = 2, link_state = 3, window = 4 };
 
 // flag_system marks messages of rtcmesh's own protocols (Raft over the mesh)
 // that share the links with the application's messages but are delivered
 // apart from them.
 enum FrameFlag : std::uint8_t { flag_text = 1, flag_system = 2 };
 inline constexpr std::uint8_t kKnownFlags = flag_text | flag_system;
+
+// flag_system also picks the message's lane. Each lane of a (me -> peer)
+// stream has its own message ids, acks (an ack frame's flag_system says which
+// lane it acknowledges) and in-order delivery, so a system message never waits
+// at the receiver for an application message sent before it; and every link
+// sends system frames ahead of application frames.
+enum Lane : std::uint8_t { system_lane = 0, app_lane = 1 };
+inline constexpr std::size_t kLanes = 2;
+inline Lane lane_of(std::uint8_t flags) { return (flags & flag_system) != 0 ? system_lane : app_lane; }
 
 struct FrameHeader {
     FrameType type = FrameType::data;

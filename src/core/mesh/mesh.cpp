@@ -3,72 +3,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/mesh/mesh_peer.hpp"
+
 namespace rtcmesh::mesh {
-
-// A message in the (me -> peer) stream, kept until acknowledged.
-struct Mesh::OutMessage {
-    std::uint32_t id = 0;
-    std::shared_ptr<const Bytes> payload;  // shared by every peer of a broadcast: no copy
-    std::uint8_t flags = 0;  // FrameFlag bits
-    std::uint32_t via = 0;  // hash of the neighbour it was last queued on; 0 = waiting for a route
-    bool sent = false;      // every chunk handed to the host
-    bool dead = false;      // acknowledged or superseded: queued jobs skip it
-    Millis sent_at = 0;
-};
-
-// Work queued on one neighbour's channel: chunks of a message (built lazily,
-// one frame at a time, so a 64 MiB message never exists twice in memory) or a
-// ready frame being relayed for someone else.
-struct Mesh::SendJob {
-    std::shared_ptr<OutMessage> message;
-    std::uint32_t message_id = 0;
-    std::uint32_t destination = 0;
-    std::uint32_t destination_epoch = 0;
-    std::size_t offset = 0;
-    std::uint32_t next_chunk = 0;
-    Bytes relayed_frame;
-};
-
-struct Mesh::Peer {
-    Peer(const std::string& self, const std::string& id, const Options& o)
-        : id(id), hash(peer_hash(id)), link(self, id, o.timings, o.label, o.ice_servers_json) {}
-
-    std::string id;
-    std::uint32_t hash;
-    PeerLink link;
-    std::uint32_t remote_epoch = 0;  // 0 = not heard from yet
-    Handle epoch_channel = 0;        // channel on which remote_epoch was last confirmed
-
-    // me -> peer stream
-    std::uint32_t next_message_id = 1;
-    std::deque<std::shared_ptr<OutMessage>> unacked;
-    std::size_t queued_bytes = 0;
-    Millis last_ack_progress = 0;
-    std::uint32_t route = 0;  // == hash: direct; other hash: relay; 0: none
-    bool needs_routing = false;  // some unacked message waits for a route (via == 0)
-
-    // peer -> me stream
-    ReceiveStream inbound;
-    std::uint32_t ack_sent_upto = 0;
-    bool ack_due = false;
-
-    // this neighbour's direct channel
-    std::deque<Bytes> control;  // acks and link state: small, never held back by backpressure
-    std::deque<SendJob> jobs;
-    std::size_t relay_bytes = 0;
-    std::size_t buffered = 0;        // our estimate of channel.bufferedAmount
-    std::size_t max_frame = 0;       // reported max message size; 0 = unknown
-    std::vector<std::uint32_t> reach;  // neighbours it advertises, sorted
-    bool usable = false;
-};
-
-namespace {
-
-bool contains(const std::vector<std::uint32_t>& sorted, std::uint32_t value) {
-    return std::binary_search(sorted.begin(), sorted.end(), value);
-}
-
-}  // namespace
 
 Mesh::Mesh(Options options, std::uint64_t seed)
     : options_(std::move(options)), rng_(seed), self_hash_(peer_hash(options_.id)) {
@@ -79,8 +16,9 @@ Mesh::Mesh(Options options, std::uint64_t seed)
                                     "options.id must be 1.." + std::to_string(kMaxIdLength) + " characters");
         return;
     }
-    if (options_.chunk_bytes < 256 || options_.high_water_bytes < options_.low_water_bytes) {
-        init_status_ = Status::fail(ErrorCode::bad_argument, "chunk_bytes must be >= 256 and high_water >= low_water");
+    if (options_.chunk_bytes < 256 || options_.high_water_bytes < options_.low_water_bytes || options_.window_bytes == 0) {
+        init_status_ = Status::fail(ErrorCode::bad_argument,
+                                    "chunk_bytes must be >= 256, high_water >= low_water and window_bytes > 0");
         return;
     }
     for (const auto& peer : options_.peers) {
@@ -150,7 +88,7 @@ Status Mesh::add_peer(const std::string& peer) {
     if (hash == self_hash_ || find_by_hash(hash) != nullptr)
         return Status::fail(ErrorCode::bad_argument, "peer id '" + peer + "' collides with another id on the wire; pick another id");
     auto p = std::make_unique<Peer>(options_.id, peer, options_);
-    p->last_ack_progress = now_;
+    for (auto& lane : p->out) lane.last_ack_progress = now_;
     peers_.emplace(peer, std::move(p));
     return Status::success();
 }
@@ -160,7 +98,7 @@ Status Mesh::remove_peer(const std::string& peer) {
     Peer& p = *find(peer);
     p.link.close_by_user(out_);
     on_link_down(p);
-    p.inbound.reset(0, budget_);
+    p.reset_inbound(0, budget_);
     peers_.erase(peer);
     refresh_routes();
     advertise_links();
@@ -172,7 +110,7 @@ void Mesh::close() {
     for (auto& [id, p] : peers_) {
         if (p->link.channel_open()) out_.event(EventKind::removechannel, id);
         p->link.shutdown(out_);
-        p->inbound.reset(0, budget_);
+        p->reset_inbound(0, budget_);
     }
     peers_.clear();
     closed_ = true;
@@ -226,113 +164,7 @@ Handle Mesh::user_channel(const std::string& peer) const {
     return p == nullptr || !p->link.channel_open() ? 0 : p->link.channel();
 }
 
-namespace {
-std::uint8_t message_flags(bool is_text, bool system) {
-    return static_cast<std::uint8_t>((is_text ? flag_text : 0) | (system ? flag_system : 0));
-}
-}  // namespace
-
-Status Mesh::send(const std::string& peer, Bytes data, bool is_text, bool system) {
-    if (Status s = check_peer_id(peer); !s.ok()) return s;
-    auto payload = std::make_shared<const Bytes>(std::move(data));
-    return enqueue_message(*find(peer), payload, message_flags(is_text, system));
-}
-
-Status Mesh::broadcast(Bytes data, bool is_text, bool system) {
-    if (Status s = check_open(); !s.ok()) return s;
-    auto payload = std::make_shared<const Bytes>(std::move(data));
-    Status first_error;
-    for (auto& [id, p] : peers_) {
-        if (p->route == 0) continue;
-        Status s = enqueue_message(*p, payload, message_flags(is_text, system));
-        if (!s.ok() && first_error.ok()) first_error = s;
-    }
-    return first_error;
-}
-
-Status Mesh::enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& payload, std::uint8_t flags) {
-    const std::size_t size = payload->size();
-    if (size > options_.max_message_bytes)
-        return Status::fail(ErrorCode::message_too_large, "message of " + std::to_string(size) + " bytes exceeds the limit of " +
-                                                              std::to_string(options_.max_message_bytes) + " bytes");
-    if (to.queued_bytes + size > options_.max_queued_bytes_per_peer)
-        return Status::fail(ErrorCode::queue_full, "send queue to " + to.id + " is full (" + std::to_string(to.queued_bytes) +
-                                                       " bytes waiting); retry after it drains");
-    auto m = std::make_shared<OutMessage>();
-    m->id = to.next_message_id++;
-    m->payload = payload;
-    m->flags = flags;
-    if (to.unacked.empty()) to.last_ack_progress = now_;
-    to.unacked.push_back(m);
-    to.queued_bytes += size;
-    if (to.needs_routing || to.route == 0) {
-        route_pending(to);  // keep the stream's order behind messages still waiting
-    } else {
-        queue_on_route(to, m);  // hot path: O(1), no scan of the unacked queue
-    }
-    return Status::success();
-}
-
-// ---------------------------------------------------------------- routing
-
-std::uint32_t Mesh::compute_route(const Peer& to) const {
-    if (to.usable) return to.hash;
-    if (!options_.relay) return 0;
-    for (const auto& [id, via] : peers_)  // ordered by id: every node picks deterministically
-        if (via.get() != &to && via->usable && contains(via->reach, to.hash)) return via->hash;
-    return 0;
-}
-
-void Mesh::refresh_routes() {
-    for (auto& [id, p] : peers_) {
-        const std::uint32_t before = p->route;
-        p->route = compute_route(*p);
-        if (p->route == before) {
-            if (p->needs_routing) route_pending(*p);
-            continue;
-        }
-        const bool was_relay = before != 0 && before != p->hash;
-        const bool is_relay = p->route != 0 && p->route != p->hash;
-        if (is_relay) {
-            out_.event(EventKind::relay_on, id, find_by_hash(p->route)->id);
-        } else if (was_relay) {
-            out_.event(EventKind::relay_off, id);
-        }
-        route_pending(*p);
-    }
-}
-
-// Queues every message that waits for a route on the current route.
-void Mesh::route_pending(Peer& to) {
-    to.needs_routing = true;
-    if (to.route == 0) return;
-    Peer* via = to.route == to.hash ? &to : find_by_hash(to.route);
-    if (via == nullptr) return;
-    to.needs_routing = false;
-    for (auto& m : to.unacked)
-        if (m->via == 0) add_job(*via, to, m);
-    pump(*via);
-}
-
-void Mesh::add_job(Peer& via, const Peer& to, const std::shared_ptr<OutMessage>& m) {
-    m->via = via.hash;
-    SendJob job;
-    job.message = m;
-    job.message_id = m->id;  // captured: a restart renumbers into new OutMessages
-    job.destination = to.hash;
-    job.destination_epoch = to.remote_epoch;
-    via.jobs.push_back(std::move(job));
-}
-
-void Mesh::queue_on_route(Peer& to, const std::shared_ptr<OutMessage>& m) {
-    Peer* via = to.route == to.hash ? &to : find_by_hash(to.route);
-    if (via == nullptr) {
-        route_pending(to);
-        return;
-    }
-    add_job(*via, to, m);
-    pump(*via);
-}
+// ---------------------------------------------------------------- links
 
 template <typename Fn>
 void Mesh::with_link(Peer& peer, Fn&& fn) {
@@ -349,6 +181,9 @@ void Mesh::with_link(Peer& peer, Fn&& fn) {
 
 void Mesh::on_link_up(Peer& peer) {
     peer.buffered = 0;
+    peer.unconfirmed = 0;
+    peer.unreported_sends = 0;
+    peer.host_counts_sends = false;
     Command c;
     c.kind = CommandKind::set_buffered_amount_low_threshold;
     c.channel = peer.link.channel();
@@ -363,163 +198,23 @@ void Mesh::on_link_up(Peer& peer) {
 void Mesh::on_link_down(Peer& peer) {
     peer.usable = false;
     peer.control.clear();
-    peer.jobs.clear();
+    for (auto& queue : peer.jobs) queue.clear();
     peer.relay_bytes = 0;
     peer.buffered = 0;
+    peer.unconfirmed = 0;  // a new channel starts empty; `unreported` is kept: the old one may live on
     peer.reach.clear();
     for (auto& [id, p] : peers_) {
-        for (auto& m : p->unacked) {
-            if (m->via != peer.hash) continue;
-            m->via = 0;
-            m->sent = false;
-            p->needs_routing = true;
+        for (auto& lane : p->out) {
+            for (auto& m : lane.unacked) {
+                if (m->via != peer.hash) continue;
+                m->via = 0;
+                m->sent = false;
+                p->needs_routing = true;
+            }
         }
     }
     refresh_routes();
     advertise_links();
-}
-
-std::size_t Mesh::payload_limit(const Peer& neighbour) const {
-    std::size_t limit = options_.chunk_bytes;
-    if (neighbour.max_frame > kHeaderSize) limit = std::min(limit, neighbour.max_frame - kHeaderSize);
-    return std::max<std::size_t>(limit, 1);
-}
-
-// Hands frames to the host while the channel's buffer is below the high-water
-// mark; on_buffered_amount_low resumes it.
-void Mesh::pump(Peer& n) {
-    if (!n.usable) return;
-    auto emit = [&](Bytes frame) {
-        n.buffered += frame.size();
-        Command c;
-        c.kind = CommandKind::send;
-        c.channel = n.link.channel();
-        c.bytes = std::move(frame);
-        out_.commands.push_back(std::move(c));
-    };
-    while (!n.control.empty()) {
-        emit(std::move(n.control.front()));
-        n.control.pop_front();
-    }
-    const std::size_t chunk = payload_limit(n);
-    while (!n.jobs.empty() && n.buffered < options_.high_water_bytes) {
-        SendJob& job = n.jobs.front();
-        if (!job.message) {
-            n.relay_bytes -= job.relayed_frame.size();
-            emit(std::move(job.relayed_frame));
-            n.jobs.pop_front();
-            continue;
-        }
-        OutMessage& m = *job.message;
-        if (m.dead || m.via != n.hash) {  // acked, superseded, or re-routed meanwhile
-            n.jobs.pop_front();
-            continue;
-        }
-        const Bytes& payload = *m.payload;
-        const std::size_t length = std::min(chunk, payload.size() - job.offset);
-        FrameHeader h;
-        h.type = FrameType::data;
-        h.flags = m.flags;
-        h.origin = self_hash_;
-        h.origin_epoch = epoch_;
-        h.destination = job.destination;
-        h.destination_epoch = job.destination_epoch;
-        h.message_id = job.message_id;
-        h.chunk_index = job.next_chunk++;
-        h.total_length = static_cast<std::uint32_t>(payload.size());
-        emit(encode_frame(h, payload.data() + job.offset, length));
-        job.offset += length;
-        if (job.offset >= payload.size()) {
-            m.sent = true;
-            m.sent_at = now_;
-            n.jobs.pop_front();
-        }
-    }
-}
-
-void Mesh::send_control(Peer& to, FrameType type, const Bytes& payload, std::uint32_t message_id) {
-    Peer* via = to.route == to.hash ? &to : find_by_hash(to.route);
-    if (via == nullptr || to.route == 0) return;
-    FrameHeader h;
-    h.type = type;
-    h.origin = self_hash_;
-    h.origin_epoch = epoch_;
-    h.destination = to.hash;
-    h.destination_epoch = to.remote_epoch;
-    h.message_id = message_id;
-    h.total_length = static_cast<std::uint32_t>(payload.size());
-    via->control.push_back(encode_frame(h, payload.data(), payload.size()));
-    pump(*via);
-}
-
-void Mesh::send_ack(Peer& origin) {
-    const std::uint32_t upto = origin.inbound.delivered_upto();
-    if (origin.route == 0) return;
-    send_control(origin, FrameType::ack, {}, upto);
-    origin.ack_sent_upto = upto;
-    origin.ack_due = false;
-}
-
-// Tells every direct neighbour which peers we reach directly, so it can
-// relay through us. Sent on change and every link_state_interval.
-void Mesh::advertise_links() {
-    std::vector<std::uint32_t> reach;
-    for (const auto& [id, p] : peers_)
-        if (p->usable) reach.push_back(p->hash);
-    std::sort(reach.begin(), reach.end());
-    const Bytes payload = encode_peer_list(reach);
-    for (auto& [id, p] : peers_) {
-        if (!p->usable) continue;
-        FrameHeader h;
-        h.type = FrameType::link_state;
-        h.origin = self_hash_;
-        h.origin_epoch = epoch_;
-        h.destination = p->hash;
-        h.destination_epoch = p->remote_epoch;
-        h.message_id = 0;
-        h.total_length = static_cast<std::uint32_t>(payload.size());
-        p->control.push_back(encode_frame(h, payload.data(), payload.size()));
-        pump(*p);
-    }
-    next_advertise_ = now_ + options_.link_state_interval_ms;
-}
-
-// The peer restarted (new epoch): its stream from us starts over at id 1.
-// Unacked messages are renumbered and re-sent to the new instance.
-void Mesh::restart_send_stream(Peer& to) {
-    std::deque<std::shared_ptr<OutMessage>> renumbered;
-    std::uint32_t next = 1;
-    for (auto& old : to.unacked) {
-        auto m = std::make_shared<OutMessage>(*old);
-        old->dead = true;
-        m->id = next++;
-        m->via = 0;
-        m->sent = false;
-        m->dead = false;
-        renumbered.push_back(std::move(m));
-    }
-    to.unacked = std::move(renumbered);
-    to.next_message_id = next;
-    to.ack_sent_upto = 0;
-    to.last_ack_progress = now_;
-    route_pending(to);
-}
-
-// Retransmission covers what on_link_down cannot see: a relay that dropped
-// a frame (its queue was full, or its own link died just then).
-void Mesh::retransmit_if_stalled(Peer& to) {
-    if (to.unacked.empty()) return;
-    const OutMessage& oldest = *to.unacked.front();
-    if (!oldest.sent || now_ - oldest.sent_at < options_.retransmit_timeout_ms ||
-        now_ - to.last_ack_progress < options_.retransmit_timeout_ms)
-        return;
-    for (auto& m : to.unacked) {
-        if (!m->sent) continue;
-        m->via = 0;
-        m->sent = false;
-    }
-    to.last_ack_progress = now_;
-    route_pending(to);
 }
 
 // ---------------------------------------------------------------- receiving
@@ -531,6 +226,11 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
         return;
     }
     const FrameHeader& h = *decoded.header;
+    if (h.type == FrameType::window) {  // about this channel alone: no relaying, no epoch
+        from.unconfirmed -= std::min<std::size_t>(from.unconfirmed, h.message_id);
+        pump(from);
+        return;
+    }
     if (h.destination != 0 && h.destination != self_hash_) {
         forward(h, std::move(frame));
         return;
@@ -557,12 +257,14 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
             handle_data(from, *origin, h, std::move(frame));
             break;
         case FrameType::ack:
-            handle_ack(*origin, h.message_id);
+            handle_ack(*origin, lane_of(h.flags), h.message_id);
             break;
         case FrameType::link_state:
             std::sort(reach->begin(), reach->end());
             from.reach = std::move(*reach);
             refresh_routes();
+            break;
+        case FrameType::window:  // handled above
             break;
     }
 }
@@ -576,7 +278,9 @@ void Mesh::forward(const FrameHeader& h, Bytes frame) {
     to->relay_bytes += frame.size();
     SendJob job;
     job.relayed_frame = std::move(frame);
-    to->jobs.push_back(std::move(job));
+    // Relayed acks are small and urgent: they ride with the system lane.
+    const Lane lane = h.type == FrameType::data ? lane_of(h.flags) : system_lane;
+    to->jobs[lane].push_back(std::move(job));
     pump(*to);
 }
 
@@ -602,23 +306,23 @@ bool Mesh::learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_l
     if (direct) origin.epoch_channel = channel;
     const bool restarted = origin.remote_epoch != 0;
     origin.remote_epoch = epoch;
-    origin.inbound.reset(epoch, budget_);
-    origin.ack_sent_upto = 0;
-    origin.ack_due = false;
+    origin.reset_inbound(epoch, budget_);
     if (restarted) restart_send_stream(origin);
     return true;
 }
 
 void Mesh::handle_data(Peer& from, Peer& origin, const FrameHeader& h, Bytes frame) {
+    const Lane lane = lane_of(h.flags);
+    Peer::Inbound& in = origin.in[lane];
     std::vector<Delivery> ready;
     std::string error;
     const auto outcome =
-        origin.inbound.on_data(h, std::move(frame), from.link.channel(), now_, budget_, options_.reassembly, ready, error);
+        in.stream.on_data(h, std::move(frame), from.link.channel(), now_, budget_, options_.reassembly, ready, error);
     if (!error.empty()) {
         const ErrorCode code = error.rfind("malformed", 0) == 0 ? ErrorCode::malformed_frame : ErrorCode::reassembly_limit;
         out_.error(code, origin.id, error);
     }
-    if (outcome == ReceiveStream::Outcome::duplicate) origin.ack_due = true;  // the sender missed our ack
+    if (outcome == ReceiveStream::Outcome::duplicate) in.ack_due = true;  // the sender missed our ack
     for (auto& d : ready) {
         Event e;
         e.kind = EventKind::message;
@@ -629,21 +333,22 @@ void Mesh::handle_data(Peer& from, Peer& origin, const FrameHeader& h, Bytes fra
         out_.events.push_back(std::move(e));
     }
     if (!ready.empty()) {
-        origin.ack_due = true;
-        if (origin.inbound.delivered_upto() - origin.ack_sent_upto >= options_.ack_every_messages) send_ack(origin);
+        in.ack_due = true;
+        if (in.stream.delivered_upto() - in.ack_sent_upto >= options_.ack_every_messages) send_ack(origin, lane);
     }
 }
 
-void Mesh::handle_ack(Peer& origin, std::uint32_t acked_upto) {
+void Mesh::handle_ack(Peer& origin, Lane lane, std::uint32_t acked_upto) {
+    Peer::Outbound& out = origin.out[lane];
     bool progress = false;
-    while (!origin.unacked.empty() && origin.unacked.front()->id <= acked_upto) {
-        OutMessage& m = *origin.unacked.front();
+    while (!out.unacked.empty() && out.unacked.front()->id <= acked_upto) {
+        OutMessage& m = *out.unacked.front();
         m.dead = true;
-        origin.queued_bytes -= m.payload->size();
-        origin.unacked.pop_front();
+        out.queued_bytes -= m.payload->size();
+        out.unacked.pop_front();
         progress = true;
     }
-    if (progress) origin.last_ack_progress = now_;
+    if (progress) out.last_ack_progress = now_;
 }
 
 // ---------------------------------------------------------------- host events
@@ -674,12 +379,23 @@ void Mesh::on_channel_closed(Handle channel) {
 
 void Mesh::on_channel_message(Handle channel, Bytes frame) {
     if (closed_) return;
-    if (Peer* p = find_by_channel(channel)) handle_frame(*p, std::move(frame));
+    Peer* p = find_by_channel(channel);
+    if (p == nullptr) return;
+    // Counted before anything can drop the frame: the sender counted it too.
+    if (frame.size() < 2 || frame[1] != static_cast<std::uint8_t>(FrameType::window)) p->unreported += frame.size();
+    handle_frame(*p, std::move(frame));
+    pump(*p);  // sends a window frame once enough arrived
 }
 
 void Mesh::on_buffered_amount(Handle channel, std::size_t buffered_amount) {
     Peer* p = find_by_channel(channel);
     if (p == nullptr) return;
+    // The spec's bufferedAmount counts every byte sent in the current task,
+    // and the host reports right after running our sends: a lower figure
+    // means it does not count them (@roamhq/wrtc says 0), so its
+    // backpressure is blind and the window must bound the link.
+    if (p->unreported_sends > 0) p->host_counts_sends = buffered_amount >= p->unreported_sends;
+    p->unreported_sends = 0;
     p->buffered = buffered_amount;
     pump(*p);
 }
@@ -702,11 +418,18 @@ void Mesh::update(Millis now) {
         with_link(peer, [&] { peer.link.update(out_, now_, rng_); });
     }
     for (auto& [id, p] : peers_) {
-        if (p->inbound.expire(now_, budget_, options_.reassembly) > 0)
-            out_.error(ErrorCode::reassembly_limit, id, "a partial message from " + id + " timed out and was dropped");
-        if (p->ack_due) send_ack(*p);
+        for (const Lane lane : {system_lane, app_lane}) {
+            Peer::Inbound& in = p->in[lane];
+            if (in.stream.expire(now_, budget_, options_.reassembly) > 0)
+                out_.error(ErrorCode::reassembly_limit, id, "a partial message from " + id + " timed out and was dropped");
+            if (in.ack_due) send_ack(*p, lane);
+        }
         if (p->needs_routing) route_pending(*p);
-        retransmit_if_stalled(*p);
+        for (const Lane lane : {system_lane, app_lane}) retransmit_if_stalled(*p, lane);
+        if (p->unreported > 0) {  // the tail of a transfer, below the reporting step
+            p->report_due = true;
+            pump(*p);
+        }
     }
     if (now_ >= next_advertise_) advertise_links();
 }
@@ -716,7 +439,7 @@ std::vector<Event> Mesh::take_events() { return std::exchange(out_.events, {}); 
 
 std::size_t Mesh::queued_bytes(const std::string& peer) const {
     const Peer* p = find(peer);
-    return p == nullptr ? 0 : p->queued_bytes;
+    return p == nullptr ? 0 : p->out[system_lane].queued_bytes + p->out[app_lane].queued_bytes;
 }
 
 std::size_t Mesh::buffered_estimate(const std::string& peer) const {

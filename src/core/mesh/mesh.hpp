@@ -5,12 +5,15 @@
 // with take_commands() for the WebRTC host and take_events() for the app.
 // No clocks, threads or I/O; randomness only from the seeded Rng.
 //
-// Data path: every message to a peer gets a consecutive id in the
-// (me -> peer) stream and stays in an unacked queue until the peer
-// acknowledges it (cumulative acks). When the direct channel goes down the
+// Data path: every message to a peer gets a consecutive id in its lane of
+// the (me -> peer) stream (system or app, see frame.hpp) and stays in an
+// unacked queue until the peer acknowledges it (cumulative acks per lane). When the direct channel goes down the
 // unacked messages are re-sent through a relay neighbour that advertises a
 // direct link to the peer; the receiver drops duplicates by id and delivers
-// in id order, so each message arrives exactly once, in order per sender.
+// in id order, so each message arrives exactly once, in order per sender and
+// lane. Each channel sends system frames first and cuts big messages into
+// chunks, so a system message waits behind at most one application chunk
+// (plus what the channel already buffers).
 #pragma once
 
 #include <cstdint>
@@ -44,9 +47,14 @@ struct Options {
     std::size_t max_peers = 64;
     std::size_t max_message_bytes = 64u << 20;
     std::size_t chunk_bytes = 64u << 10;   // payload per frame, capped by the reported max message size
-    std::size_t max_queued_bytes_per_peer = 128u << 20;  // unsent + unacknowledged payload
+    std::size_t max_queued_bytes_per_peer = 128u << 20;  // unsent + unacknowledged payload, per lane:
+                                                         // bulk data cannot lock system messages out
     std::size_t high_water_bytes = 1u << 20;   // stop handing frames to a channel above this buffered amount
     std::size_t low_water_bytes = 256u << 10;  // bufferedAmountLowThreshold
+    // Bytes a link may hold unconfirmed by the neighbour's window frames, on
+    // a host whose bufferedAmount does not count what was sent (@roamhq/wrtc
+    // reads 0): there, this bounds how long a system message waits.
+    std::size_t window_bytes = 256u << 10;
     std::size_t max_relay_queue_bytes = 4u << 20;  // frames this node forwards for others, per neighbour
     ReassemblyLimits reassembly;
     LinkTimings timings;
@@ -74,7 +82,8 @@ public:
     Status add_ice_candidate(const std::string& peer, const std::string& candidate);
     Status close_peer(const std::string& peer);  // seed close(peer)
     // `system`: a message of rtcmesh's own protocols (Raft over the mesh); it
-    // shares order, acks and relaying with the app's, and arrives flagged.
+    // goes ahead of the app's messages in its own lane (order is kept within
+    // each lane, not between them), shares relaying, and arrives flagged.
     Status send(const std::string& peer, Bytes data, bool is_text, bool system = false);
     Status broadcast(Bytes data, bool is_text, bool system = false);  // to every peer reachable now (direct or relayed)
     std::string ready_state(const std::string& peer) const;  // new|connecting|open|closing|closed
@@ -106,7 +115,7 @@ public:
     std::vector<Event> take_events();
 
     // ---- Introspection (tests, stats) ----
-    std::size_t queued_bytes(const std::string& peer) const;
+    std::size_t queued_bytes(const std::string& peer) const;  // both lanes
     std::size_t buffered_estimate(const std::string& peer) const;
     bool relayed(const std::string& peer) const;
     std::vector<std::string> peer_ids() const;
@@ -135,18 +144,20 @@ private:
     void queue_on_route(Peer& to, const std::shared_ptr<OutMessage>& message);
     void add_job(Peer& via, const Peer& to, const std::shared_ptr<OutMessage>& message);
     void restart_send_stream(Peer& to);
-    void retransmit_if_stalled(Peer& to);
+    void retransmit_if_stalled(Peer& to, Lane lane);
     void pump(Peer& neighbour);
+    std::optional<Bytes> take_frame(Peer& neighbour, std::deque<SendJob>& queue);
     std::size_t payload_limit(const Peer& neighbour) const;
 
-    void send_control(Peer& to, FrameType type, const Bytes& payload, std::uint32_t message_id);
-    void send_ack(Peer& origin);
+    void report_received(Peer& neighbour);
+    void send_control(Peer& to, FrameType type, std::uint8_t flags, const Bytes& payload, std::uint32_t message_id);
+    void send_ack(Peer& origin, Lane lane);
     void advertise_links();
     void handle_frame(Peer& from, Bytes frame);
     void forward(const FrameHeader& header, Bytes frame);
     bool learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_link_state);
     void handle_data(Peer& from, Peer& origin, const FrameHeader& header, Bytes frame);
-    void handle_ack(Peer& origin, std::uint32_t acked_upto);
+    void handle_ack(Peer& origin, Lane lane, std::uint32_t acked_upto);
 
     Options options_;
     Status init_status_;

@@ -1,0 +1,95 @@
+// Mesh's private state (its messages, send jobs and per-peer record), shared
+// by mesh.cpp (signaling, receiving, time) and mesh_send.cpp (the send path).
+// Internal: nothing outside the Mesh class includes it.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/mesh/mesh.hpp"
+
+namespace rtcmesh::mesh {
+
+// A message in the (me -> peer) stream, kept until acknowledged.
+struct Mesh::OutMessage {
+    std::uint32_t id = 0;
+    std::shared_ptr<const Bytes> payload;  // shared by every peer of a broadcast: no copy
+    std::uint8_t flags = 0;  // FrameFlag bits
+    std::uint32_t via = 0;  // hash of the neighbour it was last queued on; 0 = waiting for a route
+    bool sent = false;      // every chunk handed to the host
+    bool dead = false;      // acknowledged or superseded: queued jobs skip it
+    Millis sent_at = 0;
+};
+
+// Work queued on one neighbour's channel: chunks of a message (built lazily,
+// one frame at a time, so a 64 MiB message never exists twice in memory) or a
+// ready frame being relayed for someone else.
+struct Mesh::SendJob {
+    std::shared_ptr<OutMessage> message;
+    std::uint32_t message_id = 0;
+    std::uint32_t destination = 0;
+    std::uint32_t destination_epoch = 0;
+    std::size_t offset = 0;
+    std::uint32_t next_chunk = 0;
+    Bytes relayed_frame;
+};
+
+struct Mesh::Peer {
+    Peer(const std::string& self, const std::string& id, const Options& o)
+        : id(id), hash(peer_hash(id)), link(self, id, o.timings, o.label, o.ice_servers_json) {}
+
+    // One lane of the me -> peer stream.
+    struct Outbound {
+        std::uint32_t next_message_id = 1;
+        std::deque<std::shared_ptr<OutMessage>> unacked;
+        std::size_t queued_bytes = 0;
+        Millis last_ack_progress = 0;
+    };
+    // One lane of the peer -> me stream.
+    struct Inbound {
+        ReceiveStream stream;
+        std::uint32_t ack_sent_upto = 0;
+        bool ack_due = false;
+    };
+
+    std::string id;
+    std::uint32_t hash;
+    PeerLink link;
+    std::uint32_t remote_epoch = 0;  // 0 = not heard from yet
+    Handle epoch_channel = 0;        // channel on which remote_epoch was last confirmed
+
+    // me -> peer stream, by Lane
+    std::array<Outbound, kLanes> out;
+    std::uint32_t route = 0;  // == hash: direct; other hash: relay; 0: none
+    bool needs_routing = false;  // some unacked message waits for a route (via == 0)
+
+    // peer -> me stream, by Lane
+    std::array<Inbound, kLanes> in;
+
+    // this neighbour's direct channel
+    std::deque<Bytes> control;  // acks and link state: small, never held back by backpressure
+    std::array<std::deque<SendJob>, kLanes> jobs;  // by Lane: system jobs go first
+    std::size_t relay_bytes = 0;
+    std::size_t buffered = 0;        // our estimate of channel.bufferedAmount
+    std::size_t unconfirmed = 0;     // bytes sent on the channel that its window frames have not confirmed
+    std::size_t unreported_sends = 0;  // bytes sent since the host last reported bufferedAmount
+    bool host_counts_sends = false;  // its bufferedAmount includes what was just sent; until then the window applies
+    std::size_t unreported = 0;      // bytes received on the channel not yet confirmed in a window frame
+    bool report_due = false;         // confirm even a small `unreported` on the next pump
+    std::size_t max_frame = 0;       // reported max message size; 0 = unknown
+    std::vector<std::uint32_t> reach;  // neighbours it advertises, sorted
+    bool usable = false;
+
+    void reset_inbound(std::uint32_t epoch, ReassemblyBudget& budget) {
+        for (auto& lane : in) {
+            lane.stream.reset(epoch, budget);
+            lane.ack_sent_upto = 0;
+            lane.ack_due = false;
+        }
+    }
+};
+
+}  // namespace rtcmesh::mesh

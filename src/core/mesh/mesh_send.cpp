@@ -1,0 +1,320 @@
+// Mesh's send path: queueing messages in their lanes, routing them (direct
+// or through a relay), the per-neighbour scheduler that hands frames to the
+// host, acks, link state, window frames and retransmission.
+#include <algorithm>
+#include <utility>
+
+#include "core/mesh/mesh.hpp"
+#include "core/mesh/mesh_peer.hpp"
+
+namespace rtcmesh::mesh {
+
+namespace {
+
+bool contains(const std::vector<std::uint32_t>& sorted, std::uint32_t value) {
+    return std::binary_search(sorted.begin(), sorted.end(), value);
+}
+
+std::uint8_t message_flags(bool is_text, bool system) {
+    return static_cast<std::uint8_t>((is_text ? flag_text : 0) | (system ? flag_system : 0));
+}
+
+}  // namespace
+
+Status Mesh::send(const std::string& peer, Bytes data, bool is_text, bool system) {
+    if (Status s = check_peer_id(peer); !s.ok()) return s;
+    auto payload = std::make_shared<const Bytes>(std::move(data));
+    return enqueue_message(*find(peer), payload, message_flags(is_text, system));
+}
+
+Status Mesh::broadcast(Bytes data, bool is_text, bool system) {
+    if (Status s = check_open(); !s.ok()) return s;
+    auto payload = std::make_shared<const Bytes>(std::move(data));
+    Status first_error;
+    for (auto& [id, p] : peers_) {
+        if (p->route == 0) continue;
+        Status s = enqueue_message(*p, payload, message_flags(is_text, system));
+        if (!s.ok() && first_error.ok()) first_error = s;
+    }
+    return first_error;
+}
+
+Status Mesh::enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& payload, std::uint8_t flags) {
+    const std::size_t size = payload->size();
+    if (size > options_.max_message_bytes)
+        return Status::fail(ErrorCode::message_too_large, "message of " + std::to_string(size) + " bytes exceeds the limit of " +
+                                                              std::to_string(options_.max_message_bytes) + " bytes");
+    Peer::Outbound& lane = to.out[lane_of(flags)];
+    if (lane.queued_bytes + size > options_.max_queued_bytes_per_peer)
+        return Status::fail(ErrorCode::queue_full, "send queue to " + to.id + " is full (" + std::to_string(lane.queued_bytes) +
+                                                       " bytes waiting); retry after it drains");
+    auto m = std::make_shared<OutMessage>();
+    m->id = lane.next_message_id++;
+    m->payload = payload;
+    m->flags = flags;
+    if (lane.unacked.empty()) lane.last_ack_progress = now_;
+    lane.unacked.push_back(m);
+    lane.queued_bytes += size;
+    if (to.needs_routing || to.route == 0) {
+        route_pending(to);  // keep the stream's order behind messages still waiting
+    } else {
+        queue_on_route(to, m);  // hot path: O(1), no scan of the unacked queue
+    }
+    return Status::success();
+}
+
+// ---------------------------------------------------------------- routing
+
+std::uint32_t Mesh::compute_route(const Peer& to) const {
+    if (to.usable) return to.hash;
+    if (!options_.relay) return 0;
+    for (const auto& [id, via] : peers_)  // ordered by id: every node picks deterministically
+        if (via.get() != &to && via->usable && contains(via->reach, to.hash)) return via->hash;
+    return 0;
+}
+
+void Mesh::refresh_routes() {
+    for (auto& [id, p] : peers_) {
+        const std::uint32_t before = p->route;
+        p->route = compute_route(*p);
+        if (p->route == before) {
+            if (p->needs_routing) route_pending(*p);
+            continue;
+        }
+        const bool was_relay = before != 0 && before != p->hash;
+        const bool is_relay = p->route != 0 && p->route != p->hash;
+        if (is_relay) {
+            out_.event(EventKind::relay_on, id, find_by_hash(p->route)->id);
+        } else if (was_relay) {
+            out_.event(EventKind::relay_off, id);
+        }
+        route_pending(*p);
+    }
+}
+
+// Queues every message that waits for a route on the current route.
+void Mesh::route_pending(Peer& to) {
+    to.needs_routing = true;
+    if (to.route == 0) return;
+    Peer* via = to.route == to.hash ? &to : find_by_hash(to.route);
+    if (via == nullptr) return;
+    to.needs_routing = false;
+    for (auto& lane : to.out)
+        for (auto& m : lane.unacked)
+            if (m->via == 0) add_job(*via, to, m);
+    pump(*via);
+}
+
+void Mesh::add_job(Peer& via, const Peer& to, const std::shared_ptr<OutMessage>& m) {
+    m->via = via.hash;
+    SendJob job;
+    job.message = m;
+    job.message_id = m->id;  // captured: a restart renumbers into new OutMessages
+    job.destination = to.hash;
+    job.destination_epoch = to.remote_epoch;
+    via.jobs[lane_of(m->flags)].push_back(std::move(job));
+}
+
+void Mesh::queue_on_route(Peer& to, const std::shared_ptr<OutMessage>& m) {
+    Peer* via = to.route == to.hash ? &to : find_by_hash(to.route);
+    if (via == nullptr) {
+        route_pending(to);
+        return;
+    }
+    add_job(*via, to, m);
+    pump(*via);
+}
+
+// ---------------------------------------------------------------- sending
+
+std::size_t Mesh::payload_limit(const Peer& neighbour) const {
+    std::size_t limit = options_.chunk_bytes;
+    if (neighbour.max_frame > kHeaderSize) limit = std::min(limit, neighbour.max_frame - kHeaderSize);
+    return std::max<std::size_t>(limit, 1);
+}
+
+// Hands frames to the host while the channel's buffer is below the high-water
+// mark; on_buffered_amount_low resumes it. One frame at a time, system lane
+// first: a system message queued while a big app message is being cut into
+// chunks goes out right after the current chunk.
+void Mesh::pump(Peer& n) {
+    if (!n.usable) return;
+    auto emit = [&](Bytes frame) {
+        n.buffered += frame.size();
+        n.unconfirmed += frame.size();
+        n.unreported_sends += frame.size();
+        Command c;
+        c.kind = CommandKind::send;
+        c.channel = n.link.channel();
+        c.bytes = std::move(frame);
+        out_.commands.push_back(std::move(c));
+    };
+    report_received(n);
+    while (!n.control.empty()) {
+        emit(std::move(n.control.front()));
+        n.control.pop_front();
+    }
+    // What the link holds is bounded by what the host says it buffers or,
+    // when the host does not count sends, by what the neighbour has not
+    // confirmed. Each turn emits a frame or drops a finished job, so the loop
+    // ends.
+    while (n.buffered < options_.high_water_bytes && (n.host_counts_sends || n.unconfirmed < options_.window_bytes)) {
+        auto& queue = n.jobs[system_lane].empty() ? n.jobs[app_lane] : n.jobs[system_lane];
+        if (queue.empty()) break;
+        if (auto frame = take_frame(n, queue)) emit(std::move(*frame));
+    }
+}
+
+// The next frame of the job at the front of `queue`, popping the job when it
+// is done; nothing when the job was stale.
+std::optional<Bytes> Mesh::take_frame(Peer& n, std::deque<SendJob>& queue) {
+    SendJob& job = queue.front();
+    if (!job.message) {
+        n.relay_bytes -= job.relayed_frame.size();
+        Bytes frame = std::move(job.relayed_frame);
+        queue.pop_front();
+        return frame;
+    }
+    OutMessage& m = *job.message;
+    if (m.dead || m.via != n.hash) {  // acked, superseded, or re-routed meanwhile
+        queue.pop_front();
+        return std::nullopt;
+    }
+    const Bytes& payload = *m.payload;
+    const std::size_t length = std::min(payload_limit(n), payload.size() - job.offset);
+    FrameHeader h;
+    h.type = FrameType::data;
+    h.flags = m.flags;
+    h.origin = self_hash_;
+    h.origin_epoch = epoch_;
+    h.destination = job.destination;
+    h.destination_epoch = job.destination_epoch;
+    h.message_id = job.message_id;
+    h.chunk_index = job.next_chunk++;
+    h.total_length = static_cast<std::uint32_t>(payload.size());
+    Bytes frame = encode_frame(h, payload.data() + job.offset, length);
+    job.offset += length;
+    if (job.offset >= payload.size()) {
+        m.sent = true;
+        m.sent_at = now_;
+        queue.pop_front();
+    }
+    return frame;
+}
+
+// Confirms what arrived on the neighbour's channel, once enough has (or when
+// update() asks): the count leaves `unreported` only when the frame is sent,
+// so nothing is lost while the link is down.
+void Mesh::report_received(Peer& n) {
+    const std::size_t step = std::max<std::size_t>(options_.window_bytes / 8, 1);
+    if (n.unreported == 0 || (!n.report_due && n.unreported < step)) return;
+    const std::uint32_t bytes = static_cast<std::uint32_t>(std::min<std::size_t>(n.unreported, UINT32_MAX));
+    FrameHeader h;
+    h.type = FrameType::window;
+    h.origin = self_hash_;
+    h.origin_epoch = epoch_;
+    h.destination = n.hash;
+    h.destination_epoch = n.remote_epoch;
+    h.message_id = bytes;
+    h.total_length = 0;
+    Command c;
+    c.kind = CommandKind::send;
+    c.channel = n.link.channel();
+    c.bytes = encode_frame(h, nullptr, 0);
+    n.buffered += c.bytes.size();  // window frames are not counted in `unconfirmed`: they are not confirmed
+    n.unreported_sends += c.bytes.size();
+    out_.commands.push_back(std::move(c));
+    n.unreported -= bytes;
+    n.report_due = false;
+}
+
+void Mesh::send_control(Peer& to, FrameType type, std::uint8_t flags, const Bytes& payload, std::uint32_t message_id) {
+    Peer* via = to.route == to.hash ? &to : find_by_hash(to.route);
+    if (via == nullptr || to.route == 0) return;
+    FrameHeader h;
+    h.type = type;
+    h.flags = flags;
+    h.origin = self_hash_;
+    h.origin_epoch = epoch_;
+    h.destination = to.hash;
+    h.destination_epoch = to.remote_epoch;
+    h.message_id = message_id;
+    h.total_length = static_cast<std::uint32_t>(payload.size());
+    via->control.push_back(encode_frame(h, payload.data(), payload.size()));
+    pump(*via);
+}
+
+void Mesh::send_ack(Peer& origin, Lane lane) {
+    Peer::Inbound& in = origin.in[lane];
+    const std::uint32_t upto = in.stream.delivered_upto();
+    if (origin.route == 0) return;
+    send_control(origin, FrameType::ack, lane == system_lane ? flag_system : 0, {}, upto);
+    in.ack_sent_upto = upto;
+    in.ack_due = false;
+}
+
+// Tells every direct neighbour which peers we reach directly, so it can
+// relay through us. Sent on change and every link_state_interval.
+void Mesh::advertise_links() {
+    std::vector<std::uint32_t> reach;
+    for (const auto& [id, p] : peers_)
+        if (p->usable) reach.push_back(p->hash);
+    std::sort(reach.begin(), reach.end());
+    const Bytes payload = encode_peer_list(reach);
+    for (auto& [id, p] : peers_) {
+        if (!p->usable) continue;
+        FrameHeader h;
+        h.type = FrameType::link_state;
+        h.origin = self_hash_;
+        h.origin_epoch = epoch_;
+        h.destination = p->hash;
+        h.destination_epoch = p->remote_epoch;
+        h.message_id = 0;
+        h.total_length = static_cast<std::uint32_t>(payload.size());
+        p->control.push_back(encode_frame(h, payload.data(), payload.size()));
+        pump(*p);
+    }
+    next_advertise_ = now_ + options_.link_state_interval_ms;
+}
+
+// The peer restarted (new epoch): its stream from us starts over at id 1 in
+// each lane. Unacked messages are renumbered and re-sent to the new instance.
+void Mesh::restart_send_stream(Peer& to) {
+    for (auto& lane : to.out) {
+        std::deque<std::shared_ptr<OutMessage>> renumbered;
+        std::uint32_t next = 1;
+        for (auto& old : lane.unacked) {
+            auto m = std::make_shared<OutMessage>(*old);
+            old->dead = true;
+            m->id = next++;
+            m->via = 0;
+            m->sent = false;
+            m->dead = false;
+            renumbered.push_back(std::move(m));
+        }
+        lane.unacked = std::move(renumbered);
+        lane.next_message_id = next;
+        lane.last_ack_progress = now_;
+    }
+    route_pending(to);
+}
+
+// Retransmission covers what on_link_down cannot see: a relay that dropped
+// a frame (its queue was full, or its own link died just then).
+void Mesh::retransmit_if_stalled(Peer& to, Lane lane) {
+    Peer::Outbound& out = to.out[lane];
+    if (out.unacked.empty()) return;
+    const OutMessage& oldest = *out.unacked.front();
+    if (!oldest.sent || now_ - oldest.sent_at < options_.retransmit_timeout_ms ||
+        now_ - out.last_ack_progress < options_.retransmit_timeout_ms)
+        return;
+    for (auto& m : out.unacked) {
+        if (!m->sent) continue;
+        m->via = 0;
+        m->sent = false;
+    }
+    out.last_ack_progress = now_;
+    route_pending(to);
+}
+
+}  // namespace rtcmesh::mesh
