@@ -210,11 +210,28 @@ private:
             n.kv = decode_kv(ready.snapshot->data);
             ++result_.snapshots_installed;
         }
+        if (crashes_after_old_term_commit(n, ready)) {
+            // The host applies before it sends (allowed: apply needs only the
+            // commit), and dies in between: the new leader's next append, which
+            // would have made its term's entries reach the others, never leaves.
+            // What a wrong commit rule needs to be caught (Figure 8).
+            for (const auto& entry : ready.committed_entries) apply(address, n, entry);
+            apply_fault(Fault{result_.steps, FaultKind::crash, address, "", fault_rng_.next()});
+            restart_at_[address] = now_ + static_cast<Millis>(fault_rng_.between(50, 600));
+            return;
+        }
         for (auto& message : ready.messages) send(address, std::move(message));
         for (const auto& entry : ready.committed_entries) apply(address, n, entry);
         for (const auto& event : ready.events) observe(address, event);
         n.node->advance();
         maybe_compact(n);
+    }
+
+    // A leader whose commit index lands on an entry of an older term (only a
+    // wrong commit rule does that) crashes in this runs' shape.
+    bool crashes_after_old_term_commit(const SimNode& n, const Ready& ready) const {
+        if (!shape_.crash_on_commit || !faults_on() || options_.schedule || n.node->role() != Role::Leader) return false;
+        return !ready.committed_entries.empty() && ready.committed_entries.back().term < n.node->term();
     }
 
     // A crash with a write in flight keeps a prefix of it: snapshot, hard
@@ -307,14 +324,6 @@ private:
                 check_leader_completeness(address, log);
                 if (shape_.churn_leaders && faults_on() && fault_rng_.chance(0.5))
                     crash_at_[address] = now_ + static_cast<Millis>(fault_rng_.between(0, 80));
-                commit_seen_[address] = n.node->commit_index();
-            }
-            // Crash a leader just after it commits an entry of an older term:
-            // what a wrong commit rule needs to be caught (Figure 8).
-            if (shape_.crash_on_commit && faults_on() && n.node->commit_index() > commit_seen_[address]) {
-                const Index commit = n.node->commit_index();
-                commit_seen_[address] = commit;
-                if (log.term_at(commit).value_or(term) != term) crash_at_[address] = now_;
             }
             auto& seen = leader_log_[{address, term}];
             const bool compacted = seen.first <= log.snapshot_index();  // compaction is not rewriting
@@ -702,7 +711,6 @@ private:
     int spares_ = 0;
     std::map<std::string, Millis> crash_at_;    // churn: planned leader crashes
     std::map<std::string, Millis> restart_at_;  // churn: planned restarts
-    std::map<std::string, Index> commit_seen_;  // per leader: the commit index last seen
     std::uint64_t packet_seq_ = 0;
     std::vector<std::string> initial_;
     std::map<std::string, SimNode> nodes_;

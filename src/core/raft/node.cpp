@@ -360,6 +360,8 @@ Ready Node::take_ready() {
     if (snapshot_to_restore_) {
         ready.snapshot = std::move(snapshot_to_restore_);
         snapshot_to_restore_.reset();
+        pending_stable_index_ = ready.snapshot->index;  // the log after it follows below, if any
+        pending_stable_term_ = ready.snapshot->term;
     }
     if (unstable_from_ <= log_.last_index()) {
         ready.entries = log_.slice(unstable_from_, SIZE_MAX, SIZE_MAX);
@@ -372,6 +374,7 @@ Ready Node::take_ready() {
         ready.committed_entries = log_.slice(apply_handed_ + 1, apply_to - apply_handed_, SIZE_MAX);
         apply_handed_ = apply_to;
     }
+    pending_applied_ = apply_handed_;
     ready.messages = std::move(messages_);
     ready.events = std::move(events_);
     messages_.clear();
@@ -380,7 +383,7 @@ Ready Node::take_ready() {
 }
 
 void Node::advance() {
-    applied_ = std::max(applied_, apply_handed_);
+    applied_ = std::max(applied_, pending_applied_);
     if (pending_stable_index_ > stable_index_ && log_.matches(pending_stable_index_, pending_stable_term_)) {
         stable_index_ = pending_stable_index_;
     }

@@ -255,8 +255,12 @@ private:
     Index apply_handed_ = 0;   // handed out in a Ready, not yet acknowledged
     Index stable_index_ = 0;   // persisted by the host
     Index unstable_from_ = 1;  // first entry not yet handed out for persistence
+    // What the last taken Ready handed out, acknowledged by advance(). Kept
+    // apart from the live counters because messages stepped between
+    // take_ready() and advance() (a snapshot) move those.
     Index pending_stable_index_ = 0;
     Term pending_stable_term_ = 0;
+    Index pending_applied_ = 0;
 
     // Membership by log position; back() is current. Empty = bootstrap.
     std::vector<std::pair<Index, Membership>> config_history_;

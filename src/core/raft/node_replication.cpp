@@ -230,9 +230,7 @@ void Node::handle_snapshot(const Message& m) {
     on_membership_changed(before);
     set_commit(s.index);
     apply_handed_ = s.index;  // the host loads the snapshot instead of applying entries
-    stable_index_ = 0;
-    pending_stable_index_ = s.index;
-    pending_stable_term_ = s.term;
+    stable_index_ = 0;        // stable again once the Ready carrying the snapshot is acknowledged
     unstable_from_ = s.index + 1;
     snapshot_ = s;
     snapshot_to_restore_ = s;
