@@ -1,0 +1,114 @@
+// One client socket on the signaling server: its bounded send queue, its
+// metered inbox (token bucket, frames handled one at a time and in order),
+// and how it is closed. Rooms and forwarding live in the hub.
+import { CloseCodes, ErrorCodes } from './protocol.js';
+import { TokenBucket } from './limits.js';
+
+const TERMINATE_AFTER_CLOSE_MS = 2000; // a peer that does not complete the close handshake
+
+export class Connection {
+  /**
+   * @param socket  a `ws` WebSocket
+   * @param ip      the remote address, for the per-IP count
+   * @param limits  resolved limits
+   * @param handle  async (connection, text) => void; handles one frame, throws nothing
+   * @param log
+   */
+  constructor(socket, ip, limits, handle, log) {
+    this.socket = socket;
+    this.ip = ip;
+    this.limits = limits;
+    this.handle = handle;
+    this.log = log;
+    this.room = null;
+    this.peer = null;
+    this.alive = true; // heartbeat
+    this.closing = false;
+    this.messages = new TokenBucket(limits.messageBurst, limits.messagesPerSecond);
+    this.joins = new TokenBucket(limits.joinBurst, limits.joinsPerMinute / 60);
+    this.inbox = []; // frames waiting for a token or for the previous frame
+    this.refused = 0; // frames refused since the inbox last drained
+    this.pumping = false;
+    this.pumpTimer = null;
+    this.drained = Promise.resolve(); // settles when the frame being handled is done
+  }
+
+  get joined() {
+    return this.room !== null;
+  }
+
+  /** Queues `text` for sending; drops the socket if its queue is over the bound. */
+  send(text) {
+    if (this.closing || this.socket.readyState !== this.socket.OPEN) return false;
+    if (this.socket.bufferedAmount + text.length > this.limits.maxSendQueueBytes) {
+      this.log(`dropping slow reader ${this.peer ?? '(not joined)'}: ${this.socket.bufferedAmount} bytes queued`);
+      this.close(CloseCodes.SLOW_READER, ErrorCodes.SLOW_READER);
+      return false;
+    }
+    this.socket.send(text);
+    return true;
+  }
+
+  sendFrame(frame) {
+    return this.send(JSON.stringify(frame));
+  }
+
+  /** An error frame; a fatal one is followed by a close whose reason is the code. */
+  fail(code, message, { fatal = false, closeCode = CloseCodes.POLICY } = {}) {
+    this.sendFrame({ type: 'error', code, message, fatal });
+    if (fatal) this.close(closeCode, code);
+  }
+
+  /** Closes with a code and reason; a peer that does not answer is cut off. */
+  close(closeCode, reason) {
+    if (this.closing) return;
+    this.closing = true;
+    this.closeReason = reason;
+    this.inbox.length = 0;
+    clearTimeout(this.pumpTimer);
+    try {
+      this.socket.close(closeCode, reason);
+    } catch {
+      this.socket.terminate();
+      return;
+    }
+    setTimeout(() => this.socket.terminate(), TERMINATE_AFTER_CLOSE_MS).unref?.();
+  }
+
+  /** A frame from the socket: handled now, delayed for a token, or refused. */
+  receive(text) {
+    if (this.closing) return;
+    if (this.inbox.length >= this.limits.maxDelayedMessages) {
+      this.refused++;
+      if (this.refused > this.limits.maxRefusedMessages) {
+        this.fail(ErrorCodes.RATE_LIMIT, `far over ${this.limits.messagesPerSecond} messages per second (burst ${this.limits.messageBurst}); closing`, { fatal: true, closeCode: CloseCodes.TRY_LATER });
+      } else {
+        this.fail(ErrorCodes.RATE_LIMIT, `over ${this.limits.messagesPerSecond} messages per second (burst ${this.limits.messageBurst}); frame refused`);
+      }
+      return;
+    }
+    this.inbox.push(text);
+    this.#pump();
+  }
+
+  #pump() {
+    if (this.pumping || this.closing) return;
+    this.pumping = true;
+    this.drained = (async () => {
+      try {
+        while (this.inbox.length && !this.closing) {
+          const waitMs = this.messages.waitMs();
+          if (waitMs > 0) {
+            this.pumpTimer = setTimeout(() => this.#pump(), waitMs);
+            return;
+          }
+          this.messages.take();
+          await this.handle(this, this.inbox.shift());
+        }
+        this.refused = 0;
+      } finally {
+        this.pumping = false;
+      }
+    })();
+  }
+}
