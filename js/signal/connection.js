@@ -13,8 +13,10 @@ export class Connection {
    * @param limits  resolved limits
    * @param handle  async (connection, text) => void; handles one frame, throws nothing
    * @param log
+   * @param stats   the server's counters (slowReaders)
    */
-  constructor(socket, ip, limits, handle, log) {
+  constructor(socket, ip, limits, handle, log, stats = {}) {
+    this.stats = stats;
     this.socket = socket;
     this.ip = ip;
     this.limits = limits;
@@ -27,7 +29,8 @@ export class Connection {
     this.messages = new TokenBucket(limits.messageBurst, limits.messagesPerSecond);
     this.joins = new TokenBucket(limits.joinBurst, limits.joinsPerMinute / 60);
     this.inbox = []; // frames waiting for a token or for the previous frame
-    this.refused = 0; // frames refused since the inbox last drained
+    this.delayed = 0; // frames in the inbox waiting for a token
+    this.refused = 0; // frames refused since the delayed ones last drained
     this.pumping = false;
     this.pumpTimer = null;
     this.drained = Promise.resolve(); // settles when the frame being handled is done
@@ -41,6 +44,7 @@ export class Connection {
   send(text) {
     if (this.closing || this.socket.readyState !== this.socket.OPEN) return false;
     if (this.socket.bufferedAmount + text.length > this.limits.maxSendQueueBytes) {
+      this.stats.slowReaders = (this.stats.slowReaders ?? 0) + 1;
       this.log(`dropping slow reader ${this.peer ?? '(not joined)'}: ${this.socket.bufferedAmount} bytes queued`);
       this.close(CloseCodes.SLOW_READER, ErrorCodes.SLOW_READER);
       return false;
@@ -65,6 +69,7 @@ export class Connection {
     this.closing = true;
     this.closeReason = reason;
     this.inbox.length = 0;
+    this.delayed = 0;
     clearTimeout(this.pumpTimer);
     try {
       this.socket.close(closeCode, reason);
@@ -78,7 +83,13 @@ export class Connection {
   /** A frame from the socket: handled now, delayed for a token, or refused. */
   receive(text) {
     if (this.closing) return;
-    if (this.inbox.length >= this.limits.maxDelayedMessages) {
+    // Frames keep their order: once one waits for a token, later ones wait behind it.
+    if (this.delayed === 0 && this.messages.take()) {
+      this.inbox.push({ text, paid: true });
+    } else if (this.delayed < this.limits.maxDelayedMessages) {
+      this.inbox.push({ text, paid: false });
+      this.delayed++;
+    } else {
       this.refused++;
       if (this.refused > this.limits.maxRefusedMessages) {
         this.fail(ErrorCodes.RATE_LIMIT, `far over ${this.limits.messagesPerSecond} messages per second (burst ${this.limits.messageBurst}); closing`, { fatal: true, closeCode: CloseCodes.TRY_LATER });
@@ -87,7 +98,6 @@ export class Connection {
       }
       return;
     }
-    this.inbox.push(text);
     this.#pump();
   }
 
@@ -97,15 +107,20 @@ export class Connection {
     this.drained = (async () => {
       try {
         while (this.inbox.length && !this.closing) {
-          const waitMs = this.messages.waitMs();
-          if (waitMs > 0) {
-            this.pumpTimer = setTimeout(() => this.#pump(), waitMs);
-            return;
+          const next = this.inbox[0];
+          if (!next.paid) {
+            const waitMs = this.messages.waitMs();
+            if (waitMs > 0) {
+              this.pumpTimer = setTimeout(() => this.#pump(), waitMs);
+              return;
+            }
+            this.messages.take();
+            this.delayed--;
           }
-          this.messages.take();
-          await this.handle(this, this.inbox.shift());
+          this.inbox.shift();
+          await this.handle(this, next.text);
         }
-        this.refused = 0;
+        if (this.delayed === 0) this.refused = 0;
       } finally {
         this.pumping = false;
       }

@@ -149,7 +149,7 @@ export class SignalServer {
 
   #accept(socket, request) {
     const ip = request.socket.remoteAddress ?? '?';
-    const connection = new Connection(socket, ip, this.limits, (c, text) => this.#handle(c, text), this.log);
+    const connection = new Connection(socket, ip, this.limits, (c, text) => this.#handle(c, text), this.log, this.stats);
     this.stats.connections++;
     socket.on('error', (error) => this.log(`socket error: ${error.message}`));
     // Refusals are sent over the WebSocket, so a browser's client can tell
@@ -169,7 +169,6 @@ export class SignalServer {
     socket.on('message', (data, isBinary) => this.#receive(connection, data, isBinary));
     socket.on('close', (code) => {
       clearTimeout(joinTimer);
-      if (connection.closeReason === ErrorCodes.SLOW_READER) this.stats.slowReaders++;
       this.connections.delete(connection);
       connection.closing = true;
       const leaving = code === CloseCodes.LEAVE;
