@@ -84,11 +84,15 @@ export class SignalServer {
     const { port } = this.http.address();
     const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
     this.url = `ws://${host}:${port}`;
-    if (!this.options.allowedOrigins && !isLoopbackHost(this.options.host)) {
-      this.warning = `warning: listening on ${this.options.host} with no allowed origins: only pages from localhost and clients that send no Origin are accepted; pass --origin https://your.app`;
-      this.log(this.warning);
-    }
+    this.warning = SignalServer.bindWarning(this.options.host, this.options.allowedOrigins);
+    if (this.warning) this.log(this.warning);
     return this;
+  }
+
+  /** The warning printed for a non-loopback bind with no allow-list, or null. */
+  static bindWarning(host, allowedOrigins) {
+    if (allowedOrigins?.length || isLoopbackHost(host)) return null;
+    return `warning: listening on ${host} with no allowed origins: only pages from localhost and clients that send no Origin are accepted; pass --origin https://your.app`;
   }
 
   async close() {
@@ -126,7 +130,8 @@ export class SignalServer {
       else this.socketsPerIp.delete(ip);
     });
     // Far over a cap (answered ones included): cut off without a handshake.
-    if (this.tcpSockets > this.limits.maxSockets * 1.25 || this.socketsPerIp.get(ip) > this.limits.maxSocketsPerIp * 2) {
+    const over = (cap) => cap + Math.max(16, cap / 4);
+    if (this.tcpSockets > over(this.limits.maxSockets) || this.socketsPerIp.get(ip) > over(this.limits.maxSocketsPerIp)) {
       socket.destroy();
       return;
     }
