@@ -191,8 +191,12 @@ export class SignalClient extends EventTarget {
         break;
       case 'error': {
         const error = { code: String(frame.code), message: String(frame.message), fatal: frame.fatal === true };
-        if (error.fatal) attempt.serverError = error;
         this.#emit('error', error);
+        // Before the welcome, any error answers our join: this attempt is over.
+        if (error.fatal || !this.joined) {
+          attempt.serverError = error;
+          if (!this.joined && !this.closed) this.socket.close();
+        }
         break;
       }
       default:
