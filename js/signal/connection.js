@@ -30,6 +30,7 @@ export class Connection {
     this.joins = new TokenBucket(limits.joinBurst, limits.joinsPerMinute / 60);
     this.inbox = []; // frames waiting for a token or for the previous frame
     this.delayed = 0; // frames in the inbox waiting for a token
+    this.delayedBytes = 0;
     this.refused = 0; // frames refused since the delayed ones last drained
     this.pumping = false;
     this.pumpTimer = null;
@@ -70,6 +71,7 @@ export class Connection {
     this.closeReason = reason;
     this.inbox.length = 0;
     this.delayed = 0;
+    this.delayedBytes = 0;
     clearTimeout(this.pumpTimer);
     try {
       this.socket.close(closeCode, reason);
@@ -86,9 +88,10 @@ export class Connection {
     // Frames keep their order: once one waits for a token, later ones wait behind it.
     if (this.delayed === 0 && this.messages.take()) {
       this.inbox.push({ text, paid: true });
-    } else if (this.delayed < this.limits.maxDelayedMessages) {
+    } else if (this.delayed < this.limits.maxDelayedMessages && this.delayedBytes + text.length <= this.limits.maxDelayedBytes) {
       this.inbox.push({ text, paid: false });
       this.delayed++;
+      this.delayedBytes += text.length;
     } else {
       this.refused++;
       if (this.refused > this.limits.maxRefusedMessages) {
@@ -116,6 +119,7 @@ export class Connection {
             }
             this.messages.take();
             this.delayed--;
+            this.delayedBytes -= next.text.length;
           }
           this.inbox.shift();
           await this.handle(this, next.text);

@@ -5,13 +5,16 @@ export const defaultLimits = Object.freeze({
   // Frames
   maxMessageBytes: 64 * 1024, // an SDP offer is a few KiB; candidates far less
   maxDataDepth: 32, // nesting of a signal's `data` (an SDP object is 2 deep)
-  // Per socket: frames are metered by a token bucket. A member joining a full
-  // room of 64 sends ~4-10 signals per peer at once, so the burst admits that
-  // several times over; the refill is the sustained rate.
-  messageBurst: 2000,
-  messagesPerSecond: 200,
-  maxDelayedMessages: 256, // past the bucket, frames wait (in order) up to this many
-  maxRefusedMessages: 256, // refused frames (queue full) before the socket is closed
+  // Per socket: frames are metered by a token bucket. A member joining a room
+  // sends an offer or answer, an end marker and every ICE candidate to each
+  // peer: measured with Node's wrtc, 25-32 frames per peer (more under glare
+  // and ICE restarts). The burst admits a full room of 64 joining at once
+  // with room to spare; the refill is the sustained rate.
+  messageBurst: 4000,
+  messagesPerSecond: 400,
+  maxDelayedMessages: 1000, // past the bucket, frames wait (in order) up to this many
+  maxDelayedBytes: 1024 * 1024, // and up to this many bytes
+  maxRefusedMessages: 256, // refused frames (delay queue full) before the socket is closed
   joinBurst: 5, // join frames, same scheme: a join/leave loop is slowed to
   joinsPerMinute: 10, // this rate and refused beyond it
   maxSendQueueBytes: 1024 * 1024, // a receiver whose bufferedAmount passes this is dropped
