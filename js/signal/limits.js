@@ -27,6 +27,9 @@ export const defaultLimits = Object.freeze({
   maxPeersPerRoom: 64,
   heartbeatIntervalMs: 30000, // a socket that misses one pong is dropped
   resumeGraceMs: 30000, // a dropped member's id is held for its resume token this long
+  // Cluster (Redis) only
+  presenceTtlMs: 15000, // a crashed process's members leave within this plus one refresh
+  presenceRefreshMs: 5000, // how often a process renews its members and reconciles its rooms
 });
 
 const LIMIT_NAMES = new Set(Object.keys(defaultLimits));

@@ -49,6 +49,7 @@ export class SignalServer {
     this.limits = resolveLimits(limits);
     this.log = log;
     this.connections = new Set();
+    this.departing = new Set(); // departures on their way to the hub
     this.socketsPerIp = new Map(); // TCP connections (handshakes included) per address
     this.tcpSockets = 0;
     this.stats = { connections: 0, framesIn: 0, framesForwarded: 0, errors: 0, refused: 0, slowReaders: 0, internalErrors: 0 };
@@ -95,12 +96,19 @@ export class SignalServer {
     return `warning: listening on ${host} with no allowed origins: only pages from localhost and clients that send no Origin are accepted; pass --origin https://your.app`;
   }
 
+  /**
+   * Closes every socket (1001 "shutdown"; members are held for their grace
+   * period, so in a cluster they resume on another process) and stops.
+   */
   async close() {
     clearInterval(this.heartbeat);
     for (const connection of this.connections) connection.close(CloseCodes.GOING_AWAY, ErrorCodes.SHUTDOWN);
     for (const socket of this.wss?.clients ?? []) socket.terminate();
     this.http?.closeAllConnections?.();
     await new Promise((resolve) => (this.http?.listening ? this.http.close(() => resolve()) : resolve()));
+    // Let each socket's departure reach the hub (bounded: terminate() closes at once).
+    for (let i = 0; i < 100 && this.connections.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await Promise.allSettled([...this.departing]);
     await this.hub?.close();
   }
 
@@ -178,7 +186,9 @@ export class SignalServer {
       connection.closing = true;
       const leaving = code === CloseCodes.LEAVE;
       // After the frame being handled (a join, say), so the hub sees it.
-      connection.drained.then(() => this.#departed(connection, leaving));
+      const departure = connection.drained.catch(() => {}).then(() => this.#departed(connection, leaving));
+      this.departing.add(departure);
+      departure.finally(() => this.departing.delete(departure));
     });
   }
 
