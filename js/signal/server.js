@@ -50,6 +50,7 @@ export class SignalServer {
     this.log = log;
     this.connections = new Set();
     this.departing = new Set(); // departures on their way to the hub
+    this.warning = null;
     this.socketsPerIp = new Map(); // TCP connections (handshakes included) per address
     this.tcpSockets = 0;
     this.stats = { connections: 0, framesIn: 0, framesForwarded: 0, errors: 0, refused: 0, slowReaders: 0, internalErrors: 0 };
