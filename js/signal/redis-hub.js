@@ -56,7 +56,8 @@ export class RedisHub {
     this.nodeId = nodeId;
     this.options = options;
     this.local = new Map(); // room -> Map(peer -> Connection) on this process
-    this.views = new Map(); // room -> Map(peer -> node), for rooms with local members
+    this.views = new Map(); // room -> Map(peer -> { node, at }), for rooms with local members
+    this.departed = new Map(); // room -> Map(peer -> when its departure was seen)
     this.subscribing = new Map(); // room -> Promise of the subscription
   }
 
@@ -97,6 +98,9 @@ export class RedisHub {
     members.pending = (members.pending ?? 0) + 1;
     try {
       await this.#subscribe(room);
+      // Events from here on update the view; the snapshot below is merged in.
+      const view = this.#view(room);
+      const asked = Date.now();
       const [status, ownToken, flat] = await this.redis.rtcJoin(this.#roomKey(room), peer, token ?? '', newToken(), this.nodeId,
         Date.now(), this.limits.presenceTtlMs, this.limits.maxPeersPerRoom, this.#roomChannel(room), this.#keyTtl());
       if (status === 'taken') throw new ProtocolError(ErrorCodes.ID_TAKEN, `peer id "${peer}" is taken in room "${room}"`);
@@ -104,8 +108,12 @@ export class RedisHub {
       const previous = members.get(peer);
       if (previous && previous !== conn) this.#replaced(previous);
       members.set(peer, conn);
-      const view = new Map([...parseMembers(flat)].map(([p, m]) => [p, m.node]));
-      this.views.set(room, view);
+      const now = Date.now();
+      for (const [other, member] of parseMembers(flat)) {
+        // Ourselves: the `joined` event tells this process's other members.
+        const leftSince = (this.departed.get(room)?.get(other) ?? 0) >= asked;
+        if (other !== peer && !view.has(other) && !leftSince) view.set(other, { node: member.node, at: now });
+      }
       return { peers: [...view.keys()].filter((p) => p !== peer), token: ownToken, resumed: status === 'resumed' };
     } finally {
       members.pending--;
@@ -132,7 +140,7 @@ export class RedisHub {
       target.send(text);
       return;
     }
-    let node = this.views.get(room)?.get(to);
+    let node = this.views.get(room)?.get(to)?.node;
     if (!node) {
       // The view may lag an event: ask Redis before calling the peer unknown.
       const raw = await this.redis.hget(this.#roomKey(room), to);
@@ -141,7 +149,8 @@ export class RedisHub {
       node = member.node;
     }
     if (node === this.nodeId) throw new ProtocolError(ErrorCodes.PEER_AWAY, `peer "${to}" is reconnecting; try again`);
-    await this.redis.publish(this.#nodeChannel(node), JSON.stringify({ room, to, text }));
+    // "room\nto\nframe": names cannot hold a newline, and the frame is not encoded twice.
+    await this.redis.publish(this.#nodeChannel(node), `${room}\n${to}\n${text}`);
   }
 
   async close() {
@@ -174,6 +183,16 @@ export class RedisHub {
     return members;
   }
 
+  #view(room) {
+    let view = this.views.get(room);
+    if (!view) {
+      view = new Map();
+      this.views.set(room, view);
+      this.departed.set(room, new Map());
+    }
+    return view;
+  }
+
   #subscribe(room) {
     let subscribed = this.subscribing.get(room);
     if (!subscribed) {
@@ -190,6 +209,7 @@ export class RedisHub {
     if (!members || members.size > 0 || members.pending > 0) return;
     this.local.delete(room);
     this.views.delete(room);
+    this.departed.delete(room);
     this.subscribing.delete(room);
     this.sub.unsubscribe(this.#roomChannel(room)).catch((error) => this.log(`redis unsubscribe: ${error.message}`));
   }
@@ -215,26 +235,32 @@ export class RedisHub {
   }
 
   #onMessage(channel, message) {
-    const event = JSON.parse(message);
     if (channel === this.#nodeChannel(this.nodeId)) {
-      this.local.get(event.room)?.get(event.to)?.send(event.text);
+      const first = message.indexOf('\n');
+      const second = message.indexOf('\n', first + 1);
+      if (first < 0 || second < 0) return;
+      this.local.get(message.slice(0, first))?.get(message.slice(first + 1, second))?.send(message.slice(second + 1));
       return;
     }
+    const event = JSON.parse(message);
     const room = channel.slice(`${this.options.prefix}room:`.length);
     const view = this.views.get(room);
     if (!view) return;
+    const now = Date.now();
     if (event.t === 'joined') {
       const known = view.has(event.peer);
-      view.set(event.peer, event.node);
+      view.set(event.peer, { node: event.node, at: now });
+      this.departed.get(room)?.delete(event.peer);
       if (!known) this.#announce(room, event.peer, { type: 'peer-joined', peer: event.peer });
     } else if (event.t === 'moved') {
-      view.set(event.peer, event.node);
+      view.set(event.peer, { node: event.node, at: now });
       const here = this.local.get(room)?.get(event.peer);
       if (here && event.node !== this.nodeId) {
         this.local.get(room).delete(event.peer);
         this.#replaced(here);
       }
     } else if (event.t === 'left') {
+      this.departed.get(room)?.set(event.peer, now);
       if (view.delete(event.peer)) this.#announce(room, event.peer, { type: 'peer-left', peer: event.peer });
     }
   }
@@ -242,27 +268,33 @@ export class RedisHub {
   async #refreshAll() {
     for (const [room, members] of this.local) {
       try {
+        const started = Date.now();
         const flat = await this.redis.rtcRefresh(this.#roomKey(room), this.nodeId, Date.now(), this.limits.presenceTtlMs,
           this.#roomChannel(room), this.#keyTtl(), ...members.keys());
-        this.#reconcile(room, parseMembers(flat));
+        this.#reconcile(room, parseMembers(flat), started);
       } catch (error) {
         this.log(`redis refresh of ${room}: ${error.message}`);
       }
     }
   }
 
-  #reconcile(room, members) {
+  // Heals missed events. An entry changed after the refresh began is newer
+  // than the snapshot, so it is left alone.
+  #reconcile(room, members, started) {
     const view = this.views.get(room);
+    const departed = this.departed.get(room) ?? new Map();
     if (!view) return;
-    for (const peer of [...view.keys()]) {
-      if (!members.has(peer)) {
+    for (const [peer, entry] of [...view]) {
+      if (!members.has(peer) && entry.at < started && !this.local.get(room)?.has(peer)) {
         view.delete(peer);
         this.#announce(room, peer, { type: 'peer-left', peer });
       }
     }
     for (const [peer, member] of members) {
-      if (!view.has(peer)) this.#announce(room, peer, { type: 'peer-joined', peer });
-      view.set(peer, member.node);
+      if (view.has(peer) || (departed.get(peer) ?? 0) >= started) continue;
+      if (!this.local.get(room)?.has(peer)) this.#announce(room, peer, { type: 'peer-joined', peer });
+      view.set(peer, { node: member.node, at: started });
     }
+    for (const [peer, at] of departed) if (at < started) departed.delete(peer);
   }
 }
