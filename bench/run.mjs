@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { runDataChannelBenchmarks } from './datachannel.mjs';
 import { runSignalLoad } from './signal-load.mjs';
+import { clusterSection, runClusterLoad } from './signal-cluster-load.mjs';
 import { runSizeBenchmarks } from './size.mjs';
 import { electionTimes, nativeRaftThroughput, wasmRaftThroughput } from './raft.mjs';
 import { runFuzzTotals } from './fuzz.mjs';
@@ -180,6 +181,9 @@ async function main() {
   const fuzz = await runFuzzTotals(15);
   console.log('bench: signaling server load');
   const load = await runSignalLoad({ clients: 200, rooms: 20 });
+  console.log('bench: signaling across processes (2,000 clients, 1 process, then 3 on Redis)');
+  const singleProcess = await runClusterLoad({ processes: 1 });
+  const threeProcesses = await runClusterLoad({ processes: 3 });
 
   const document = `# rtcmesh benchmarks
 
@@ -197,6 +201,8 @@ ${dataChannelSection(dataChannel, totalBytes, rounds)}
 ${raftSection(raft, elections)}
 
 ${signalSection(load)}
+
+${clusterSection(singleProcess, threeProcesses, table)}
 
 ${fuzzSection(fuzz)}
 `;

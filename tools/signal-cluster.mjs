@@ -8,9 +8,9 @@ import { startRedis } from './redis.mjs';
 const bin = fileURLToPath(new URL('../bin/rtcmesh-signal.js', import.meta.url));
 
 /** Starts one rtcmesh-signal process; resolves with { url, child, stop() } once it listens. */
-export async function startSignalProcess({ redis, port = 0, limits = {}, args = [] } = {}) {
+export async function startSignalProcess({ redis, port = 0, limits = {}, args = [], nodeArgs = [] } = {}) {
   const limitArgs = Object.entries(limits).flatMap(([name, value]) => ['--limit', `${name}=${value}`]);
-  const child = spawn(process.execPath, [bin, '--port', String(port), ...(redis ? ['--redis', redis] : []), ...limitArgs, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, bin, '--port', String(port), ...(redis ? ['--redis', redis] : []), ...limitArgs, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -47,11 +47,11 @@ export async function startSignalProcess({ redis, port = 0, limits = {}, args = 
 }
 
 /** Starts redis-server and `count` server processes on it. */
-export async function startSignalCluster({ count = 3, limits = {}, ports = [] } = {}) {
+export async function startSignalCluster({ count = 3, limits = {}, ports = [], nodeArgs = [] } = {}) {
   const redis = await startRedis();
   const nodes = [];
   try {
-    for (let i = 0; i < count; i++) nodes.push(await startSignalProcess({ redis: redis.url, port: ports[i] ?? 0, limits }));
+    for (let i = 0; i < count; i++) nodes.push(await startSignalProcess({ redis: redis.url, port: ports[i] ?? 0, limits, nodeArgs }));
   } catch (error) {
     await Promise.all(nodes.map((node) => node.stop('SIGKILL')));
     await redis.stop();
