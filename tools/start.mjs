@@ -1,8 +1,12 @@
 // `npm start`: builds what is missing, then serves the demo page and runs the
 // signaling server, both on localhost.
 //   PORT=8080 SIGNAL_PORT=8787 npm start
+//   npm start -- --cluster    three signaling servers (8787-8789) sharing rooms
+//                             through a throwaway local redis-server
 import { buildPreset, ensureNodeModules, ensureToolchain } from './build.mjs';
 import { startStaticServer } from './static-server.mjs';
+
+const cluster = process.argv.includes('--cluster');
 
 async function main() {
   await ensureNodeModules();
@@ -10,10 +14,23 @@ async function main() {
   await buildPreset('wasm');
   // Imported after ensureNodeModules(): the server needs the `ws` package.
   const { startSignalServer } = await import('../js/signal/server.js');
-  const signal = await startSignalServer({
-    port: Number(process.env.SIGNAL_PORT ?? 8787),
-    log: (line) => console.log(`signal: ${line}`),
-  });
+  const port = Number(process.env.SIGNAL_PORT ?? 8787);
+  let redis = null;
+  if (cluster) {
+    const { haveRedis, startRedis } = await import('./redis.mjs');
+    if (!haveRedis()) throw new Error('--cluster needs redis-server: apt-get install -y redis-server');
+    redis = await startRedis();
+    process.on('exit', () => redis.stop());
+    console.log(`redis: ${redis.url} (throwaway, nothing written to disk)`);
+  }
+  const signal = await startSignalServer({ port, redis: redis?.url, log: (line) => console.log(`signal: ${line}`) });
+  if (cluster) {
+    // Two more processes' worth of servers on the same Redis (in this process, for the demo).
+    for (const extra of [port + 1, port + 2]) {
+      const other = await startSignalServer({ port: extra, redis: redis.url, log: (line) => console.log(`signal ${extra}: ${line}`) });
+      console.log(`rtcmesh signaling server (same cluster): ${other.url}`);
+    }
+  }
   const { url } = await startStaticServer({ port: Number(process.env.PORT ?? 8080) });
   console.log(`rtcmesh signaling server: ${signal.url}`);
   // The page dials ws://<its host>:8787 unless told otherwise.
