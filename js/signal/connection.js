@@ -122,7 +122,11 @@ export class Connection {
             this.delayedBytes -= next.text.length;
           }
           this.inbox.shift();
-          await this.handle(this, next.text);
+          try {
+            await this.handle(this, next.text);
+          } catch (error) {
+            this.log(`frame handler failed: ${error?.stack ?? error}`); // handle() catches; this is a last guard
+          }
         }
         if (this.delayed === 0) this.refused = 0;
       } finally {

@@ -67,7 +67,11 @@ export class LocalHub {
     const { room, peer } = conn;
     member.conn = null;
     member.timer = setTimeout(() => {
-      if (this.rooms.get(room)?.get(peer) === member && !member.conn) this.#remove(room, peer);
+      try {
+        if (this.rooms.get(room)?.get(peer) === member && !member.conn) this.#remove(room, peer);
+      } catch (error) {
+        this.log(`grace period of ${peer}: ${error.message}`);
+      }
     }, this.limits.resumeGraceMs);
     member.timer.unref?.();
   }

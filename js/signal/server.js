@@ -73,13 +73,18 @@ export class SignalServer {
     // Oversized frames are read up to twice the limit so the sender gets a
     // clear error frame; beyond that ws closes with 1009 by itself.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes * 2 });
-    await new Promise((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.options.port, this.options.host, () => {
-        this.http.off('error', reject);
-        resolve();
+    try {
+      await new Promise((resolve, reject) => {
+        this.http.once('error', reject);
+        this.http.listen(this.options.port, this.options.host, () => {
+          this.http.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      await this.hub.close(); // e.g. the port is taken: do not keep Redis connections open
+      throw error;
+    }
     this.http.on('error', (error) => this.log(`server error: ${error.message}`));
     this.heartbeat = setInterval(() => this.#checkHeartbeats(), this.limits.heartbeatIntervalMs);
     this.heartbeat.unref?.();
@@ -166,6 +171,15 @@ export class SignalServer {
     const connection = new Connection(socket, ip, this.limits, (c, text) => this.#handle(c, text), this.log, this.stats);
     this.stats.connections++;
     socket.on('error', (error) => this.log(`socket error: ${error.message}`));
+    try {
+      this.#admit(connection, socket, request, ip);
+    } catch (error) {
+      this.#internal(connection, error);
+      connection.close(CloseCodes.TRY_LATER, ErrorCodes.INTERNAL);
+    }
+  }
+
+  #admit(connection, socket, request, ip) {
     // Refusals are sent over the WebSocket, so a browser's client can tell
     // what happened (a refused handshake looks like a network error there).
     const refusal = this.#refusal(request, ip);
@@ -176,7 +190,11 @@ export class SignalServer {
     }
     this.connections.add(connection);
     const joinTimer = setTimeout(() => {
-      if (!connection.joined) connection.fail(ErrorCodes.JOIN_TIMEOUT, `no join within ${this.limits.joinTimeoutMs} ms`, { fatal: true, closeCode: CloseCodes.JOIN_TIMEOUT });
+      try {
+        if (!connection.joined) connection.fail(ErrorCodes.JOIN_TIMEOUT, `no join within ${this.limits.joinTimeoutMs} ms`, { fatal: true, closeCode: CloseCodes.JOIN_TIMEOUT });
+      } catch (error) {
+        this.log(`join deadline: ${error.message}`);
+      }
     }, this.limits.joinTimeoutMs);
     joinTimer.unref?.();
     socket.on('pong', () => { connection.alive = true; });
