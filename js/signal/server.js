@@ -203,7 +203,11 @@ export class SignalServer {
       clearTimeout(joinTimer);
       this.connections.delete(connection);
       connection.closing = true;
-      const leaving = code === CloseCodes.LEAVE;
+      // A client that closes on purpose has left: our leave code, or the
+      // 1000/1001 a browser sends when its page closes or reloads. A socket
+      // that drops without a close frame (1006), or that we closed, keeps its
+      // id for the grace period.
+      const leaving = code === CloseCodes.LEAVE || (connection.closeReason === undefined && (code === 1000 || code === 1001));
       // After the frame being handled (a join, say), so the hub sees it.
       const departure = connection.drained.catch(() => {}).then(() => this.#departed(connection, leaving));
       this.departing.add(departure);

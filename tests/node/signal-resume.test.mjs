@@ -125,3 +125,22 @@ test('SignalClient: a rate-limit close heals by reconnecting; an error that cann
     other.close();
   }
 }));
+
+test('a deliberate close (1000/1001, as a reloading page sends) leaves at once; a drop or a server close is held', () => withServer({}, async ({ connect }) => {
+  const bob = await connect();
+  await bob.join('r', 'bob');
+  for (const code of [1000, 1001]) {
+    const tab = await connect();
+    await tab.join('r', `tab-${code}`);
+    tab.socket.close(code);
+    assert.equal((await bob.next('peer-left', { where: (f) => f.peer === `tab-${code}` })).peer, `tab-${code}`);
+    assert.equal((await (await connect()).join('r', `tab-${code}`)).resumed, false, 'the reloaded page gets its id at once');
+  }
+  const dropped = await connect();
+  await dropped.join('r', 'dropped');
+  dropped.socket.close(); // a close frame with no code: not a deliberate leave
+  await dropped.closed;
+  const twin = await connect();
+  twin.send({ type: 'join', room: 'r', peer: 'dropped' });
+  assert.equal((await twin.next('error')).code, 'id-taken');
+}));
