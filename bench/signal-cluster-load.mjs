@@ -9,7 +9,8 @@
 //     each join's time from the join frame to the welcome is recorded;
 //  3. once presence has settled, memory is read again: the growth divided by
 //     the clients is the memory per idle joined connection (socket, member,
-//     presence; the kernel's socket buffers are not in RSS);
+//     presence; the kernel's socket buffers are not in RSS), both as RSS and
+//     as JS heap plus external memory;
 //  4. `rounds` times, every client signals every other member of its room;
 //     signals/s is all of them over the time from the first send to the
 //     last arrival. Lost, misdelivered and cross-room frames are counted.
@@ -54,14 +55,23 @@ export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 
   const members = Array.from({ length: clients }, (_, i) => ({ room: `room-${i % rooms}`, peer: `peer-${i}`, url: urls[i % urls.length] }));
   const perRoom = new Map();
   for (const m of members) perRoom.set(m.room, (perRoom.get(m.room) ?? 0) + 1);
-  // After a full collection in each server (bench/gc-on-signal.mjs).
-  const serverRss = async () => {
-    for (const node of cluster.nodes) node.child.kill('SIGUSR2');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    return cluster.nodes.reduce((sum, node) => sum + rssBytes(node.pid), 0);
-  };
+  // After a full collection in each server (bench/gc-on-signal.mjs): the
+  // processes' RSS, and their JS heap plus external memory.
+  const serverMemory = () => Promise.all(cluster.nodes.map((node) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('a server did not report its memory')), 5000);
+    const onData = (chunk) => {
+      const match = /rtcmesh-bench-memory (\{.*\})/.exec(String(chunk));
+      if (!match) return;
+      clearTimeout(timer);
+      node.child.stdout.off('data', onData);
+      const { heapUsed, external } = JSON.parse(match[1]);
+      resolve({ rss: rssBytes(node.pid), js: heapUsed + external });
+    };
+    node.child.stdout.on('data', onData);
+    node.child.kill('SIGUSR2');
+  }))).then((all) => ({ rss: all.reduce((sum, m) => sum + m.rss, 0), js: all.reduce((sum, m) => sum + m.js, 0) }));
   try {
-    const rssIdle = await serverRss();
+    const memoryIdle = await serverMemory();
     await inBatches(members, 100, async (m) => { m.client = await RecordingClient.connect(m.url); });
 
     const joinMs = [];
@@ -78,7 +88,7 @@ export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 
       return welcome.peers.length + m.client.frames.filter((f) => f.type === 'peer-joined').length;
     };
     await waitFor(() => members.every((m) => known(m) === perRoom.get(m.room) - 1), timeoutMs, 'presence to settle');
-    const rssJoined = await serverRss();
+    const memoryJoined = await serverMemory();
 
     const expected = new Map(members.map((m) => [m, (perRoom.get(m.room) - 1) * rounds]));
     const signalsOf = (m) => m.client.frames.filter((f) => f.type === 'signal');
@@ -117,8 +127,9 @@ export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 
       joinAllMs: Math.round(joinAllMs),
       sent, received, lost: sent - received, misdelivered, crossRoom, errors,
       signalsPerSecond: Math.round((sent / signalMs) * 1000),
-      bytesPerIdleConnection: Math.round((rssJoined - rssIdle) / clients),
-      serverRssMB: Number((rssJoined / 1e6).toFixed(1)),
+      bytesPerIdleConnection: Math.round((memoryJoined.rss - memoryIdle.rss) / clients),
+      jsBytesPerIdleConnection: Math.round((memoryJoined.js - memoryIdle.js) / clients),
+      serverRssMB: Number((memoryJoined.rss / 1e6).toFixed(1)),
       loadAverage: Number(os.loadavg()[0].toFixed(1)),
     };
   } finally {
@@ -131,13 +142,14 @@ export const targets = [
   ['0 signals lost', (single, multi) => single.lost === 0 && multi.lost === 0],
   ['join p99 ≤ 250 ms on loopback', (single, multi) => single.joinP99Ms <= 250 && multi.joinP99Ms <= 250],
   ['cluster signals/s ≥ 0.8 × one process', (single, multi) => multi.signalsPerSecond >= 0.8 * single.signalsPerSecond],
-  ['server memory per idle connection ≤ 16 kB', (single, multi) => single.bytesPerIdleConnection <= 16000 && multi.bytesPerIdleConnection <= 16000],
+  ['server memory (RSS) per idle connection ≤ 16 kB', (single, multi) => single.bytesPerIdleConnection <= 16000 && multi.bytesPerIdleConnection <= 16000],
 ];
 
 /** The BENCHMARKS.md section for the two runs. */
 export function clusterSection(single, multi, table) {
   const row = (r) => [r.processes === 1 ? '1 process (in memory)' : `${r.processes} processes + Redis`, r.joinP50Ms, r.joinP99Ms,
-    r.signalsPerSecond, r.sent, r.lost, r.misdelivered + r.crossRoom, r.errors, (r.bytesPerIdleConnection / 1000).toFixed(1)];
+    r.signalsPerSecond, r.sent, r.lost, r.misdelivered + r.crossRoom, r.errors, (r.bytesPerIdleConnection / 1000).toFixed(1),
+    (r.jsBytesPerIdleConnection / 1000).toFixed(1)];
   return `## Signaling across processes
 
 ${multi.clients} WebSocket clients in ${multi.rooms} rooms (${multi.clients / multi.rooms} per room) on loopback, dealt in
@@ -148,7 +160,10 @@ connection, from before the first socket, each read after a full garbage collect
 (\`bench/signal-cluster-load.mjs\`). Servers, Redis and clients share the machine's
 ${os.cpus().length} cores (1-minute load average at the end of the runs: ${single.loadAverage} and ${multi.loadAverage}).
 
-${table(['servers', 'join p50 ms', 'join p99 ms', 'signals/s', 'signals sent', 'lost', 'misdelivered', 'errors', 'kB per idle connection'], [row(single), row(multi)])}
+${table(['servers', 'join p50 ms', 'join p99 ms', 'signals/s', 'signals sent', 'lost', 'misdelivered', 'errors', 'kB per idle connection (RSS)', '(JS heap + external)'], [row(single), row(multi)])}
+
+For scale: a bare \`ws\` server that only accepts the sockets grows by about
+10 kB of RSS per connection on the same machine.
 
 ${table(['target', 'met?'], targets.map(([name, check]) => [name, check(single, multi) ? 'met' : '**missed**']))}`;
 }
