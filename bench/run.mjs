@@ -184,6 +184,7 @@ async function main() {
   console.log('bench: signaling across processes (2,000 clients, 1 process, then 3 on Redis)');
   const singleProcess = await runClusterLoad({ processes: 1 });
   const threeProcesses = await runClusterLoad({ processes: 3 });
+  const threeSharded = await runClusterLoad({ processes: 3, spread: 'rooms' });
 
   const document = `# rtcmesh benchmarks
 
@@ -202,7 +203,7 @@ ${raftSection(raft, elections)}
 
 ${signalSection(load)}
 
-${clusterSection(singleProcess, threeProcesses, table)}
+${clusterSection(singleProcess, threeProcesses, table, threeSharded)}
 
 ${fuzzSection(fuzz)}
 `;

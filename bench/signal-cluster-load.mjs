@@ -44,7 +44,13 @@ async function waitFor(check, timeoutMs, what) {
   }
 }
 
-export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 3, rounds = 3, joinConcurrency = 50, timeoutMs = 120000 } = {}) {
+/**
+ * `spread`: 'clients' deals clients to processes in turn (every room spans
+ * every process: most signals cross Redis); 'rooms' keeps each room on one
+ * process (as a load balancer routing by room would), so Redis carries
+ * presence but few signals.
+ */
+export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 3, rounds = 3, joinConcurrency = 50, timeoutMs = 120000, spread = 'clients' } = {}) {
   const limits = { maxSocketsPerIp: clients + 100, maxSockets: clients + 100 };
   const nodeArgs = ['--expose-gc', '--import', new URL('./gc-on-signal.mjs', import.meta.url).href];
   const cluster = processes > 1
@@ -52,7 +58,9 @@ export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 
     : { nodes: [await startSignalProcess({ limits, nodeArgs })], stop: null };
   cluster.stop ??= () => cluster.nodes[0].stop('SIGKILL');
   const urls = cluster.nodes.map((node) => node.url);
-  const members = Array.from({ length: clients }, (_, i) => ({ room: `room-${i % rooms}`, peer: `peer-${i}`, url: urls[i % urls.length] }));
+  const members = Array.from({ length: clients }, (_, i) => ({
+    room: `room-${i % rooms}`, peer: `peer-${i}`, url: urls[(spread === 'rooms' ? i % rooms : i) % urls.length],
+  }));
   const perRoom = new Map();
   for (const m of members) perRoom.set(m.room, (perRoom.get(m.room) ?? 0) + 1);
   // After a full collection in each server (bench/gc-on-signal.mjs): the
@@ -121,7 +129,7 @@ export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 
     const errors = members.reduce((sum, m) => sum + m.client.frames.filter((f) => f.type === 'error').length, 0);
     joinMs.sort((a, b) => a - b);
     return {
-      processes, clients, rooms, rounds,
+      processes, clients, rooms, rounds, spread,
       joinP50Ms: Number(percentile(joinMs, 50).toFixed(1)),
       joinP99Ms: Number(percentile(joinMs, 99).toFixed(1)),
       joinAllMs: Math.round(joinAllMs),
@@ -146,21 +154,25 @@ export const targets = [
 ];
 
 /** The BENCHMARKS.md section for the two runs. */
-export function clusterSection(single, multi, table) {
-  const row = (r) => [r.processes === 1 ? '1 process (in memory)' : `${r.processes} processes + Redis`, r.joinP50Ms, r.joinP99Ms,
+export function clusterSection(single, multi, table, sharded = null) {
+  const name = (r) => {
+    if (r.processes === 1) return '1 process (in memory)';
+    return `${r.processes} processes + Redis, ${r.spread === 'rooms' ? 'each room on one process' : 'every room on every process'}`;
+  };
+  const row = (r) => [name(r), r.joinP50Ms, r.joinP99Ms,
     r.signalsPerSecond, r.sent, r.lost, r.misdelivered + r.crossRoom, r.errors, (r.bytesPerIdleConnection / 1000).toFixed(1),
     (r.jsBytesPerIdleConnection / 1000).toFixed(1)];
   return `## Signaling across processes
 
 ${multi.clients} WebSocket clients in ${multi.rooms} rooms (${multi.clients / multi.rooms} per room) on loopback, dealt in
-turn to the server processes so that every room spans all of them; the clients
-run in one Node process. Joins run ${'50'} at a time; each client then signals every other
+turn to the server processes so that every room spans all of them (the targets
+are checked on this run); the clients run in one Node process. Joins run ${'50'} at a time; each client then signals every other
 member of its room ${multi.rounds} times. Memory: growth of the servers' RSS per joined idle
 connection, from before the first socket, each read after a full garbage collection
 (\`bench/signal-cluster-load.mjs\`). Servers, Redis and clients share the machine's
 ${os.cpus().length} cores (1-minute load average at the end of the runs: ${single.loadAverage} and ${multi.loadAverage}).
 
-${table(['servers', 'join p50 ms', 'join p99 ms', 'signals/s', 'signals sent', 'lost', 'misdelivered', 'errors', 'kB per idle connection (RSS)', '(JS heap + external)'], [row(single), row(multi)])}
+${table(['servers', 'join p50 ms', 'join p99 ms', 'signals/s', 'signals sent', 'lost', 'misdelivered', 'errors', 'kB per idle connection (RSS)', '(JS heap + external)'], [single, multi, sharded].filter(Boolean).map(row))}
 
 For scale: a bare \`ws\` server that only accepts the sockets grows by about
 10 kB of RSS per connection on the same machine.
@@ -177,10 +189,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(JSON.stringify(single));
   const multi = await runClusterLoad({ processes: 3 });
   console.log(JSON.stringify(multi));
+  const sharded = await runClusterLoad({ processes: 3, spread: 'rooms' });
+  console.log(JSON.stringify(sharded));
   if (process.argv.includes('--write')) {
     const path = new URL('../BENCHMARKS.md', import.meta.url);
     const document = await readFile(path, 'utf8');
-    const section = clusterSection(single, multi, table);
+    const section = clusterSection(single, multi, table, sharded);
     const start = document.indexOf('## Signaling across processes');
     const next = start < 0 ? -1 : document.indexOf('\n## ', start + 1);
     const updated = start < 0
