@@ -189,18 +189,11 @@ export class SignalServer {
       return;
     }
     this.connections.add(connection);
-    const joinTimer = setTimeout(() => {
-      try {
-        if (!connection.joined) connection.fail(ErrorCodes.JOIN_TIMEOUT, `no join within ${this.limits.joinTimeoutMs} ms`, { fatal: true, closeCode: CloseCodes.JOIN_TIMEOUT });
-      } catch (error) {
-        this.log(`join deadline: ${error.message}`);
-      }
-    }, this.limits.joinTimeoutMs);
-    joinTimer.unref?.();
+    this.#armJoinDeadline(connection);
     socket.on('pong', () => { connection.alive = true; });
     socket.on('message', (data, isBinary) => this.#receive(connection, data, isBinary));
     socket.on('close', (code) => {
-      clearTimeout(joinTimer);
+      clearTimeout(connection.joinTimer);
       this.connections.delete(connection);
       connection.closing = true;
       // A client that closes on purpose has left: our leave code, or the
@@ -213,6 +206,19 @@ export class SignalServer {
       this.departing.add(departure);
       departure.finally(() => this.departing.delete(departure));
     });
+  }
+
+  /** An unjoined socket (new, or after a leave) is closed after joinTimeoutMs. */
+  #armJoinDeadline(connection) {
+    clearTimeout(connection.joinTimer);
+    connection.joinTimer = setTimeout(() => {
+      try {
+        if (!connection.joined) connection.fail(ErrorCodes.JOIN_TIMEOUT, `no join within ${this.limits.joinTimeoutMs} ms`, { fatal: true, closeCode: CloseCodes.JOIN_TIMEOUT });
+      } catch (error) {
+        this.log(`join deadline: ${error.message}`);
+      }
+    }, this.limits.joinTimeoutMs);
+    connection.joinTimer.unref?.();
   }
 
   #refusal(request, ip) {
@@ -266,6 +272,7 @@ export class SignalServer {
         await this.hub.leave(connection);
         connection.room = null;
         connection.peer = null;
+        this.#armJoinDeadline(connection);
         return undefined;
       }
       await this.hub.forward(connection, frame.to, signalFrame(connection.peer, frame.data));

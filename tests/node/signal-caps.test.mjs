@@ -90,6 +90,10 @@ describe('caps', () => {
     await joined.join('r', 'p');
     await new Promise((resolve) => setTimeout(resolve, 400)); // past the deadline: a joined socket stays
     assert.equal(joined.socket.readyState, WebSocket.OPEN);
+    // Leaving starts the deadline again: a socket cannot idle unjoined after a leave.
+    joined.send({ type: 'leave' });
+    assert.equal((await joined.next('error')).code, 'join-timeout');
+    assert.deepEqual(await joined.closed, { code: 4001, reason: 'join-timeout' });
   }));
 
   test('a half-open handshake is dropped after handshakeTimeoutMs', () => withServer({ limits: { handshakeTimeoutMs: 200 } }, async ({ server }) => {
