@@ -51,7 +51,8 @@ async function waitFor(check, timeoutMs, what) {
  * presence but few signals.
  */
 export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 3, rounds = 3, joinConcurrency = 50, timeoutMs = 120000, spread = 'clients' } = {}) {
-  const limits = { maxSocketsPerIp: clients + 100, maxSockets: clients + 100 };
+  // Every client comes from 127.0.0.1: lift the per-address caps for the load.
+  const limits = { maxSocketsPerIp: clients + 100, maxSockets: clients + 100, ipJoinBurst: clients + 100 };
   const nodeArgs = ['--expose-gc', '--import', new URL('./gc-on-signal.mjs', import.meta.url).href];
   const cluster = processes > 1
     ? await startSignalCluster({ count: processes, limits, nodeArgs })

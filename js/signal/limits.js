@@ -17,6 +17,8 @@ export const defaultLimits = Object.freeze({
   maxRefusedMessages: 256, // refused frames (delay queue full) before the socket is closed
   joinBurst: 5, // join frames, same scheme: a join/leave loop is slowed to
   joinsPerMinute: 10, // this rate and refused beyond it
+  ipJoinBurst: 128, // joins from one address (a loop over new sockets); a whole
+  ipJoinsPerMinute: 600, // room behind one NAT can still join at once
   maxSendQueueBytes: 1024 * 1024, // a receiver whose bufferedAmount passes this is dropped
   joinTimeoutMs: 10000, // a socket that has not joined by then is closed
   handshakeTimeoutMs: 5000, // a TCP connection that has not become a WebSocket by then is dropped

@@ -19,6 +19,10 @@ export interface SignalLimits {
   joinBurst: number;
   /** Join frames per socket: refill per minute. Default 10. */
   joinsPerMinute: number;
+  /** Joins from one address: burst. Past it: error `join-rate` (refused). Default 128. */
+  ipJoinBurst: number;
+  /** Joins from one address: refill per minute. Default 600. */
+  ipJoinsPerMinute: number;
   /** A receiver whose send queue passes this is dropped: close 4002 `slow-reader`. Default 1 MiB. */
   maxSendQueueBytes: number;
   /** An unjoined socket is closed after this: error `join-timeout`, close 4001. Default 10000. */

@@ -13,7 +13,7 @@ import http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { Connection } from './connection.js';
 import { LocalHub } from './local-hub.js';
-import { resolveLimits } from './limits.js';
+import { TokenBucket, resolveLimits } from './limits.js';
 import { CloseCodes, ErrorCodes, ProtocolError, parseClientFrame, signalFrame } from './protocol.js';
 
 export { defaultLimits } from './limits.js';
@@ -52,6 +52,7 @@ export class SignalServer {
     this.departing = new Set(); // departures on their way to the hub
     this.warning = null;
     this.socketsPerIp = new Map(); // TCP connections (handshakes included) per address
+    this.joinsPerIp = new Map(); // address -> TokenBucket of joins
     this.tcpSockets = 0;
     this.stats = { connections: 0, framesIn: 0, framesForwarded: 0, errors: 0, refused: 0, slowReaders: 0, internalErrors: 0 };
   }
@@ -290,6 +291,14 @@ export class SignalServer {
     if (!connection.joins.take()) {
       throw new ProtocolError(ErrorCodes.JOIN_RATE, `more than ${this.limits.joinBurst} joins at once or ${this.limits.joinsPerMinute} per minute; join refused`);
     }
+    let perIp = this.joinsPerIp.get(connection.ip);
+    if (!perIp) {
+      perIp = new TokenBucket(this.limits.ipJoinBurst, this.limits.ipJoinsPerMinute / 60);
+      this.joinsPerIp.set(connection.ip, perIp);
+    }
+    if (!perIp.take()) {
+      throw new ProtocolError(ErrorCodes.JOIN_RATE, `more than ${this.limits.ipJoinBurst} joins at once or ${this.limits.ipJoinsPerMinute} per minute from one address; join refused`);
+    }
     const { peers, token, resumed } = await this.hub.join(connection, frame);
     if (connection.closing) {
       // The socket went while the hub was joining: undo, as a drop.
@@ -313,6 +322,8 @@ export class SignalServer {
   }
 
   #checkHeartbeats() {
+    // Forget the join buckets of addresses that have refilled (bounded memory).
+    for (const [ip, bucket] of this.joinsPerIp) if (bucket.waitMs() === 0 && bucket.tokens >= bucket.burst) this.joinsPerIp.delete(ip);
     for (const connection of this.connections) {
       try {
         if (!connection.alive) {

@@ -130,6 +130,20 @@ describe('caps', () => {
     assert.equal(member.frames.filter((f) => f.type === 'peer-joined' && f.peer === 'ghost').length, 3);
   }));
 
+  test('a join loop over new sockets from one address is refused past the address\'s bucket', () => withServer({ limits: { ipJoinBurst: 4, ipJoinsPerMinute: 1 } }, async ({ connect }) => {
+    const member = await connect();
+    await member.join('r', 'member'); // one of the 4
+    const codes = [];
+    for (let i = 0; i < 6; i++) {
+      const churn = await connect();
+      churn.send({ type: 'join', room: 'r', peer: `ghost-${i}` });
+      const reply = await Promise.race([churn.next('welcome'), churn.next('error')]);
+      codes.push(reply.type === 'welcome' ? 'welcome' : reply.code);
+      await churn.leave();
+    }
+    assert.deepEqual(codes, ['welcome', 'welcome', 'welcome', 'join-rate', 'join-rate', 'join-rate']);
+  }));
+
   test('room size is checked with resumes counted: a full room refuses newcomers but not a returning member', () => withServer({ limits: { maxPeersPerRoom: 2 } }, async ({ server, connect }) => {
     const first = await connect();
     const { token } = await first.join('r', 'one');
