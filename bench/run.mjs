@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { runDataChannelBenchmarks } from './datachannel.mjs';
 import { runSignalLoad } from './signal-load.mjs';
-import { clusterSection, runClusterLoad } from './signal-cluster-load.mjs';
+import { clusterSection, runClusterLoads } from './signal-cluster-load.mjs';
 import { runSizeBenchmarks } from './size.mjs';
 import { electionTimes, nativeRaftThroughput, wasmRaftThroughput } from './raft.mjs';
 import { runFuzzTotals } from './fuzz.mjs';
@@ -182,9 +182,7 @@ async function main() {
   console.log('bench: signaling server load');
   const load = await runSignalLoad({ clients: 200, rooms: 20 });
   console.log('bench: signaling across processes (2,000 clients, 1 process, then 3 on Redis)');
-  const singleProcess = await runClusterLoad({ processes: 1 });
-  const threeProcesses = await runClusterLoad({ processes: 3 });
-  const threeSharded = await runClusterLoad({ processes: 3, spread: 'rooms' });
+  const [singleProcess, threeProcesses, threeSharded] = await runClusterLoads();
 
   const document = `# rtcmesh benchmarks
 
