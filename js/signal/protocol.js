@@ -125,6 +125,8 @@ function validators({ maxDataDepth }) {
   };
 }
 
+const validatorTables = new Map(); // maxDataDepth -> validators
+
 /** Parses and validates one client frame; throws ProtocolError when it is bad. */
 export function parseClientFrame(text, { maxDataDepth = 32 } = {}) {
   let frame;
@@ -136,7 +138,11 @@ export function parseClientFrame(text, { maxDataDepth = 32 } = {}) {
   if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
     throw new ProtocolError(ErrorCodes.BAD_FRAME, 'frame must be a JSON object');
   }
-  const table = validators({ maxDataDepth });
+  let table = validatorTables.get(maxDataDepth);
+  if (!table) {
+    table = validators({ maxDataDepth });
+    validatorTables.set(maxDataDepth, table);
+  }
   const validate = Object.hasOwn(table, frame.type) ? table[frame.type] : null;
   if (!validate) {
     throw new ProtocolError(ErrorCodes.UNKNOWN_TYPE, `unknown frame type ${JSON.stringify(String(frame.type).slice(0, 64))}; expected join, signal or leave`);

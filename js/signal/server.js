@@ -159,6 +159,7 @@ export class SignalServer {
 
   #upgrade(request, socket, head) {
     clearTimeout(socket.rtcmeshHandshakeTimer);
+    socket.rtcmeshHandshakeTimer = undefined;
     try {
       this.wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
     } catch (error) {
