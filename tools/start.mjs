@@ -13,23 +13,17 @@ async function main() {
   await ensureToolchain();
   await buildPreset('wasm');
   // Imported after ensureNodeModules(): the server needs the `ws` package.
-  const { startSignalServer } = await import('../js/signal/server.js');
-  const port = Number(process.env.SIGNAL_PORT ?? 8787);
-  let redis = null;
-  if (cluster) {
-    const { haveRedis, startRedis } = await import('./redis.mjs');
-    if (!haveRedis()) throw new Error('--cluster needs redis-server: apt-get install -y redis-server');
-    redis = await startRedis();
-    process.on('exit', () => redis.stop());
-    console.log(`redis: ${redis.url} (throwaway, nothing written to disk)`);
-  }
-  const signal = await startSignalServer({ port, redis: redis?.url, log: (line) => console.log(`signal: ${line}`) });
-  if (cluster) {
-    // Two more processes' worth of servers on the same Redis (in this process, for the demo).
-    for (const extra of [port + 1, port + 2]) {
-      const other = await startSignalServer({ port: extra, redis: redis.url, log: (line) => console.log(`signal ${extra}: ${line}`) });
-      console.log(`rtcmesh signaling server (same cluster): ${other.url}`);
-    }
+  const { startLocalSignaling } = await import('./local-signaling.mjs');
+  const signaling = await startLocalSignaling({
+    port: Number(process.env.SIGNAL_PORT ?? 8787),
+    cluster,
+    log: (line) => console.log(`signal: ${line}`),
+  });
+  const signal = signaling.servers[0];
+  if (signaling.redis) {
+    process.on('exit', () => signaling.redis.stop());
+    console.log(`redis: ${signaling.redis.url} (throwaway, nothing written to disk)`);
+    for (const other of signaling.servers.slice(1)) console.log(`rtcmesh signaling server (same cluster): ${other.url}`);
   }
   const { url } = await startStaticServer({ port: Number(process.env.PORT ?? 8080) });
   console.log(`rtcmesh signaling server: ${signal.url}`);

@@ -128,3 +128,22 @@ describe('a cluster of 3 processes on one Redis', { skip }, () => {
     }
   });
 });
+
+test('npm start -- --cluster: its three servers share rooms through their own redis-server', { skip }, async () => {
+  const { startLocalSignaling } = await import('../../tools/local-signaling.mjs');
+  const signaling = await startLocalSignaling({ port: 0, cluster: true });
+  const clients = [];
+  try {
+    assert.equal(signaling.urls.length, 3);
+    for (const [i, url] of signaling.urls.entries()) {
+      clients.push(await RecordingClient.connect(url));
+      await clients[i].join('demo', `p${i}`);
+    }
+    assert.deepEqual(clients[2].frames.find((f) => f.type === 'welcome').peers.sort(), ['p0', 'p1']);
+    clients[2].send({ type: 'signal', to: 'p0', data: 'hello from the third server' });
+    assert.equal((await clients[0].next('signal')).from, 'p2');
+  } finally {
+    for (const client of clients) client.socket.terminate();
+    await signaling.stop();
+  }
+});
