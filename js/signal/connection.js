@@ -13,7 +13,7 @@ export class Connection {
    * @param limits  resolved limits
    * @param handle  async (connection, text) => void; handles one frame, throws nothing
    * @param log
-   * @param stats   the server's counters (slowReaders)
+   * @param stats   the server's counters (slowReaders, delayedFrames, refusedFrames)
    */
   constructor(socket, ip, limits, handle, log, stats = {}) {
     this.stats = stats;
@@ -91,9 +91,11 @@ export class Connection {
     } else if (this.delayed < this.limits.maxDelayedMessages && this.delayedBytes + text.length <= this.limits.maxDelayedBytes) {
       this.inbox.push({ text, paid: false });
       this.delayed++;
+      this.stats.delayedFrames = (this.stats.delayedFrames ?? 0) + 1;
       this.delayedBytes += text.length;
     } else {
       this.refused++;
+      this.stats.refusedFrames = (this.stats.refusedFrames ?? 0) + 1;
       if (this.refused > this.limits.maxRefusedMessages) {
         this.fail(ErrorCodes.RATE_LIMIT, `far over ${this.limits.messagesPerSecond} messages per second (burst ${this.limits.messageBurst}); closing`, { fatal: true, closeCode: CloseCodes.TRY_LATER });
       } else {

@@ -80,6 +80,10 @@ export interface SignalServerStats {
   refused: number;
   slowReaders: number;
   internalErrors: number;
+  /** Frames that waited for the token bucket. */
+  delayedFrames: number;
+  /** Frames refused because the bucket's wait queue was full. */
+  refusedFrames: number;
 }
 
 export class SignalServer {

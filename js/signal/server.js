@@ -54,7 +54,8 @@ export class SignalServer {
     this.socketsPerIp = new Map(); // TCP connections (handshakes included) per address
     this.joinsPerIp = new Map(); // address -> TokenBucket of joins
     this.tcpSockets = 0;
-    this.stats = { connections: 0, framesIn: 0, framesForwarded: 0, errors: 0, refused: 0, slowReaders: 0, internalErrors: 0 };
+    // refused: sockets turned away; delayedFrames / refusedFrames: frames past the token bucket.
+    this.stats = { connections: 0, framesIn: 0, framesForwarded: 0, errors: 0, refused: 0, slowReaders: 0, internalErrors: 0, delayedFrames: 0, refusedFrames: 0 };
   }
 
   async start() {

@@ -4,9 +4,11 @@
 // tests/support/signal-server.mjs, RTCMESH_SIGNAL_SERVER) the deep frame kills
 // the process, the slow reader is never dropped, and the flood is cut at a
 // fixed window; against this server with the limit lifted (maxDataDepth,
-// maxSendQueueBytes, messageBurst set to 1e9) the same assertions fail.
+// maxSendQueueBytes, messageBurst set to 1e9) the same assertions fail. The
+// full-room burst gets rate-limit errors from main's server.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import WebSocket from 'ws';
 import { roundTrip, withServer } from '../support/signal-server.mjs';
 import { poll } from '../support/wait.mjs';
 
@@ -72,6 +74,48 @@ describe('a slow reader', () => {
       assert.ok(maxQueued <= server.limits.maxSendQueueBytes + 9 * 70 * 1024, `server queued up to ${maxQueued} bytes`);
       assert.equal(server.stats.slowReaders, 1, 'only the reader was dropped');
     }));
+});
+
+describe('the default limits admit a full room joining at once', () => {
+  test('64 members join together and each sends 32 frames to each of the 63 others at once: none waits, none is refused', { timeout: 60000 }, () => withServer({ limits: { maxSocketsPerIp: 100 } }, async ({ server }) => {
+    const PEERS = server.limits.maxPeersPerRoom;
+    const FRAMES_PER_PEER = 32; // measured with wrtc: 25-32 (offer or answer, candidates, end marker)
+    const sockets = await Promise.all(Array.from({ length: PEERS }, () => new Promise((resolve, reject) => {
+      const socket = new WebSocket(server.url);
+      socket.once('open', () => resolve(socket));
+      socket.once('error', reject);
+    })));
+    let received = 0;
+    const errors = [];
+    try {
+      const welcomes = sockets.map((socket, i) => new Promise((resolve) => {
+        socket.on('message', (text) => {
+          const frame = JSON.parse(text);
+          if (frame.type === 'welcome') resolve();
+          else if (frame.type === 'signal') received++;
+          else if (frame.type === 'error') errors.push(frame.code);
+        });
+        socket.send(JSON.stringify({ type: 'join', room: 'full', peer: `p${i}` }));
+      }));
+      await Promise.all(welcomes);
+      const signal = JSON.stringify({ kind: 'candidate', candidate: { candidate: 'candidate:1 1 udp 2122260223 192.0.2.2 40000 typ host', sdpMid: '0' } });
+      for (const [i, socket] of sockets.entries()) {
+        for (let j = 0; j < PEERS; j++) {
+          if (j === i) continue;
+          const text = `{"type":"signal","to":"p${j}","data":${signal}}`;
+          for (let k = 0; k < FRAMES_PER_PEER; k++) socket.send(text);
+        }
+      }
+      const expected = PEERS * (PEERS - 1) * FRAMES_PER_PEER;
+      await poll(() => received === expected || errors.length > 0, 45000, `${expected} signals (have ${received})`);
+      assert.deepEqual(errors, []);
+      assert.equal(received, expected);
+      assert.equal(server.stats.delayedFrames, 0);
+      assert.equal(server.stats.refusedFrames, 0);
+    } finally {
+      for (const socket of sockets) socket.terminate();
+    }
+  }));
 });
 
 describe('message rate: a token bucket', () => {
