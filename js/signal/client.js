@@ -53,6 +53,7 @@ export class SignalClient extends EventTarget {
     this.WebSocket = options.WebSocket ?? globalThis.WebSocket;
     if (typeof this.WebSocket !== 'function') throw new TypeError('SignalClient: no WebSocket here; pass options.WebSocket (e.g. from the "ws" package)');
     this.peers = new Set();
+    this.olderPeers = new Set(); // members that joined the room before us and are still in it
     this.token = null;
     this.attempt = 0;
     this.closed = false;
@@ -182,6 +183,7 @@ export class SignalClient extends EventTarget {
         this.#emit('peerjoined', { peer: frame.peer });
         break;
       case 'peer-left':
+        this.olderPeers.delete(frame.peer);
         if (!this.peers.delete(frame.peer)) break;
         this.#emit('peerleft', { peer: frame.peer });
         break;
@@ -216,6 +218,9 @@ export class SignalClient extends EventTarget {
     if (typeof frame.token === 'string') this.token = frame.token;
     const before = this.peers;
     this.peers = new Set(present);
+    // The server lists the members present in arrival order: these came
+    // before us (after a reconnect we count as the newest).
+    this.olderPeers = new Set(present);
     this.joined = true;
     this.attempt = 0;
     this.lastFailure = null;
