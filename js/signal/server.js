@@ -310,6 +310,8 @@ export class SignalServer {
     }
     connection.room = frame.room;
     connection.peer = frame.peer;
+    clearTimeout(connection.joinTimer); // re-armed by a leave
+    connection.joinTimer = null;
     connection.sendFrame({ type: 'welcome', room: frame.room, peer: frame.peer, peers, token, resumed });
   }
 
