@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { runDataChannelBenchmarks } from './datachannel.mjs';
 import { runSignalLoad } from './signal-load.mjs';
+import { clusterSection, runClusterLoads } from './signal-cluster-load.mjs';
 import { runSizeBenchmarks } from './size.mjs';
 import { electionTimes, nativeRaftThroughput, simulatorSweeps, wasmRaftThroughput } from './raft.mjs';
 import { runFuzzTotals } from './fuzz.mjs';
@@ -214,6 +215,8 @@ async function main() {
   const fuzz = await runFuzzTotals(15);
   console.log('bench: signaling server load');
   const load = await runSignalLoad({ clients: 200, rooms: 20 });
+  console.log('bench: signaling across processes (2,000 clients, 1 process, then 3 on Redis)');
+  const [singleProcess, threeProcesses, threeSharded] = await runClusterLoads();
 
   const document = `# rtcmesh benchmarks
 
@@ -233,6 +236,8 @@ ${raftSection(raft, elections)}
 ${simulatorSection(simulator)}
 
 ${signalSection(load)}
+
+${clusterSection(singleProcess, threeProcesses, table, threeSharded)}
 
 ${fuzzSection(fuzz)}
 `;

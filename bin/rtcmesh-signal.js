@@ -1,11 +1,24 @@
 #!/usr/bin/env node
-// npx rtcmesh-signal [--port N] [--host H] [--origin URL ...]
+// npx rtcmesh-signal [--port N] [--host H] [--origin URL ...] [--redis redis://...] [--limit name=value ...]
 // Environment: PORT (or RTCMESH_SIGNAL_PORT), RTCMESH_SIGNAL_HOST,
-// RTCMESH_ALLOWED_ORIGINS (comma-separated).
+// RTCMESH_ALLOWED_ORIGINS (comma-separated), RTCMESH_REDIS_URL.
 import { parseArgs } from 'node:util';
 import { startSignalServer } from '../js/signal/server.js';
+import { defaultLimits } from '../js/signal/limits.js';
 
-const usage = 'usage: rtcmesh-signal [--port N] [--host 127.0.0.1] [--origin https://app.example ...]';
+const usage = `usage: rtcmesh-signal [--port 8787] [--host 127.0.0.1] [--origin https://app.example ...]
+                      [--redis redis://127.0.0.1:6379] [--limit name=value ...]
+limits (defaults): ${Object.entries(defaultLimits).map(([name, value]) => `${name}=${value}`).join(' ')}`;
+
+function parseLimits(pairs = []) {
+  const limits = {};
+  for (const pair of pairs) {
+    const match = /^(\w+)=(\d+(?:\.\d+)?)$/.exec(pair);
+    if (!match) throw new Error(`--limit takes name=number, got "${pair}"`);
+    limits[match[1]] = Number(match[2]);
+  }
+  return limits;
+}
 
 function options() {
   const { values } = parseArgs({
@@ -13,6 +26,8 @@ function options() {
       port: { type: 'string' },
       host: { type: 'string' },
       origin: { type: 'string', multiple: true },
+      redis: { type: 'string' },
+      limit: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -27,13 +42,15 @@ function options() {
     port,
     host: values.host ?? process.env.RTCMESH_SIGNAL_HOST ?? '127.0.0.1',
     allowedOrigins: origins?.length ? origins : null,
+    redis: values.redis ?? process.env.RTCMESH_REDIS_URL ?? null,
+    limits: parseLimits(values.limit),
     log: (line) => console.log(line),
   };
 }
 
 try {
   const server = await startSignalServer(options());
-  console.log(`rtcmesh signaling server: ${server.url}`);
+  console.log(`rtcmesh signaling server: ${server.url}${server.options.redis ? ` (cluster node ${server.hub.nodeId})` : ''}`);
   const stop = () => server.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -35,14 +35,21 @@ export interface RTCMeshJoinOptions extends Omit<RTCMeshOptions, 'id' | 'peers'>
   WebSocket?: unknown;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** join() settles within this: it rejects with an RTCMeshError saying why. Default 10000. */
+  timeoutMs?: number;
 }
+
+/** Why RTCMesh.join() failed; any other signaling server error code may also appear. */
+export type RTCMeshJoinErrorCode =
+  | 'unreachable' | 'not-a-signaling-server' | 'id-taken' | 'room-full' | 'origin-refused'
+  | 'server-full' | 'too-many-sockets' | 'too-many-rooms' | 'rate-limit' | 'join-rate';
 
 export type RTCMeshReadyState = 'new' | 'connecting' | 'open' | 'closing' | 'closed';
 
 export type RTCMeshErrorCode =
   | 'bad_argument' | 'unknown_peer' | 'bad_sdp' | 'stale_description' | 'message_too_large'
   | 'queue_full' | 'malformed_frame' | 'reassembly_limit' | 'too_many_peers' | 'closed'
-  | 'gave_up' | 'operation_failed';
+  | 'gave_up' | 'operation_failed' | RTCMeshJoinErrorCode | (string & {});
 
 export interface RTCMeshEventMap {
   offer: CustomEvent<{ peer: string; sdp: string }>;
@@ -71,7 +78,12 @@ export class RTCMeshError extends Error {
 export class RTCMesh extends EventTarget {
   constructor(options: RTCMeshOptions);
   /** Joins a room on an rtcmesh signaling server; the mesh follows its members. */
-  static join(url: string, room: string, options?: RTCMeshJoinOptions): Promise<RTCMesh & { signaling: SignalClient }>;
+  /**
+   * Joins a room on an rtcmesh signaling server (or on any of several servers
+   * of one cluster); the mesh follows its members. Rejects within
+   * `options.timeoutMs` with an RTCMeshError whose `code` says why.
+   */
+  static join(url: string | string[], room: string, options?: RTCMeshJoinOptions): Promise<RTCMesh & { signaling: SignalClient }>;
 
   readonly id: string;
   readonly label: string;
@@ -106,22 +118,28 @@ export class RTCMesh extends EventTarget {
 // ---------------------------------------------------------------- signaling
 
 export interface SignalClientEventMap {
-  open: CustomEvent<{ peers: string[] }>;
+  open: CustomEvent<{ peers: string[]; resumed: boolean }>;
   peerjoined: CustomEvent<{ peer: string }>;
   peerleft: CustomEvent<{ peer: string }>;
   signal: CustomEvent<{ from: string; data: unknown }>;
-  reconnecting: CustomEvent<{ attempt: number; delayMs: number }>;
-  error: CustomEvent<{ code: string; message: string }>;
-  close: CustomEvent<Record<string, never>>;
+  reconnecting: CustomEvent<{ attempt: number; delayMs: number; url: string; code?: string }>;
+  /** Every error the server sends; `fatal` ones end the connection. */
+  error: CustomEvent<{ code: string; message: string; fatal: boolean }>;
+  /** Closed for good: by close() (no code), or by an error that cannot heal. */
+  close: CustomEvent<{ code?: string; message?: string }>;
 }
 
 export class SignalClient extends EventTarget {
-  constructor(url: string, room: string, peer: string, options?: { WebSocket?: unknown; reconnectMinMs?: number; reconnectMaxMs?: number });
+  constructor(url: string | string[], room: string, peer: string, options?: { WebSocket?: unknown; reconnectMinMs?: number; reconnectMaxMs?: number });
+  /** The server URL in use. */
   readonly url: string;
+  readonly urls: string[];
   readonly room: string;
   readonly peer: string;
   readonly peers: Set<string>;
-  ready(): Promise<string[]>;
+  readonly closed: boolean;
+  /** Resolves with the peers present once joined; rejects (Error with `code`) on a final failure or the timeout. */
+  ready(options?: { timeoutMs?: number }): Promise<string[]>;
   signal(to: string, data: unknown): boolean;
   close(): void;
   addEventListener<K extends keyof SignalClientEventMap>(

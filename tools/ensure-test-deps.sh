@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the tests need beyond the build toolchain: Chromium for the browser
-# level, and clang with its libFuzzer runtime for the fuzz level. Uses
+# level, clang with its libFuzzer runtime for the fuzz level, and redis-server
+# for the signaling cluster tests of the node level. Uses
 # Debian's packages (a browser download from a test tool cannot work here).
 # A Chromium named by $CHROMIUM_PATH wins.
 set -euo pipefail
@@ -9,6 +10,7 @@ if ! { [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; } && ! command -v
   missing+=(chromium)
 fi
 command -v clang++-14 >/dev/null 2>&1 || missing+=(clang-14)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "ok installed" || missing+=(libclang-rt-14-dev)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -9,27 +9,46 @@
 // link still works: the server's "peer left" only removes peers that have no
 // open channel; the others are removed if that channel later goes.
 import { SignalClient } from '../signal/client.js';
+import { RTCMeshError } from './rtc-mesh.js';
+
+const DEFAULT_TIMEOUT_MS = 10000;
 
 function randomId() {
   return globalThis.crypto.randomUUID();
 }
 
 /**
+ * Settles within `options.timeoutMs` (default 10 s). On failure it rejects
+ * with an RTCMeshError whose `code` says what happened ("unreachable",
+ * "not-a-signaling-server", "id-taken", "room-full", "origin-refused", or
+ * another server error code), after closing its socket: no member is left
+ * behind in the room and nothing keeps the process alive.
+ *
+ * @param url          a ws:// URL, or several servers sharing rooms
  * @param createMesh   (meshOptions) => RTCMesh
  * @returns {Promise<RTCMesh>} with `signaling` set to its SignalClient
  */
 export async function joinRoom(url, room, options, createMesh) {
-  const { WebSocket, reconnectMinMs, reconnectMaxMs, ...meshOptions } = options ?? {};
+  const { WebSocket, reconnectMinMs, reconnectMaxMs, timeoutMs = DEFAULT_TIMEOUT_MS, ...meshOptions } = options ?? {};
+  if (!(timeoutMs > 0)) throw new TypeError(`RTCMesh.join: timeoutMs must be a positive number, got ${String(timeoutMs)}`);
   const id = meshOptions.id ?? randomId();
   const signaling = new SignalClient(url, room, id, { WebSocket, reconnectMinMs, reconnectMaxMs });
   let present;
   try {
-    present = await signaling.ready();
+    present = await signaling.ready({ timeoutMs });
   } catch (error) {
     signaling.close();
+    const code = typeof error.code === 'string' ? error.code : 'unreachable';
+    const what = code === 'id-taken' ? `the id "${id}" is taken in room "${room}"` : error.message.replace(/^SignalClient: /, '');
+    throw new RTCMeshError(code, `RTCMesh.join: ${what}`);
+  }
+  let mesh;
+  try {
+    mesh = createMesh({ ...meshOptions, id, peers: present });
+  } catch (error) {
+    signaling.close(); // leaves the room at once: no ghost member
     throw error;
   }
-  const mesh = createMesh({ ...meshOptions, id, peers: present });
   mesh.signaling = signaling;
   wire(mesh, signaling);
   return mesh;
@@ -83,6 +102,9 @@ function wire(mesh, signaling) {
     }
   }));
   signaling.addEventListener('error', ({ detail }) => report(detail));
+  signaling.addEventListener('close', ({ detail }) => {
+    if (detail.code && !mesh.closed) report({ code: detail.code, message: `signaling closed for good: ${detail.message}` });
+  });
 
   mesh.addEventListener('close', () => signaling.close()); // closing the mesh leaves the room
 }

@@ -2,35 +2,51 @@
 // Works in browsers (global WebSocket) and Node (pass `WebSocket` from `ws`).
 //
 // Events (CustomEvent, data in `detail`):
-//   open        { peers }          joined (again); `peers` are the others present
+//   open        { peers, resumed }   joined (again); `peers` are the others present
 //   peerjoined  { peer }           / peerleft { peer }
-//   signal      { from, data }     an offer, answer or candidate for us
-//   reconnecting{ attempt, delayMs } the socket dropped; trying again
-//   error       { code, message }  the server refused something we sent
-//   close       {}                 closed for good (close() or a fatal error)
+//   signal      { from, data }       an offer, answer or candidate for us
+//   reconnecting{ attempt, delayMs, url, code } the socket dropped; trying again
+//   error       { code, message, fatal } every error the server sends
+//   close       { code, message }    closed for good (close(), or an error that cannot heal)
 //
-// When the socket drops it reconnects with backoff and joins again, then
-// reports only the peers that came or went meanwhile: peer links made
-// through it are not touched, since they no longer need it.
+// The welcome carries a resume token. When the socket drops, the client
+// reconnects with backoff (to the next URL, if given several) and presents
+// the token, so it gets its id back and nobody can take it meanwhile. It then
+// reports only the peers that came or went: peer links made through it are
+// not touched, since they no longer need it.
+import { CloseCodes, RETRYABLE_CODES } from './protocol.js';
 
 const defaults = {
   reconnectMinMs: 250,
   reconnectMaxMs: 10000,
 };
 
+const NOT_A_SERVER = 'not-a-signaling-server';
+const UNREACHABLE = 'unreachable';
+
+function signalError(code, message) {
+  return Object.assign(new Error(message), { code });
+}
+
 export class SignalClient extends EventTarget {
   /**
-   * @param {string} url       ws:// or wss:// address of the server
+   * @param {string | string[]} url  ws:// or wss:// address of the server, or
+   *                                 several servers sharing rooms (tried in turn)
    * @param {string} room
    * @param {string} peer      our id in the room
    * @param {object} [options] { WebSocket, reconnectMinMs, reconnectMaxMs }
    */
   constructor(url, room, peer, options = {}) {
     super();
-    if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw new TypeError(`SignalClient: url must be a ws:// or wss:// address, got ${String(url)}`);
+    const urls = Array.isArray(url) ? [...url] : [url];
+    if (urls.length === 0) throw new TypeError('SignalClient: url must be a ws:// or wss:// address, got an empty list');
+    for (const each of urls) {
+      if (typeof each !== 'string' || !/^wss?:\/\//.test(each)) throw new TypeError(`SignalClient: url must be a ws:// or wss:// address, got ${String(each)}`);
+    }
     if (typeof room !== 'string' || !room) throw new TypeError('SignalClient: room must be a non-empty string');
     if (typeof peer !== 'string' || !peer) throw new TypeError('SignalClient: peer must be a non-empty string');
-    this.url = url;
+    this.urls = urls;
+    this.urlIndex = 0;
     this.room = room;
     this.peer = peer;
     this.options = { ...defaults, ...options };
@@ -38,18 +54,41 @@ export class SignalClient extends EventTarget {
     if (typeof this.WebSocket !== 'function') throw new TypeError('SignalClient: no WebSocket here; pass options.WebSocket (e.g. from the "ws" package)');
     this.peers = new Set();
     this.olderPeers = new Set(); // members that joined the room before us and are still in it
+    this.token = null;
     this.attempt = 0;
     this.closed = false;
+    this.joined = false;
+    this.finalError = null; // why it closed for good
+    this.lastFailure = null; // why the last attempt failed, { code, message }
+    this.badUrls = new Set(); // URLs that answered as something else
     this.#connect();
   }
 
-  /** Resolves once joined (the first `open` event). */
-  ready() {
+  /** The server URL in use (or being tried). */
+  get url() {
+    return this.urls[this.urlIndex];
+  }
+
+  /**
+   * Resolves with the peers present once joined. Rejects with an Error whose
+   * `code` says why when the client closes for good first, or when
+   * `timeoutMs` passes (code: the last failure, or "unreachable").
+   */
+  ready({ timeoutMs = Infinity } = {}) {
     if (this.joined) return Promise.resolve([...this.peers]);
+    if (this.closed) return Promise.reject(this.finalError ?? signalError('closed', 'SignalClient: closed'));
     return new Promise((resolve, reject) => {
       const onOpen = () => { cleanup(); resolve([...this.peers]); };
-      const onClose = () => { cleanup(); reject(new Error(`SignalClient: closed before joining room "${this.room}"`)); };
+      const onClose = () => { cleanup(); reject(this.finalError ?? signalError('closed', `SignalClient: closed before joining room "${this.room}"`)); };
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => {
+        cleanup();
+        const failure = this.lastFailure ?? (this.opened
+          ? { code: NOT_A_SERVER, message: `${this.url} accepted a WebSocket but sent no welcome` }
+          : { code: UNREACHABLE, message: `could not reach ${this.url}` });
+        reject(signalError(failure.code, `SignalClient: not joined within ${timeoutMs} ms: ${failure.message}`));
+      }, timeoutMs) : null;
       const cleanup = () => {
+        clearTimeout(timer);
         this.removeEventListener('open', onOpen);
         this.removeEventListener('close', onClose);
       };
@@ -60,22 +99,34 @@ export class SignalClient extends EventTarget {
 
   /** Sends `data` to one peer of the room. Returns false while disconnected. */
   signal(to, data) {
-    return this.#send({ type: 'signal', to, data });
+    if (!this.joined || this.socket?.readyState !== 1) return false;
+    this.socket.send(JSON.stringify({ type: 'signal', to, data }));
+    return true;
   }
 
+  /** Leaves the room at once (no grace period) and closes for good. */
   close() {
+    this.#finish(null);
+  }
+
+  #finish(error) {
     if (this.closed) return;
     this.closed = true;
+    this.joined = false;
+    this.finalError = error;
     clearTimeout(this.retryTimer);
-    this.#send({ type: 'leave' });
-    this.socket?.close();
-    this.#emit('close', {});
-  }
-
-  #send(frame) {
-    if (!this.joined || this.socket?.readyState !== 1) return false;
-    this.socket.send(JSON.stringify(frame));
-    return true;
+    const socket = this.socket;
+    try {
+      if (socket?.readyState === 1) {
+        socket.send(JSON.stringify({ type: 'leave' }));
+        socket.close(CloseCodes.LEAVE, 'leave');
+      } else if (socket?.readyState === 0) {
+        socket.close();
+      }
+    } catch {
+      // closing is best effort; the socket is abandoned either way
+    }
+    this.#emit('close', error ? { code: error.code, message: error.message } : {});
   }
 
   #emit(type, detail) {
@@ -83,26 +134,48 @@ export class SignalClient extends EventTarget {
   }
 
   #connect() {
-    const socket = new this.WebSocket(this.url);
+    let socket;
+    try {
+      socket = new this.WebSocket(this.url);
+    } catch (error) {
+      this.lastFailure = { code: UNREACHABLE, message: `cannot open ${this.url}: ${error.message}` };
+      this.retryTimer = setTimeout(() => this.#retry(), 0);
+      return;
+    }
     this.socket = socket;
     this.joined = false;
-    socket.onopen = () => socket.send(JSON.stringify({ type: 'join', room: this.room, peer: this.peer }));
-    socket.onmessage = (event) => this.#receive(event.data);
-    socket.onclose = () => this.#dropped(socket);
-    socket.onerror = () => {}; // a close event follows; reconnecting handles it
+    this.opened = false;
+    const attempt = { socket, serverError: null, transportError: null, opened: false, joined: false };
+    socket.onopen = () => {
+      this.opened = true;
+      attempt.opened = true;
+      const join = { type: 'join', room: this.room, peer: this.peer };
+      if (this.token) join.token = this.token;
+      socket.send(JSON.stringify(join));
+    };
+    socket.onmessage = (event) => this.#receive(attempt, event.data);
+    socket.onerror = (event) => { attempt.transportError = String(event?.message ?? event?.error?.message ?? ''); };
+    socket.onclose = (event) => this.#dropped(attempt, event);
   }
 
-  #receive(text) {
+  #receive(attempt, text) {
+    if (attempt.socket !== this.socket || this.closed) return;
     let frame;
     try {
       frame = JSON.parse(text);
     } catch {
-      this.#badFrame('a frame that is not JSON');
+      frame = undefined;
+    }
+    if (!this.joined && frame?.type !== 'welcome' && frame?.type !== 'error') {
+      // Before the welcome, anything else means this is not our kind of server.
+      attempt.notServer = true;
+      this.socket.close();
       return;
     }
     switch (frame?.type) {
       case 'welcome':
-        this.#welcome(Array.isArray(frame.peers) ? frame.peers.filter((p) => typeof p === 'string') : []);
+        attempt.joined = true;
+        this.#welcome(frame);
         break;
       case 'peer-joined':
         if (typeof frame.peer !== 'string') return this.#badFrame('peer-joined without a peer id');
@@ -118,10 +191,16 @@ export class SignalClient extends EventTarget {
         if (typeof frame.from !== 'string') return this.#badFrame('signal without a sender');
         this.#emit('signal', { from: frame.from, data: frame.data });
         break;
-      case 'error':
-        this.#emit('error', { code: String(frame.code), message: String(frame.message) });
-        if (frame.fatal) this.close();
+      case 'error': {
+        const error = { code: String(frame.code), message: String(frame.message), fatal: frame.fatal === true };
+        this.#emit('error', error);
+        // Before the welcome, any error answers our join: this attempt is over.
+        if (error.fatal || !this.joined) {
+          attempt.serverError = error;
+          if (!this.joined && !this.closed) this.socket.close();
+        }
         break;
+      }
       default:
         this.#badFrame(`an unexpected frame type: ${String(frame?.type).slice(0, 64)}`);
     }
@@ -129,12 +208,14 @@ export class SignalClient extends EventTarget {
   }
 
   #badFrame(what) {
-    this.#emit('error', { code: 'bad-server-frame', message: `the signaling server sent ${what}` });
+    this.#emit('error', { code: 'bad-server-frame', message: `the signaling server sent ${what}`, fatal: false });
   }
 
   // After a reconnect, only the difference from what we knew is news: peers
   // that stayed keep their links untouched.
-  #welcome(present) {
+  #welcome(frame) {
+    const present = Array.isArray(frame.peers) ? frame.peers.filter((p) => typeof p === 'string') : [];
+    if (typeof frame.token === 'string') this.token = frame.token;
     const before = this.peers;
     this.peers = new Set(present);
     // The server lists the members present in arrival order: these came
@@ -142,18 +223,65 @@ export class SignalClient extends EventTarget {
     this.olderPeers = new Set(present);
     this.joined = true;
     this.attempt = 0;
-    this.#emit('open', { peers: present });
+    this.lastFailure = null;
+    this.#emit('open', { peers: present, resumed: frame.resumed === true });
     for (const peer of before) if (!this.peers.has(peer)) this.#emit('peerleft', { peer });
     for (const peer of present) if (!before.has(peer)) this.#emit('peerjoined', { peer });
   }
 
-  #dropped(socket) {
-    if (socket !== this.socket || this.closed) return;
+  /** Why an attempt ended, as { code, message, final }. */
+  #failureOf(attempt, event) {
+    const url = this.url;
+    if (attempt.serverError) {
+      const { code, message } = attempt.serverError;
+      return { code, message, final: !RETRYABLE_CODES.has(code) };
+    }
+    const reason = typeof event?.reason === 'string' ? event.reason : '';
+    if (reason && event.code >= 1008 && event.code !== CloseCodes.LEAVE) {
+      return { code: reason, message: `${url} closed the connection: ${reason}`, final: !RETRYABLE_CODES.has(reason) };
+    }
+    if (attempt.notServer || (attempt.opened && !attempt.joined && !reason)) {
+      return { code: NOT_A_SERVER, message: `${url} is a WebSocket server that does not speak the rtcmesh signaling protocol`, notServer: true };
+    }
+    if (/unexpected server response/i.test(attempt.transportError)) {
+      return { code: NOT_A_SERVER, message: `${url} answered with HTTP, not a WebSocket (${attempt.transportError})`, notServer: true };
+    }
+    const detail = attempt.transportError ? ` (${attempt.transportError})` : '';
+    return { code: UNREACHABLE, message: `could not reach ${url}${detail}`, final: false };
+  }
+
+  #dropped(attempt, event) {
+    if (attempt.socket !== this.socket || this.closed) return;
+    const wasJoined = this.joined;
     this.joined = false;
+    const failure = this.#failureOf(attempt, event);
+    if (failure.notServer && !wasJoined) {
+      this.badUrls.add(this.url);
+      failure.final = this.badUrls.size >= this.urls.length;
+    }
+    this.lastFailure = failure;
+    if (failure.final) {
+      this.#finish(signalError(failure.code, `SignalClient: ${failure.message}`));
+      return;
+    }
+    this.#retry(failure.code);
+  }
+
+  #retry(code = this.lastFailure?.code) {
+    if (this.closed) return;
+    // Next URL (skipping those that are not signaling servers), with backoff.
+    for (let i = 1; i <= this.urls.length; i++) {
+      const next = (this.urlIndex + i) % this.urls.length;
+      if (!this.badUrls.has(this.urls[next])) {
+        this.urlIndex = next;
+        break;
+      }
+    }
     const { reconnectMinMs, reconnectMaxMs } = this.options;
     const delayMs = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** this.attempt) * (0.5 + Math.random() / 2);
     this.attempt++;
-    this.#emit('reconnecting', { attempt: this.attempt, delayMs: Math.round(delayMs) });
+    this.#emit('reconnecting', { attempt: this.attempt, delayMs: Math.round(delayMs), url: this.url, code });
+    clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.#connect(), delayMs);
   }
 }

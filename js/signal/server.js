@@ -3,200 +3,343 @@
 //
 //   import { startSignalServer } from 'rtcmesh/signal-server';
 //   const server = await startSignalServer({ port: 8787 });
+//   const node = await startSignalServer({ port: 8787, redis: 'redis://127.0.0.1:6379' });
 //
-// Every limit answers the offender with an error frame naming it, then closes
-// that connection; nothing one client sends can affect another room.
+// Every handler catches: no frame, sequence of frames or connection pattern
+// can stop the process or reach another room. Each limit (limits.js) answers
+// the offender with an error frame naming it; fatal ones then close with a
+// close code and the error code as the reason.
+import http from 'node:http';
 import { WebSocketServer } from 'ws';
-import { ErrorCodes, ProtocolError, parseClientFrame } from './protocol.js';
+import { Connection } from './connection.js';
+import { LocalHub } from './local-hub.js';
+import { TokenBucket, resolveLimits } from './limits.js';
+import { CloseCodes, ErrorCodes, ProtocolError, parseClientFrame, signalFrame } from './protocol.js';
 
-export const defaultLimits = Object.freeze({
-  maxMessageBytes: 64 * 1024, // an SDP offer is a few KiB; candidates far less
-  maxPeersPerRoom: 64,
-  maxMessagesPerSecond: 100, // per connection, averaged over one second
-  heartbeatIntervalMs: 30000, // a socket that misses one pong is dropped
-});
+export { defaultLimits } from './limits.js';
 
-const CloseCodes = Object.freeze({ POLICY: 1008, TOO_BIG: 1009, TRY_LATER: 1013 });
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
-// Fixed-window counter: cheap, and a burst can never exceed twice the rate.
-class RateLimiter {
-  constructor(perSecond) {
-    this.perSecond = perSecond;
-    this.windowStart = 0;
-    this.count = 0;
-  }
-
-  allow(now) {
-    if (now - this.windowStart >= 1000) {
-      this.windowStart = now;
-      this.count = 0;
-    }
-    return ++this.count <= this.perSecond;
-  }
+function isLoopbackHost(host) {
+  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-class Connection {
-  constructor(socket, limits) {
-    this.socket = socket;
-    this.room = null;
-    this.peer = null;
-    this.alive = true;
-    this.rate = new RateLimiter(limits.maxMessagesPerSecond);
-  }
-
-  send(frame) {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(frame));
-  }
-
-  fail(code, message, { fatal = false, closeCode = CloseCodes.POLICY } = {}) {
-    this.send({ type: 'error', code, message, fatal });
-    if (fatal) this.socket.close(closeCode, code);
+/** Whether a browser Origin is a page served from this machine. */
+export function isLoopbackOrigin(origin) {
+  try {
+    const { protocol, hostname } = new URL(origin);
+    return (protocol === 'http:' || protocol === 'https:') && (isLoopbackHost(hostname) || hostname.endsWith('.localhost'));
+  } catch {
+    return false;
   }
 }
 
 export class SignalServer {
   /**
    * @param {object} options
-   * @param {number} [options.port=0]       0 picks a free port
+   * @param {number} [options.port=0]          0 picks a free port
    * @param {string} [options.host='127.0.0.1']
-   * @param {string[]} [options.allowedOrigins] browser Origins let in; absent = any
-   * @param {object} [options.limits]       overrides of defaultLimits
+   * @param {string[]} [options.allowedOrigins] browser Origins let in; absent = loopback pages only
+   * @param {string} [options.redis]           redis:// URL: share rooms with other processes
+   * @param {object} [options.limits]          overrides of defaultLimits
    * @param {(line: string) => void} [options.log]
    */
-  constructor({ port = 0, host = '127.0.0.1', allowedOrigins = null, limits = {}, log = () => {} } = {}) {
-    this.options = { port, host, allowedOrigins };
-    this.limits = { ...defaultLimits, ...limits };
+  constructor({ port = 0, host = '127.0.0.1', allowedOrigins = null, redis = null, limits = {}, log = () => {}, nodeId } = {}) {
+    this.options = { port, host, allowedOrigins: allowedOrigins?.length ? [...allowedOrigins] : null, redis, nodeId };
+    this.limits = resolveLimits(limits);
     this.log = log;
-    this.rooms = new Map(); // room name -> Map(peer id -> Connection)
-    this.connections = new Map(); // socket -> Connection
-    this.stats = { connections: 0, framesIn: 0, framesForwarded: 0, errors: 0 };
+    this.connections = new Set();
+    this.departing = new Set(); // departures on their way to the hub
+    this.warning = null;
+    this.socketsPerIp = new Map(); // TCP connections (handshakes included) per address
+    this.joinsPerIp = new Map(); // address -> TokenBucket of joins
+    this.tcpSockets = 0;
+    // refused: sockets turned away; delayedFrames / refusedFrames: frames past the token bucket.
+    this.stats = { connections: 0, framesIn: 0, framesForwarded: 0, errors: 0, refused: 0, slowReaders: 0, internalErrors: 0, delayedFrames: 0, refusedFrames: 0 };
   }
 
   async start() {
-    this.wss = new WebSocketServer({
-      port: this.options.port,
-      host: this.options.host,
-      // Oversized frames are read up to twice the limit so the sender gets a
-      // clear error frame; beyond that ws closes with 1009 by itself.
-      maxPayload: this.limits.maxMessageBytes * 2,
-      verifyClient: (info) => this.#originAllowed(info.origin),
+    if (this.options.redis) {
+      const { RedisHub } = await import('./redis-hub.js');
+      this.hub = await RedisHub.connect(this.options.redis, this.limits, this.log, this.options.nodeId);
+    } else {
+      this.hub = new LocalHub(this.limits, this.log);
+    }
+    this.http = http.createServer((request, response) => {
+      response.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
+      response.end('rtcmesh signaling server: connect with a WebSocket\n');
     });
-    this.wss.on('connection', (socket) => this.#accept(socket));
-    await new Promise((resolve, reject) => {
-      this.wss.once('listening', resolve);
-      this.wss.once('error', reject);
-    });
+    this.http.on('connection', (socket) => this.#tcpConnection(socket));
+    this.http.on('upgrade', (request, socket, head) => this.#upgrade(request, socket, head));
+    this.http.on('clientError', (_error, socket) => socket.destroy());
+    // Oversized frames are read up to twice the limit so the sender gets a
+    // clear error frame; beyond that ws closes with 1009 by itself.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes * 2 });
+    try {
+      await new Promise((resolve, reject) => {
+        this.http.once('error', reject);
+        this.http.listen(this.options.port, this.options.host, () => {
+          this.http.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      await this.hub.close(); // e.g. the port is taken: do not keep Redis connections open
+      throw error;
+    }
+    this.http.on('error', (error) => this.log(`server error: ${error.message}`));
     this.heartbeat = setInterval(() => this.#checkHeartbeats(), this.limits.heartbeatIntervalMs);
     this.heartbeat.unref?.();
-    const { port } = this.wss.address();
-    this.url = `ws://${this.options.host}:${port}`;
+    const { port } = this.http.address();
+    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+    this.url = `ws://${host}:${port}`;
+    this.warning = SignalServer.bindWarning(this.options.host, this.options.allowedOrigins);
+    if (this.warning) this.log(this.warning);
     return this;
   }
 
-  async close() {
-    clearInterval(this.heartbeat);
-    for (const client of this.wss?.clients ?? []) client.terminate();
-    await new Promise((resolve) => (this.wss ? this.wss.close(resolve) : resolve()));
+  /** The warning printed for a non-loopback bind with no allow-list, or null. */
+  static bindWarning(host, allowedOrigins) {
+    if (allowedOrigins?.length || isLoopbackHost(host)) return null;
+    return `warning: listening on ${host} with no allowed origins: only pages from localhost and clients that send no Origin are accepted; pass --origin https://your.app`;
   }
 
-  /** Peers now present in `room`, for monitoring and tests. */
+  /**
+   * Closes every socket (1001 "shutdown"; members are held for their grace
+   * period, so in a cluster they resume on another process) and stops.
+   */
+  async close() {
+    clearInterval(this.heartbeat);
+    for (const connection of this.connections) connection.close(CloseCodes.GOING_AWAY, ErrorCodes.SHUTDOWN);
+    for (const socket of this.wss?.clients ?? []) socket.terminate();
+    this.http?.closeAllConnections?.();
+    await new Promise((resolve) => (this.http?.listening ? this.http.close(() => resolve()) : resolve()));
+    // Let each socket's departure reach the hub (bounded: terminate() closes at once).
+    for (let i = 0; i < 100 && this.connections.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    await Promise.allSettled([...this.departing]);
+    await this.hub?.close();
+  }
+
+  /** Peers now present in `room` (on any process), for monitoring and tests. */
   peersIn(room) {
-    return [...(this.rooms.get(room)?.keys() ?? [])];
+    return this.hub.peersIn(room);
+  }
+
+  get socketCount() {
+    return this.connections.size;
   }
 
   #originAllowed(origin) {
+    if (!origin) return true; // non-browser clients send none
     const allowed = this.options.allowedOrigins;
-    // Non-browser clients send no Origin; an allow-list is about browsers.
-    return !allowed || !origin || allowed.includes(origin);
+    return allowed ? allowed.includes(origin) : isLoopbackOrigin(origin);
   }
 
-  #accept(socket) {
-    const connection = new Connection(socket, this.limits);
-    this.connections.set(socket, connection);
+  #tcpConnection(socket) {
+    const ip = socket.remoteAddress ?? '?';
+    this.tcpSockets++;
+    this.socketsPerIp.set(ip, (this.socketsPerIp.get(ip) ?? 0) + 1);
+    socket.once('close', () => {
+      this.tcpSockets--;
+      const left = this.socketsPerIp.get(ip) - 1;
+      if (left > 0) this.socketsPerIp.set(ip, left);
+      else this.socketsPerIp.delete(ip);
+    });
+    // Far over a cap (answered ones included): cut off without a handshake.
+    const over = (cap) => cap + Math.max(16, cap / 4);
+    if (this.tcpSockets > over(this.limits.maxSockets) || this.socketsPerIp.get(ip) > over(this.limits.maxSocketsPerIp)) {
+      socket.destroy();
+      return;
+    }
+    // Half-open handshakes are not held: the upgrade must come soon.
+    const timer = setTimeout(() => socket.destroy(), this.limits.handshakeTimeoutMs);
+    timer.unref?.();
+    socket.rtcmeshHandshakeTimer = timer;
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  #upgrade(request, socket, head) {
+    clearTimeout(socket.rtcmeshHandshakeTimer);
+    socket.rtcmeshHandshakeTimer = undefined;
+    try {
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
+    } catch (error) {
+      this.log(`upgrade failed: ${error.message}`);
+      socket.destroy();
+    }
+  }
+
+  #accept(socket, request) {
+    const ip = request.socket.remoteAddress ?? '?';
+    const connection = new Connection(socket, ip, this.limits, (c, text) => this.#handle(c, text), this.log, this.stats);
     this.stats.connections++;
+    socket.on('error', (error) => this.log(`socket error: ${error.message}`));
+    try {
+      this.#admit(connection, socket, request, ip);
+    } catch (error) {
+      this.#internal(connection, error);
+      connection.close(CloseCodes.TRY_LATER, ErrorCodes.INTERNAL);
+    }
+  }
+
+  #admit(connection, socket, request, ip) {
+    // Refusals are sent over the WebSocket, so a browser's client can tell
+    // what happened (a refused handshake looks like a network error there).
+    const refusal = this.#refusal(request, ip);
+    if (refusal) {
+      this.stats.refused++;
+      connection.fail(...refusal);
+      return;
+    }
+    this.connections.add(connection);
+    this.#armJoinDeadline(connection);
     socket.on('pong', () => { connection.alive = true; });
     socket.on('message', (data, isBinary) => this.#receive(connection, data, isBinary));
-    socket.on('close', () => {
-      this.#leaveRoom(connection);
-      this.connections.delete(socket);
+    socket.on('close', (code) => {
+      clearTimeout(connection.joinTimer);
+      this.connections.delete(connection);
+      connection.closing = true;
+      // A client that closes on purpose has left: our leave code, or the
+      // 1000/1001 a browser sends when its page closes or reloads. A socket
+      // that drops without a close frame (1006), or that we closed, keeps its
+      // id for the grace period.
+      const leaving = code === CloseCodes.LEAVE || (connection.closeReason === undefined && (code === 1000 || code === 1001));
+      // After the frame being handled (a join, say), so the hub sees it.
+      const departure = connection.drained.catch(() => {}).then(() => this.#departed(connection, leaving));
+      this.departing.add(departure);
+      departure.finally(() => this.departing.delete(departure));
     });
-    socket.on('error', (error) => this.log(`socket error: ${error.message}`));
+  }
+
+  /** An unjoined socket (new, or after a leave) is closed after joinTimeoutMs. */
+  #armJoinDeadline(connection) {
+    clearTimeout(connection.joinTimer);
+    connection.joinTimer = setTimeout(() => {
+      try {
+        if (!connection.joined) connection.fail(ErrorCodes.JOIN_TIMEOUT, `no join within ${this.limits.joinTimeoutMs} ms`, { fatal: true, closeCode: CloseCodes.JOIN_TIMEOUT });
+      } catch (error) {
+        this.log(`join deadline: ${error.message}`);
+      }
+    }, this.limits.joinTimeoutMs);
+    connection.joinTimer.unref?.();
+  }
+
+  #refusal(request, ip) {
+    const origin = request.headers.origin;
+    if (!this.#originAllowed(origin)) {
+      return [ErrorCodes.ORIGIN_REFUSED, `origin ${String(origin).slice(0, 100)} is not allowed on this server`, { fatal: true, closeCode: CloseCodes.ORIGIN_REFUSED }];
+    }
+    if (this.connections.size >= this.limits.maxSockets) {
+      return [ErrorCodes.SERVER_FULL, `the server holds its maximum of ${this.limits.maxSockets} sockets`, { fatal: true, closeCode: CloseCodes.TRY_LATER }];
+    }
+    if (this.socketsPerIp.get(ip) > this.limits.maxSocketsPerIp) {
+      return [ErrorCodes.TOO_MANY_SOCKETS, `more than ${this.limits.maxSocketsPerIp} sockets from one address`, { fatal: true, closeCode: CloseCodes.TRY_LATER }];
+    }
+    return null;
+  }
+
+  async #departed(connection, leaving) {
+    try {
+      if (connection.joined) await (leaving ? this.hub.leave(connection) : this.hub.drop(connection));
+    } catch (error) {
+      this.stats.internalErrors++;
+      this.log(`leaving ${connection.peer}: ${error.message}`);
+    }
   }
 
   #receive(connection, data, isBinary) {
-    this.stats.framesIn++;
-    if (!connection.rate.allow(Date.now())) {
-      this.stats.errors++;
-      connection.fail(ErrorCodes.RATE_LIMIT, `more than ${this.limits.maxMessagesPerSecond} messages per second`, { fatal: true, closeCode: CloseCodes.TRY_LATER });
-      return;
-    }
-    if (data.length > this.limits.maxMessageBytes) {
-      this.stats.errors++;
-      connection.fail(ErrorCodes.TOO_LARGE, `message of ${data.length} bytes exceeds the limit of ${this.limits.maxMessageBytes}`, { fatal: true, closeCode: CloseCodes.TOO_BIG });
-      return;
-    }
     try {
-      if (isBinary) throw new ProtocolError(ErrorCodes.BAD_FRAME, 'binary frames are not part of the protocol; send JSON text');
-      this.#handle(connection, parseClientFrame(data.toString('utf8')));
+      this.stats.framesIn++;
+      if (data.length > this.limits.maxMessageBytes) {
+        this.stats.errors++;
+        connection.fail(ErrorCodes.TOO_LARGE, `message of ${data.length} bytes exceeds the limit of ${this.limits.maxMessageBytes}`, { fatal: true, closeCode: CloseCodes.TOO_BIG });
+        return;
+      }
+      if (isBinary) {
+        this.stats.errors++;
+        connection.fail(ErrorCodes.BAD_FRAME, 'binary frames are not part of the protocol; send JSON text');
+        return;
+      }
+      connection.receive(data.toString('utf8'));
     } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
+      this.#internal(connection, error);
+    }
+  }
+
+  async #handle(connection, text) {
+    try {
+      const frame = parseClientFrame(text, this.limits);
+      if (frame.type === 'join') return await this.#join(connection, frame);
+      if (!connection.joined) throw new ProtocolError(ErrorCodes.NOT_JOINED, `send "join" before "${frame.type}"`);
+      if (frame.type === 'leave') {
+        await this.hub.leave(connection);
+        connection.room = null;
+        connection.peer = null;
+        this.#armJoinDeadline(connection);
+        return undefined;
+      }
+      await this.hub.forward(connection, frame.to, signalFrame(connection.peer, frame.data));
+      this.stats.framesForwarded++;
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) return this.#internal(connection, error);
       this.stats.errors++;
-      connection.fail(error.code, error.message, { fatal: error.fatal });
+      connection.fail(error.code, error.message, { fatal: error.fatal, closeCode: error.closeCode });
     }
-  }
-
-  #handle(connection, frame) {
-    if (frame.type === 'join') return this.#join(connection, frame);
-    if (!connection.room) throw new ProtocolError(ErrorCodes.NOT_JOINED, `send "join" before "${frame.type}"`);
-    if (frame.type === 'leave') return this.#leaveRoom(connection);
-    return this.#forward(connection, frame);
-  }
-
-  #join(connection, { room, peer }) {
-    if (connection.room) throw new ProtocolError(ErrorCodes.ALREADY_JOINED, `already in room "${connection.room}" as "${connection.peer}"; send "leave" first`);
-    const members = this.rooms.get(room) ?? new Map();
-    if (members.has(peer)) throw new ProtocolError(ErrorCodes.PEER_TAKEN, `peer id "${peer}" is already present in room "${room}"`);
-    if (members.size >= this.limits.maxPeersPerRoom) {
-      throw new ProtocolError(ErrorCodes.ROOM_FULL, `room "${room}" is full (${this.limits.maxPeersPerRoom} peers)`, { fatal: true });
-    }
-    const others = [...members.keys()];
-    members.set(peer, connection);
-    this.rooms.set(room, members);
-    connection.room = room;
-    connection.peer = peer;
-    connection.send({ type: 'welcome', room, peer, peers: others });
-    for (const other of others) members.get(other).send({ type: 'peer-joined', peer });
     return undefined;
   }
 
-  #forward(connection, { to, data }) {
-    const target = this.rooms.get(connection.room)?.get(to);
-    if (!target) throw new ProtocolError(ErrorCodes.UNKNOWN_PEER, `no peer "${to}" in room "${connection.room}"`);
-    target.send({ type: 'signal', from: connection.peer, data });
-    this.stats.framesForwarded++;
+  async #join(connection, frame) {
+    if (connection.joined) throw new ProtocolError(ErrorCodes.ALREADY_JOINED, `already in room "${connection.room}" as "${connection.peer}"; send "leave" first`);
+    if (!connection.joins.take()) {
+      throw new ProtocolError(ErrorCodes.JOIN_RATE, `more than ${this.limits.joinBurst} joins at once or ${this.limits.joinsPerMinute} per minute; join refused`);
+    }
+    let perIp = this.joinsPerIp.get(connection.ip);
+    if (!perIp) {
+      perIp = new TokenBucket(this.limits.ipJoinBurst, this.limits.ipJoinsPerMinute / 60);
+      this.joinsPerIp.set(connection.ip, perIp);
+    }
+    if (!perIp.take()) {
+      throw new ProtocolError(ErrorCodes.JOIN_RATE, `more than ${this.limits.ipJoinBurst} joins at once or ${this.limits.ipJoinsPerMinute} per minute from one address; join refused`);
+    }
+    const { peers, token, resumed } = await this.hub.join(connection, frame);
+    if (connection.closing) {
+      // The socket went while the hub was joining: undo, as a drop.
+      connection.room = frame.room;
+      connection.peer = frame.peer;
+      return;
+    }
+    connection.room = frame.room;
+    connection.peer = frame.peer;
+    clearTimeout(connection.joinTimer); // re-armed by a leave
+    connection.joinTimer = null;
+    connection.sendFrame({ type: 'welcome', room: frame.room, peer: frame.peer, peers, token, resumed });
   }
 
-  #leaveRoom(connection) {
-    const { room, peer } = connection;
-    if (!room) return;
-    connection.room = null;
-    connection.peer = null;
-    const members = this.rooms.get(room);
-    if (members?.get(peer) !== connection) return;
-    members.delete(peer);
-    if (members.size === 0) this.rooms.delete(room);
-    for (const other of members.values()) other.send({ type: 'peer-left', peer });
+  #internal(connection, error) {
+    this.stats.internalErrors++;
+    this.log(`internal error: ${error?.stack ?? error}`);
+    try {
+      connection.fail(ErrorCodes.INTERNAL, 'the server failed to handle that frame');
+    } catch {
+      // nothing more to do for this socket
+    }
   }
 
   #checkHeartbeats() {
-    for (const [socket, connection] of this.connections) {
-      if (!connection.alive) {
-        this.log(`dropping unresponsive peer ${connection.peer ?? '(not joined)'}`);
-        socket.terminate(); // fires 'close', which leaves the room
-        continue;
+    // Forget the join buckets of addresses that have refilled (bounded memory).
+    for (const [ip, bucket] of this.joinsPerIp) if (bucket.waitMs() === 0 && bucket.tokens >= bucket.burst) this.joinsPerIp.delete(ip);
+    for (const connection of this.connections) {
+      try {
+        if (!connection.alive) {
+          this.log(`dropping unresponsive peer ${connection.peer ?? '(not joined)'}`);
+          connection.socket.terminate(); // fires 'close', which starts the grace period
+          continue;
+        }
+        connection.alive = false;
+        connection.socket.ping();
+      } catch (error) {
+        this.log(`heartbeat: ${error.message}`);
       }
-      connection.alive = false;
-      socket.ping();
     }
   }
 }
@@ -205,3 +348,4 @@ export class SignalServer {
 export function startSignalServer(options) {
   return new SignalServer(options).start();
 }
+

@@ -7,9 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url));
-const project = fileURLToPath(new URL('../types/tsconfig.json', import.meta.url));
 
-test('tsc accepts tests/types/usage.ts against the package declarations', { timeout: 120000 }, async () => {
-  const result = await promisify(execFile)(process.execPath, [tsc, '-p', project]).catch((error) => error);
-  assert.equal(result.code ?? 0, 0, `tsc reported:\n${result.stdout}${result.stderr}`);
-});
+// NodeNext (usage.ts and signal-server.ts), then Node16 and Bundler resolution.
+for (const config of ['tsconfig.json', 'tsconfig.node16.json', 'tsconfig.bundler.json']) {
+  test(`tsc accepts tests/types against the package declarations (${config})`, { timeout: 120000 }, async () => {
+    const project = fileURLToPath(new URL(`../types/${config}`, import.meta.url));
+    const result = await promisify(execFile)(process.execPath, [tsc, '-p', project]).catch((error) => error);
+    assert.equal(result.code ?? 0, 0, `tsc reported:\n${result.stdout}${result.stderr}`);
+  });
+}

@@ -58,8 +58,16 @@ export class RecordingClient {
     return this.next('welcome');
   }
 
+  /** Closes like a dropped network: the server holds the id for its grace period. */
   close() {
     this.socket.close();
+    return this.closed;
+  }
+
+  /** Leaves for good: a leave frame and a close with the leave code. */
+  leave() {
+    this.send({ type: 'leave' });
+    this.socket.close(4005, 'leave');
     return this.closed;
   }
 }

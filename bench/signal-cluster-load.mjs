@@ -1,0 +1,237 @@
+// Load on rtcmesh-signal processes: C clients in R rooms, spread over P server
+// processes (P > 1: a cluster on a throwaway redis-server; P = 1: one process,
+// rooms in memory). Clients live in this process and are dealt to servers in
+// turn, so every room spans every process.
+//
+//  1. server memory is read (VmRSS of each process, after a full garbage
+//     collection), then all sockets connect;
+//  2. every client joins (at most `joinConcurrency` joins in flight), and
+//     each join's time from the join frame to the welcome is recorded;
+//  3. once presence has settled, memory is read again: the growth divided by
+//     the clients is the memory per idle joined connection (socket, member,
+//     presence; the kernel's socket buffers are not in RSS), both as RSS and
+//     as JS heap plus external memory;
+//  4. `rounds` times, every client signals every other member of its room;
+//     signals/s is all of them over the time from the first send to the
+//     last arrival. Lost, misdelivered and cross-room frames are counted.
+//
+//   node bench/signal-cluster-load.mjs            prints both runs as JSON
+//   node bench/signal-cluster-load.mjs --write    also rewrites that section of BENCHMARKS.md
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
+import { RecordingClient } from '../tests/support/ws-client.mjs';
+import { startSignalCluster, startSignalProcess } from '../tools/signal-cluster.mjs';
+
+function rssBytes(pid) {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
+
+async function inBatches(items, size, each) {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(each));
+}
+
+async function waitFor(check, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`signal load: timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * `spread`: 'clients' deals clients to processes in turn (every room spans
+ * every process: most signals cross Redis); 'rooms' keeps each room on one
+ * process (as a load balancer routing by room would), so Redis carries
+ * presence but few signals.
+ */
+export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 3, rounds = 3, joinConcurrency = 50, timeoutMs = 120000, spread = 'clients' } = {}) {
+  // Every client comes from 127.0.0.1: lift the per-address caps for the load.
+  const limits = { maxSocketsPerIp: clients + 100, maxSockets: clients + 100, ipJoinBurst: clients + 100 };
+  const nodeArgs = ['--expose-gc', '--import', new URL('./gc-on-signal.mjs', import.meta.url).href];
+  const cluster = processes > 1
+    ? await startSignalCluster({ count: processes, limits, nodeArgs })
+    : { nodes: [await startSignalProcess({ limits, nodeArgs })], stop: null };
+  cluster.stop ??= () => cluster.nodes[0].stop('SIGKILL');
+  const urls = cluster.nodes.map((node) => node.url);
+  const members = Array.from({ length: clients }, (_, i) => ({
+    room: `room-${i % rooms}`, peer: `peer-${i}`, url: urls[(spread === 'rooms' ? i % rooms : i) % urls.length],
+  }));
+  const perRoom = new Map();
+  for (const m of members) perRoom.set(m.room, (perRoom.get(m.room) ?? 0) + 1);
+  // After a full collection in each server (bench/gc-on-signal.mjs): the
+  // processes' RSS, and their JS heap plus external memory.
+  const serverMemory = () => Promise.all(cluster.nodes.map((node) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('a server did not report its memory')), 5000);
+    const onData = (chunk) => {
+      const match = /rtcmesh-bench-memory (\{.*\})/.exec(String(chunk));
+      if (!match) return;
+      clearTimeout(timer);
+      node.child.stdout.off('data', onData);
+      const { heapUsed, external } = JSON.parse(match[1]);
+      resolve({ rss: rssBytes(node.pid), js: heapUsed + external });
+    };
+    node.child.stdout.on('data', onData);
+    node.child.kill('SIGUSR2');
+  }))).then((all) => ({ rss: all.reduce((sum, m) => sum + m.rss, 0), js: all.reduce((sum, m) => sum + m.js, 0) }));
+  try {
+    const memoryIdle = await serverMemory();
+    await inBatches(members, 100, async (m) => { m.client = await RecordingClient.connect(m.url); });
+
+    const joinMs = [];
+    const joinStarted = performance.now();
+    await inBatches(members, joinConcurrency, async (m) => {
+      const started = performance.now();
+      await m.client.join(m.room, m.peer);
+      joinMs.push(performance.now() - started);
+    });
+    const joinAllMs = performance.now() - joinStarted;
+    // Presence settles: every member has heard of every other (welcome or peer-joined).
+    const known = (m) => {
+      const welcome = m.client.frames.find((f) => f.type === 'welcome');
+      return welcome.peers.length + m.client.frames.filter((f) => f.type === 'peer-joined').length;
+    };
+    await waitFor(() => members.every((m) => known(m) === perRoom.get(m.room) - 1), timeoutMs, 'presence to settle');
+    const memoryJoined = await serverMemory();
+
+    const expected = new Map(members.map((m) => [m, (perRoom.get(m.room) - 1) * rounds]));
+    const signalsOf = (m) => m.client.frames.filter((f) => f.type === 'signal');
+    let sent = 0;
+    const sendStarted = performance.now();
+    const byRoom = new Map();
+    for (const m of members) byRoom.set(m.room, [...(byRoom.get(m.room) ?? []), m]);
+    for (let round = 0; round < rounds; round++) {
+      for (const from of members) {
+        for (const to of byRoom.get(from.room)) {
+          if (to === from) continue;
+          from.client.send({ type: 'signal', to: to.peer, data: { round, note: `${from.peer}->${to.peer}` } });
+          sent++;
+        }
+      }
+    }
+    let lastArrival = 0;
+    await waitFor(() => {
+      const done = members.every((m) => signalsOf(m).length >= expected.get(m));
+      if (done) lastArrival = performance.now();
+      return done;
+    }, timeoutMs, 'every signal to arrive');
+    const signalMs = lastArrival - sendStarted;
+
+    const received = members.reduce((sum, m) => sum + signalsOf(m).length, 0);
+    const misdelivered = members.reduce((sum, m) => sum + signalsOf(m).filter((f) => f.data?.note !== `${f.from}->${m.peer}`).length, 0);
+    const roomOf = new Map(members.map((m) => [m.peer, m.room]));
+    const crossRoom = members.reduce((sum, m) => sum + m.client.frames
+      .filter((f) => (f.type === 'signal' || f.type === 'peer-joined') && roomOf.get(f.from ?? f.peer) !== m.room).length, 0);
+    const errors = members.reduce((sum, m) => sum + m.client.frames.filter((f) => f.type === 'error').length, 0);
+    joinMs.sort((a, b) => a - b);
+    return {
+      processes, clients, rooms, rounds, spread,
+      joinP50Ms: Number(percentile(joinMs, 50).toFixed(1)),
+      joinP99Ms: Number(percentile(joinMs, 99).toFixed(1)),
+      joinAllMs: Math.round(joinAllMs),
+      sent, received, lost: sent - received, misdelivered, crossRoom, errors,
+      signalsPerSecond: Math.round((sent / signalMs) * 1000),
+      bytesPerIdleConnection: Math.round((memoryJoined.rss - memoryIdle.rss) / clients),
+      jsBytesPerIdleConnection: Math.round((memoryJoined.js - memoryIdle.js) / clients),
+      serverRssMB: Number((memoryJoined.rss / 1e6).toFixed(1)),
+      loadAverage: Number(os.loadavg()[0].toFixed(1)),
+    };
+  } finally {
+    for (const m of members) m.client?.socket.terminate();
+    await cluster.stop();
+  }
+}
+
+export const targets = [
+  ['0 signals lost', (single, multi) => single.lost === 0 && multi.lost === 0],
+  ['join p99 ≤ 250 ms on loopback', (single, multi) => single.joinP99Ms <= 250 && multi.joinP99Ms <= 250],
+  ['cluster signals/s ≥ 0.8 × one process', (single, multi) => multi.signalsPerSecond >= 0.8 * single.signalsPerSecond],
+  ['server memory (RSS) per idle connection ≤ 16 kB', (single, multi) => single.bytesPerIdleConnection <= 16000 && multi.bytesPerIdleConnection <= 16000],
+];
+
+/** The BENCHMARKS.md section for the two runs. */
+export function clusterSection(single, multi, table, sharded = null) {
+  const name = (r) => {
+    if (r.processes === 1) return '1 process (in memory)';
+    return `${r.processes} processes + Redis, ${r.spread === 'rooms' ? 'each room on one process' : 'every room on every process'}`;
+  };
+  const row = (r) => [name(r), r.joinP50Ms, r.joinP99Ms,
+    r.signalsPerSecond, r.sent, r.lost, r.misdelivered + r.crossRoom, r.errors, (r.bytesPerIdleConnection / 1000).toFixed(1),
+    (r.jsBytesPerIdleConnection / 1000).toFixed(1)];
+  return `## Signaling across processes
+
+${multi.clients} WebSocket clients in ${multi.rooms} rooms (${multi.clients / multi.rooms} per room) on loopback, dealt in
+turn to the server processes so that every room spans all of them (the targets
+are checked on this run); the clients run in one Node process. Joins run ${'50'} at a time; each client then signals every other
+member of its room ${multi.rounds} times. Medians of ${multi.runs} alternating runs (sums for
+signals sent, lost, misdelivered and errors). Memory: growth of the servers' RSS per joined idle
+connection, from before the first socket, each read after a full garbage collection
+(\`bench/signal-cluster-load.mjs\`). Servers, Redis and clients share the machine's
+${os.cpus().length} cores (1-minute load average at the end of the runs: ${single.loadAverage} and ${multi.loadAverage}).
+
+${table(['servers', 'join p50 ms', 'join p99 ms', 'signals/s', 'signals sent', 'lost', 'misdelivered', 'errors', 'kB per idle connection (RSS)', '(JS heap + external)'], [single, multi, sharded].filter(Boolean).map(row))}
+
+For scale: a bare \`ws\` server that only accepts the sockets grows by about
+10 kB of RSS per connection on the same machine.
+
+${table(['target', 'met?'], targets.map(([name, check]) => [name, check(single, multi) ? 'met' : '**missed**']))}
+
+A signal between two processes is handled by both of them and by Redis, and
+here all of them, and the clients, share ${os.cpus().length} cores; the
+memory per connection of the cluster is the sum over its processes, each of
+which also keeps a view of every room it serves.`;
+}
+
+function table(header, rows) {
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/**
+ * Runs the three configurations `times` times, alternating, and keeps the
+ * median of each figure (the sums for sent, lost, misdelivered and errors):
+ * other work on the machine moves single runs a lot.
+ */
+export async function runClusterLoads({ times = 3, ...options } = {}) {
+  const configs = [{ processes: 1 }, { processes: 3 }, { processes: 3, spread: 'rooms' }];
+  const runs = configs.map(() => []);
+  for (let t = 0; t < times; t++) {
+    for (const [i, config] of configs.entries()) {
+      const result = await runClusterLoad({ ...options, ...config });
+      console.log(JSON.stringify(result));
+      runs[i].push(result);
+    }
+  }
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const summed = new Set(['sent', 'received', 'lost', 'misdelivered', 'crossRoom', 'errors']);
+  return runs.map((list) => {
+    const combined = { runs: list.length };
+    for (const key of Object.keys(list[0])) {
+      const values = list.map((r) => r[key]);
+      if (typeof values[0] !== 'number' || ['processes', 'clients', 'rooms', 'rounds'].includes(key)) combined[key] = values[0];
+      else combined[key] = summed.has(key) ? values.reduce((a, b) => a + b, 0) : median(values);
+    }
+    return combined;
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [single, multi, sharded] = await runClusterLoads();
+  console.log(JSON.stringify({ single, multi, sharded }));
+  if (process.argv.includes('--write')) {
+    const path = new URL('../BENCHMARKS.md', import.meta.url);
+    const document = await readFile(path, 'utf8');
+    const section = clusterSection(single, multi, table, sharded);
+    const start = document.indexOf('## Signaling across processes');
+    const next = start < 0 ? -1 : document.indexOf('\n## ', start + 1);
+    const updated = start < 0
+      ? document.replace('\n## Fuzzing', `\n${section}\n\n## Fuzzing`)
+      : `${document.slice(0, start)}${section}\n${next < 0 ? '' : document.slice(next)}`;
+    await writeFile(path, updated);
+    console.log('wrote the section to BENCHMARKS.md');
+  }
+}

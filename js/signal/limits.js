@@ -1,0 +1,75 @@
+// The signaling server's limits (every one an option of `limits`) and the
+// token bucket that meters frames and joins.
+
+export const defaultLimits = Object.freeze({
+  // Frames
+  maxMessageBytes: 64 * 1024, // an SDP offer is a few KiB; candidates far less
+  maxDataDepth: 32, // nesting of a signal's `data` (an SDP object is 2 deep)
+  // Per socket: frames are metered by a token bucket. A member joining a room
+  // sends an offer or answer, an end marker and every ICE candidate to each
+  // peer: measured with Node's wrtc, 25-32 frames per peer (more under glare
+  // and ICE restarts). The burst admits a full room of 64 joining at once
+  // with room to spare; the refill is the sustained rate.
+  messageBurst: 4000,
+  messagesPerSecond: 400,
+  maxDelayedMessages: 1000, // past the bucket, frames wait (in order) up to this many
+  maxDelayedBytes: 1024 * 1024, // and up to this many bytes
+  maxRefusedMessages: 256, // refused frames (delay queue full) before the socket is closed
+  joinBurst: 5, // join frames, same scheme: a join/leave loop is slowed to
+  joinsPerMinute: 10, // this rate and refused beyond it
+  ipJoinBurst: 128, // joins from one address (a loop over new sockets); a whole
+  ipJoinsPerMinute: 600, // room behind one NAT can still join at once
+  maxSendQueueBytes: 1024 * 1024, // a receiver whose bufferedAmount passes this is dropped
+  joinTimeoutMs: 10000, // a socket that has not joined by then is closed
+  handshakeTimeoutMs: 5000, // a TCP connection that has not become a WebSocket by then is dropped
+  // Server-wide
+  maxSocketsPerIp: 64,
+  maxSockets: 10000,
+  maxRooms: 5000,
+  maxPeersPerRoom: 64,
+  heartbeatIntervalMs: 30000, // a socket that misses one pong is dropped
+  resumeGraceMs: 30000, // a dropped member's id is held for its resume token this long
+  // Cluster (Redis) only
+  presenceTtlMs: 15000, // a crashed process's members leave within this plus one refresh
+  presenceRefreshMs: 5000, // how often a process renews its members and reconciles its rooms
+});
+
+const LIMIT_NAMES = new Set(Object.keys(defaultLimits));
+
+/** Merges overrides into the defaults; an unknown name or a bad value throws. */
+export function resolveLimits(overrides = {}) {
+  for (const [name, value] of Object.entries(overrides ?? {})) {
+    if (!LIMIT_NAMES.has(name)) throw new TypeError(`unknown signaling limit "${name}" (known: ${[...LIMIT_NAMES].join(', ')})`);
+    if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`signaling limit "${name}" must be a positive number, got ${String(value)}`);
+  }
+  return Object.freeze({ ...defaultLimits, ...overrides });
+}
+
+/** `burst` tokens at most, refilled continuously at `perSecond`. */
+export class TokenBucket {
+  constructor(burst, perSecond, now = Date.now()) {
+    this.burst = burst;
+    this.perMs = perSecond / 1000;
+    this.tokens = burst;
+    this.updated = now;
+  }
+
+  #refill(now) {
+    this.tokens = Math.min(this.burst, this.tokens + (now - this.updated) * this.perMs);
+    this.updated = now;
+  }
+
+  /** Takes a token if there is one. */
+  take(now = Date.now()) {
+    this.#refill(now);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Milliseconds until a token is available (0 if one is). */
+  waitMs(now = Date.now()) {
+    this.#refill(now);
+    return this.tokens >= 1 ? 0 : Math.ceil((1 - this.tokens) / this.perMs);
+  }
+}

@@ -1,0 +1,28 @@
+// Compiled (never run) by tests/node/types.test.mjs under NodeNext, Node16 and
+// Bundler resolution: `rtcmesh/signal-server` must resolve to its declarations.
+import { SignalServer, defaultLimits, isLoopbackOrigin, startSignalServer } from 'rtcmesh/signal-server';
+import type { SignalErrorCode, SignalServerOptions } from 'rtcmesh/signal-server';
+
+async function serve(): Promise<void> {
+  const options: SignalServerOptions = {
+    port: 8787,
+    host: '0.0.0.0',
+    allowedOrigins: ['https://app.example'],
+    redis: 'redis://127.0.0.1:6379',
+    limits: { maxPeersPerRoom: 32, messageBurst: defaultLimits.messageBurst * 2 },
+    log: (line) => console.log(line),
+  };
+  const server: SignalServer = await startSignalServer(options);
+  const url: string = server.url;
+  const peers: string[] = server.peersIn('room');
+  const forwarded: number = server.stats.framesForwarded;
+  const code: SignalErrorCode = 'id-taken';
+  void [url, peers, forwarded, code, isLoopbackOrigin('http://localhost:8080'), SignalServer.bindWarning('0.0.0.0', null)];
+  await server.close();
+}
+void serve;
+
+// @ts-expect-error: limits are numbers
+void startSignalServer({ limits: { maxRooms: 'many' } });
+// @ts-expect-error: an unknown option
+void startSignalServer({ prot: 8787 });
