@@ -9,6 +9,7 @@
 // link still works: the server's "peer left" only removes peers that have no
 // open channel; the others are removed if that channel later goes.
 import { SignalClient } from '../signal/client.js';
+import { RTCMeshError } from './rtc-mesh.js';
 
 function randomId() {
   return globalThis.crypto.randomUUID();
@@ -24,7 +25,7 @@ export async function joinRoom(url, room, options, createMesh) {
   const signaling = new SignalClient(url, room, id, { WebSocket, reconnectMinMs, reconnectMaxMs });
   let present;
   try {
-    present = await signaling.ready();
+    present = await joined(signaling);
   } catch (error) {
     signaling.close();
     throw error;
@@ -33,6 +34,23 @@ export async function joinRoom(url, room, options, createMesh) {
   mesh.signaling = signaling;
   wire(mesh, signaling);
   return mesh;
+}
+
+// The server's refusal of the join (an id already present, a bad name) is
+// the join's answer: without this the promise would wait forever. The codes
+// match the hardened signaling client's ("id-taken" for a duplicate id).
+function joined(signaling) {
+  return new Promise((resolve, reject) => {
+    const onError = ({ detail }) => {
+      if (signaling.joined) return;
+      signaling.removeEventListener('error', onError);
+      const code = detail.code === 'peer-taken' ? 'id-taken' : detail.code;
+      const what = code === 'id-taken' ? `the id "${signaling.peer}" is taken in room "${signaling.room}"` : detail.message;
+      reject(new RTCMeshError(code, `RTCMesh.join: ${what}`));
+    };
+    signaling.addEventListener('error', onError);
+    signaling.ready().then(resolve, reject).finally(() => signaling.removeEventListener('error', onError));
+  });
 }
 
 function wire(mesh, signaling) {
