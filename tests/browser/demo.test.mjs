@@ -93,7 +93,7 @@ test('three tabs of the demo chat, share the map and agree on the leader', { tim
     await poll(async () => (await text(page, '#kv-entries')).includes('teal'), 15000, 'the map entry');
   }
   for (const { page } of tabs) {
-    const rows = await page.evaluate(() => document.querySelectorAll('#raft-members tr').length);
+    const rows = await page.evaluate(() => document.querySelectorAll('#raft-members tr.member').length);
     assert.equal(rows, 3, 'the Raft table lists every member');
   }
   for (const { errors, id } of tabs) assert.deepEqual(errors, [], `console errors in ${id}`);
