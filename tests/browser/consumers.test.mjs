@@ -3,13 +3,14 @@
 // stays lean), each loaded in Chromium, where two meshes exchange a message.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStaticServer } from '../../tools/static-server.mjs';
 import { collectPageErrors, launchChromium } from './chromium.mjs';
+import { withTimeout } from '../support/wait.mjs';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const consumers = join(repoRoot, 'tests/consumers');
@@ -39,6 +40,22 @@ after(async () => {
   await browser?.close();
 });
 
+/** Loads `url` in a new tab; resolves once the app's message arrived. */
+async function assertAppRuns(url) {
+  const page = await browser.context.newPage();
+  const errors = collectPageErrors(page);
+  try {
+    await page.goto(url);
+    await page.waitForSelector('body[data-result]', { state: 'attached', timeout: 30000 }).catch(() => {
+      throw new Error(`no message arrived; page errors: ${errors.join(' | ') || 'none'}`);
+    });
+    assert.equal(await page.getAttribute('body', 'data-result'), `${version} hello through the bundle`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+}
+
 for (const bundler of ['vite', 'webpack', 'esbuild']) {
   test(`an app built by the latest ${bundler} from the packed package runs in Chromium`, { timeout: 240000 }, async () => {
     const outDir = join(work, `${bundler}-dist`);
@@ -46,19 +63,31 @@ for (const bundler of ['vite', 'webpack', 'esbuild']) {
     const built = mustRun(process.execPath, [join(consumers, 'build.mjs'), bundler, appDir, outDir], repoRoot);
     console.log(`built with ${built.trim()} in ${Date.now() - started} ms`);
     const server = await startStaticServer({ mounts: [['/', relative(repoRoot, outDir)]] });
-    const page = await browser.context.newPage();
-    const errors = collectPageErrors(page);
     try {
-      await page.goto(server.url);
-      await page.waitForSelector('body[data-result]', { state: 'attached', timeout: 30000 }).catch(() => {
-        throw new Error(`no message arrived; page errors: ${errors.join(' | ') || 'none'}`);
-      });
-      assert.equal(await page.getAttribute('body', 'data-result'), `${version} hello through the bundle`);
-      assert.deepEqual(errors, []);
+      await assertAppRuns(server.url);
     } finally {
-      await page.close();
       server.server.closeAllConnections(); // Chromium keeps idle sockets open for minutes
       await server.close();
     }
   });
 }
+
+test('the app runs under the latest Vite dev server, without configuration', { timeout: 120000 }, async () => {
+  const child = spawn(process.execPath, [join(consumers, 'dev.mjs'), appDir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  try {
+    const url = await withTimeout(new Promise((resolve, reject) => {
+      child.stdout.on('data', (chunk) => {
+        output += chunk;
+        const match = output.match(/^url (\S+) (vite \S+)$/m);
+        if (match) resolve(match[1]);
+      });
+      child.stderr.on('data', (chunk) => { output += chunk; });
+      child.on('exit', (code) => reject(new Error(`the dev server exited with ${code}:\n${output}`)));
+    }), 60000, 'the Vite dev server');
+    console.log(output.trim());
+    await assertAppRuns(url);
+  } finally {
+    child.kill();
+  }
+});
