@@ -48,7 +48,11 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (server?.child.exitCode === null) process.kill(-server.child.pid, 'SIGTERM');
+  try {
+    if (server?.child.exitCode === null) process.kill(-server.child.pid, 'SIGTERM');
+  } catch (error) {
+    if (error.code !== 'ESRCH') throw error; // the group already ended
+  }
 });
 
 // `npm start` is started here, not in before(): a run of only the other
