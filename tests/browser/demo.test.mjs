@@ -215,6 +215,12 @@ async function duplicateAndInvite(base, name, viewport, rest) {
   assert.ok(invite.includes(`room=${name}`) && invite.includes('autojoin') && !invite.includes('id='), invite);
   const guest = await openTab(browser, invite, viewport);
   await poll(async () => (await raftView(rest[0].page)).rows.length === rest.length + 1, 30000, 'the invited tab in the table');
+  // A reload rejoins as the same member (the id is kept per tab, not in the shared address).
+  const guestId = await guest.page.inputValue('#peer-id');
+  assert.ok(!guest.page.url().includes('id='), 'the address bar can be shared as an invite');
+  await guest.page.reload();
+  await guest.page.waitForSelector('body[data-state="joined"]', { timeout: 30000 });
+  assert.equal(await guest.page.inputValue('#peer-id'), guestId);
   return guest;
 }
 

@@ -9,6 +9,7 @@ const $ = (selector) => document.querySelector(selector);
 const params = new URLSearchParams(location.search);
 const signalUrl = params.get('signal') ?? `ws://${location.hostname || '127.0.0.1'}:8787`;
 const LINKS_EVERY_MS = 1000;
+const ID_KEY = 'rtcmesh-demo-id'; // this tab's id, kept across reloads
 
 let RTCMesh;
 let RaftPanel;
@@ -165,11 +166,14 @@ async function join(room, id) {
   raftPanel = new RaftPanel(mesh, room);
   setJoined(true);
   setStatus(`joined ${shortId(room, 40)} as ${shortId(id, 40)}`, 'ok');
-  // The address bar names the room but not the id, so it can be shared as is.
+  // The address bar names the room but not the id, so it can be shared as
+  // an invite; the tab keeps its id in sessionStorage, so a reload rejoins
+  // as the same member, with its Raft log from IndexedDB.
+  sessionStorage.setItem(ID_KEY, id);
   const shared = new URLSearchParams(params);
   shared.delete('id');
-  shared.delete('autojoin');
   shared.set('room', room);
+  shared.set('autojoin', '');
   history.replaceState(null, '', `?${shared}`);
   refreshGraph();
 }
@@ -208,7 +212,7 @@ async function copyInvite() {
 
 async function start() {
   $('#room').value = params.get('room') ?? 'demo';
-  $('#peer-id').value = params.get('id') ?? `peer-${Math.random().toString(36).slice(2, 7)}`;
+  $('#peer-id').value = params.get('id') ?? sessionStorage.getItem(ID_KEY) ?? `peer-${Math.random().toString(36).slice(2, 7)}`;
   setJoined(false);
   try {
     // A dynamic import, so a core that fails to load is shown, not swallowed.
