@@ -84,7 +84,16 @@ export class FileTransfers {
     const mesh = this.#mesh;
     for (let waits = 0; waits < 10000 && !mesh.closed; waits++) {
       if (!mesh.peers.some((peer) => mesh.bufferedAmount(peer) > QUEUE_LIMIT)) return;
-      await new Promise((resolve) => mesh.addEventListener('bufferedamountlow', resolve, { once: true }));
+      // A drained queue, or a receiver gone (its queue then never drains).
+      await new Promise((resolve) => {
+        const done = () => {
+          mesh.removeEventListener('bufferedamountlow', done);
+          mesh.removeEventListener('peerremoved', done);
+          mesh.removeEventListener('close', done);
+          resolve();
+        };
+        for (const type of ['bufferedamountlow', 'peerremoved', 'close']) mesh.addEventListener(type, done);
+      });
     }
   }
 
