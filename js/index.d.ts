@@ -92,8 +92,10 @@ export class RTCMesh extends EventTarget {
   readonly openPeerConnections: number;
   bufferedAmountLowThreshold: number;
 
-  createOffer(peer: string): void;
-  createAnswer(peer: string, offer: string | RTCSessionDescriptionInit): void;
+  /** Resolves to the offer (also emitted as `offer`); rejects with RTCMeshError `closed` or `timeout`. */
+  createOffer(peer: string): Promise<{ type: 'offer'; sdp: string }>;
+  /** Resolves to the answer (also emitted as `answer`); rejects with RTCMeshError `closed` or `timeout`. */
+  createAnswer(peer: string, offer: string | RTCSessionDescriptionInit): Promise<{ type: 'answer'; sdp: string }>;
   addAnswer(peer: string, answer: string | RTCSessionDescriptionInit): void;
   addIceCandidate(peer: string, candidate: RTCIceCandidateInit | string | null): void;
   broadcast(data: string | ArrayBuffer | ArrayBufferView): void;

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# What the tests need beyond the build toolchain: Chromium for the browser
-# level, clang with its libFuzzer runtime for the fuzz level, and redis-server
-# for the signaling cluster tests of the node level. Uses
+# What the tests need beyond the build toolchain: Chromium and Firefox ESR for
+# the browser level, clang with its libFuzzer runtime for the fuzz level, and
+# redis-server for the signaling cluster tests of the node level. Uses
 # Debian's packages (a browser download from a test tool cannot work here).
 # A Chromium named by $CHROMIUM_PATH wins.
 set -euo pipefail
 missing=()
 if ! { [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; } && ! command -v chromium >/dev/null 2>&1; then
   missing+=(chromium)
+fi
+# Firefox ESR for tests/browser/firefox.test.mjs ($FIREFOX_PATH wins).
+if ! { [ -n "${FIREFOX_PATH:-}" ] && [ -x "$FIREFOX_PATH" ]; } && ! command -v firefox-esr >/dev/null 2>&1; then
+  missing+=(firefox-esr)
 fi
 command -v clang++-14 >/dev/null 2>&1 || missing+=(clang-14)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)

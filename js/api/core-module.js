@@ -6,27 +6,60 @@
 // path, so the package's Node entry (js/node.js) provides the bytes. Keeping
 // `node:` imports out of this file keeps browser bundlers from choking.
 import createRtcmeshCore from '../../dist/rtcmesh-core.mjs';
+import { diagnoseWasmFetch, wasmUrlTried } from './core-diagnosis.js';
 
 let corePromise = null;
 let loaded = null;
 let wasmBinaryProvider = null;
+let wasmBinarySource = null;
 
-/** For hosts that cannot fetch the .wasm by URL: a function resolving to its bytes. */
-export function provideWasmBinary(provider) {
+/**
+ * For hosts that cannot fetch the .wasm by URL: a function resolving to its
+ * bytes, and where it reads them from (named in errors).
+ */
+export function provideWasmBinary(provider, source = null) {
   wasmBinaryProvider = provider;
+  wasmBinarySource = source;
 }
 
 async function instantiate() {
   const options = {};
-  if (wasmBinaryProvider) options.wasmBinary = await wasmBinaryProvider();
+  // Emscripten says how loading went only through printErr: kept for the error.
+  const printed = [];
+  options.printErr = (text) => {
+    printed.push(String(text));
+    console.warn(text);
+  };
+  if (wasmBinaryProvider) {
+    try {
+      options.wasmBinary = await wasmBinaryProvider();
+    } catch (cause) {
+      throw new Error(`rtcmesh: could not read the WebAssembly core from ${wasmBinarySource ?? 'its provider'} (${cause?.message ?? cause}); was the package packed without dist/? Its prepack script builds it.`, { cause });
+    }
+  }
   try {
     return await createRtcmeshCore(options);
   } catch (cause) {
-    throw new Error(`rtcmesh: the WebAssembly core could not be loaded (${cause?.message ?? cause})`, { cause });
+    throw await loadError(cause, printed);
   }
 }
 
-/** Resolves to the instantiated wasm module (shared by every RTCMesh and Raft). */
+// An error a user can act on: the URL tried, what the server answered, and
+// Emscripten's own words without its advice to rebuild with ASSERTIONS.
+async function loadError(cause, printed) {
+  const own = String(cause?.message ?? cause).replace(/\s*Build with -s ASSERTIONS=1 for more info\.?/, '');
+  const url = wasmBinarySource ?? (await wasmUrlTried());
+  const where = url ?? 'rtcmesh-core.wasm next to rtcmesh-core.mjs';
+  const likely = wasmBinaryProvider ? null : url && (await diagnoseWasmFetch(url));
+  // Emscripten repeats the reason in several lines; keep only what is new.
+  const detail = printed
+    .filter((line) => !/^falling back to ArrayBuffer|Aborted\(/.test(line) && !own.includes(line.replace(/^[^:]*:\s*/, '')))
+    .join('; ');
+  const message = `rtcmesh: the WebAssembly core could not be loaded from ${where}${likely ? `: ${likely}` : ''} (${own}${detail ? `; ${detail}` : ''})`;
+  return new Error(message, { cause });
+}
+
+/** Resolves to the instantiated module (shared by every RTCMesh and Raft). */
 export function loadCore() {
   corePromise ??= instantiate().then(
     (module) => (loaded = module),

@@ -47,6 +47,10 @@ function kindNames() {
 export const systemPort = Symbol('rtcmesh.systemPort');
 
 const TICK_MS = 25; // the core wants update() at least every 50 ms
+// How long createOffer()/createAnswer() wait for their description. Making
+// one takes milliseconds; none comes when perfect negotiation drops a
+// colliding offer, and the promise must not wait forever then.
+const DESCRIPTION_TIMEOUT_MS = 20000;
 const MAX_COMMAND_ROUNDS = 64; // per flush: commands beget commands only until the send window fills
 
 /** An error from a mesh call; `code` is one of the core's error codes (e.g. "unknown_peer"). */
@@ -183,14 +187,23 @@ export class RTCMesh extends EventTarget {
 
   // ---- the seed's methods -------------------------------------------------
 
-  /** Makes (again) an offer to `peer`; it arrives as an `offer` event. */
+  /**
+   * Makes (again) an offer to `peer`. Resolves to it ({ type: 'offer', sdp }),
+   * which also arrives as an `offer` event.
+   */
   createOffer(peer) {
-    this.#call('createOffer', requireString(peer, 'peer'));
+    requireString(peer, 'peer');
+    return this.#describing('offer', peer, () => this.#call('createOffer', peer));
   }
 
-  /** Answers `peer`'s offer; the answer arrives as an `answer` event. */
+  /**
+   * Answers `peer`'s offer. Resolves to the answer ({ type: 'answer', sdp }),
+   * which also arrives as an `answer` event.
+   */
   createAnswer(peer, offer) {
-    this.#call('createAnswer', requireString(peer, 'peer'), sdpOf(offer, 'offer'));
+    requireString(peer, 'peer');
+    const sdp = sdpOf(offer, 'offer');
+    return this.#describing('answer', peer, () => this.#call('createAnswer', peer, sdp));
   }
 
   addAnswer(peer, answer) {
@@ -296,6 +309,38 @@ export class RTCMesh extends EventTarget {
   }
 
   // ---- plumbing -------------------------------------------------------------
+
+  // Runs `start` (which throws for bad input, synchronously, as before) and
+  // resolves with the next `type` event for `peer`. It rejects with an
+  // RTCMeshError if the mesh closes or none comes in time; callers that
+  // ignore the promise (the seed's style) see no unhandled rejection.
+  #describing(type, peer, start) {
+    let settle;
+    const described = new Promise((resolve, reject) => {
+      const onEvent = ({ detail }) => {
+        if (detail.peer === peer) settle(() => resolve({ type, sdp: detail.sdp }));
+      };
+      const onClose = () => settle(() => reject(new RTCMeshError('closed', `RTCMesh.${type === 'offer' ? 'createOffer' : 'createAnswer'}: the mesh closed first`)));
+      const timer = setTimeout(() => settle(() => reject(new RTCMeshError('timeout', `RTCMesh: no ${type} for ${peer} within ${DESCRIPTION_TIMEOUT_MS} ms (a colliding negotiation may have superseded it)`))), DESCRIPTION_TIMEOUT_MS);
+      timer.unref?.(); // in Node, a pending description does not keep the process alive
+      settle = (finish) => {
+        clearTimeout(timer);
+        this.removeEventListener(type, onEvent);
+        this.removeEventListener('close', onClose);
+        finish();
+      };
+      this.addEventListener(type, onEvent);
+      this.addEventListener('close', onClose);
+    });
+    described.catch(() => {});
+    try {
+      start();
+    } catch (error) {
+      settle(() => {});
+      throw error;
+    }
+    return described;
+  }
 
   #ensureOpen() {
     if (this.#closed) throw new RTCMeshError('closed', 'RTCMesh: the mesh is closed');

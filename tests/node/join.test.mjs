@@ -69,3 +69,17 @@ test('a mesh survives its signaling socket dropping', async () => {
     await server.close();
   }
 });
+
+test('joining with an id already present rejects with code id-taken instead of waiting', async () => {
+  const server = await startSignalServer();
+  let first;
+  try {
+    first = await RTCMesh.join(server.url, 'room-4', options('ana'));
+    const second = RTCMesh.join(server.url, 'room-4', options('ana'));
+    await assert.rejects(withTimeout(second, 5000, 'the duplicate join to settle'), { name: 'RTCMeshError', code: 'id-taken' });
+    assert.deepEqual(first.peers, [], 'the refused member never entered the room');
+  } finally {
+    first?.close();
+    await server.close();
+  }
+});

@@ -1,5 +1,7 @@
 // Draws the mesh: every member on a circle, every link coloured by its state
-// as the member at either end reports it (the worse of the two wins).
+// as the member at either end reports it (the worse of the two wins), and
+// the Raft leader ringed and starred.
+import { shortId } from './raft-table.js';
 const SVG = 'http://www.w3.org/2000/svg';
 const severity = { open: 0, relayed: 1, connecting: 2, failed: 3, closed: 4 };
 
@@ -14,8 +16,9 @@ function element(name, attributes, text) {
  * @param svg     the <svg> to draw into
  * @param self    this tab's id
  * @param tables  Map(member -> { peer -> state }) as each member reported it
+ * @param leader  the live Raft leader's id, or null
  */
-export function drawGraph(svg, self, tables) {
+export function drawGraph(svg, self, tables, leader = null) {
   const members = [...new Set([self, ...tables.keys(), ...[...tables.values()].flatMap((t) => Object.keys(t))])].sort();
   const radius = 85;
   const position = new Map(
@@ -41,7 +44,11 @@ export function drawGraph(svg, self, tables) {
   }
   for (const id of members) {
     const { x, y } = position.get(id);
-    svg.append(element('circle', { cx: x, cy: y, r: 12, class: id === self ? 'self' : '' }));
-    svg.append(element('text', { x, y: y + 24 }, id.length > 14 ? `${id.slice(0, 12)}…` : id));
+    const classes = [id === self ? 'self' : '', id === leader ? 'leader' : ''].filter(Boolean).join(' ');
+    const circle = element('circle', { cx: x, cy: y, r: 12, class: classes, 'data-member': id });
+    circle.append(element('title', {}, id));
+    svg.append(circle);
+    if (id === leader) svg.append(element('text', { x, y: y + 4, class: 'star' }, '★'));
+    svg.append(element('text', { x, y: y + 24 }, `${shortId(id)}${id === leader ? ' (leader)' : ''}`));
   }
 }

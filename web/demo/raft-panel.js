@@ -1,51 +1,111 @@
 // The demo's Raft view, in the spirit of RaftScope: every member's role,
-// term, leader and commit index, and the replicated map, editable.
+// voter or learner, term, vote, log length, commit and applied index, and
+// how long ago it last heard its leader; plus the replicated map, editable.
 //
 // Each tab runs Raft over the mesh with its state in IndexedDB (so a reload
 // rejoins with its log), and broadcasts its own Raft state every second;
 // the table shows what each member last said about itself.
 import { Raft, ReplicatedMap, openIndexedDBStorage } from '/js/index.js';
+import { drawRaftTable, shortId } from './raft-table.js';
 
 const $ = (selector) => document.querySelector(selector);
 const STATUS_EVERY_MS = 1000;
-const STALE_AFTER_MS = 5000;
+const REDRAW_EVERY_MS = 250; // greying and "heard leader" move without new reports
+
+// Raft has no getters for its vote and log length, but it hands both to its
+// storage: the hard state (term, vote) and the entries it appends.
+function observedStorage(storage, seen) {
+  const note = ({ hardState, entries, snapshot }) => {
+    if (hardState) seen.vote = hardState.vote || null;
+    if (snapshot) seen.log = Math.max(seen.log, snapshot.index);
+    if (entries?.length) seen.log = entries[entries.length - 1].index; // appending at i drops what followed i
+  };
+  return {
+    load: async () => {
+      const restored = await storage.load();
+      note(restored);
+      return restored;
+    },
+    save: (ready) => {
+      note(ready);
+      return storage.save(ready);
+    },
+    saveSnapshot: (snapshot) => storage.saveSnapshot(snapshot),
+    close: () => storage.close(),
+  };
+}
 
 export class RaftPanel {
   #mesh;
   #raft = null;
   #map = null;
-  #states = new Map(); // member -> { role, term, leader, commit, applied, at }
-  #timer;
-  #onMessage;
+  #states = new Map(); // member -> reported state, with `at` (when it arrived)
+  #seen = { vote: null, log: 0 };
+  #heardLeaderAt = null;
+  #leftRoom = new Set(); // members the signaling server says left, links maybe not yet down
+  #timers = [];
+  #listeners = [];
   #closed = false;
 
   constructor(mesh, room) {
     this.#mesh = mesh;
-    this.#onMessage = (event) => this.#receive(event);
-    mesh.addEventListener('message', this.#onMessage);
+    this.#listen(mesh, 'message', (event) => this.#receive(event));
+    // A member that leaves the mesh leaves the table at once.
+    this.#listen(mesh, 'peerremoved', ({ detail }) => this.#forget(detail.peer));
+    this.#listen(mesh, 'removechannel', () => this.#draw());
+    // A crashed tab's WebSocket closes at once, its WebRTC links only after
+    // ICE gives up (seconds): the server's word greys its row meanwhile.
+    if (mesh.signaling) {
+      this.#listen(mesh.signaling, 'peerleft', ({ detail }) => { this.#leftRoom.add(detail.peer); this.#draw(); });
+      this.#listen(mesh.signaling, 'peerjoined', ({ detail }) => { this.#leftRoom.delete(detail.peer); this.#draw(); });
+    }
     this.ready = this.#start(room).catch((error) => {
       $('#kv-status').textContent = `Raft could not start: ${error.message}`;
     });
   }
 
+  #listen(target, type, handler) {
+    target.addEventListener(type, handler);
+    this.#listeners.push(() => target.removeEventListener(type, handler));
+  }
+
   async #start(room) {
-    const storage = await openIndexedDBStorage(`${room}:${this.#mesh.id}`);
+    const storage = observedStorage(await openIndexedDBStorage(`${room}:${this.#mesh.id}`), this.#seen);
     if (this.#closed) return storage.close();
-    this.#raft = await Raft.open({ mesh: this.#mesh, storage, electionMinTimeout: 1000, electionMaxTimeout: 2000, heartbeatInterval: 200 });
-    this.#map = new ReplicatedMap(this.#raft);
+    // The library's default timeouts (1.5-3 s): hidden tabs run timers once a
+    // second, and shorter ones made background tabs call elections.
+    const raft = await Raft.open({ mesh: this.#mesh, storage });
+    this.#raft = raft;
+    this.#watchLeaderMessages(raft);
+    this.#map = new ReplicatedMap(raft);
     this.#map.addEventListener('change', () => this.#drawMap());
-    for (const type of ['leader', 'role', 'term', 'commit', 'join', 'leave']) this.#raft.addEventListener(type, () => this.#share());
-    this.#timer = setInterval(() => this.#share(), STATUS_EVERY_MS);
-    $('#kv-form').addEventListener('submit', this.#onSubmit);
+    for (const type of ['leader', 'role', 'term', 'commit', 'join', 'leave']) this.#listen(raft, type, () => this.#share());
+    this.#timers.push(setInterval(() => this.#share(), STATUS_EVERY_MS), setInterval(() => this.#draw(), REDRAW_EVERY_MS));
+    this.#listen($('#kv-form'), 'submit', this.#onSubmit);
     this.#share();
     return undefined;
   }
 
+  // Over a mesh, Raft feeds what arrives to its public onRaftMessage: wrapping
+  // it tells when this member last heard its leader (heartbeats included).
+  #watchLeaderMessages(raft) {
+    const receive = raft.onRaftMessage.bind(raft);
+    raft.onRaftMessage = (data, from = '') => {
+      receive(data, from);
+      if (from !== '' && from === raft.leader) this.#heardLeaderAt = Date.now();
+    };
+  }
+
+  /** The leader to show: null unless it is this tab or a member with a working link. */
+  get liveLeader() {
+    const leader = this.#raft?.leader ?? null;
+    return leader && this.#isLive(leader) ? leader : null;
+  }
+
   close() {
     this.#closed = true;
-    clearInterval(this.#timer);
-    this.#mesh.removeEventListener('message', this.#onMessage);
-    $('#kv-form').removeEventListener('submit', this.#onSubmit);
+    for (const timer of this.#timers) clearInterval(timer);
+    for (const unlisten of this.#listeners) unlisten();
     this.#map?.close();
     this.#raft?.close();
     this.#states.clear();
@@ -62,7 +122,7 @@ export class RaftPanel {
     $('#kv-status').textContent = `setting ${key}…`;
     try {
       await this.#map.set(key, value);
-      $('#kv-status').textContent = `${key} set on every member`;
+      $('#kv-status').textContent = `${key} committed`;
       $('#kv-value').value = '';
     } catch (error) {
       $('#kv-status').textContent = error.message;
@@ -71,7 +131,13 @@ export class RaftPanel {
 
   #ownState() {
     const raft = this.#raft;
-    return { role: raft.role, term: raft.term, leader: raft.leader, commit: raft.commitIndex, applied: raft.appliedIndex };
+    const { voters, learners } = raft.members;
+    const voter = voters.includes(raft.address) ? true : learners.includes(raft.address) ? false : null;
+    const heardAgo = this.#heardLeaderAt === null ? null : Date.now() - this.#heardLeaderAt;
+    return {
+      role: raft.role, voter, term: raft.term, vote: this.#seen.vote, log: this.#seen.log,
+      commit: raft.commitIndex, applied: raft.appliedIndex, leader: raft.leader, heardAgo,
+    };
   }
 
   #share() {
@@ -79,38 +145,40 @@ export class RaftPanel {
     const state = this.#ownState();
     this.#states.set(this.#mesh.id, { ...state, at: Date.now() });
     this.#mesh.broadcast(JSON.stringify({ t: 'raft', ...state }));
-    this.#drawMembers();
+    this.#draw();
   }
 
   #receive(event) {
     if (typeof event.data !== 'string' || !event.data.startsWith('{"t":"raft"')) return;
+    if (!this.#mesh.peers.includes(event.origin)) return; // a late report from a member already gone
     try {
-      const { role, term, leader, commit, applied } = JSON.parse(event.data);
-      this.#states.set(event.origin, { role, term, leader, commit, applied, at: Date.now() });
-      this.#drawMembers();
+      const { t, ...state } = JSON.parse(event.data);
+      this.#states.set(event.origin, { ...state, at: Date.now() });
+      this.#draw();
     } catch {
       // not ours
     }
   }
 
-  #drawMembers() {
-    const now = Date.now();
-    const rows = [...this.#states.entries()]
-      .filter(([member, state]) => member === this.#mesh.id || now - state.at < STALE_AFTER_MS)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([member, state]) => {
-        const row = document.createElement('tr');
-        row.dataset.member = member;
-        if (state.role === 'leader') row.className = 'leader';
-        for (const value of [member, state.role, state.term, state.leader ?? '—', state.commit, state.applied]) {
-          const cell = document.createElement('td');
-          cell.textContent = String(value);
-          row.append(cell);
-        }
-        return row;
-      });
-    $('#raft-members').replaceChildren(...rows);
-    $('#leader').textContent = this.#raft?.leader ?? 'none yet';
+  #forget(member) {
+    this.#states.delete(member);
+    this.#draw();
+  }
+
+  #isLive(member) {
+    const mesh = this.#mesh;
+    if (member === mesh.id) return true;
+    if (mesh.closed || !mesh.peers.includes(member) || this.#leftRoom.has(member)) return false;
+    return mesh.readyState(member) === 'open' || mesh.relayed(member);
+  }
+
+  #draw() {
+    if (this.#closed || this.#mesh.closed) return;
+    drawRaftTable($('#raft-members'), this.#states, this.#mesh.id, (member) => this.#isLive(member));
+    const leader = this.#raft?.leader ?? null;
+    const shown = this.liveLeader;
+    $('#leader').textContent = shown ? shortId(shown, 40) : leader ? `none (${shortId(leader)} is gone)` : 'none yet';
+    $('#leader').title = shown ?? '';
   }
 
   #drawMap() {
