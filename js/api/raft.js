@@ -476,7 +476,7 @@ export class Raft extends EventTarget {
   // decides from that whether this member starts the cluster.
   #followRoomOrder(signaling) {
     const tell = () => {
-      if (this.#core && !this.#core.closed()) this.#core.setOldestInRoom(signaling.olderPeers.size === 0);
+      if (this.#core && !this.#core.closed()) this.#core.setRoomPosition(signaling.olderPeers.size === 0, signaling.peers.size > 0);
     };
     tell();
     this.#onRoomChange = () => {
@@ -559,7 +559,7 @@ export class Raft extends EventTarget {
 
 // Who starts the cluster. A mesh made from a fixed peer list bootstraps with
 // all of them. A mesh that joined a room leaves it to the core's rule (see
-// Node::set_oldest_in_room): the oldest member present starts the cluster.
+// Node::set_room_position): the oldest member present starts the cluster.
 function meshBootstrap(mesh, address, options) {
   if (options.members || options.joinExisting !== undefined) {
     return { members: options.members, joinExisting: options.joinExisting };

@@ -252,21 +252,21 @@ Cluster room_of_two(std::uint64_t seed) {
 
 TEST_CASE("room bootstrap: the oldest member starts the cluster and adds the others, whenever each starts", "[raft][membership][bootstrap]") {
     Cluster c = room_of_two(50);
-    c.node("young").set_oldest_in_room(false);
+    c.node("young").set_room_position(false, true);
     c.run_for(2000);  // the younger one alone never starts a cluster
     CHECK(c.node("young").term() == 0);
-    c.node("old").set_oldest_in_room(true);
+    c.node("old").set_room_position(true, true);  // it asks "young" first: no cluster there, so it starts one
     REQUIRE(c.run_until([&] { return c.node("old").role() == Role::Leader && c.node("old").membership().is_voter("young"); }, 5000, 1));
     CHECK(c.node("young").membership().voters == std::vector<std::string>{"old", "young"});
 }
 
-TEST_CASE("room bootstrap: a member that becomes the oldest starts alone after an election timeout", "[raft][membership][bootstrap]") {
+TEST_CASE("room bootstrap: a member left alone in the room starts the cluster", "[raft][membership][bootstrap]") {
     Cluster c = room_of_two(51);
-    c.node("young").set_oldest_in_room(false);
+    c.node("young").set_room_position(false, true);
+    c.run_for(500);
+    CHECK(c.node("young").term() == 0);
     c.crash("old");  // the oldest left before it started anything
-    c.node("young").set_oldest_in_room(true);
-    c.run_for(100);
-    CHECK(c.node("young").role() == Role::Follower);  // it waits in case it was being added
+    c.node("young").set_room_position(true, false);
     REQUIRE(c.run_until([&] { return c.node("young").role() == Role::Leader; }, 5000, 1));
     CHECK(c.node("young").membership().voters == std::vector<std::string>{"young"});
 }
@@ -275,9 +275,43 @@ TEST_CASE("room bootstrap: once the log holds a configuration, the room order ch
     Cluster c(2, 52);
     const std::string leader = elect(c);
     const std::string other = c.others(leader).front();
-    c.node(other).set_oldest_in_room(true);
-    c.node(leader).set_oldest_in_room(false);
+    c.node(other).set_room_position(true, true);
+    c.node(leader).set_room_position(false, true);
     c.run_for(1000);
     CHECK(c.leaders() == std::vector<std::string>{leader});
     CHECK(c.node(other).membership().voters.size() == 2);
+}
+
+TEST_CASE("room bootstrap: a member that becomes the oldest does not start a second cluster beside a running one", "[raft][membership][bootstrap][regression]") {
+    // Found by the session simulator: "m1" led a cluster with "m3" and "m4";
+    // "m2", second in arrival order, was never added; "m1" left for good, and
+    // "m2", now the oldest, started a second cluster.
+    const std::vector<std::string> all{"m1", "m2", "m3", "m4"};
+    Cluster c(0, 53);
+    std::uint64_t seed = 53;
+    for (const auto& address : all) {
+        Config config = plain(address, ++seed);  // apart, or equal timeouts split every vote
+        config.join_existing_cluster = true;
+        c.start(config);
+    }
+    for (const auto& a : all)
+        for (const auto& b : all)
+            if (a != b) REQUIRE(c.node(a).join(b).ok());
+    for (const auto& address : all) c.node(address).set_room_position(address == "m1", address != "m1");
+    c.isolate("m2");  // it misses everything while m1 builds its cluster
+    REQUIRE(c.run_until([&] {
+        return c.node("m1").membership().is_voter("m3") && c.node("m1").membership().is_voter("m4");
+    }, 10'000, 1));
+    c.crash("m1");
+    for (const auto& address : {"m3", "m4"}) REQUIRE(c.node(address).leave("m1").ok());
+    c.heal();
+    c.cut("m3", "m4");  // the survivors take a while to elect a new leader...
+    c.cut("m4", "m3");
+    c.node("m2").set_room_position(true, true);  // ...while m2 is the oldest with no configuration
+    c.run_for(1500);
+    CHECK_FALSE(c.node("m2").role() == Role::Leader);
+    c.heal();
+    REQUIRE(c.run_until([&] { return c.node("m2").membership().contains("m3"); }, 10'000, 1));
+    CHECK(c.node("m2").log().at(1).term == c.node("m3").log().at(1).term);  // one cluster: the same first entry
+    CHECK(c.leaders().size() == 1);
 }

@@ -116,7 +116,7 @@ public:
 
     val join(const std::string& address) { return error_or_null(node_->join(address)); }
     val leave(const std::string& address) { return error_or_null(node_->leave(address)); }
-    void set_oldest_in_room(bool oldest) { node_->set_oldest_in_room(oldest); }
+    void set_room_position(bool oldest, bool others_present) { node_->set_room_position(oldest, others_present); }
     void update(double now) { node_->update(static_cast<Millis>(now)); }
     val close() { return error_or_null(node_->close()); }
 
@@ -199,7 +199,7 @@ EMSCRIPTEN_BINDINGS(rtcmesh_raft) {
         .constructor<const emscripten::val&, const emscripten::val&>()
         .function("join", &JsRaft::join)
         .function("leave", &JsRaft::leave)
-        .function("setOldestInRoom", &JsRaft::set_oldest_in_room)
+        .function("setRoomPosition", &JsRaft::set_room_position)
         .function("update", &JsRaft::update)
         .function("close", &JsRaft::close)
         .function("staging", &JsRaft::staging)

@@ -233,6 +233,7 @@ void Node::update(Millis now) {
         reset_election_timer();
         heartbeat_deadline_ = now + config_.heartbeat_interval;
         quorum_check_deadline_ = now + config_.election_min_timeout;
+        if (bootstrap_alone_at_ == Millis{-1}) bootstrap_alone_at_ = now + 2 * config_.election_max_timeout;
     }
     now_ = std::max(now_, now);
     maybe_bootstrap_alone();

@@ -83,12 +83,13 @@ public:
 
     // The bootstrap rule over a room, where the signaling server orders
     // members by arrival. A node whose log holds no configuration starts the
-    // cluster alone when it is the oldest member present; otherwise it waits
-    // to be added by the leader. A node that becomes the oldest later (older
-    // members left before adding it) starts alone after one election timeout
-    // in which no leader added it. No effect once the log holds a configuration
-    // or when Config::initial_members is set.
-    void set_oldest_in_room(bool oldest);
+    // cluster alone when it is the oldest member present and alone in the
+    // room. The oldest with others present (older members left, or it came
+    // back without its state) asks them first: it starts alone only if none
+    // runs a cluster and no leader added it within two election timeouts.
+    // Any other member waits to be added by the leader. No effect once the
+    // log holds a configuration or when Config::initial_members is set.
+    void set_room_position(bool oldest, bool others_present);
 
     // ---- application --------------------------------------------------------
     Result<Proposed> propose(Bytes data);
@@ -304,7 +305,7 @@ private:
     std::vector<PendingRead> pending_reads_;
     std::vector<std::uint64_t> reads_waiting_for_commit_;
 
-    std::optional<Millis> bootstrap_alone_at_;  // set_oldest_in_room: when to start the cluster alone
+    std::optional<Millis> bootstrap_alone_at_;  // set_room_position: when to start the cluster alone
 
     bool closing_ = false;
     bool closed_ = false;

@@ -184,7 +184,7 @@ void Node::handle_removed(const Message& m) {
     if (membership().contains(config_.address)) emit(MemberLeft{config_.address});
 }
 
-void Node::set_oldest_in_room(bool oldest) {
+void Node::set_room_position(bool oldest, bool others_present) {
     if (!config_history_.empty() || !config_.initial_members.empty()) return;  // the log (or the host) decides
     if (!oldest) {
         config_.join_existing_cluster = true;  // wait for the leader to add us
@@ -193,17 +193,26 @@ void Node::set_oldest_in_room(bool oldest) {
         return;
     }
     if (bootstrap_alone_at_) return;
-    // Oldest from the start (an empty room): at once. Oldest because older
-    // members left: after an election timeout, in case one of them added us.
-    const bool from_the_start = !started_;
-    bootstrap_alone_at_ = from_the_start ? Millis{0} : now_ + config_.election_max_timeout;
-    if (from_the_start) maybe_bootstrap_alone();
+    // Alone in the room: at once. Otherwise only if no one present runs a
+    // cluster. Ask them (a pre-vote probe, which any cluster member answers
+    // with its term) and wait two election timeouts for an answer or for a
+    // leader to add us.
+    if (!others_present) {
+        bootstrap_alone_at_ = Millis{0};
+        maybe_bootstrap_alone();
+        return;
+    }
+    // Before the first update() the clock is unknown: the wait starts then.
+    bootstrap_alone_at_ = started_ ? now_ + 2 * config_.election_max_timeout : -1;
+    for (const auto& peer : routes_)
+        send(Message{.type = MessageType::PreVote, .to = peer, .term = term_ + 1, .log_term = 0, .index = 0});
 }
 
 void Node::maybe_bootstrap_alone() {
     if (!bootstrap_alone_at_ || now_ < *bootstrap_alone_at_) return;
     bootstrap_alone_at_.reset();
     if (!config_history_.empty()) return;  // a leader added us meanwhile
+    if (term_ > 0) return;                  // a cluster answered: wait for its leader to add us
     config_.join_existing_cluster = false;
     config_.initial_members = {config_.address};
     bootstrap_ = Membership{};
