@@ -166,9 +166,10 @@ The test-only core faults must be caught (\`--fault two-votes|old-term --expect-
 
 ${table(['nodes', 'fault', 'caught at seed'], hunts.map((h) => [h.nodes, h.fault, h.seed ?? '**not caught**']))}
 
-The old-term commit (Figure 8) is reached at 5 nodes by runs that crash a
-leader right after it commits an entry of an older term, with small batches
-and windows so that old entries travel apart from the new leader's no-op.`;
+The old-term commit (Figure 8) is reached at 5 nodes by runs in which a
+leader whose commit index lands on an entry of an older term applies it and
+crashes before it sends its next append, with small batches and windows so
+that old entries travel apart from the new leader's no-op.`;
 }
 
 function fuzzSection(results) {
