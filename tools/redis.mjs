@@ -13,7 +13,8 @@ export function haveRedis() {
   }
 }
 
-async function freePort() {
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort() {
   const server = net.createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();

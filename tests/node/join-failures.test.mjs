@@ -13,6 +13,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { RTCMesh, RTCMeshError } from 'rtcmesh';
 import { startSignalServer } from '../../js/signal/server.js';
 import { RTCPeerConnection } from '../support/mesh-bus.mjs';
+import { freePort } from '../../tools/redis.mjs';
 import { poll } from '../support/wait.mjs';
 
 const options = (extra = {}) => ({ WebSocket, RTCPeerConnection, reconnectMinMs: 20, reconnectMaxMs: 100, timeoutMs: 1500, ...extra });
@@ -26,14 +27,6 @@ async function failedJoin(url, room, extra) {
   assert.ok(outcome instanceof RTCMeshError, `${outcome}`);
   assert.ok(ms < (extra?.timeoutMs ?? 1500) + 500, `settled after ${ms} ms`);
   return { error: outcome, ms };
-}
-
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function listening(server) {

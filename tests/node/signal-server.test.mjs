@@ -1,25 +1,8 @@
 // The signaling server with real WebSocket clients on loopback.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSignalServer } from '../../js/signal/server.js';
-import { RecordingClient } from '../support/ws-client.mjs';
+import { withServer } from '../support/signal-server.mjs';
 import { runSignalLoad } from '../../bench/signal-load.mjs';
-
-async function withServer(options, body) {
-  const server = await startSignalServer(options);
-  const clients = [];
-  const connect = async (opts) => {
-    const client = await RecordingClient.connect(server.url, opts);
-    clients.push(client);
-    return client;
-  };
-  try {
-    await body({ server, connect });
-  } finally {
-    for (const client of clients) client.socket.terminate();
-    await server.close();
-  }
-}
 
 describe('rooms and presence', () => {
   test('a joining peer learns who is present, and the others learn of it', () => withServer({}, async ({ connect }) => {
