@@ -192,7 +192,9 @@ export class WebRtcHost {
         pc.signalingState === 'have-remote-offer' ? await pc.createAnswer() : await pc.createOffer({ iceRestart });
       await pc.setLocalDescription(description);
       if (this.#connections.get(handle) !== pc) return;
-      const { type, sdp } = pc.localDescription;
+      // The description we made, not pc.localDescription: @roamhq/wrtc's
+      // getter can crash the process while its signaling thread updates it.
+      const { type, sdp } = description;
       this.#report((core) => core.onLocalDescription(handle, type, sdp));
     } catch (error) {
       this.#failed(handle, 'set_local_description', error);
