@@ -129,7 +129,10 @@ export class WebRtcHost {
   }
 
   #failed(pcHandle, kind, error) {
-    if (pcHandle === undefined || !this.#connections.has(pcHandle)) return;
+    // A refused constructor (Chromium caps a page at about 500 connections)
+    // has no registered connection yet, and the core must still hear of it.
+    const known = kind === 'create_peer_connection' || this.#connections.has(pcHandle);
+    if (pcHandle === undefined || !known) return;
     this.#report((core) => core.onOperationFailed(pcHandle, kind, String(error?.message ?? error)));
   }
 

@@ -390,6 +390,21 @@ TEST_CASE("peers can be added and removed at run time", "[mesh]") {
     CHECK(net.open_channels("a", "c") == 0);
 }
 
+TEST_CASE("a peer connection the host refuses is an error naming the cap, and the link forms once it is lifted",
+          "[mesh]") {
+    SimNetwork net(43);
+    net.cap_connections("a", 1);
+    add_all(net, {"a", "b", "c"});
+    REQUIRE(net.run_until([&] { return error_count(net.log("a"), ErrorCode::connection_refused) > 0; }, 20'000));
+    const auto& refused = net.log("a").errors.back();
+    CHECK(refused.code == ErrorCode::connection_refused);
+    CHECK(refused.text.find("RTCPeerConnection") != std::string::npos);
+    CHECK(refused.text.find("500") != std::string::npos);
+    CHECK(net.live_connections("a") <= 1);
+    net.cap_connections("a", 0);
+    REQUIRE(net.run_until([&] { return net.fully_meshed({"a", "b", "c"}); }, 60'000));
+}
+
 TEST_CASE("same seed, same run", "[mesh]") {
     auto run = [](std::uint64_t seed) {
         SimNetwork net(seed);

@@ -213,6 +213,8 @@ void SimNetwork::route_event(Node& n, Event e) {
     log.events.push_back(std::move(e));
 }
 
+void SimNetwork::cap_connections(const std::string& id, std::size_t cap) { connection_caps_[id] = cap; }
+
 void SimNetwork::execute(Node& n, Command c) {
     Pc* pc = nullptr;
     if (c.kind != CommandKind::create_peer_connection) {
@@ -226,6 +228,12 @@ void SimNetwork::execute(Node& n, Command c) {
     }
     switch (c.kind) {
         case CommandKind::create_peer_connection: {
+            auto cap = connection_caps_.find(n.id);
+            if (cap != connection_caps_.end() && cap->second > 0 && live_connections(n.id) >= cap->second) {
+                // The browser's constructor throws; the shim reports it at once.
+                n.mesh->on_operation_failed(c.pc, c.kind, "OperationError: Cannot create so many PeerConnections");
+                return;
+            }
             Pc p;
             p.handle = c.pc;
             p.peer = c.peer;

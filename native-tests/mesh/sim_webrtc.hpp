@@ -73,6 +73,9 @@ public:
     mesh::Mesh& mesh(const std::string& id);
     NodeLog& log(const std::string& id);
 
+    // The host refuses new peer connections while `id` holds `cap` live ones
+    // (0: no cap), as Chromium does past about 500 in a page.
+    void cap_connections(const std::string& id, std::size_t cap);
     void kill_link(const std::string& a, const std::string& b);
     void restore_link(const std::string& a, const std::string& b);
 
@@ -128,6 +131,7 @@ private:
     std::map<std::string, std::unique_ptr<Node>> nodes_;
     std::map<std::string, NodeLog> logs_;
     std::set<std::pair<std::string, std::string>> dead_links_;
+    std::map<std::string, std::size_t> connection_caps_;
 };
 
 }  // namespace rtcmesh::sim

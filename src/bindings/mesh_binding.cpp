@@ -198,9 +198,9 @@ val kind_names() {
         return names;
     };
     val names = val::object();
-    names.set("commands", list(9, [](int i) { return mesh::to_string(static_cast<mesh::CommandKind>(i)); }));
-    names.set("events", list(13, [](int i) { return mesh::to_string(static_cast<mesh::EventKind>(i)); }));
-    names.set("errors", list(13, [](int i) { return mesh::to_string(static_cast<mesh::ErrorCode>(i)); }));
+    names.set("commands", list(mesh::kCommandKindCount, [](int i) { return mesh::to_string(static_cast<mesh::CommandKind>(i)); }));
+    names.set("events", list(mesh::kEventKindCount, [](int i) { return mesh::to_string(static_cast<mesh::EventKind>(i)); }));
+    names.set("errors", list(mesh::kErrorCodeCount, [](int i) { return mesh::to_string(static_cast<mesh::ErrorCode>(i)); }));
     return names;
 }
 

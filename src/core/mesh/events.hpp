@@ -24,6 +24,7 @@ enum class EventKind : std::uint8_t {
     relay_off,      // peer: traffic to peer is direct again (or has no route)
     error,          // peer (may be empty), code, text = message for humans
 };
+inline constexpr int kEventKindCount = static_cast<int>(EventKind::error) + 1;  // keep after the last
 
 enum class ErrorCode : std::uint8_t {
     none,
@@ -39,7 +40,9 @@ enum class ErrorCode : std::uint8_t {
     closed,
     gave_up,
     operation_failed,
+    connection_refused,  // the host refused a new peer connection (Chromium caps a page at ~500)
 };
+inline constexpr int kErrorCodeCount = static_cast<int>(ErrorCode::connection_refused) + 1;  // keep after the last
 
 struct Event {
     EventKind kind = EventKind::error;

@@ -65,6 +65,7 @@ const char* to_string(ErrorCode code) {
         case ErrorCode::closed: return "closed";
         case ErrorCode::gave_up: return "gave_up";
         case ErrorCode::operation_failed: return "operation_failed";
+        case ErrorCode::connection_refused: return "connection_refused";
     }
     return "unknown";
 }

@@ -272,7 +272,14 @@ void PeerLink::on_operation_failed(Outbox& out, Millis now, Rng& rng, CommandKin
     // A stale candidate (from an ignored offer or a previous ICE generation)
     // is expected to fail: perfect negotiation says ignore it.
     if (what == CommandKind::add_ice_candidate || what == CommandKind::send) return;
-    out.error(ErrorCode::operation_failed, peer_, std::string(to_string(what)) + " failed: " + error);
+    if (what == CommandKind::create_peer_connection)
+        // Browsers cap the connections a page may hold (Chromium: about 500,
+        // closed ones counted until collected); say so, as the user can act on it.
+        out.error(ErrorCode::connection_refused, peer_,
+                  "the host refused a new RTCPeerConnection for " + peer_ + " (" + error +
+                      "); browsers cap the peer connections of a page (Chromium at about 500): close unused meshes");
+    else
+        out.error(ErrorCode::operation_failed, peer_, std::string(to_string(what)) + " failed: " + error);
     if (what == CommandKind::set_local_description || what == CommandKind::set_remote_description ||
         what == CommandKind::create_peer_connection || what == CommandKind::create_data_channel)
         fail(out, now, rng, std::string(to_string(what)) + " failed");

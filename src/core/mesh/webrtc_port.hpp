@@ -47,6 +47,8 @@ enum class CommandKind : std::uint8_t {
     close_channel,           // channel
     close_peer_connection,   // pc (the host forgets the handle afterwards)
 };
+// How many kinds there are, for tables of their names: keep it after the last.
+inline constexpr int kCommandKindCount = static_cast<int>(CommandKind::close_peer_connection) + 1;
 
 // One flat struct instead of a variant: trivial to bind with embind and to
 // switch over in JS. Unused fields keep their defaults.
