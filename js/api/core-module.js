@@ -34,7 +34,7 @@ async function instantiate() {
     try {
       options.wasmBinary = await wasmBinaryProvider();
     } catch (cause) {
-      throw new Error(`rtcmesh: could not read the WebAssembly core from ${wasmBinarySource ?? 'its provider'} (${cause?.message ?? cause}); was the package packed without dist/? Its prepack script builds it.`, { cause });
+      throw Object.assign(new Error(`rtcmesh: could not read the WebAssembly core from ${wasmBinarySource ?? 'its provider'} (${cause?.message ?? cause}); was the package packed without dist/? Its prepack script builds it.`, { cause }), { code: 'core_load_failed' });
     }
   }
   try {
@@ -56,7 +56,7 @@ async function loadError(cause, printed) {
     .filter((line) => !/^falling back to ArrayBuffer|Aborted\(/.test(line) && !own.includes(line.replace(/^[^:]*:\s*/, '')))
     .join('; ');
   const message = `rtcmesh: the WebAssembly core could not be loaded from ${where}${likely ? `: ${likely}` : ''} (${own}${detail ? `; ${detail}` : ''})`;
-  return new Error(message, { cause });
+  return Object.assign(new Error(message, { cause }), { code: 'core_load_failed' });
 }
 
 /** Resolves to the instantiated module (shared by every RTCMesh and Raft). */
@@ -73,6 +73,6 @@ export function loadCore() {
 
 /** The instantiated module, for synchronous constructors; throws if not loaded yet. */
 export function loadedCore() {
-  if (!loaded) throw new Error('rtcmesh: the WebAssembly core is not loaded yet; await loadCore() first');
+  if (!loaded) throw Object.assign(new Error('rtcmesh: the WebAssembly core is not loaded yet; await loadCore() first'), { code: 'not_ready' });
   return loaded;
 }

@@ -6,6 +6,8 @@
 //
 // Raft calls save(ready) and waits for it before sending anything of that
 // Ready: one transaction per Ready, committed before its promise resolves.
+import { argumentError } from './values.js';
+
 const DB_VERSION = 1;
 const META = 'meta';
 const ENTRIES = 'entries';
@@ -31,8 +33,8 @@ function completion(transaction) {
  * @param {IDBFactory} [indexedDB] defaults to the page's
  */
 export async function openIndexedDBStorage(name, indexedDB = globalThis.indexedDB) {
-  if (typeof name !== 'string' || name === '') throw new TypeError('openIndexedDBStorage: name must be a non-empty string');
-  if (!indexedDB) throw new Error('openIndexedDBStorage: IndexedDB is not available here');
+  if (typeof name !== 'string' || name === '') throw argumentError('openIndexedDBStorage: name must be a non-empty string');
+  if (!indexedDB) throw Object.assign(new Error('openIndexedDBStorage: IndexedDB is not available here'), { code: 'unsupported' });
   const open = indexedDB.open(`rtcmesh-raft:${name}`, DB_VERSION);
   open.onupgradeneeded = () => {
     open.result.createObjectStore(META);

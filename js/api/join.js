@@ -10,6 +10,7 @@
 // open channel; the others are removed if that channel later goes.
 import { SignalClient } from '../signal/client.js';
 import { RTCMeshError } from './rtc-mesh.js';
+import { argumentError } from './values.js';
 
 const DEFAULT_TIMEOUT_MS = 10000;
 
@@ -30,7 +31,7 @@ function randomId() {
  */
 export async function joinRoom(url, room, options, createMesh) {
   const { WebSocket, reconnectMinMs, reconnectMaxMs, timeoutMs = DEFAULT_TIMEOUT_MS, ...meshOptions } = options ?? {};
-  if (!(timeoutMs > 0)) throw new TypeError(`RTCMesh.join: timeoutMs must be a positive number, got ${String(timeoutMs)}`);
+  if (!(timeoutMs > 0)) throw argumentError(`RTCMesh.join: timeoutMs must be a positive number, got ${String(timeoutMs)}`);
   const id = meshOptions.id ?? randomId();
   const signaling = new SignalClient(url, room, id, { WebSocket, reconnectMinMs, reconnectMaxMs });
   let present;

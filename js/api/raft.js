@@ -19,7 +19,7 @@
 //   error { message }
 import { loadedCore } from './core-module.js';
 import { systemPort } from './rtc-mesh.js';
-import { bytesOf as toBytes, randomSeed } from './values.js';
+import { argumentError, bytesOf as toBytes, randomSeed } from './values.js';
 import { decodeReady } from './raft-ready.js';
 
 const DEFAULTS = {
@@ -55,7 +55,7 @@ export class RaftError extends Error {
 
 function requireAddress(value, what) {
   if (typeof value !== 'string' || value === '' || value.length > 256) {
-    throw new TypeError(`Raft: ${what} must be a string of 1..256 characters, got ${typeof value}`);
+    throw argumentError(`Raft: ${what} must be a string of 1..256 characters, got ${typeof value}`);
   }
   return value;
 }
@@ -100,19 +100,19 @@ export class Raft extends EventTarget {
    */
   constructor(options = {}) {
     super();
-    if (typeof options !== 'object' || options === null) throw new TypeError('Raft: options must be an object');
+    if (typeof options !== 'object' || options === null) throw argumentError('Raft: options must be an object');
     const mesh = options.mesh ?? null;
     const address = requireAddress(options.address ?? mesh?.id, 'options.address');
     const settings = { ...DEFAULTS };
     for (const name of Object.keys(DEFAULTS)) {
       if (options[name] === undefined) continue;
-      if (!(Number.isFinite(options[name]) && options[name] > 0)) throw new TypeError(`Raft: options.${name} must be a positive number of ms`);
+      if (!(Number.isFinite(options[name]) && options[name] > 0)) throw argumentError(`Raft: options.${name} must be a positive number of ms`);
       settings[name] = options[name];
     }
     if (settings.electionMaxTimeout < settings.electionMinTimeout) {
-      throw new RangeError('Raft: electionMaxTimeout must not be below electionMinTimeout');
+      throw argumentError('Raft: electionMaxTimeout must not be below electionMinTimeout', RangeError);
     }
-    if (options.members !== undefined && !Array.isArray(options.members)) throw new TypeError('Raft: options.members must be an array');
+    if (options.members !== undefined && !Array.isArray(options.members)) throw argumentError('Raft: options.members must be an array');
     const bootstrap = mesh ? meshBootstrap(mesh, address, options) : { members: options.members, joinExisting: options.joinExisting };
 
     const module = loadedCore();
@@ -186,7 +186,7 @@ export class Raft extends EventTarget {
   /** Adds a node; `send(bytes)` delivers a Raft message to it. */
   join(address, send) {
     requireAddress(address, 'address');
-    if (typeof send !== 'function') throw new TypeError('Raft.join: send must be a function (bytes) => void');
+    if (typeof send !== 'function') throw argumentError('Raft.join: send must be a function (bytes) => void');
     this.#ensureOpen();
     this.#routes.set(address, send);
     this.#check(this.#core.join(address));
@@ -209,7 +209,7 @@ export class Raft extends EventTarget {
    */
   onRaftMessage(data, from = '') {
     const bytes = bytesOf(data, 'data');
-    if (typeof from !== 'string') throw new TypeError('Raft.onRaftMessage: from must be a string');
+    if (typeof from !== 'string') throw argumentError('Raft.onRaftMessage: from must be a string');
     if (this.closed) return;
     this.#core.staging(bytes.byteLength).set(bytes);
     // A refused message comes back as an `error` event from the core itself.

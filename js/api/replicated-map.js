@@ -10,6 +10,8 @@
 // Values are anything JSON can carry. Every change is a Raft entry, so every
 // member applies the same changes in the same order. The log is compacted
 // into a snapshot of the map every `snapshotEvery` changes.
+import { argumentError } from './values.js';
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const MAGIC = 'rtcmesh-map/1';
@@ -27,7 +29,7 @@ export class ReplicatedMap extends EventTarget {
    */
   constructor(raft, { snapshotEvery = 1000 } = {}) {
     super();
-    if (!raft || typeof raft.propose !== 'function') throw new TypeError('ReplicatedMap: pass the Raft node to replicate through');
+    if (!raft || typeof raft.propose !== 'function') throw argumentError('ReplicatedMap: pass the Raft node to replicate through');
     this.#raft = raft;
     this.snapshotEvery = snapshotEvery;
     this.#onApply = ({ detail }) => this.#apply(detail);
@@ -39,7 +41,7 @@ export class ReplicatedMap extends EventTarget {
   /** Sets `key` to `value` on every member; resolves once applied here. */
   set(key, value) {
     requireKey(key);
-    if (value === undefined) throw new TypeError('ReplicatedMap.set: value must not be undefined (use delete)');
+    if (value === undefined) throw argumentError('ReplicatedMap.set: value must not be undefined (use delete)');
     return this.#raft.propose(encoder.encode(JSON.stringify({ m: MAGIC, k: key, v: value }))).then(() => undefined);
   }
 
@@ -133,5 +135,5 @@ export class ReplicatedMap extends EventTarget {
 }
 
 function requireKey(key) {
-  if (typeof key !== 'string' || key === '') throw new TypeError('ReplicatedMap: key must be a non-empty string');
+  if (typeof key !== 'string' || key === '') throw argumentError('ReplicatedMap: key must be a non-empty string');
 }

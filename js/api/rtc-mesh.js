@@ -26,7 +26,7 @@
 //   close         {}                 the mesh was closed (close() without a peer)
 import { loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
-import { bytesOf, describe, randomSeed } from './values.js';
+import { argumentError, bytesOf, describe, randomSeed } from './values.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
 import { BatchReader } from '../shim/mesh-batch.js';
 
@@ -63,14 +63,14 @@ export class RTCMeshError extends Error {
 }
 
 function requireString(value, what) {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`RTCMesh: ${what} must be a non-empty string, got ${describe(value)}`);
+  if (typeof value !== 'string' || value === '') throw argumentError(`RTCMesh: ${what} must be a non-empty string, got ${describe(value)}`);
   return value;
 }
 
 function sdpOf(description, what) {
   if (typeof description === 'string') return description;
   if (description && typeof description.sdp === 'string') return description.sdp;
-  throw new TypeError(`RTCMesh: ${what} must be an SDP string or an RTCSessionDescriptionInit, got ${describe(description)}`);
+  throw argumentError(`RTCMesh: ${what} must be an SDP string or an RTCSessionDescriptionInit, got ${describe(description)}`);
 }
 
 function candidateOf(candidate) {
@@ -88,7 +88,7 @@ function candidateOf(candidate) {
       usernameFragment: candidate.usernameFragment ?? undefined,
     });
   }
-  throw new TypeError(`RTCMesh: candidate must be an RTCIceCandidateInit, its JSON, or null, got ${describe(candidate)}`);
+  throw argumentError(`RTCMesh: candidate must be an RTCIceCandidateInit, its JSON, or null, got ${describe(candidate)}`);
 }
 
 const textDecoder = new TextDecoder();
@@ -124,21 +124,21 @@ export class RTCMesh extends EventTarget {
    */
   constructor(options = {}) {
     super();
-    if (typeof options !== 'object' || options === null) throw new TypeError('RTCMesh: options must be an object');
+    if (typeof options !== 'object' || options === null) throw argumentError('RTCMesh: options must be an object');
     const module = loadedCore();
     const id = requireString(options.id, 'options.id');
     const peers = options.peers ?? [];
-    if (!Array.isArray(peers)) throw new TypeError(`RTCMesh: options.peers must be an array of ids, got ${describe(peers)}`);
+    if (!Array.isArray(peers)) throw argumentError(`RTCMesh: options.peers must be an array of ids, got ${describe(peers)}`);
     peers.forEach((peer, index) => requireString(peer, `options.peers[${index}]`));
     const iceServers = options.iceServers ?? [];
-    if (!Array.isArray(iceServers)) throw new TypeError('RTCMesh: options.iceServers must be an array');
+    if (!Array.isArray(iceServers)) throw argumentError('RTCMesh: options.iceServers must be an array');
     const RTCPeerConnectionImpl = options.RTCPeerConnection ?? globalThis.RTCPeerConnection;
     if (typeof RTCPeerConnectionImpl !== 'function') {
-      throw new TypeError('RTCMesh: no RTCPeerConnection here; pass options.RTCPeerConnection (in Node, from @roamhq/wrtc)');
+      throw argumentError('RTCMesh: no RTCPeerConnection here; pass options.RTCPeerConnection (in Node, from @roamhq/wrtc)');
     }
     for (const name of ['maxMessageBytes', 'maxQueuedBytesPerPeer', 'maxPeers', 'seed']) {
       if (options[name] !== undefined && !(Number.isSafeInteger(options[name]) && options[name] >= 0)) {
-        throw new TypeError(`RTCMesh: options.${name} must be a non-negative integer`);
+        throw argumentError(`RTCMesh: options.${name} must be a non-negative integer`);
       }
     }
 

@@ -11,7 +11,16 @@ export function bytesOf(data, what) {
   if (typeof data === 'string') return encoder.encode(data);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw new TypeError(`${what} must be a string, an ArrayBuffer or a typed array, got ${describe(data)}`);
+  throw argumentError(`${what} must be a string, an ArrayBuffer or a typed array, got ${describe(data)}`);
+}
+
+/**
+ * A TypeError (or RangeError) for a wrong argument, with the code every
+ * rtcmesh error carries (README, "Error codes"): callers can switch on
+ * `error.code` without telling error classes apart.
+ */
+export function argumentError(message, Type = TypeError) {
+  return Object.assign(new Type(message), { code: 'bad_argument' });
 }
 
 /** A short description of a wrong argument, for error messages. */

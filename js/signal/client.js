@@ -14,6 +14,7 @@
 // the token, so it gets its id back and nobody can take it meanwhile. It then
 // reports only the peers that came or went: peer links made through it are
 // not touched, since they no longer need it.
+import { argumentError } from '../api/values.js';
 import { CloseCodes, RETRYABLE_CODES } from './protocol.js';
 
 const defaults = {
@@ -39,19 +40,19 @@ export class SignalClient extends EventTarget {
   constructor(url, room, peer, options = {}) {
     super();
     const urls = Array.isArray(url) ? [...url] : [url];
-    if (urls.length === 0) throw new TypeError('SignalClient: url must be a ws:// or wss:// address, got an empty list');
+    if (urls.length === 0) throw argumentError('SignalClient: url must be a ws:// or wss:// address, got an empty list');
     for (const each of urls) {
-      if (typeof each !== 'string' || !/^wss?:\/\//.test(each)) throw new TypeError(`SignalClient: url must be a ws:// or wss:// address, got ${String(each)}`);
+      if (typeof each !== 'string' || !/^wss?:\/\//.test(each)) throw argumentError(`SignalClient: url must be a ws:// or wss:// address, got ${String(each)}`);
     }
-    if (typeof room !== 'string' || !room) throw new TypeError('SignalClient: room must be a non-empty string');
-    if (typeof peer !== 'string' || !peer) throw new TypeError('SignalClient: peer must be a non-empty string');
+    if (typeof room !== 'string' || !room) throw argumentError('SignalClient: room must be a non-empty string');
+    if (typeof peer !== 'string' || !peer) throw argumentError('SignalClient: peer must be a non-empty string');
     this.urls = urls;
     this.urlIndex = 0;
     this.room = room;
     this.peer = peer;
     this.options = { ...defaults, ...options };
     this.WebSocket = options.WebSocket ?? globalThis.WebSocket;
-    if (typeof this.WebSocket !== 'function') throw new TypeError('SignalClient: no WebSocket here; pass options.WebSocket (e.g. from the "ws" package)');
+    if (typeof this.WebSocket !== 'function') throw argumentError('SignalClient: no WebSocket here; pass options.WebSocket (e.g. from the "ws" package)');
     this.peers = new Set();
     this.olderPeers = new Set(); // members that joined the room before us and are still in it
     this.token = null;

@@ -190,10 +190,19 @@ private:
     std::optional<raft::Snapshot> ready_snapshot_;
 };
 
+// The names of the core's error codes: the tests check each is documented.
+val error_names() {
+    val names = val::array();
+    for (int i = 1; i < raft::kErrorCodeCount; ++i)  // 0 is "none"
+        names.call<void>("push", std::string(raft::to_string(static_cast<raft::ErrorCode>(i))));
+    return names;
+}
+
 }  // namespace
 }  // namespace rtcmesh::bindings
 
 EMSCRIPTEN_BINDINGS(rtcmesh_raft) {
+    emscripten::function("raftErrorNames", &rtcmesh::bindings::error_names);
     using rtcmesh::bindings::JsRaft;
     emscripten::class_<JsRaft>("RaftNode")
         .constructor<const emscripten::val&, const emscripten::val&>()

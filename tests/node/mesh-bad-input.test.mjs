@@ -5,10 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RTCMesh, RTCMeshError } from 'rtcmesh';
+import { hasDocumentedCode } from '../support/error-codes.mjs';
 import { MeshBus, RTCPeerConnection, nextEvent, withTimeout } from '../support/mesh-bus.mjs';
 
-const typeError = (pattern) => (error) => error instanceof TypeError && pattern.test(error.message);
-const meshError = (code) => (error) => error instanceof RTCMeshError && error.code === code && error.message.length > 10;
+const typeError = (pattern) => (error) => error instanceof TypeError && error.code === 'bad_argument' && pattern.test(error.message);
+const meshError = (code) => (error) => error instanceof RTCMeshError && hasDocumentedCode(error) && error.code === code && error.message.length > 10;
 
 test('the constructor refuses bad options with a TypeError that names the option', () => {
   const make = (options) => () => new RTCMesh({ RTCPeerConnection, ...options });

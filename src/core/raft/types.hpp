@@ -77,6 +77,7 @@ enum class ErrorCode : std::uint8_t {
     log_full,        // the log reached the largest wire index
     forward_failed,  // a request forwarded to the leader was refused or not answered
 };
+inline constexpr int kErrorCodeCount = static_cast<int>(ErrorCode::forward_failed) + 1;  // keep after the last
 const char* to_string(ErrorCode code);
 
 // Error values: the public API never throws.
