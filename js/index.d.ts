@@ -241,6 +241,8 @@ export class Raft extends EventTarget {
   readonly term: number;
   readonly commitIndex: number;
   readonly appliedIndex: number;
+  /** ms until this member calls an election if it hears no leader; null for a leader, learner or removed member. */
+  readonly electionDueIn: number | null;
   readonly members: { voters: string[]; learners: string[] };
   readonly closed: boolean;
 

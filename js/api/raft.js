@@ -173,6 +173,15 @@ export class Raft extends EventTarget {
   get appliedIndex() {
     return this.#core ? this.#core.appliedIndex() : 0;
   }
+  /**
+   * Milliseconds until this member calls an election if it hears no leader
+   * (as of its last update), or null when it would not: a leader, a learner,
+   * a removed or closed member. For displays such as the demo's countdown.
+   */
+  get electionDueIn() {
+    const due = this.#core && !this.#core.closed() ? this.#core.electionDueIn() : -1;
+    return due < 0 ? null : due;
+  }
   /** { voters, learners } as the log says now. */
   get members() {
     return this.#core ? { voters: this.#core.voters(), learners: this.#core.learners() } : { voters: [], learners: [] };

@@ -259,3 +259,27 @@ TEST_CASE("regression: leadership transfer with PreVote goes through the followe
     c.run_for(200);
     for (const auto& address : c.addresses()) CHECK(c.applied_data(address) == std::vector<std::string>{"before", "after"});
 }
+
+TEST_CASE("election_due_in counts down to a follower's campaign, restarts on a heartbeat, is -1 for a leader",
+          "[raft]") {
+    Cluster c(3, 7);
+    const std::string leader = elect(c);
+    CHECK(c.node(leader).election_due_in() == -1);
+    const std::string follower = some_follower(c, leader);
+    const Millis max = c.node(follower).config().election_max_timeout;
+    const Millis due = c.node(follower).election_due_in();
+    REQUIRE(due >= 0);
+    REQUIRE(due <= max);
+    // Heartbeats keep restarting the countdown: it never runs out.
+    for (int i = 0; i < 20; ++i) {
+        c.run_for(c.node(leader).config().heartbeat_interval);
+        const Millis now_due = c.node(follower).election_due_in();
+        CHECK(now_due >= 0);
+        CHECK(now_due > c.node(follower).config().election_min_timeout - 2 * c.node(leader).config().heartbeat_interval);
+    }
+    // Without a leader it runs down to the campaign.
+    c.isolate(follower);
+    const Millis before = c.node(follower).election_due_in();
+    c.run_for(50);
+    CHECK(c.node(follower).election_due_in() <= std::max<Millis>(0, before - 50));
+}

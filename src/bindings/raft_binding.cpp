@@ -178,6 +178,7 @@ public:
     double term() const { return static_cast<double>(node_->term()); }
     double commit_index() const { return static_cast<double>(node_->commit_index()); }
     double applied_index() const { return static_cast<double>(node_->applied_index()); }
+    double election_due_in() const { return static_cast<double>(node_->election_due_in()); }
     double last_index() const { return static_cast<double>(node_->log().last_index()); }
     val voters() const { return strings_to_js(node_->membership().voters); }
     val learners() const { return strings_to_js(node_->membership().learners); }
@@ -229,6 +230,7 @@ EMSCRIPTEN_BINDINGS(rtcmesh_raft) {
         .function("term", &JsRaft::term)
         .function("commitIndex", &JsRaft::commit_index)
         .function("appliedIndex", &JsRaft::applied_index)
+        .function("electionDueIn", &JsRaft::election_due_in)
         .function("lastIndex", &JsRaft::last_index)
         .function("voters", &JsRaft::voters)
         .function("learners", &JsRaft::learners)

@@ -24,6 +24,7 @@ export function raftView(page) {
       member: row.dataset.member,
       leader: row.classList.contains('leader'),
       stale: row.classList.contains('stale'),
+      electionIn: row.nextElementSibling?.querySelector('td[data-label="election in"]')?.textContent ?? null,
     })),
     openLinks: document.querySelectorAll('#graph line.open').length,
   }));

@@ -131,6 +131,13 @@ async function joinFour(base, name, viewport) {
   for (const id of ids) tabs.push({ id, ...(await openTab(browser, `${base}&room=${name}&id=${id}&autojoin`, viewport)) });
   const leader = await agreeOnLeader(tabs, ids, 'four rows and one leader in every tab');
   await poll(async () => (await Promise.all(tabs.map(({ page }) => raftView(page)))).every((v) => v.openLinks === 6), 30000, 'six open links in every graph');
+  // The election countdown: none for the leader, the followers' below the 3 s maximum.
+  await poll(async () => {
+    const { rows } = await raftView(tabs[0].page);
+    const follower = rows.filter((row) => row.member !== leader);
+    return rows.find((row) => row.member === leader)?.electionIn === '—' && follower.length === 3 &&
+      follower.every((row) => /^\d\.\d s$/.test(row.electionIn) && parseFloat(row.electionIn) <= 3);
+  }, 10000, 'an election countdown on every follower row and none on the leader');
 
   await tabs[2].page.fill('#chat-input', LONG_WORD);
   await tabs[2].page.click('#chat-form button');

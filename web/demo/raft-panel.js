@@ -137,6 +137,7 @@ export class RaftPanel {
     return {
       role: raft.role, voter, term: raft.term, vote: this.#seen.vote, log: this.#seen.log,
       commit: raft.commitIndex, applied: raft.appliedIndex, leader: raft.leader, heardAgo,
+      electionIn: raft.electionDueIn,
     };
   }
 
@@ -174,6 +175,8 @@ export class RaftPanel {
 
   #draw() {
     if (this.#closed || this.#mesh.closed) return;
+    // This tab's own row is read live, so its election countdown runs smoothly.
+    if (this.#raft && !this.#raft.closed) this.#states.set(this.#mesh.id, { ...this.#ownState(), at: Date.now() });
     drawRaftTable($('#raft-members'), this.#states, this.#mesh.id, (member) => this.#isLive(member));
     const leader = this.#raft?.leader ?? null;
     const shown = this.liveLeader;

@@ -22,6 +22,13 @@ function cell(text, label, title) {
   return td;
 }
 
+// The member's election timer as it reported it, run down since: a member
+// reports every second, so between reports the countdown moves on its own.
+function electionCountdown(state, now, stale) {
+  if (stale || state.electionIn === null || state.electionIn === undefined) return '—';
+  return seconds(Math.max(0, state.electionIn - (now - state.at)));
+}
+
 function kindOf(state) {
   if (state.voter === true) return 'voter';
   if (state.voter === false) return 'learner';
@@ -35,7 +42,7 @@ function memberRows(member, state, { self, live, now }) {
   const head = document.createElement('tr');
   head.className = 'member';
   const name = document.createElement('th');
-  name.colSpan = 8;
+  name.colSpan = 9;
   name.scope = 'rowgroup';
   name.textContent = `${member}${member === self ? ' (you)' : ''}${claimsLeader ? ' ★ leader' : ''}${stale ? ' — not reporting' : ''}`;
   head.append(name);
@@ -49,6 +56,7 @@ function memberRows(member, state, { self, live, now }) {
     cell(state.commit, 'commit'),
     cell(state.applied, 'applied'),
     cell(state.role === 'leader' ? '—' : seconds(state.heardAgo), 'heard leader'),
+    cell(electionCountdown(state, now, stale), 'election in'),
   );
   for (const row of [head, values]) {
     row.dataset.member = member;

@@ -31,6 +31,7 @@
 // with its own ack alone. See README.md in this folder.
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -133,6 +134,12 @@ public:
         return removed_ || (!config_history_.empty() && !membership_at(commit_).contains(config_.address));
     }
     Millis randomized_election_timeout() const { return randomized_timeout_; }
+    // Milliseconds from the last tick until this node campaigns, or -1 when it
+    // would not (a leader, a learner, a removed or closed node): for displays.
+    Millis election_due_in() const {
+        if (role_ == Role::Leader || closed_ || !promotable()) return -1;
+        return std::max<Millis>(0, election_deadline_ - now_);
+    }
     const std::string& transfer_target() const { return transfer_target_; }
     const Config& config() const { return config_; }
     const Progress* progress_of(const std::string& address) const;
