@@ -51,7 +51,9 @@ struct SimNetwork::Pc {
 struct SimNetwork::Node {
     std::string id;
     std::uint64_t incarnation = 0;
-    std::unique_ptr<mesh::Mesh> mesh;
+    // The page's core: a mesh, and Raft over it when a test starts one.
+    std::unique_ptr<session::Session> session;
+    mesh::Mesh* mesh = nullptr;  // session's
     std::map<Handle, Pc> pcs;
     Millis op_ready = 0;
 };
@@ -96,7 +98,8 @@ mesh::Mesh& SimNetwork::add_node(mesh::Options options) {
     auto n = std::make_unique<Node>();
     n->id = options.id;
     n->incarnation = next_incarnation_++;
-    n->mesh = std::make_unique<mesh::Mesh>(std::move(options), rng_.next());
+    n->session = std::make_unique<session::Session>(std::move(options), rng_.next());
+    n->mesh = &n->session->mesh();
     n->op_ready = now_;
     logs_[n->id] = NodeLog{};
     Node& ref = *n;
@@ -116,6 +119,7 @@ void SimNetwork::vanish(const std::string& id) {
 
 bool SimNetwork::has_node(const std::string& id) const { return nodes_.count(id) != 0; }
 mesh::Mesh& SimNetwork::mesh(const std::string& id) { return *nodes_.at(id)->mesh; }
+session::Session& SimNetwork::session(const std::string& id) { return *nodes_.at(id)->session; }
 NodeLog& SimNetwork::log(const std::string& id) { return logs_[id]; }
 
 SimNetwork::Node* SimNetwork::node(const std::string& id) const {
@@ -154,7 +158,7 @@ void SimNetwork::drain(Node& n) {
     // Like the JS shim: run the commands, report bufferedAmount of every
     // channel that was sent on, and repeat while that produced more commands.
     for (int round = 0; round < 10'000; ++round) {
-        auto commands = n.mesh->take_commands();
+        auto commands = n.session->take_commands();
         if (commands.empty()) break;
         std::set<Handle> sent_on;
         for (auto& c : commands) {
@@ -179,7 +183,7 @@ void SimNetwork::drain(Node& n) {
                 if (p.channel == channel && !p.closed)
                     n.mesh->on_buffered_amount(channel, config_.reports_buffered_amount ? p.buffered : 0);
     }
-    for (auto& e : n.mesh->take_events()) route_event(n, std::move(e));
+    for (auto& e : n.session->take_events()) route_event(n, std::move(e));
 }
 
 void SimNetwork::route_event(Node& n, Event e) {
@@ -450,7 +454,7 @@ void SimNetwork::send_frame(Node& n, Pc& pc, Bytes bytes) {
 
 void SimNetwork::tick() {
     for (auto& [id, n] : nodes_) {
-        n->mesh->update(now_);
+        n->session->update(now_);
         drain(*n);
     }
 }

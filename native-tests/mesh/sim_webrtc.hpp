@@ -23,6 +23,7 @@
 
 #include "core/common/rng.hpp"
 #include "core/mesh/mesh.hpp"
+#include "core/session/session.hpp"
 
 namespace rtcmesh::sim {
 
@@ -71,6 +72,7 @@ public:
     void vanish(const std::string& id);  // the page is gone: no goodbye
     bool has_node(const std::string& id) const;
     mesh::Mesh& mesh(const std::string& id);
+    session::Session& session(const std::string& id);  // the mesh's session: Raft over it
     NodeLog& log(const std::string& id);
 
     // The host refuses new peer connections while `id` holds `cap` live ones

@@ -18,11 +18,11 @@ namespace {
 
 using namespace rtcmesh::raft;
 
+// A page of the room. Its mesh and Raft node live in the network's
+// session::Session (gone while the page is away); what it keeps is here.
 struct Member {
-    std::unique_ptr<Node> raft;  // null while away (vanished, or left the room)
-    MemoryStorage storage;       // survives: a returning page restores from it
+    MemoryStorage storage;  // survives: a returning page restores from it
     KvState kv;
-    std::size_t cursor = 0;      // messages of its mesh log already handed to Raft
     std::optional<Millis> return_at;
 };
 
@@ -60,7 +60,9 @@ private:
     // ---------------------------------------------------------------- the room
 
     bool present(const std::string& id) const { return std::find(room_.begin(), room_.end(), id) != room_.end(); }
-    bool up(const std::string& id) const { return members_.count(id) && members_.at(id).raft && net_.has_node(id); }
+    // The member's Raft node, or null while its page is away.
+    Node* node(const std::string& id) { return net_.has_node(id) ? net_.session(id).raft() : nullptr; }
+    bool up(const std::string& id) { return members_.count(id) && node(id) != nullptr; }
 
     // As RTCMesh.join and Raft({ mesh }) do: a mesh to everyone present, a
     // Raft restored from its storage, and the room bootstrap rule.
@@ -70,11 +72,9 @@ private:
         options.peers = room_;
         options.relay = relay_;
         net_.add_node(options);
-        for (const auto& other : room_)
-            if (net_.has_node(other)) (void)net_.mesh(other).add_peer(id);
+        for (const auto& other : room_)  // the session joins it to Raft too
+            if (net_.has_node(other)) (void)net_.session(other).add_peer(id);
         start_raft(id);
-        for (const auto& other : room_)
-            if (up(other)) (void)members_.at(other).raft->join(id);
         room_.push_back(id);
         tell_room_order();
         note("enter " + id);
@@ -90,29 +90,23 @@ private:
         config.join_existing_cluster = true;  // the room rule decides
         config.seed = options_.seed * 977 + std::hash<std::string>{}(id) + ++restarts_;
         config.serve_forwarded_reads_as_follower = options_.fault_stale_forwarded_reads;
-        m.raft = std::make_unique<Node>(config, m.storage.load());
+        // The session joins every peer of the mesh to the node.
+        (void)net_.session(id).start_raft(config, m.storage.load());
         m.kv.clear();  // re-applied from the log
-        m.cursor = 0;
-        for (const auto& other : room_)
-            if (other != id) (void)m.raft->join(other);
     }
 
     void tell_room_order() {
         for (std::size_t i = 0; i < room_.size(); ++i)
-            if (up(room_[i])) members_.at(room_[i]).raft->set_room_position(i == 0, room_.size() > 1);
+            if (up(room_[i])) net_.session(room_[i]).set_room_position(i == 0, room_.size() > 1);
     }
 
     // The page is gone for good: the others drop it from mesh and Raft. It
     // may come back later with its stored state, as a reopened tab does.
     void leave(const std::string id) {  // a copy: it erases its own entry of room_
         net_.vanish(id);
-        members_.at(id).raft.reset();
         room_.erase(std::find(room_.begin(), room_.end(), id));
-        for (const auto& other : room_) {
-            if (!net_.has_node(other)) continue;
-            (void)net_.mesh(other).remove_peer(id);
-            if (up(other)) (void)members_.at(other).raft->leave(id);
-        }
+        for (const auto& other : room_)  // the session has Raft let it go too
+            if (net_.has_node(other)) (void)net_.session(other).remove_peer(id);
         tell_room_order();
         note("leave " + id);
     }
@@ -120,7 +114,6 @@ private:
     // The page dies and comes back soon with the same id and its storage.
     void vanish(const std::string& id) {
         net_.vanish(id);
-        members_.at(id).raft.reset();
         members_.at(id).return_at = net_.now() + static_cast<Millis>(rng_.between(200, 2000));
         note("vanish " + id);
     }
@@ -157,31 +150,24 @@ private:
         check_election_safety();
     }
 
-    // Raft over the mesh's system frames, and the host contract for its Ready.
-    void pump(const std::string& id) {
-        if (!up(id)) return;
-        Member& m = members_.at(id);
-        auto& received = net_.log(id).messages;
-        for (; m.cursor < received.size(); ++m.cursor)
-            if (received[m.cursor].system) {
-                const auto status = m.raft->receive(received[m.cursor].from, received[m.cursor].data);
-                if (!status.ok() && options_.trace) note(id + " refused a Raft message: " + status.error);
-                ++consumed_[id];
-            }
-        m.raft->update(net_.now());
-        process(id);
-    }
+    // The session ticks with the network and routes Raft over the mesh; the
+    // host's part is the Ready: persist, apply, then advance (which sends).
+    void pump(const std::string& id) { process(id); }
 
     void process(const std::string& id) {
         if (!up(id)) return;
         Member& m = members_.at(id);
-        for (int rounds = 0; rounds < 64 && m.raft->has_ready(); ++rounds) {
-            Ready ready = m.raft->take_ready();
+        session::Session& s = net_.session(id);
+        for (int rounds = 0; rounds < 64 && s.has_ready(); ++rounds) {
+            Ready ready = s.take_ready();
             ready.persist_to(m.storage);
-            for (auto& message : ready.messages) (void)net_.mesh(id).send(message.to, std::move(message.bytes), false, true);
             for (const auto& entry : ready.committed_entries) apply(id, m, entry);
-            for (const auto& event : ready.events) workload_.on_event(id, event);
-            m.raft->advance();
+            for (const auto& event : ready.events) {
+                if (options_.trace)
+                    if (const auto* error = std::get_if<ErrorEvent>(&event)) note(id + ": " + error->message);
+                workload_.on_event(id, event);
+            }
+            s.advance();
         }
     }
 
@@ -200,7 +186,7 @@ private:
 
     KvHost kv_host() {
         return KvHost{
-            [this](const std::string& a) { return up(a) ? members_.at(a).raft.get() : nullptr; },
+            [this](const std::string& a) { return up(a) ? node(a) : nullptr; },
             [this](const std::string& a) { return members_.count(a) ? &members_.at(a).kv : nullptr; },
             [this] {
                 std::vector<std::string> live;
@@ -213,9 +199,9 @@ private:
         };
     }
 
-    std::string leader() const {
+    std::string leader() {
         for (const auto& id : room_)
-            if (up(id) && members_.at(id).raft->role() == Role::Leader) return id;
+            if (up(id) && node(id)->role() == Role::Leader) return id;
         return {};
     }
 
@@ -225,12 +211,15 @@ private:
         if (!rng_.chance(0.01) || room_.size() < 2) return;
         const std::string a = room_[rng_.between(0, room_.size() - 1)];  // copies: leave() changes room_
         const std::string b = room_[rng_.between(0, room_.size() - 1)];
-        switch (rng_.between(0, 5)) {
+        switch (rng_.between(0, 6)) {
             case 0:
             case 1:
                 if (a != b) net_.kill_link(a, b), note("kill link " + a + " - " + b);
                 break;
             case 2: heal_links(); break;
+            case 6:
+                isolate_leader_with(a);
+                break;
             case 3:
                 if (up(a)) vanish(a);
                 break;
@@ -251,11 +240,25 @@ private:
     // more, so the cluster always keeps a member. A cluster whose every
     // voter left for good is gone; a page returning later with its state
     // would find another cluster in the room, which is not supported.
-    bool cluster_survives_leave() const {
+    bool cluster_survives_leave() {
         const std::string at = leader();
         if (at.empty() || room_.size() <= 2) return false;
-        const Node& node = *members_.at(at).raft;
-        return node.log().last_index() == node.commit_index() && node.membership().voters.size() >= 3;
+        const Node& n = *node(at);
+        return n.log().last_index() == n.commit_index() && n.membership().voters.size() >= 3;
+    }
+
+    // A partial partition: the leader and one follower keep only their link
+    // to each other. The majority elects anew, while the follower still
+    // takes the old leader for the leader and forwards to it.
+    void isolate_leader_with(const std::string& follower) {
+        const std::string at = leader();
+        if (at.empty() || at == follower) return;
+        for (const auto& other : room_) {
+            if (other == at || other == follower) continue;
+            net_.kill_link(at, other);
+            net_.kill_link(follower, other);
+        }
+        note("isolate leader " + at + " with " + follower);
     }
 
     void heal_links() {
@@ -268,8 +271,8 @@ private:
 
     void check_election_safety() {
         for (const auto& id : room_) {
-            if (!up(id) || members_.at(id).raft->role() != Role::Leader) continue;
-            const Term term = members_.at(id).raft->term();
+            if (!up(id) || node(id)->role() != Role::Leader) continue;
+            const Term term = node(id)->term();
             auto [known, fresh] = leader_of_term_.emplace(term, id);
             if (fresh) note(id + " leads term " + std::to_string(term));
             if (!fresh && known->second != id)
@@ -294,24 +297,23 @@ private:
             tick(false);
             const std::string at = leader();
             if (!probe && !at.empty()) {
-                auto proposed = members_.at(at).raft->propose(encode_command(Command{"liveness|0", KvOp::get, "probe", "", ""}));
+                auto proposed = node(at)->propose(encode_command(Command{"liveness|0", KvOp::get, "probe", "", ""}));
                 if (proposed.ok()) probe = {at, proposed.value->index};
-            } else if (probe && up(probe->first) && members_.at(probe->first).raft->applied_index() >= probe->second) {
+            } else if (probe && up(probe->first) && node(probe->first)->applied_index() >= probe->second) {
                 note("liveness: committed at index " + std::to_string(probe->second));
                 return;
-            } else if (probe && (!up(probe->first) || members_.at(probe->first).raft->role() != Role::Leader)) {
+            } else if (probe && (!up(probe->first) || node(probe->first)->role() != Role::Leader)) {
                 probe.reset();
             }
         }
         for (const auto& id : room_) {
             if (!up(id)) continue;
-            const Node& n = *members_.at(id).raft;
+            const Node& n = *node(id);
             std::string voters;
             for (const auto& v : n.membership().voters) voters += " " + v;
             note(id + ": " + role_name(n.role()) + " term " + std::to_string(n.term()) + " log " + std::to_string(n.log().last_index()) +
                  " commit " + std::to_string(n.commit_index()) + " applied " + std::to_string(n.applied_index()) + " voters" + voters +
                  (n.removed() ? " (removed)" : "") + ", received " + std::to_string(net_.log(id).messages.size()) +
-                 ", raft messages consumed " + std::to_string(consumed_[id]) +
                  ", mesh errors " + std::to_string(net_.log(id).errors.size()) +
                  (net_.log(id).errors.empty() ? std::string() : " (last: " + net_.log(id).errors.back().text + ")") +
                  ", mesh to others: " + [&] {
@@ -346,7 +348,6 @@ private:
     std::map<std::string, Member> members_;
     std::uint64_t restarts_ = 0;
     bool relay_ = true;
-    std::map<std::string, std::uint64_t> consumed_;
     std::map<Index, std::pair<Term, Bytes>> applied_;
     std::map<Term, std::string> leader_of_term_;
     RunLog log_;

@@ -1,0 +1,127 @@
+#include "core/session/session.hpp"
+
+#include <utility>
+
+namespace rtcmesh::session {
+
+using mesh::ErrorCode;
+using mesh::Event;
+using mesh::EventKind;
+using mesh::Status;
+
+Session::Session(mesh::Options options, std::uint64_t seed) : mesh_(std::move(options), seed) {}
+
+Status Session::start_raft(raft::Config config, const raft::PersistentState& restored) {
+    if (!mesh_.init_status().ok()) return mesh_.init_status();
+    if (raft_) return Status::fail(ErrorCode::bad_argument, "Raft already runs over this mesh");
+    if (config.address.empty()) config.address = mesh_.id();
+    if (config.address != mesh_.id())
+        return Status::fail(ErrorCode::bad_argument,
+                            "the Raft address must be the mesh's id '" + mesh_.id() + "', not '" + config.address + "'");
+    raft_ = std::make_unique<raft::Node>(std::move(config), restored);
+    for (const auto& peer : mesh_.peer_ids()) (void)raft_->join(peer);
+    return Status::success();
+}
+
+void Session::stop_raft() {
+    raft_.reset();
+    held_.clear();
+}
+
+void Session::set_room_position(bool oldest, bool others_present) {
+    if (raft_) raft_->set_room_position(oldest, others_present);
+}
+
+bool Session::has_ready() {
+    route_system_frames();
+    return raft_ && raft_->has_ready();
+}
+
+raft::Ready Session::take_ready() {
+    raft::Ready ready = raft_->take_ready();
+    held_ = std::move(ready.messages);
+    ready.messages.clear();
+    return ready;
+}
+
+void Session::advance() {
+    if (!raft_) return;
+    auto messages = std::exchange(held_, {});
+    for (auto& message : messages) send_raft(std::move(message));
+    raft_->advance();
+}
+
+Status Session::add_peer(const std::string& peer) {
+    Status status = mesh_.add_peer(peer);
+    if (status.ok() && raft_) (void)raft_->join(peer);
+    return status;
+}
+
+// A peer gone from the mesh for good leaves Raft too: the leader removes it
+// from the configuration, a follower forgets its route.
+Status Session::remove_peer(const std::string& peer) {
+    Status status = mesh_.remove_peer(peer);
+    if (status.ok() && raft_) (void)raft_->leave(peer);
+    return status;
+}
+
+void Session::update(Millis now) {
+    now_ = now;
+    mesh_.update(now);
+    route_system_frames();
+    if (raft_) raft_->update(now);
+}
+
+std::vector<Event> Session::take_events() {
+    route_system_frames();
+    return std::exchange(events_, {});
+}
+
+// Moves the mesh's events into the app's queue, stepping system frames into
+// Raft on the way: the app never sees them, and order among the rest is kept.
+// Without a node they pass through, flagged `system`, as the mesh made them.
+void Session::route_system_frames() {
+    for (auto& event : mesh_.take_events()) {
+        if (raft_ && event.kind == EventKind::message && event.system) {
+            receive_system(event.peer, event.data);
+            continue;
+        }
+        events_.push_back(std::move(event));
+    }
+}
+
+void Session::receive_system(const std::string& from, const Bytes& frame) {
+    if (frame.empty() || frame[0] != static_cast<std::uint8_t>(SystemKind::raft)) {
+        Event error;
+        error.kind = EventKind::error;
+        error.peer = from;
+        error.code = ErrorCode::malformed_frame;
+        error.text = "a system frame of unknown kind " + (frame.empty() ? std::string("(empty)") : std::to_string(frame[0])) +
+                     " from " + from + "; dropped";
+        events_.push_back(std::move(error));
+        return;
+    }
+    if (raft_->closed()) return;  // late: networks deliver after close, and Raft tolerates the loss
+    // A refused message comes out as an error event of the node's own.
+    (void)raft_->receive(from, Bytes(frame.begin() + 1, frame.end()));
+}
+
+// A link that is being made (new, connecting) will carry what waits for it:
+// the bootstrap rule's probes to the members present must reach them, or a
+// member that came back would start a second cluster after its wait (found
+// by session-sim, seed 3790 with 5 members). A link that failed and waits to
+// be remade (closed) with no relay may never come, and Raft tolerates loss.
+bool Session::reachable(const std::string& peer) const {
+    return mesh_.ready_state(peer) != "closed" || mesh_.relayed(peer);
+}
+
+void Session::send_raft(raft::OutgoingMessage message) {
+    if (!reachable(message.to)) return;
+    Bytes frame;
+    frame.reserve(message.bytes.size() + 1);
+    frame.push_back(static_cast<std::uint8_t>(SystemKind::raft));
+    frame.insert(frame.end(), message.bytes.begin(), message.bytes.end());
+    (void)mesh_.send(message.to, std::move(frame), false, true);
+}
+
+}  // namespace rtcmesh::session

@@ -1,0 +1,84 @@
+// A mesh plus an optional Raft node as one sans-IO state machine: the part
+// of "Raft over a room" that is protocol, so the simulators reach it and the
+// JS only moves bytes.
+//
+// It owns:
+// - Raft over the mesh's system lane: each Raft message travels as one
+//   system frame `[kind][bytes]`, kind 0 for Raft; received ones are stepped
+//   into the node and never reach the app;
+// - membership that follows the mesh: a peer added to the mesh joins Raft, a
+//   peer removed from the mesh leaves it (the leader then removes it);
+// - the room bootstrap rule's input (raft::Node::set_room_position);
+// - the persist-then-send rule: a Ready's messages stay here until the host
+//   says, with advance(), that it persisted the Ready; only then are they
+//   sent. Raft tolerates loss, so a message to a peer whose link failed and
+//   that no relay reaches is dropped, not queued behind a link that may never
+//   come; a link still being made queues it.
+//
+// The host drives it like the mesh: mesh host events and update(now) in,
+// take_commands() for the WebRTC shim, take_events() for the app, and
+// take_ready()/advance() for Raft's persistence and application.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/mesh/mesh.hpp"
+#include "core/raft/node.hpp"
+
+namespace rtcmesh::session {
+
+// The first byte of a system frame: which of rtcmesh's protocols it carries.
+enum class SystemKind : std::uint8_t { raft = 0 };
+
+class Session {
+public:
+    Session(mesh::Options options, std::uint64_t seed);
+
+    mesh::Mesh& mesh() { return mesh_; }
+    const mesh::Mesh& mesh() const { return mesh_; }
+
+    // ---- Raft over the mesh ----
+    // Starts the node (its address is the mesh's id) with every current mesh
+    // peer as a known address. Fails if one runs already or the mesh is closed.
+    mesh::Status start_raft(raft::Config config, const raft::PersistentState& restored = {});
+    raft::Node* raft() { return raft_.get(); }
+    const raft::Node* raft() const { return raft_.get(); }
+    // From the signaling server's order of the room (see raft::Node).
+    void set_room_position(bool oldest, bool others_present);
+    bool has_ready();
+    // A Ready whose `messages` are empty: the session holds them until advance().
+    raft::Ready take_ready();
+    // The last taken Ready is persisted and applied: its messages go out now.
+    void advance();
+    // Stops the node (its mesh stays). Held messages are dropped.
+    void stop_raft();
+
+    // ---- membership: the mesh's peers, and Raft's with them ----
+    mesh::Status add_peer(const std::string& peer);
+    mesh::Status remove_peer(const std::string& peer);
+
+    // ---- driving ----
+    void update(Millis now);
+    std::vector<mesh::Command> take_commands() { return mesh_.take_commands(); }
+    // The mesh's events for the app; while Raft runs, system frames are
+    // consumed here (without it they pass through, flagged `system`).
+    std::vector<mesh::Event> take_events();
+
+private:
+    void route_system_frames();
+    void receive_system(const std::string& from, const Bytes& frame);
+    void send_raft(raft::OutgoingMessage message);
+    bool reachable(const std::string& peer) const;
+
+    mesh::Mesh mesh_;
+    std::unique_ptr<raft::Node> raft_;
+    std::vector<raft::OutgoingMessage> held_;  // of the Ready taken last
+    std::vector<mesh::Event> events_;          // for the app, in order
+    Millis now_ = 0;
+};
+
+}  // namespace rtcmesh::session
