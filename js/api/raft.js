@@ -510,12 +510,14 @@ export class Raft extends EventTarget {
     this.#port = null;
   }
 
-  // Raft tolerates loss, so a message to a peer with no working route is
-  // dropped rather than queued behind a link that may never come.
+  // The rule of the session core (src/core/session/session.cpp): a link
+  // being made queues what waits for it (a returning member's bootstrap
+  // probes must arrive, or it starts a second cluster); a failed link that no
+  // relay covers drops it, as Raft tolerates loss.
   #meshSend(peer, kind, payload) {
     const mesh = this.#mesh;
     if (!mesh || mesh.closed) return;
-    if (mesh.readyState(peer) !== 'open' && !mesh.relayed(peer)) return;
+    if (mesh.readyState(peer) === 'closed' && !mesh.relayed(peer)) return;
     const framed = new Uint8Array(1 + payload.byteLength);
     framed[0] = kind;
     framed.set(payload, 1);
