@@ -243,6 +243,8 @@ export class Raft extends EventTarget {
   readonly appliedIndex: number;
   /** ms until this member calls an election if it hears no leader; null for a leader, learner or removed member. */
   readonly electionDueIn: number | null;
+  /** ms since this member last heard its leader (heartbeats included); null for a leader or before any. */
+  readonly sinceLeaderContact: number | null;
   readonly members: { voters: string[]; learners: string[] };
   readonly closed: boolean;
 

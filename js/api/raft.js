@@ -18,7 +18,7 @@
 //   snapshot { index, data }     (load this state-machine image: the log before it is gone)
 //   error { message }
 import { loadedCore } from './core-module.js';
-import { systemPort } from './rtc-mesh.js';
+import { sessionPort } from './rtc-mesh.js';
 import { argumentError, bytesOf as toBytes, randomSeed } from './values.js';
 import { decodeReady } from './raft-ready.js';
 
@@ -32,7 +32,6 @@ const DEFAULTS = {
 
 // Over a mesh, Raft messages travel on the mesh's system channel; the first
 // byte says what follows (0: a Raft message), so other kinds can join later.
-const WIRE = { raft: 0 };
 // How many applied entries' terms are remembered, to confirm a proposal whose
 // entry was applied before the leader's answer arrived.
 const APPLIED_TERMS_KEPT = 4096;
@@ -76,7 +75,7 @@ export class Raft extends EventTarget {
   #submits = new Map(); // request id -> { resolve, reject }: proposals until the core says where they went
   #appliedTerms = new Float64Array(APPLIED_TERMS_KEPT * 2); // ring of [index, term] of the last applied entries
   #mesh = null;
-  #port = null;
+  #port = null; // the mesh's session: Raft runs inside it (see sessionPort)
   #unlisten = null;
   #closedPromise;
   #resolveClosed;
@@ -116,8 +115,7 @@ export class Raft extends EventTarget {
     const bootstrap = mesh ? meshBootstrap(mesh, address, options) : { members: options.members, joinExisting: options.joinExisting };
 
     const module = loadedCore();
-    this.#core = new module.RaftNode(
-      {
+    const config = {
         address,
         ...settings,
         members: bootstrap.members ?? [],
@@ -125,9 +123,21 @@ export class Raft extends EventTarget {
         seed: options.seed ?? randomSeed(),
         maxEntryBytes: options.maxEntryBytes,
         forwardTimeout: options.forwardTimeout,
-      },
-      options.restored ?? null,
-    );
+    };
+    const restored = options.restored ?? null;
+    if (mesh) {
+      if (mesh.closed) throw new RaftError('closed', 'Raft: the mesh is closed');
+      this.#port = mesh[sessionPort]();
+      this.#core = new module.RaftNode(this.#port.core, config, restored);
+      const problem = this.#core.initStatus();
+      if (problem) {
+        this.#core.delete();
+        this.#core = null;
+        throw new RaftError(problem.code, `Raft: ${problem.message}`);
+      }
+    } else {
+      this.#core = new module.RaftNode(config, restored);
+    }
     this.#storage = options.storage ?? null;
     this.#restoredSnapshot = options.restored?.snapshot ?? null;
     this.address = address;
@@ -172,6 +182,14 @@ export class Raft extends EventTarget {
   }
   get appliedIndex() {
     return this.#core ? this.#core.appliedIndex() : 0;
+  }
+  /**
+   * Milliseconds since this member last heard its leader (heartbeats
+   * included), as of its last update; null for a leader or before any.
+   */
+  get sinceLeaderContact() {
+    const age = this.#core && !this.#core.closed() ? this.#core.leaderContactAge() : -1;
+    return age < 0 ? null : age;
   }
   /**
    * Milliseconds until this member calls an election if it hears no leader
@@ -366,6 +384,7 @@ export class Raft extends EventTarget {
     for (const entry of ready.committed) this.#apply(entry);
     for (const event of ready.events) if (event.kind !== 'submitted' && event.kind !== 'submitfailed') this.#dispatch(event);
     this.#core.advance();
+    this.#port?.flush(); // over a mesh, advance() queued this Ready's messages there
     this.#releaseReadWaiters();
     if (this.#core.closed()) this.#shutDown();
   }
@@ -454,30 +473,15 @@ export class Raft extends EventTarget {
 
   // ---- over a mesh ------------------------------------------------------------
 
+  // The session core follows the mesh's peers and carries Raft's messages;
+  // this side only pumps when the mesh's flush may have fed the node.
   #attachMesh(mesh) {
     this.#mesh = mesh;
-    this.#port = mesh[systemPort]();
-    const route = (peer) => {
-      this.#routes.set(peer, (bytes) => this.#meshSend(peer, WIRE.raft, bytes));
-      this.#check(this.#core.join(peer));
-    };
-    for (const peer of mesh.peers) route(peer);
-    this.#unlisten = this.#port.listen((from, bytes) => this.#onSystemMessage(from, bytes));
-    this.#onPeerAdded = ({ detail }) => {
-      if (!this.closed) route(detail.peer);
-      this.#pump();
-    };
-    this.#onPeerRemoved = ({ detail }) => {
-      if (!this.closed) this.leave(detail.peer);
-    };
+    this.#unlisten = this.#port.onFlushed(() => this.#schedulePump());
     this.#onMeshClose = () => this.close();
-    mesh.addEventListener('peeradded', this.#onPeerAdded);
-    mesh.addEventListener('peerremoved', this.#onPeerRemoved);
     mesh.addEventListener('close', this.#onMeshClose);
   }
 
-  #onPeerAdded;
-  #onPeerRemoved;
   #onMeshClose;
   #onRoomChange;
 
@@ -503,37 +507,9 @@ export class Raft extends EventTarget {
       this.#mesh.signaling?.removeEventListener('open', this.#onRoomChange);
     }
     this.#unlisten?.();
-    this.#mesh.removeEventListener('peeradded', this.#onPeerAdded);
-    this.#mesh.removeEventListener('peerremoved', this.#onPeerRemoved);
     this.#mesh.removeEventListener('close', this.#onMeshClose);
     this.#mesh = null;
     this.#port = null;
-  }
-
-  // The rule of the session core (src/core/session/session.cpp): a link
-  // being made queues what waits for it (a returning member's bootstrap
-  // probes must arrive, or it starts a second cluster); a failed link that no
-  // relay covers drops it, as Raft tolerates loss.
-  #meshSend(peer, kind, payload) {
-    const mesh = this.#mesh;
-    if (!mesh || mesh.closed) return;
-    if (mesh.readyState(peer) === 'closed' && !mesh.relayed(peer)) return;
-    const framed = new Uint8Array(1 + payload.byteLength);
-    framed[0] = kind;
-    framed.set(payload, 1);
-    this.#port.send(peer, framed);
-  }
-
-  #onSystemMessage(from, bytes) {
-    if (!this.#core || bytes.byteLength < 1) return;
-    const body = bytes.subarray(1);
-    switch (bytes[0]) {
-      case WIRE.raft:
-        if (!this.#core.closed()) this.onRaftMessage(body, from);
-        return;
-      default:
-        this.#emit('error', { code: 'bad_message', message: `Raft: unknown system message kind ${bytes[0]} from ${from}` });
-    }
   }
 
   // ---- plumbing ---------------------------------------------------------------

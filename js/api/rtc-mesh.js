@@ -38,13 +38,14 @@ function kindNames() {
 }
 
 /**
- * For rtcmesh's own protocols (Raft over the mesh), not for applications:
- * mesh[systemPort]() returns { send(peer, bytes), broadcast(bytes),
- * listen(handler(peer, Uint8Array)) -> unlisten }. System messages share the
- * links and relaying with the app's messages but go ahead of them (in order
- * among themselves), and never raise `message` events.
+ * For Raft over the mesh, not for applications: mesh[sessionPort]() returns
+ * { core, flush(), onFlushed(handler) -> unlisten }. `core` is the wasm mesh,
+ * whose session (src/core/session/) runs the Raft node: Raft's messages
+ * travel in the mesh's system lane without leaving wasm. `flush()` runs the
+ * commands a Raft advance() left; `onFlushed` handlers run after every flush,
+ * when the session may have stepped Raft messages into the node.
  */
-export const systemPort = Symbol('rtcmesh.systemPort');
+export const sessionPort = Symbol('rtcmesh.sessionPort');
 
 const TICK_MS = 25; // the core wants update() at least every 50 ms
 // How long createOffer()/createAnswer() wait for their description. Making
@@ -106,7 +107,7 @@ export class RTCMesh extends EventTarget {
   #flushAgain = false;
   #peers;
   #aboveLowThreshold = new Set(); // peers whose bufferedamountlow is due
-  #systemListeners = new Set();
+  #flushedListeners = new Set();
 
   /** bufferedamountlow fires when a peer's bufferedAmount falls to this (bytes). */
   bufferedAmountLowThreshold = 1024 * 1024;
@@ -353,22 +354,24 @@ export class RTCMesh extends EventTarget {
     if (problem) throw new RTCMeshError(problem.code, `RTCMesh.${method}: ${problem.message}`);
   }
 
-  [systemPort]() {
+  [sessionPort]() {
     return {
-      send: (peer, bytes) => this.#sendPayload({ bytes, isText: false }, peer, true),
-      broadcast: (bytes) => this.#sendPayload({ bytes, isText: false }, null, true),
-      listen: (handler) => {
-        this.#systemListeners.add(handler);
-        return () => this.#systemListeners.delete(handler);
+      core: this.#core,
+      flush: () => {
+        if (!this.#closed) this.#flush();
+      },
+      onFlushed: (handler) => {
+        this.#flushedListeners.add(handler);
+        return () => this.#flushedListeners.delete(handler);
       },
     };
   }
 
-  #sendPayload({ bytes, isText }, peer, system = false) {
+  #sendPayload({ bytes, isText }, peer) {
     this.#ensureOpen();
     this.#core.staging(bytes.byteLength).set(bytes);
     const problem =
-      peer === null ? this.#core.broadcastStaged(isText, system) : this.#core.sendStaged(peer, isText, system);
+      peer === null ? this.#core.broadcastStaged(isText, false) : this.#core.sendStaged(peer, isText, false);
     for (const target of peer === null ? this.#peers : [peer]) {
       if (this.#core.queuedBytes(target) > this.bufferedAmountLowThreshold) this.#aboveLowThreshold.add(target);
     }
@@ -403,6 +406,7 @@ export class RTCMesh extends EventTarget {
     } finally {
       this.#flushing = false;
     }
+    for (const listener of this.#flushedListeners) listener();
   }
 
   #announceDrained() {
@@ -431,10 +435,7 @@ export class RTCMesh extends EventTarget {
     const { kind, peer } = event;
     switch (kind) {
       case 'message': {
-        if (event.system) {
-          for (const listener of this.#systemListeners) listener(peer, event.data);
-          return;
-        }
+        if (event.system) return; // a system frame while no Raft runs here: nobody's
         const data = event.isText ? textDecoder.decode(event.data) : event.data.buffer;
         this.dispatchEvent(new MessageEvent('message', { data, origin: peer }));
         return;

@@ -22,6 +22,7 @@
 
 #include "core/mesh/batch_codec.hpp"
 #include "core/mesh/mesh.hpp"
+#include "mesh_binding.hpp"
 #include "js_values.hpp"
 
 namespace rtcmesh::bindings {
@@ -76,50 +77,12 @@ mesh::CommandKind command_kind_from_js(const std::string& kind) {
     return mesh::CommandKind::send;
 }
 
-// The JS-facing wrapper; method names match the JS shim's vocabulary.
-class JsMesh {
-public:
-    JsMesh(const val& options, double seed)
-        : mesh_(std::make_unique<mesh::Mesh>(options_from_js(options), static_cast<std::uint64_t>(seed))) {}
 
-    val init_status() const;
-    val create_offer(const std::string& peer);
-    val create_answer(const std::string& peer, const std::string& sdp);
-    val add_answer(const std::string& peer, const std::string& sdp);
-    val add_ice_candidate(const std::string& peer, const std::string& candidate);
-    val close_peer(const std::string& peer);
-    val add_peer(const std::string& peer);
-    val remove_peer(const std::string& peer);
-    std::string ready_state(const std::string& peer) const;
-    double user_channel(const std::string& peer) const;
-    bool relayed(const std::string& peer) const;
-    double queued_bytes(const std::string& peer) const;
-    void close();
-    void update(double now);
+}  // namespace
 
-    val staging(double size);
-    val send_staged(const std::string& peer, bool is_text, bool system);
-    val broadcast_staged(bool is_text, bool system);
-
-    void on_local_description(double pc, const std::string& type, const std::string& sdp);
-    void on_remote_description_set(double pc);
-    void on_local_candidate(double pc, const std::string& candidate);
-    void on_connection_state(double pc, const std::string& state);
-    void on_channel_open(double channel);
-    void on_channel_closed(double channel);
-    void on_channel_message_staged(double channel);
-    void on_buffered_amount(double channel, double amount);
-    void on_operation_failed(double pc, const std::string& kind, const std::string& error);
-    void on_max_message_size(double pc, double bytes);
-
-    val take_batch();
-
-private:
-    std::unique_ptr<mesh::Mesh> mesh_;
-    Bytes batch_;    // backs the view of the last take_batch()
-    Bytes staging_;  // filled by JS, consumed by the next *_staged call
-};
-
+JsMesh::JsMesh(const val& options, double seed)
+    : session_(std::make_shared<session::Session>(options_from_js(options), static_cast<std::uint64_t>(seed))),
+      mesh_(&session_->mesh()) {}
 
 val JsMesh::init_status() const { return status_to_js(mesh_->init_status()); }
 val JsMesh::create_offer(const std::string& peer) { return status_to_js(mesh_->create_offer(peer)); }
@@ -133,14 +96,15 @@ val JsMesh::add_ice_candidate(const std::string& peer, const std::string& candid
     return status_to_js(mesh_->add_ice_candidate(peer, candidate));
 }
 val JsMesh::close_peer(const std::string& peer) { return status_to_js(mesh_->close_peer(peer)); }
-val JsMesh::add_peer(const std::string& peer) { return status_to_js(mesh_->add_peer(peer)); }
-val JsMesh::remove_peer(const std::string& peer) { return status_to_js(mesh_->remove_peer(peer)); }
+// Through the session: Raft's members follow the mesh's peers.
+val JsMesh::add_peer(const std::string& peer) { return status_to_js(session_->add_peer(peer)); }
+val JsMesh::remove_peer(const std::string& peer) { return status_to_js(session_->remove_peer(peer)); }
 std::string JsMesh::ready_state(const std::string& peer) const { return mesh_->ready_state(peer); }
 double JsMesh::user_channel(const std::string& peer) const { return mesh_->user_channel(peer); }
 bool JsMesh::relayed(const std::string& peer) const { return mesh_->relayed(peer); }
 double JsMesh::queued_bytes(const std::string& peer) const { return static_cast<double>(mesh_->queued_bytes(peer)); }
 void JsMesh::close() { mesh_->close(); }
-void JsMesh::update(double now) { mesh_->update(static_cast<Millis>(now)); }
+void JsMesh::update(double now) { session_->update(static_cast<Millis>(now)); }
 
 val JsMesh::staging(double size) {
     staging_.assign(to_size(size), 0);
@@ -185,9 +149,12 @@ void JsMesh::on_max_message_size(double pc, double bytes) {
 // view is valid until the next call into this object.
 val JsMesh::take_batch() {
     batch_.clear();
-    mesh::pack_batch(mesh_->take_commands(), mesh_->take_events(), batch_);
+    // Raft's system frames are stepped into its node on the way (session.hpp).
+    mesh::pack_batch(session_->take_commands(), session_->take_events(), batch_);
     return bytes_view(batch_);
 }
+
+namespace {
 
 // The names of the packed kinds, from the core's own tables: JS reads them
 // once, so there is one list of names.

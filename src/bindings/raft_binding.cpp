@@ -17,6 +17,7 @@
 #include "core/raft/node.hpp"
 #include "core/raft/ready_codec.hpp"
 #include "js_values.hpp"
+#include "mesh_binding.hpp"
 
 namespace rtcmesh::bindings {
 namespace {
@@ -109,16 +110,36 @@ raft::PersistentState restored_from_js(const val& js) {
     return state;
 }
 
+// A node of its own (the seed's form: the host moves its messages), or one
+// inside a mesh's session, whose messages travel over the mesh without
+// leaving wasm and whose members follow the mesh's peers.
 class JsRaft {
 public:
     JsRaft(const val& options, const val& restored)
-        : node_(std::make_unique<raft::Node>(config_from_js(options), restored_from_js(restored))) {}
+        : own_(std::make_unique<raft::Node>(config_from_js(options), restored_from_js(restored))) {}
+    JsRaft(const JsMesh& mesh, const val& options, const val& restored) : session_(mesh.session()) {
+        const mesh::Status started = session_->start_raft(config_from_js(options), restored_from_js(restored));
+        if (started.ok()) return;
+        init_ = val::object();
+        init_.set("code", std::string(mesh::to_string(started.code)));
+        init_.set("message", started.message);
+        session_.reset();  // not ours: another Raft may run in that session
+        own_ = std::make_unique<raft::Node>(raft::Config{.address = "unstarted"});
+    }
+    ~JsRaft() {
+        if (session_) session_->stop_raft();
+    }
+    JsRaft(const JsRaft&) = delete;
+    JsRaft& operator=(const JsRaft&) = delete;
 
-    val join(const std::string& address) { return error_or_null(node_->join(address)); }
-    val leave(const std::string& address) { return error_or_null(node_->leave(address)); }
-    void set_room_position(bool oldest, bool others_present) { node_->set_room_position(oldest, others_present); }
-    void update(double now) { node_->update(static_cast<Millis>(now)); }
-    val close() { return error_or_null(node_->close()); }
+    // null, or why the node could not start over the mesh ({code, message}).
+    val init_status() const { return init_; }
+
+    val join(const std::string& address) { return error_or_null(node().join(address)); }
+    val leave(const std::string& address) { return error_or_null(node().leave(address)); }
+    void set_room_position(bool oldest, bool others_present) { node().set_room_position(oldest, others_present); }
+    void update(double now) { node().update(static_cast<Millis>(now)); }
+    val close() { return error_or_null(node().close()); }
 
     val staging(double size) {
         staging_.assign(to_size(size), 0);
@@ -127,10 +148,10 @@ public:
     // from = "" when the sender is only named inside the message (the seed's form).
     val receive_staged(const std::string& from) {
         const Bytes bytes = std::exchange(staging_, {});
-        return error_or_null(from.empty() ? node_->receive(bytes) : node_->receive(from, bytes));
+        return error_or_null(from.empty() ? node().receive(bytes) : node().receive(from, bytes));
     }
     val propose_staged() {
-        auto result = node_->propose(std::exchange(staging_, {}));
+        auto result = node().propose(std::exchange(staging_, {}));
         val js = val::object();
         if (!result.ok()) {
             js.set("error", error_of(result));
@@ -141,12 +162,12 @@ public:
         return js;
     }
     // Any member: a follower forwards to the leader (see Node::submit / read).
-    val submit_staged(double id) { return error_or_null(node_->submit(static_cast<std::uint64_t>(id), std::exchange(staging_, {}))); }
-    val read(double id) { return error_or_null(node_->read(static_cast<std::uint64_t>(id))); }
-    val transfer_leadership(const std::string& to) { return error_or_null(node_->transfer_leadership(to)); }
-    val read_index(double id) { return error_or_null(node_->read_index(static_cast<std::uint64_t>(id))); }
+    val submit_staged(double id) { return error_or_null(node().submit(static_cast<std::uint64_t>(id), std::exchange(staging_, {}))); }
+    val read(double id) { return error_or_null(node().read(static_cast<std::uint64_t>(id))); }
+    val transfer_leadership(const std::string& to) { return error_or_null(node().transfer_leadership(to)); }
+    val read_index(double id) { return error_or_null(node().read_index(static_cast<std::uint64_t>(id))); }
     val compact_staged(double index) {
-        auto result = node_->compact(static_cast<raft::Index>(index), std::exchange(staging_, {}));
+        auto result = node().compact(static_cast<raft::Index>(index), std::exchange(staging_, {}));
         if (!result.ok()) {
             val js = val::object();
             js.set("error", error_of(result));
@@ -155,11 +176,11 @@ public:
         return snapshot_to_js(*result.value);
     }
 
-    bool has_ready() const { return node_->has_ready(); }
+    bool has_ready() { return session_ ? session_->has_ready() : own_->has_ready(); }
     // The Ready packed in one buffer (ready_codec.hpp): a view valid until the
     // next call into this object; its snapshot, if any, from ready_snapshot().
     val take_ready_packed() {
-        raft::Ready ready = node_->take_ready();
+        raft::Ready ready = session_ ? session_->take_ready() : own_->take_ready();
         packed_.clear();
         raft::pack_ready(ready, packed_);
         ready_snapshot_ = std::move(ready.snapshot);
@@ -170,22 +191,28 @@ public:
         ready_snapshot_.reset();
         return js;
     }
-    void advance() { node_->advance(); }
+    // Over a mesh, the session sends the Ready's messages now, after the host persisted it.
+    void advance() { session_ ? session_->advance() : own_->advance(); }
 
-    std::string address() const { return node_->address(); }
-    std::string role() const { return raft::role_name(node_->role()); }
-    std::string leader() const { return node_->leader(); }
-    double term() const { return static_cast<double>(node_->term()); }
-    double commit_index() const { return static_cast<double>(node_->commit_index()); }
-    double applied_index() const { return static_cast<double>(node_->applied_index()); }
-    double election_due_in() const { return static_cast<double>(node_->election_due_in()); }
-    double last_index() const { return static_cast<double>(node_->log().last_index()); }
-    val voters() const { return strings_to_js(node_->membership().voters); }
-    val learners() const { return strings_to_js(node_->membership().learners); }
-    bool closed() const { return node_->closed(); }
+    std::string address() const { return node().address(); }
+    std::string role() const { return raft::role_name(node().role()); }
+    std::string leader() const { return node().leader(); }
+    double term() const { return static_cast<double>(node().term()); }
+    double commit_index() const { return static_cast<double>(node().commit_index()); }
+    double applied_index() const { return static_cast<double>(node().applied_index()); }
+    double election_due_in() const { return static_cast<double>(node().election_due_in()); }
+    double leader_contact_age() const { return static_cast<double>(node().leader_contact_age()); }
+    double last_index() const { return static_cast<double>(node().log().last_index()); }
+    val voters() const { return strings_to_js(node().membership().voters); }
+    val learners() const { return strings_to_js(node().membership().learners); }
+    bool closed() const { return node().closed(); }
 
 private:
-    std::unique_ptr<raft::Node> node_;
+    raft::Node& node() const { return own_ ? *own_ : *session_->raft(); }
+
+    std::unique_ptr<raft::Node> own_;
+    std::shared_ptr<session::Session> session_;
+    val init_ = val::null();
     Bytes staging_;
     Bytes packed_;                             // backs the view of the last take_ready_packed()
     std::optional<raft::Snapshot> ready_snapshot_;
@@ -207,6 +234,8 @@ EMSCRIPTEN_BINDINGS(rtcmesh_raft) {
     using rtcmesh::bindings::JsRaft;
     emscripten::class_<JsRaft>("RaftNode")
         .constructor<const emscripten::val&, const emscripten::val&>()
+        .constructor<const rtcmesh::bindings::JsMesh&, const emscripten::val&, const emscripten::val&>()
+        .function("initStatus", &JsRaft::init_status)
         .function("join", &JsRaft::join)
         .function("leave", &JsRaft::leave)
         .function("setRoomPosition", &JsRaft::set_room_position)
@@ -231,6 +260,7 @@ EMSCRIPTEN_BINDINGS(rtcmesh_raft) {
         .function("commitIndex", &JsRaft::commit_index)
         .function("appliedIndex", &JsRaft::applied_index)
         .function("electionDueIn", &JsRaft::election_due_in)
+        .function("leaderContactAge", &JsRaft::leader_contact_age)
         .function("lastIndex", &JsRaft::last_index)
         .function("voters", &JsRaft::voters)
         .function("learners", &JsRaft::learners)

@@ -41,7 +41,6 @@ export class RaftPanel {
   #map = null;
   #states = new Map(); // member -> reported state, with `at` (when it arrived)
   #seen = { vote: null, log: 0 };
-  #heardLeaderAt = null;
   #leftRoom = new Set(); // members the signaling server says left, links maybe not yet down
   #timers = [];
   #listeners = [];
@@ -76,7 +75,6 @@ export class RaftPanel {
     // second, and shorter ones made background tabs call elections.
     const raft = await Raft.open({ mesh: this.#mesh, storage });
     this.#raft = raft;
-    this.#watchLeaderMessages(raft);
     this.#map = new ReplicatedMap(raft);
     this.#map.addEventListener('change', () => this.#drawMap());
     for (const type of ['leader', 'role', 'term', 'commit', 'join', 'leave']) this.#listen(raft, type, () => this.#share());
@@ -84,16 +82,6 @@ export class RaftPanel {
     this.#listen($('#kv-form'), 'submit', this.#onSubmit);
     this.#share();
     return undefined;
-  }
-
-  // Over a mesh, Raft feeds what arrives to its public onRaftMessage: wrapping
-  // it tells when this member last heard its leader (heartbeats included).
-  #watchLeaderMessages(raft) {
-    const receive = raft.onRaftMessage.bind(raft);
-    raft.onRaftMessage = (data, from = '') => {
-      receive(data, from);
-      if (from !== '' && from === raft.leader) this.#heardLeaderAt = Date.now();
-    };
   }
 
   /** The leader to show: null unless it is this tab or a member with a working link. */
@@ -133,7 +121,7 @@ export class RaftPanel {
     const raft = this.#raft;
     const { voters, learners } = raft.members;
     const voter = voters.includes(raft.address) ? true : learners.includes(raft.address) ? false : null;
-    const heardAgo = this.#heardLeaderAt === null ? null : Date.now() - this.#heardLeaderAt;
+    const heardAgo = raft.sinceLeaderContact; // heartbeats included, from the core
     return {
       role: raft.role, voter, term: raft.term, vote: this.#seen.vote, log: this.#seen.log,
       commit: raft.commitIndex, applied: raft.appliedIndex, leader: raft.leader, heardAgo,

@@ -136,6 +136,12 @@ public:
     Millis randomized_election_timeout() const { return randomized_timeout_; }
     // Milliseconds from the last tick until this node campaigns, or -1 when it
     // would not (a leader, a learner, a removed or closed node): for displays.
+    // Milliseconds from the last message of the leader (heartbeats included)
+    // to the last tick, or -1 for a leader and a node that never heard one.
+    Millis leader_contact_age() const {
+        if (role_ == Role::Leader || !heard_from_leader_) return -1;
+        return std::max<Millis>(0, now_ - last_leader_contact_);
+    }
     Millis election_due_in() const {
         if (role_ == Role::Leader || closed_ || !promotable()) return -1;
         return std::max<Millis>(0, election_deadline_ - now_);

@@ -1,0 +1,62 @@
+// The JS face of a mesh (embind class "Mesh"), declared here because a Raft
+// over the mesh (raft_binding.cpp) runs in the same session::Session.
+#pragma once
+
+#include <emscripten/val.h>
+
+#include <memory>
+#include <string>
+
+#include "core/common/bytes.hpp"
+#include "core/mesh/mesh.hpp"
+#include "core/session/session.hpp"
+
+namespace rtcmesh::bindings {
+
+// The JS-facing wrapper; method names match the JS shim's vocabulary.
+class JsMesh {
+public:
+    JsMesh(const emscripten::val& options, double seed);
+    // The session the mesh lives in: a Raft over this mesh runs inside it.
+    const std::shared_ptr<session::Session>& session() const { return session_; }
+
+    emscripten::val init_status() const;
+    emscripten::val create_offer(const std::string& peer);
+    emscripten::val create_answer(const std::string& peer, const std::string& sdp);
+    emscripten::val add_answer(const std::string& peer, const std::string& sdp);
+    emscripten::val add_ice_candidate(const std::string& peer, const std::string& candidate);
+    emscripten::val close_peer(const std::string& peer);
+    emscripten::val add_peer(const std::string& peer);
+    emscripten::val remove_peer(const std::string& peer);
+    std::string ready_state(const std::string& peer) const;
+    double user_channel(const std::string& peer) const;
+    bool relayed(const std::string& peer) const;
+    double queued_bytes(const std::string& peer) const;
+    void close();
+    void update(double now);
+
+    emscripten::val staging(double size);
+    emscripten::val send_staged(const std::string& peer, bool is_text, bool system);
+    emscripten::val broadcast_staged(bool is_text, bool system);
+
+    void on_local_description(double pc, const std::string& type, const std::string& sdp);
+    void on_remote_description_set(double pc);
+    void on_local_candidate(double pc, const std::string& candidate);
+    void on_connection_state(double pc, const std::string& state);
+    void on_channel_open(double channel);
+    void on_channel_closed(double channel);
+    void on_channel_message_staged(double channel);
+    void on_buffered_amount(double channel, double amount);
+    void on_operation_failed(double pc, const std::string& kind, const std::string& error);
+    void on_max_message_size(double pc, double bytes);
+
+    emscripten::val take_batch();
+
+private:
+    std::shared_ptr<session::Session> session_;  // shared with a Raft over this mesh
+    mesh::Mesh* mesh_;                           // session_'s
+    Bytes batch_;    // backs the view of the last take_batch()
+    Bytes staging_;  // filled by JS, consumed by the next *_staged call
+};
+
+}  // namespace rtcmesh::bindings
