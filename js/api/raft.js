@@ -234,6 +234,10 @@ export class Raft extends EventTarget {
   close() {
     if (this.#core && !this.#core.closed()) {
       this.#core.close();
+      // Closed before its first update: nothing waits for listeners any more,
+      // and without this the pump would never run, so close() would never
+      // resolve and the tick timer would keep the process alive.
+      this.#started = true;
       this.#pump();
     }
     return this.#closedPromise;
