@@ -1,7 +1,13 @@
 // Type declarations of rtcmesh's public API (browsers and Node alike).
 // tests/types/usage.ts is compiled against this file by the test suite.
 
-/** Resolves to the instantiated wasm core (the package's import already awaits it). */
+/**
+ * Loads the wasm core (once) and resolves to it. "rtcmesh" awaits it at
+ * import; "rtcmesh/async" does not: await it before `new RTCMesh()` or
+ * `new Raft()`, whose constructors otherwise throw with code `not_ready`.
+ */
+export function ready(): Promise<unknown>;
+/** The same function as ready(). */
 export function loadCore(): Promise<unknown>;
 
 // ---------------------------------------------------------------- RTCMesh
@@ -49,7 +55,7 @@ export type RTCMeshReadyState = 'new' | 'connecting' | 'open' | 'closing' | 'clo
 export type RTCMeshErrorCode =
   | 'bad_argument' | 'unknown_peer' | 'bad_sdp' | 'stale_description' | 'message_too_large'
   | 'queue_full' | 'malformed_frame' | 'reassembly_limit' | 'too_many_peers' | 'closed'
-  | 'gave_up' | 'operation_failed' | RTCMeshJoinErrorCode | (string & {});
+  | 'gave_up' | 'operation_failed' | 'not_ready' | RTCMeshJoinErrorCode | (string & {});
 
 export interface RTCMeshEventMap {
   offer: CustomEvent<{ peer: string; sdp: string }>;
@@ -208,7 +214,7 @@ export interface RaftEventMap {
   error: CustomEvent<{ code: RaftErrorCode; message: string }>;
 }
 
-/** The Raft core's error codes, and `lost` / `storage` from the JS class. */
+/** The Raft core's error codes, and `lost` / `storage` / `not_ready` from the JS class. */
 export type RaftErrorCode =
   | 'closed'
   | 'not_leader'
@@ -221,7 +227,9 @@ export type RaftErrorCode =
   | 'forward_failed'
   | 'lost'
   | 'storage'
-  | 'send_failed';
+  | 'send_failed'
+  /** From the constructor: the wasm core is not loaded ("rtcmesh/async" without ready()). */
+  | 'not_ready';
 
 export class RaftError extends Error {
   constructor(code: RaftErrorCode, message: string, leader?: string | null);

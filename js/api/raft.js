@@ -17,7 +17,7 @@
 //   apply { index, term, data }  (a committed entry of the application, in order, once)
 //   snapshot { index, data }     (load this state-machine image: the log before it is gone)
 //   error { message }
-import { loadedCore } from './core-module.js';
+import { loadCore, loadedCore } from './core-module.js';
 import { systemPort } from './rtc-mesh.js';
 import { bytesOf as toBytes, randomSeed } from './values.js';
 import { decodeReady } from './raft-ready.js';
@@ -100,6 +100,8 @@ export class Raft extends EventTarget {
    */
   constructor(options = {}) {
     super();
+    // First, so that a missing core is reported as such whatever the options.
+    const module = loadedCore((message) => new RaftError('not_ready', `Raft: ${message}`));
     if (typeof options !== 'object' || options === null) throw new TypeError('Raft: options must be an object');
     const mesh = options.mesh ?? null;
     const address = requireAddress(options.address ?? mesh?.id, 'options.address');
@@ -115,7 +117,6 @@ export class Raft extends EventTarget {
     if (options.members !== undefined && !Array.isArray(options.members)) throw new TypeError('Raft: options.members must be an array');
     const bootstrap = mesh ? meshBootstrap(mesh, address, options) : { members: options.members, joinExisting: options.joinExisting };
 
-    const module = loadedCore();
     this.#core = new module.RaftNode(
       {
         address,
@@ -150,6 +151,7 @@ export class Raft extends EventTarget {
    * @param {object} options Raft options plus `storage` ({ load(), save(ready), close() })
    */
   static async open(options) {
+    await loadCore(); // "rtcmesh/async" users need no ready() first
     const restored = await options.storage.load();
     return new Raft({ ...options, restored });
   }
