@@ -3,8 +3,9 @@
 // stays lean), each loaded in Chromium, where two meshes exchange a message.
 // Older Vites and Rollup: `node tests/consumers/matrix.mjs` (not in CI: time).
 import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { launchChromium } from './chromium.mjs';
 import { assertAppRuns, buildApp, consumers, makeApp, mustRun, packPackage, repoRoot, serveBuilt, startDevServer } from '../consumers/harness.mjs';
@@ -54,3 +55,9 @@ for (const entry of ['default', 'async']) {
     }
   });
 }
+
+test("the README's Vite snippet is the vite.config.js the matrix runs", async () => {
+  const snippet = await readFile(join(consumers, 'vite.config.js'), 'utf8');
+  const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
+  assert.ok(readme.includes(`\`\`\`js\n${snippet}\`\`\``), 'README.md shows tests/consumers/vite.config.js verbatim, in a js block');
+});
