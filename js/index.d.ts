@@ -1,7 +1,79 @@
 // Type declarations of rtcmesh's public API (browsers and Node alike).
 // tests/types/usage.ts is compiled against this file by the test suite.
 
-/** Resolves to the instantiated wasm core (the package's import already awaits it). */
+// ---------------------------------------------------------------- host types
+// These declarations must check in a project without the DOM lib (Node only,
+// with or without @types/node), so they name no DOM global directly: a host
+// type is read from `typeof globalThis` when the project declares it (DOM,
+// @types/node), and is otherwise replaced by the few members rtcmesh uses.
+// With the DOM lib, every type below is the DOM's own (or the same shape).
+
+type Host = typeof globalThis;
+/** The instance type of the global class `Name` if the project declares one, else `Fallback`. */
+type HostInstance<Name extends string, Fallback> = Host extends { [K in Name]: { prototype: infer T } } ? T : Fallback;
+
+/** The Event members a host without DOM types gets. */
+interface MinimalEvent {
+  readonly type: string;
+  readonly timeStamp: number;
+  readonly defaultPrevented: boolean;
+  preventDefault(): void;
+  stopPropagation(): void;
+  stopImmediatePropagation(): void;
+}
+type MinimalListener = ((event: MinimalEvent) => void) | { handleEvent(event: MinimalEvent): void };
+interface MinimalEventTarget {
+  addEventListener(type: string, listener: MinimalListener | null, options?: boolean | { capture?: boolean; once?: boolean; passive?: boolean; signal?: unknown }): void;
+  removeEventListener(type: string, listener: MinimalListener | null, options?: boolean | { capture?: boolean }): void;
+  dispatchEvent(event: MinimalEvent): boolean;
+}
+type HostEventTarget = HostInstance<'EventTarget', MinimalEventTarget>;
+/** EventTarget.addEventListener's listener and options, as the host types them. */
+type HostListener = Parameters<HostEventTarget['addEventListener']>[1];
+type HostAddOptions = Parameters<HostEventTarget['addEventListener']>[2];
+type HostRemoveOptions = Parameters<HostEventTarget['removeEventListener']>[2];
+/** The host's EventTarget class: rtcmesh's classes extend the real one at run time. */
+declare const EventTargetBase: Host extends { EventTarget: infer C extends abstract new () => object } ? C : new () => MinimalEventTarget;
+
+/** A CustomEvent whose `detail` is typed (assignable to the DOM's CustomEvent<T>). */
+type DetailEvent<T> = Omit<HostInstance<'CustomEvent', MinimalEvent>, 'detail'> & { readonly detail: T };
+/** A MessageEvent whose `data` is typed; `origin` is the sender's id. */
+type DataEvent<T> = Omit<HostInstance<'MessageEvent', MinimalEvent>, 'data' | 'origin'> & { readonly data: T; readonly origin: string };
+
+/** An ICE server (the shape of the DOM's RTCIceServer). */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+/** An ICE candidate (the shape of the DOM's RTCIceCandidateInit). */
+export interface IceCandidateInit {
+  candidate?: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+/** A session description (the shape of the DOM's RTCSessionDescriptionInit). */
+export interface SessionDescriptionInit {
+  type: 'offer' | 'answer' | 'pranswer' | 'rollback';
+  sdp?: string;
+}
+/** What user_channel() returns: the host's RTCDataChannel (in Node, @roamhq/wrtc's). */
+type DataChannel = HostInstance<'RTCDataChannel', {
+  readonly label: string;
+  readonly readyState: 'connecting' | 'open' | 'closing' | 'closed';
+  readonly bufferedAmount: number;
+  send(data: string | ArrayBuffer | ArrayBufferView): void;
+  close(): void;
+}>;
+
+/**
+ * Loads the wasm core (once) and resolves to it. "rtcmesh" awaits it at
+ * import; "rtcmesh/async" does not: await it before `new RTCMesh()` or
+ * `new Raft()`, whose constructors otherwise throw with code `not_ready`.
+ */
+export function ready(): Promise<unknown>;
+/** The same function as ready(). */
 export function loadCore(): Promise<unknown>;
 
 // ---------------------------------------------------------------- RTCMesh
@@ -13,7 +85,7 @@ export interface RTCMeshOptions {
   peers?: string[];
   /** Data channel label, for devtools. */
   label?: string;
-  iceServers?: RTCIceServer[];
+  iceServers?: IceServer[];
   /** Route around broken links through a common peer (default true). */
   relay?: boolean;
   /** Largest message accepted by send/broadcast (default 64 MiB). */
@@ -22,8 +94,8 @@ export interface RTCMeshOptions {
   maxQueuedBytesPerPeer?: number;
   /** Most peers per mesh (default 64). */
   maxPeers?: number;
-  /** The RTCPeerConnection implementation; in Node, @roamhq/wrtc's. */
-  RTCPeerConnection?: typeof RTCPeerConnection;
+  /** The RTCPeerConnection class; in Node, @roamhq/wrtc's. Default: the global one. */
+  RTCPeerConnection?: abstract new (configuration?: any) => object;
   /** Seed of the core's randomness, for reproducible runs. */
   seed?: number;
 }
@@ -49,33 +121,33 @@ export type RTCMeshReadyState = 'new' | 'connecting' | 'open' | 'closing' | 'clo
 export type RTCMeshErrorCode =
   | 'bad_argument' | 'unknown_peer' | 'bad_sdp' | 'stale_description' | 'message_too_large'
   | 'queue_full' | 'malformed_frame' | 'reassembly_limit' | 'too_many_peers' | 'closed'
-  | 'gave_up' | 'operation_failed' | 'connection_refused' | RTCMeshJoinErrorCode | (string & {});
+  | 'gave_up' | 'operation_failed' | 'connection_refused' | 'not_ready' | RTCMeshJoinErrorCode | (string & {});
 
 export interface RTCMeshEventMap {
-  offer: CustomEvent<{ peer: string; sdp: string }>;
-  answer: CustomEvent<{ peer: string; sdp: string }>;
-  icecandidate: CustomEvent<{ peer: string; candidate: RTCIceCandidateInit | null }>;
-  disconnected: CustomEvent<{ peer: string }>;
-  failed: CustomEvent<{ peer: string; reason: string }>;
-  reconnecting: CustomEvent<{ peer: string; attempt: number }>;
-  icerestart: CustomEvent<{ peer: string }>;
-  addchannel: CustomEvent<{ peer: string }>;
-  removechannel: CustomEvent<{ peer: string }>;
-  relay: CustomEvent<{ peer: string; via: string | null }>;
-  bufferedamountlow: CustomEvent<{ peer: string }>;
-  peeradded: CustomEvent<{ peer: string }>;
-  peerremoved: CustomEvent<{ peer: string }>;
+  offer: DetailEvent<{ peer: string; sdp: string }>;
+  answer: DetailEvent<{ peer: string; sdp: string }>;
+  icecandidate: DetailEvent<{ peer: string; candidate: IceCandidateInit | null }>;
+  disconnected: DetailEvent<{ peer: string }>;
+  failed: DetailEvent<{ peer: string; reason: string }>;
+  reconnecting: DetailEvent<{ peer: string; attempt: number }>;
+  icerestart: DetailEvent<{ peer: string }>;
+  addchannel: DetailEvent<{ peer: string }>;
+  removechannel: DetailEvent<{ peer: string }>;
+  relay: DetailEvent<{ peer: string; via: string | null }>;
+  bufferedamountlow: DetailEvent<{ peer: string }>;
+  peeradded: DetailEvent<{ peer: string }>;
+  peerremoved: DetailEvent<{ peer: string }>;
   /** `data` is a string or an ArrayBuffer; `origin` is the sender's id. */
-  message: MessageEvent<string | ArrayBuffer>;
-  error: CustomEvent<{ peer: string | null; code: string; message: string }>;
-  close: CustomEvent<Record<string, never>>;
+  message: DataEvent<string | ArrayBuffer>;
+  error: DetailEvent<{ peer: string | null; code: string; message: string }>;
+  close: DetailEvent<Record<string, never>>;
 }
 
 export class RTCMeshError extends Error {
   readonly code: RTCMeshErrorCode;
 }
 
-export class RTCMesh extends EventTarget {
+export class RTCMesh extends EventTargetBase {
   constructor(options: RTCMeshOptions);
   /** Joins a room on an rtcmesh signaling server; the mesh follows its members. */
   /**
@@ -95,13 +167,13 @@ export class RTCMesh extends EventTarget {
   /** Resolves to the offer (also emitted as `offer`); rejects with RTCMeshError `closed` or `timeout`. */
   createOffer(peer: string): Promise<{ type: 'offer'; sdp: string }>;
   /** Resolves to the answer (also emitted as `answer`); rejects with RTCMeshError `closed` or `timeout`. */
-  createAnswer(peer: string, offer: string | RTCSessionDescriptionInit): Promise<{ type: 'answer'; sdp: string }>;
-  addAnswer(peer: string, answer: string | RTCSessionDescriptionInit): void;
-  addIceCandidate(peer: string, candidate: RTCIceCandidateInit | string | null): void;
+  createAnswer(peer: string, offer: string | SessionDescriptionInit): Promise<{ type: 'answer'; sdp: string }>;
+  addAnswer(peer: string, answer: string | SessionDescriptionInit): void;
+  addIceCandidate(peer: string, candidate: IceCandidateInit | string | null): void;
   broadcast(data: string | ArrayBuffer | ArrayBufferView): void;
   send(peer: string, data: string | ArrayBuffer | ArrayBufferView): void;
   readyState(peer: string): RTCMeshReadyState;
-  user_channel(peer: string): RTCDataChannel | null;
+  user_channel(peer: string): DataChannel | null;
   bufferedAmount(peer: string): number;
   relayed(peer: string): boolean;
   addPeer(peer: string): void;
@@ -110,28 +182,28 @@ export class RTCMesh extends EventTarget {
   close(peer?: string): void;
 
   addEventListener<K extends keyof RTCMeshEventMap>(
-    type: K, listener: (event: RTCMeshEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
-  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+    type: K, listener: (event: RTCMeshEventMap[K]) => void, options?: HostAddOptions): void;
+  addEventListener(type: string, listener: HostListener, options?: HostAddOptions): void;
   removeEventListener<K extends keyof RTCMeshEventMap>(
-    type: K, listener: (event: RTCMeshEventMap[K]) => void, options?: boolean | EventListenerOptions): void;
-  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+    type: K, listener: (event: RTCMeshEventMap[K]) => void, options?: HostRemoveOptions): void;
+  removeEventListener(type: string, listener: HostListener, options?: HostRemoveOptions): void;
 }
 
 // ---------------------------------------------------------------- signaling
 
 export interface SignalClientEventMap {
-  open: CustomEvent<{ peers: string[]; resumed: boolean }>;
-  peerjoined: CustomEvent<{ peer: string }>;
-  peerleft: CustomEvent<{ peer: string }>;
-  signal: CustomEvent<{ from: string; data: unknown }>;
-  reconnecting: CustomEvent<{ attempt: number; delayMs: number; url: string; code?: string }>;
+  open: DetailEvent<{ peers: string[]; resumed: boolean }>;
+  peerjoined: DetailEvent<{ peer: string }>;
+  peerleft: DetailEvent<{ peer: string }>;
+  signal: DetailEvent<{ from: string; data: unknown }>;
+  reconnecting: DetailEvent<{ attempt: number; delayMs: number; url: string; code?: string }>;
   /** Every error the server sends; `fatal` ones end the connection. */
-  error: CustomEvent<{ code: string; message: string; fatal: boolean }>;
+  error: DetailEvent<{ code: string; message: string; fatal: boolean }>;
   /** Closed for good: by close() (no code), or by an error that cannot heal. */
-  close: CustomEvent<{ code?: string; message?: string }>;
+  close: DetailEvent<{ code?: string; message?: string }>;
 }
 
-export class SignalClient extends EventTarget {
+export class SignalClient extends EventTargetBase {
   constructor(url: string | string[], room: string, peer: string, options?: { WebSocket?: unknown; reconnectMinMs?: number; reconnectMaxMs?: number });
   /** The server URL in use. */
   readonly url: string;
@@ -145,8 +217,8 @@ export class SignalClient extends EventTarget {
   signal(to: string, data: unknown): boolean;
   close(): void;
   addEventListener<K extends keyof SignalClientEventMap>(
-    type: K, listener: (event: SignalClientEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
-  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+    type: K, listener: (event: SignalClientEventMap[K]) => void, options?: HostAddOptions): void;
+  addEventListener(type: string, listener: HostListener, options?: HostAddOptions): void;
 }
 
 // ---------------------------------------------------------------- Raft
@@ -195,20 +267,20 @@ export interface RaftStorage {
 export type RaftRole = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 
 export interface RaftEventMap {
-  join: CustomEvent<{ address: string; voter: boolean }>;
-  leave: CustomEvent<{ address: string }>;
-  closing: CustomEvent<Record<string, never>>;
-  closed: CustomEvent<Record<string, never>>;
-  leader: CustomEvent<{ leader: string | null }>;
-  role: CustomEvent<{ role: RaftRole }>;
-  term: CustomEvent<{ term: number }>;
-  commit: CustomEvent<{ index: number }>;
-  apply: CustomEvent<{ index: number; term: number; data: Uint8Array }>;
-  snapshot: CustomEvent<{ index: number; data: Uint8Array }>;
-  error: CustomEvent<{ code: RaftErrorCode; message: string }>;
+  join: DetailEvent<{ address: string; voter: boolean }>;
+  leave: DetailEvent<{ address: string }>;
+  closing: DetailEvent<Record<string, never>>;
+  closed: DetailEvent<Record<string, never>>;
+  leader: DetailEvent<{ leader: string | null }>;
+  role: DetailEvent<{ role: RaftRole }>;
+  term: DetailEvent<{ term: number }>;
+  commit: DetailEvent<{ index: number }>;
+  apply: DetailEvent<{ index: number; term: number; data: Uint8Array }>;
+  snapshot: DetailEvent<{ index: number; data: Uint8Array }>;
+  error: DetailEvent<{ code: RaftErrorCode; message: string }>;
 }
 
-/** The Raft core's error codes, and `lost` / `storage` from the JS class. */
+/** The Raft core's error codes, and `lost` / `storage` / `not_ready` from the JS class. */
 export type RaftErrorCode =
   | 'closed'
   | 'not_leader'
@@ -221,7 +293,9 @@ export type RaftErrorCode =
   | 'forward_failed'
   | 'lost'
   | 'storage'
-  | 'send_failed';
+  | 'send_failed'
+  /** From the constructor: the wasm core is not loaded ("rtcmesh/async" without ready()). */
+  | 'not_ready';
 
 export class RaftError extends Error {
   constructor(code: RaftErrorCode, message: string, leader?: string | null);
@@ -230,7 +304,7 @@ export class RaftError extends Error {
   readonly leader: string | null;
 }
 
-export class Raft extends EventTarget {
+export class Raft extends EventTargetBase {
   constructor(options: RaftOptions);
   /** Restores from `options.storage` and keeps every Ready there. */
   static open(options: RaftOptions & { storage: RaftStorage }): Promise<Raft>;
@@ -260,15 +334,15 @@ export class Raft extends EventTarget {
   compact(data: string | ArrayBuffer | ArrayBufferView, index?: number): { index: number; term: number };
 
   addEventListener<K extends keyof RaftEventMap>(
-    type: K, listener: (event: RaftEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
-  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+    type: K, listener: (event: RaftEventMap[K]) => void, options?: HostAddOptions): void;
+  addEventListener(type: string, listener: HostListener, options?: HostAddOptions): void;
 }
 
 export interface ReplicatedMapEventMap {
-  change: CustomEvent<{ key: string; value: unknown; deleted: boolean }>;
+  change: DetailEvent<{ key: string; value: unknown; deleted: boolean }>;
 }
 
-export class ReplicatedMap<V = unknown> extends EventTarget {
+export class ReplicatedMap<V = unknown> extends EventTargetBase {
   constructor(raft: Raft, options?: { snapshotEvery?: number });
   snapshotEvery: number;
   readonly size: number;
@@ -281,9 +355,12 @@ export class ReplicatedMap<V = unknown> extends EventTarget {
   keys(): IterableIterator<string>;
   close(): void;
   addEventListener<K extends keyof ReplicatedMapEventMap>(
-    type: K, listener: (event: ReplicatedMapEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
-  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+    type: K, listener: (event: ReplicatedMapEventMap[K]) => void, options?: HostAddOptions): void;
+  addEventListener(type: string, listener: HostListener, options?: HostAddOptions): void;
 }
 
-export function openIndexedDBStorage(name: string, indexedDB?: IDBFactory): Promise<RaftStorage>;
-export function deleteIndexedDBStorage(name: string, indexedDB?: IDBFactory): Promise<void>;
+export function openIndexedDBStorage(name: string, indexedDB?: HostInstance<'IDBFactory', object>): Promise<RaftStorage>;
+export function deleteIndexedDBStorage(name: string, indexedDB?: HostInstance<'IDBFactory', object>): Promise<void>;
+
+// Only the names exported above are the package's: the host helpers stay private.
+export {};

@@ -10,6 +10,7 @@ import { diagnoseWasmFetch, wasmUrlTried } from './core-diagnosis.js';
 
 let corePromise = null;
 let loaded = null;
+let lastLoadError = null; // named by not_ready errors: why the core is still missing
 let wasmBinaryProvider = null;
 let wasmBinarySource = null;
 
@@ -65,14 +66,24 @@ export function loadCore() {
     (module) => (loaded = module),
     (error) => {
       corePromise = null; // a later call may retry, e.g. after a network hiccup
+      lastLoadError = error;
       throw error;
     },
   );
   return corePromise;
 }
 
-/** The instantiated module, for synchronous constructors; throws if not loaded yet. */
-export function loadedCore() {
-  if (!loaded) throw Object.assign(new Error('rtcmesh: the WebAssembly core is not loaded yet; await loadCore() first'), { code: 'not_ready' });
-  return loaded;
+/**
+ * The instantiated module, for synchronous constructors. Before the core is
+ * loaded (the "rtcmesh/async" entry, or a load that failed) it throws what
+ * `notReady(message)` makes, so each class reports it as its own error type
+ * with code "not_ready" instead of failing later inside the shim.
+ */
+export function loadedCore(notReady = (message) => Object.assign(new Error(message), { code: 'not_ready' })) {
+  if (loaded) return loaded;
+  const state = lastLoadError ? `could not be loaded (${lastLoadError.message})` : 'is not loaded yet';
+  throw notReady(
+    `the WebAssembly core ${state}: await ready() (from "rtcmesh/async") before constructing; ` +
+      'RTCMesh.join() and Raft.open() wait for it themselves',
+  );
 }

@@ -17,7 +17,7 @@
 //   apply { index, term, data }  (a committed entry of the application, in order, once)
 //   snapshot { index, data }     (load this state-machine image: the log before it is gone)
 //   error { message }
-import { loadedCore } from './core-module.js';
+import { loadCore, loadedCore } from './core-module.js';
 import { sessionPort } from './rtc-mesh.js';
 import { argumentError, bytesOf as toBytes, randomSeed } from './values.js';
 import { decodeReady } from './raft-ready.js';
@@ -99,6 +99,8 @@ export class Raft extends EventTarget {
    */
   constructor(options = {}) {
     super();
+    // First, so that a missing core is reported as such whatever the options.
+    const module = loadedCore((message) => new RaftError('not_ready', `Raft: ${message}`));
     if (typeof options !== 'object' || options === null) throw argumentError('Raft: options must be an object');
     const mesh = options.mesh ?? null;
     const address = requireAddress(options.address ?? mesh?.id, 'options.address');
@@ -114,7 +116,6 @@ export class Raft extends EventTarget {
     if (options.members !== undefined && !Array.isArray(options.members)) throw argumentError('Raft: options.members must be an array');
     const bootstrap = mesh ? meshBootstrap(mesh, address, options) : { members: options.members, joinExisting: options.joinExisting };
 
-    const module = loadedCore();
     const config = {
         address,
         ...settings,
@@ -160,6 +161,7 @@ export class Raft extends EventTarget {
    * @param {object} options Raft options plus `storage` ({ load(), save(ready), close() })
    */
   static async open(options) {
+    await loadCore(); // "rtcmesh/async" users need no ready() first
     const restored = await options.storage.load();
     return new Raft({ ...options, restored });
   }
@@ -261,6 +263,10 @@ export class Raft extends EventTarget {
   close() {
     if (this.#core && !this.#core.closed()) {
       this.#core.close();
+      // Closed before its first update: nothing waits for listeners any more,
+      // and without this the pump would never run, so close() would never
+      // resolve and the tick timer would keep the process alive.
+      this.#started = true;
       this.#pump();
     }
     return this.#closedPromise;

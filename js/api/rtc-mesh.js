@@ -24,7 +24,7 @@
 //   peerremoved   { peer }             removePeer() (or the room) removed one
 //   bufferedamountlow { peer }         bufferedAmount(peer) fell to bufferedAmountLowThreshold or below
 //   close         {}                 the mesh was closed (close() without a peer)
-import { loadedCore } from './core-module.js';
+import { loadCore, loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
 import { argumentError, bytesOf, describe, randomSeed } from './values.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
@@ -33,7 +33,7 @@ import { BatchReader } from '../shim/mesh-batch.js';
 let names = null;
 /** The core's names of packed kinds, read once. */
 function kindNames() {
-  names ??= loadedCore().meshKindNames();
+  names ??= loadedCore().meshKindNames(); // only called by a mesh, so the core is loaded
   return names;
 }
 
@@ -125,8 +125,9 @@ export class RTCMesh extends EventTarget {
    */
   constructor(options = {}) {
     super();
+    // First, so that a missing core is reported as such whatever the options.
+    const module = loadedCore((message) => new RTCMeshError('not_ready', `RTCMesh: ${message}`));
     if (typeof options !== 'object' || options === null) throw argumentError('RTCMesh: options must be an object');
-    const module = loadedCore();
     const id = requireString(options.id, 'options.id');
     const peers = options.peers ?? [];
     if (!Array.isArray(peers)) throw argumentError(`RTCMesh: options.peers must be an array of ids, got ${describe(peers)}`);
@@ -288,7 +289,9 @@ export class RTCMesh extends EventTarget {
    * @returns {Promise<RTCMesh>} with `signaling` (the SignalClient)
    */
   static join(url, room, options = {}) {
-    return joinRoom(url, room, options, (meshOptions) => new RTCMesh(meshOptions));
+    // The core is awaited before the room is joined: a core that cannot load
+    // then leaves no member behind, and "rtcmesh/async" needs no ready().
+    return loadCore().then(() => joinRoom(url, room, options, (meshOptions) => new RTCMesh(meshOptions)));
   }
 
   // ---- beyond the seed ----------------------------------------------------

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,11 @@ test('npm publish --dry-run ships the wasm core, the API, the types and the LICE
   assert.match(result.stderr, /prepack: packing the wasm core from dist\//, 'prepack ran');
   const report = JSON.parse(result.stdout).rtcmesh;
   const files = report.files.map((file) => file.path);
-  for (const needed of ['LICENSE', 'README.md', 'package.json', 'dist/rtcmesh-core.mjs', 'dist/rtcmesh-core.wasm', 'js/index.js', 'js/index.d.ts', 'js/node/index.js', 'bin/rtcmesh-signal.js']) {
+  // Every file an export condition names (rtcmesh/async's included), besides these.
+  const { exports } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+  const exported = Object.values(exports).flatMap((conditions) => Object.values(conditions)).map((path) => path.replace(/^\.\//, ''));
+  assert.ok(exported.includes('js/async.js') && exported.includes('js/node/async.js') && exported.includes('js/async.d.ts'));
+  for (const needed of ['LICENSE', 'README.md', 'package.json', 'dist/rtcmesh-core.mjs', 'dist/rtcmesh-core.wasm', 'bin/rtcmesh-signal.js', ...exported]) {
     assert.ok(files.includes(needed), `the package has ${needed}`);
   }
   const strays = files.filter((path) => /^(src|tests|web|tools|native-tests|fuzz|bench|build|emsdk-toolchain)\//.test(path));

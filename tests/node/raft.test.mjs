@@ -171,3 +171,12 @@ test('a node restarted from durable storage keeps its term, vote and log, and ca
     for (const node of nodes.values()) await withTimeout(node.close(), 5000, 'close');
   }
 });
+
+test('a node closed before its first update still closes, and lets the process exit', async () => {
+  // Ticking by itself, and ticked by hand: neither had run an update() yet.
+  for (const options of [{ address: 'early' }, { address: 'early-manual', autoUpdate: false }]) {
+    const raft = new Raft(options);
+    await withTimeout(raft.close(), 2000, `close() of ${options.address}`);
+    assert.equal(raft.closed, true);
+  }
+});

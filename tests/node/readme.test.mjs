@@ -33,12 +33,19 @@ function canConnect(url) {
   });
 }
 
-// Fails with the program's output when it exited (it threw) or timed out.
+// Fails with the program's output when it exited before printing every
+// pattern (it threw, or ended early) or timed out. A program that printed
+// them all may have ended: examples that close what they opened do.
 function waitForLines(run, patterns, what) {
   return poll(() => {
-    if (run.child.exitCode !== null) throw new Error(`${what} exited with ${run.child.exitCode}:\n${run.output()}`);
+    const exitCode = run.child.exitCode;
     const lines = run.output().split('\n');
-    return patterns.every((pattern) => lines.some((line) => pattern.test(line)));
+    if (patterns.every((pattern) => lines.some((line) => pattern.test(line)))) {
+      if (exitCode !== null && exitCode !== 0) throw new Error(`${what} printed its lines but exited with ${exitCode}:\n${run.output()}`);
+      return true;
+    }
+    if (exitCode !== null) throw new Error(`${what} exited with ${exitCode}:\n${run.output()}`);
+    return false;
   }, RUN_MS, `${what} to print ${patterns.join(', ')}; it printed:\n${run.output()}`);
 }
 

@@ -20,7 +20,9 @@ export function codeBlocks(markdown) {
   const fence = /^```(\w*)\n([\s\S]*?)^```$/gm;
   for (let match; (match = fence.exec(markdown)); ) {
     const before = markdown.slice(0, match.index).trimEnd();
-    const comment = before.match(/<!--\s*readme-test:\s*([\s\S]*?)-->$/);
+    // The comment right above the fence only: its text may not contain "-->",
+    // or the match would start at the README's first readme-test comment.
+    const comment = before.match(/<!--\s*readme-test:\s*((?:(?!-->)[\s\S])*)-->$/);
     blocks.push({
       lang: match[1],
       code: match[2],

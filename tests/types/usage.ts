@@ -69,6 +69,19 @@ async function overMesh(mesh: RTCMesh): Promise<void> {
 }
 void overMesh;
 
+// With the DOM lib, the DOM's own types fit: listeners typed with them, its
+// ICE and description types, and the classes as EventTargets.
+const onOffer = (event: CustomEvent<{ peer: string; sdp: string }>): void => { void event.detail.sdp; };
+rtc.addEventListener('offer', onOffer);
+rtc.addEventListener('message', (event: MessageEvent) => { void event.data; });
+const target: EventTarget = rtc;
+const domServers: RTCIceServer[] = [{ urls: 'turn:127.0.0.1', username: 'u', credential: 'p' }];
+new RTCMesh({ id: 'c', iceServers: domServers, RTCPeerConnection });
+rtc.addEventListener('icecandidate', ({ detail }) => { const init: RTCIceCandidateInit | null = detail.candidate; void init; });
+rtc.addEventListener('offer', () => {}, { once: true, signal: new AbortController().signal });
+void [target, rtc.createAnswer('x', new RTCSessionDescription({ type: 'offer', sdp: 'v=0' }))];
+void openIndexedDBStorage('name', indexedDB);
+
 // @ts-expect-error: a map of numbers refuses strings
 new ReplicatedMap<number>(raft).set('k', 'not a number');
 // @ts-expect-error: broadcast takes strings or binary, not numbers

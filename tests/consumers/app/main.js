@@ -1,20 +1,8 @@
-// A consumer app: the package as a user's bundler sees it. Two meshes in one
-// page, their signaling wired directly, exchange a message; the page shows
-// the core's version and what arrived in body[data-result].
+// A consumer app: the package as a user's bundler sees it, through the default
+// entry, in the seed's synchronous style: the import loaded the core (the
+// package's top-level await), so the meshes are constructed at once. The app
+// itself has no top-level await: only the package's is put to the test.
 import { RTCMesh, loadCore } from 'rtcmesh';
+import { runPair } from './pair.js';
 
-const core = await loadCore();
-const ids = ['a', 'b'];
-const meshes = Object.fromEntries(ids.map((id) => [id, new RTCMesh({ id, peers: ids })]));
-for (const id of ids) {
-  const mesh = meshes[id];
-  const other = meshes[id === 'a' ? 'b' : 'a'];
-  const later = (fn) => setTimeout(fn, 0); // delivered on a later turn, as a server would
-  mesh.addEventListener('offer', ({ detail }) => later(() => other.createAnswer(id, detail.sdp)));
-  mesh.addEventListener('answer', ({ detail }) => later(() => other.addAnswer(id, detail.sdp)));
-  mesh.addEventListener('icecandidate', ({ detail }) => later(() => other.addIceCandidate(id, detail.candidate)));
-}
-meshes.b.addEventListener('message', ({ data }) => {
-  document.body.dataset.result = `${core.version()} ${data}`;
-});
-meshes.a.addEventListener('addchannel', () => meshes.a.send('b', 'hello through the bundle'));
+runPair(RTCMesh, loadCore().then((core) => core.version()));
