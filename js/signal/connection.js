@@ -80,7 +80,10 @@ export class Connection {
     return true;
   }
 
-  /** Queues `text` for sending; drops the socket if its queue is over the bound. */
+  /**
+   * Queues a text frame for sending (a string, or its UTF-8 bytes as a
+   * Buffer); drops the socket if its queue is over the bound.
+   */
   send(text) {
     if (this.closing || this.socket.readyState !== this.socket.OPEN) return false;
     if (this.socket.bufferedAmount + text.length > this.shared.limits.maxSendQueueBytes) {
@@ -95,7 +98,8 @@ export class Connection {
       corked.push(tcp);
       uncorking ??= setImmediate(uncorkAll);
     }
-    this.socket.send(text);
+    if (typeof text === 'string') this.socket.send(text);
+    else this.socket.send(text, { binary: false });
     return true;
   }
 

@@ -14,7 +14,7 @@
 // reported to its senders afterwards): one PUBLISH and one message event per
 // turn instead of one per signal, and a sender's next frame does not wait a
 // Redis round trip. The receiving process only splits the batch and hands
-// each frame to its socket.
+// each frame, as bytes, to its socket.
 //
 // Resume tokens live in the room hash, so a client whose process died gets
 // its id back from any other process.
@@ -73,10 +73,13 @@ export class RedisHub {
   }
 
   async start() {
-    this.sub.on('message', (channel, message) => {
+    // Buffers: a batch of signals is split and its frames handed to the
+    // sockets as bytes, never decoded to a string and encoded again.
+    const own = Buffer.from(this.#nodeChannel(this.nodeId));
+    this.sub.on('messageBuffer', (channel, message) => {
       try {
-        if (channel === this.#nodeChannel(this.nodeId)) this.#deliver(message);
-        else this.#onMessage(channel, message);
+        if (own.equals(channel)) this.#deliver(message);
+        else this.#onMessage(channel.toString(), message.toString());
       } catch (error) {
         this.log(`redis message on ${channel}: ${error.message}`);
       }
@@ -309,15 +312,18 @@ export class RedisHub {
     }
   }
 
-  /** Hands each frame of a batch (see #queue) to its member's socket, if it is here. */
+  /** Hands each frame of a batch (a Buffer, see #queue) to its member's socket, if it is here. */
   #deliver(batch) {
+    const NEWLINE = 10;
     let at = 0;
     while (at < batch.length) {
-      const first = batch.indexOf('\n', at);
-      const second = first < 0 ? -1 : batch.indexOf('\n', first + 1);
-      const end = second < 0 ? -1 : batch.indexOf('\n', second + 1);
+      const first = batch.indexOf(NEWLINE, at);
+      const second = first < 0 ? -1 : batch.indexOf(NEWLINE, first + 1);
+      const end = second < 0 ? -1 : batch.indexOf(NEWLINE, second + 1);
       if (end < 0) return;
-      this.local.get(batch.slice(at, first))?.get(batch.slice(first + 1, second))?.send(batch.slice(second + 1, end));
+      // Names are ASCII (protocol.js); the frame stays bytes.
+      const members = this.local.get(batch.latin1Slice(at, first));
+      members?.get(batch.latin1Slice(first + 1, second))?.send(batch.subarray(second + 1, end));
       at = end + 1;
     }
   }
