@@ -9,7 +9,7 @@ import { startRedis } from './redis.mjs';
 const bin = fileURLToPath(new URL('../bin/rtcmesh-signal.js', import.meta.url));
 // The Node flags of the bin's shebang, so that spawned servers run as
 // `npx rtcmesh-signal` runs them.
-const binNodeFlags = /^#!.*\bnode((?:\s+--\S+)*)\s*$/m.exec(readFileSync(bin, 'utf8').split('\n')[0])?.[1].trim().split(/\s+/).filter(Boolean) ?? [];
+export const binNodeFlags = /^#!.*\bnode((?:\s+--\S+)*)\s*$/m.exec(readFileSync(bin, 'utf8').split('\n')[0])?.[1].trim().split(/\s+/).filter(Boolean) ?? [];
 
 /** Starts one rtcmesh-signal process; resolves with { url, child, stop() } once it listens. */
 export async function startSignalProcess({ redis, port = 0, limits = {}, args = [], nodeArgs = [] } = {}) {
