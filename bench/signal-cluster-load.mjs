@@ -179,7 +179,8 @@ signals sent, lost, misdelivered and errors). Memory: growth of the servers' RSS
 connection, from before the first socket, each read after a full garbage collection
 (\`bench/signal-cluster-load.mjs\`). The servers are \`rtcmesh-signal\` processes run with the
 Node flags of its shebang (\`${binNodeFlags.join(' ')}\`). Servers, Redis and clients share the machine's
-${os.cpus().length} cores (1-minute load average at the end of the runs: ${single.loadAverage} and ${multi.loadAverage}).
+${os.cpus().length} cores (1-minute load average at the end of the runs: ${single.loadAverage} and ${multi.loadAverage}; above
+${os.cpus().length}, other work was running on the machine too).
 
 ${table(['servers', 'join p50 ms', 'join p99 ms', 'signals/s', 'signals sent', 'lost', 'misdelivered', 'errors', 'kB per idle connection (RSS)', '(JS heap + external)'], [single, multi, sharded].filter(Boolean).map(row))}
 
@@ -193,8 +194,13 @@ A signal between two processes is handled by both of them and by Redis
 (signals for one process are published as one batch per event-loop turn),
 and here all of them, and the clients, share ${os.cpus().length} cores; each
 server process also compiles its hot paths itself during these short runs.
-The memory per connection of the cluster is the sum over its processes, each
-of which also keeps a view of every room it serves.`;
+${sharded ? `With each room on one process no signal crosses Redis, so that run is the
+ceiling for the cluster here: ${(sharded.signalsPerSecond / single.signalsPerSecond).toFixed(2)} × one process, against ${(multi.signalsPerSecond / single.signalsPerSecond).toFixed(2)} × with
+every room on every process.
+` : ''}The memory per connection of the cluster is the sum over its processes, each
+of which also keeps a view of every room it serves; RSS can grow by less than
+the heap where the heap reuses pages a process had committed before the first
+socket.`;
 }
 
 function table(header, rows) {
