@@ -22,6 +22,12 @@ export interface RTCMeshOptions {
   maxQueuedBytesPerPeer?: number;
   /** Most peers per mesh (default 64). */
   maxPeers?: number;
+  /**
+   * A link attempt whose channel has not opened by then is closed and retried
+   * with backoff (default 15000). Raise it when many links form at once on a
+   * slow machine.
+   */
+  connectTimeoutMs?: number;
   /** The RTCPeerConnection implementation; in Node, @roamhq/wrtc's. */
   RTCPeerConnection?: typeof RTCPeerConnection;
   /** Seed of the core's randomness, for reproducible runs. */
