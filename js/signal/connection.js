@@ -124,6 +124,10 @@ export class Connection {
     clearTimeout(this.pumpTimer);
     try {
       this.socket.close(closeCode, reason);
+      // Out now, not at the end of the turn: a terminate() right after (the
+      // server shutting down) would drop frames still corked.
+      const tcp = this.socket._socket;
+      if (tcp?.writableCorked) tcp.uncork();
     } catch {
       this.socket.terminate();
       return;
