@@ -2,7 +2,8 @@
 // default limits: N members (Node, @roamhq/wrtc) in W child processes
 // (tests/support/mesh-worker.mjs; a process holds only so many wrtc
 // connections). Reports, every 2 s: pairs negotiated (an offer or answer
-// arrived through the server), links open, signaling errors, reconnects.
+// arrived through the server), links open, signaling errors, reconnects, and
+// why link attempts failed (e.g. the 15 s connect timeout of the mesh core).
 //
 //   node bench/join-crowd.mjs [members=32] [workers=8] [seconds=120]
 import { fork } from 'node:child_process';
@@ -11,6 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { startSignalServer } from '../js/signal/server.js';
 
 const worker = fileURLToPath(new URL('../tests/support/mesh-worker.mjs', import.meta.url));
+
+function sumCounts(list) {
+  const sum = {};
+  for (const counts of list) for (const [key, n] of Object.entries(counts ?? {})) sum[key] = (sum[key] ?? 0) + n;
+  return sum;
+}
 
 export async function runJoinCrowd({ members = 32, workers = 8, seconds = 120, log = console.log } = {}) {
   const server = await startSignalServer();
@@ -28,6 +35,8 @@ export async function runJoinCrowd({ members = 32, workers = 8, seconds = 120, l
       open: state.reduce((sum, s) => sum + (s.open ?? 0), 0),
       signalingErrors: state.reduce((sum, s) => sum + (s.signalingErrors?.length ?? 0), 0),
       reconnects: state.reduce((sum, s) => sum + (s.reconnects ?? 0), 0),
+      failures: sumCounts(state.map((s) => s.failures)), // why link attempts failed
+      meshErrors: sumCounts(state.map((s) => s.errorCodes)),
       framesIn: server.stats.framesIn,
       load: Number(os.loadavg()[0].toFixed(1)),
     };

@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { runDataChannelBenchmarks } from './datachannel.mjs';
 import { runSignalLoad } from './signal-load.mjs';
-import { clusterSection, runClusterLoads } from './signal-cluster-load.mjs';
+import { clusterSection, runClusterLoads, wsBaselines } from './signal-cluster-load.mjs';
 import { runSizeBenchmarks } from './size.mjs';
 import { electionTimes, nativeRaftThroughput, simulatorSweeps, wasmRaftThroughput } from './raft.mjs';
 import { runFuzzTotals } from './fuzz.mjs';
@@ -240,6 +240,7 @@ async function main() {
   const load = await runSignalLoad({ clients: 200, rooms: 20 });
   console.log('bench: signaling across processes (2,000 clients, 1 process, then 3 on Redis)');
   const [singleProcess, threeProcesses, threeSharded] = await runClusterLoads();
+  const wsBaseline = await wsBaselines(threeProcesses.clients);
 
   const document = `# rtcmesh benchmarks
 
@@ -260,7 +261,7 @@ ${simulatorSection(simulator)}
 
 ${signalSection(load)}
 
-${clusterSection(singleProcess, threeProcesses, table, threeSharded)}
+${clusterSection(singleProcess, threeProcesses, table, threeSharded, wsBaseline)}
 
 ${fuzzSection(fuzz)}
 `;

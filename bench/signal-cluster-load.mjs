@@ -21,7 +21,8 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { readFile, writeFile } from 'node:fs/promises';
 import { RecordingClient } from '../tests/support/ws-client.mjs';
-import { startSignalCluster, startSignalProcess } from '../tools/signal-cluster.mjs';
+import { binNodeFlags, startSignalCluster, startSignalProcess } from '../tools/signal-cluster.mjs';
+import { wsBaselineMemory } from './ws-baseline-memory.mjs';
 
 function rssBytes(pid) {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -154,8 +155,13 @@ export const targets = [
   ['server memory (RSS) per idle connection ≤ 16 kB', (single, multi) => single.bytesPerIdleConnection <= 16000 && multi.bytesPerIdleConnection <= 16000],
 ];
 
+/** The bare-ws floor for the memory figure, without and with rtcmesh-signal's Node flags. */
+export async function wsBaselines(clients) {
+  return { plain: await wsBaselineMemory(clients, []), bounded: await wsBaselineMemory(clients, binNodeFlags) };
+}
+
 /** The BENCHMARKS.md section for the two runs. */
-export function clusterSection(single, multi, table, sharded = null) {
+export function clusterSection(single, multi, table, sharded = null, baseline = null) {
   const name = (r) => {
     if (r.processes === 1) return '1 process (in memory)';
     return `${r.processes} processes + Redis, ${r.spread === 'rooms' ? 'each room on one process' : 'every room on every process'}`;
@@ -171,20 +177,30 @@ are checked on this run); the clients run in one Node process. Joins run ${'50'}
 member of its room ${multi.rounds} times. Medians of ${multi.runs} alternating runs (sums for
 signals sent, lost, misdelivered and errors). Memory: growth of the servers' RSS per joined idle
 connection, from before the first socket, each read after a full garbage collection
-(\`bench/signal-cluster-load.mjs\`). Servers, Redis and clients share the machine's
-${os.cpus().length} cores (1-minute load average at the end of the runs: ${single.loadAverage} and ${multi.loadAverage}).
+(\`bench/signal-cluster-load.mjs\`). The servers are \`rtcmesh-signal\` processes run with the
+Node flags of its shebang (\`${binNodeFlags.join(' ')}\`). Servers, Redis and clients share the machine's
+${os.cpus().length} cores (1-minute load average at the end of the runs: ${single.loadAverage} and ${multi.loadAverage}; above
+${os.cpus().length}, other work was running on the machine too).
 
 ${table(['servers', 'join p50 ms', 'join p99 ms', 'signals/s', 'signals sent', 'lost', 'misdelivered', 'errors', 'kB per idle connection (RSS)', '(JS heap + external)'], [single, multi, sharded].filter(Boolean).map(row))}
 
-For scale: a bare \`ws\` server that only accepts the sockets grows by about
-10 kB of RSS per connection on the same machine.
-
+${baseline ? `For scale, the floor: a bare \`ws\` server that answers each socket's one frame grows by
+${(baseline.plain / 1000).toFixed(1)} kB of RSS per connection, and by ${(baseline.bounded / 1000).toFixed(1)} kB with \`${binNodeFlags.join(' ')}\`, read the same way
+on the same machine (\`bench/ws-baseline-memory.mjs\`).
+` : ''}
 ${table(['target', 'met?'], targets.map(([name, check]) => [name, check(single, multi) ? 'met' : '**missed**']))}
 
-A signal between two processes is handled by both of them and by Redis, and
-here all of them, and the clients, share ${os.cpus().length} cores; the
-memory per connection of the cluster is the sum over its processes, each of
-which also keeps a view of every room it serves.`;
+A signal between two processes is handled by both of them and by Redis
+(signals for one process are published as one batch per event-loop turn),
+and here all of them, and the clients, share ${os.cpus().length} cores; each
+server process also compiles its hot paths itself during these short runs.
+${sharded ? `With each room on one process no signal crosses Redis, so that run is the
+ceiling for the cluster here: ${(sharded.signalsPerSecond / single.signalsPerSecond).toFixed(2)} × one process, against ${(multi.signalsPerSecond / single.signalsPerSecond).toFixed(2)} × with
+every room on every process.
+` : ''}The memory per connection of the cluster is the sum over its processes, each
+of which also keeps a view of every room it serves; RSS can grow by less than
+the heap where the heap reuses pages a process had committed before the first
+socket.`;
 }
 
 function table(header, rows) {
@@ -225,7 +241,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (process.argv.includes('--write')) {
     const path = new URL('../BENCHMARKS.md', import.meta.url);
     const document = await readFile(path, 'utf8');
-    const section = clusterSection(single, multi, table, sharded);
+    const baseline = await wsBaselines(multi.clients);
+    console.log(JSON.stringify({ wsBaseline: baseline }));
+    const section = clusterSection(single, multi, table, sharded, baseline);
     const start = document.indexOf('## Signaling across processes');
     const next = start < 0 ? -1 : document.indexOf('\n## ', start + 1);
     const updated = start < 0

@@ -1,4 +1,11 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// --max-semi-space-size=2 (MiB): V8 otherwise grows its young generation to
+// 16 MiB per semi-space under a burst of joins and keeps it, which was more
+// than half of the server's memory per idle connection; the signaling
+// server's objects are few and long-lived, so scavenges stay short. Servers
+// started as `node bin/rtcmesh-signal.js` get the same from
+// `node --max-semi-space-size=2` or NODE_OPTIONS (tools/signal-cluster.mjs
+// reads the flags from this line).
 // npx rtcmesh-signal [--port N] [--host H] [--origin URL ...] [--redis redis://...] [--limit name=value ...]
 // Environment: PORT (or RTCMESH_SIGNAL_PORT), RTCMESH_SIGNAL_HOST,
 // RTCMESH_ALLOWED_ORIGINS (comma-separated), RTCMESH_REDIS_URL.

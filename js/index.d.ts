@@ -94,6 +94,12 @@ export interface RTCMeshOptions {
   maxQueuedBytesPerPeer?: number;
   /** Most peers per mesh (default 64). */
   maxPeers?: number;
+  /**
+   * A link attempt whose channel has not opened by then is closed and retried
+   * with backoff (default 15000). Raise it when many links form at once on a
+   * slow machine.
+   */
+  connectTimeoutMs?: number;
   /** The RTCPeerConnection class; in Node, @roamhq/wrtc's. Default: the global one. */
   RTCPeerConnection?: abstract new (configuration?: any) => object;
   /** Seed of the core's randomness, for reproducible runs. */

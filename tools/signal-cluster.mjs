@@ -2,15 +2,19 @@
 // processes sharing it, all on loopback. Used by the cluster tests, the
 // cluster bench and `npm start -- --cluster`.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from './redis.mjs';
 
 const bin = fileURLToPath(new URL('../bin/rtcmesh-signal.js', import.meta.url));
+// The Node flags of the bin's shebang, so that spawned servers run as
+// `npx rtcmesh-signal` runs them.
+export const binNodeFlags = /^#!.*\bnode((?:\s+--\S+)*)\s*$/m.exec(readFileSync(bin, 'utf8').split('\n')[0])?.[1].trim().split(/\s+/).filter(Boolean) ?? [];
 
 /** Starts one rtcmesh-signal process; resolves with { url, child, stop() } once it listens. */
 export async function startSignalProcess({ redis, port = 0, limits = {}, args = [], nodeArgs = [] } = {}) {
   const limitArgs = Object.entries(limits).flatMap(([name, value]) => ['--limit', `${name}=${value}`]);
-  const child = spawn(process.execPath, [...nodeArgs, bin, '--port', String(port), ...(redis ? ['--redis', redis] : []), ...limitArgs, ...args], {
+  const child = spawn(process.execPath, [...binNodeFlags, ...nodeArgs, bin, '--port', String(port), ...(redis ? ['--redis', redis] : []), ...limitArgs, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

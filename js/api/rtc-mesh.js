@@ -122,6 +122,9 @@ export class RTCMesh extends EventTarget {
    * @param {number} [options.maxMessageBytes=67108864]
    * @param {Function} [options.RTCPeerConnection] the implementation (Node: wrtc's)
    * @param {number} [options.seed]        seed of the core's randomness (reproducible runs)
+   * @param {number} [options.connectTimeoutMs=15000] a link attempt whose channel has not
+   *   opened by then is closed and retried with backoff; raise it when many
+   *   links form at once on a slow machine, where attempts take longer
    */
   constructor(options = {}) {
     super();
@@ -143,6 +146,9 @@ export class RTCMesh extends EventTarget {
         throw argumentError(`RTCMesh: options.${name} must be a non-negative integer`);
       }
     }
+    if (options.connectTimeoutMs !== undefined && !(Number.isSafeInteger(options.connectTimeoutMs) && options.connectTimeoutMs > 0)) {
+      throw argumentError('RTCMesh: options.connectTimeoutMs must be a positive integer (milliseconds)');
+    }
 
     this.#core = new module.Mesh(
       {
@@ -154,6 +160,7 @@ export class RTCMesh extends EventTarget {
         maxMessageBytes: options.maxMessageBytes,
         maxQueuedBytesPerPeer: options.maxQueuedBytesPerPeer,
         maxPeers: options.maxPeers,
+        connectTimeoutMs: options.connectTimeoutMs, // the core's default (15 s) when absent
       },
       options.seed ?? randomSeed(),
     );

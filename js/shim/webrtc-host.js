@@ -208,6 +208,15 @@ export class WebRtcHost {
     const pc = this.#connections.get(handle);
     if (!pc) return;
     try {
+      // The core hands a polite peer's colliding offer over while its own
+      // offer is set, counting on the implicit rollback of SRD(offer).
+      // Browsers do that; @roamhq/wrtc (an older libwebrtc) refuses with
+      // "Called in wrong state: have-local-offer", and the pair never links
+      // up. Rolling back explicitly first works in both.
+      if (description.type === 'offer' && pc.signalingState === 'have-local-offer') {
+        await pc.setLocalDescription({ type: 'rollback' });
+        if (this.#connections.get(handle) !== pc) return;
+      }
       await pc.setRemoteDescription(description);
       if (this.#connections.get(handle) === pc) this.#report((core) => core.onRemoteDescriptionSet(handle));
     } catch (error) {

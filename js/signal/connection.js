@@ -1,56 +1,105 @@
 // One client socket on the signaling server: its bounded send queue, its
 // metered inbox (token bucket, frames handled one at a time and in order),
 // and how it is closed. Rooms and forwarding live in the hub.
+//
+// A server holds thousands of these, mostly idle, so each is kept small:
+// everything a socket shares with the others (limits, counters, log, the
+// frame handler) is one reference to its server's `shared` object, the token
+// buckets are one number each (limits.js), the inbox exists only while
+// frames wait, and no per-socket timer or closure is kept while idle.
 import { CloseCodes, ErrorCodes } from './protocol.js';
-import { TokenBucket } from './limits.js';
+import { bucket } from './limits.js';
 
 const TERMINATE_AFTER_CLOSE_MS = 2000; // a peer that does not complete the close handshake
+const SETTLED = Promise.resolve(); // `drained` when no frame is being handled
+
+// Sockets written to in this event-loop turn, held corked until its end: the
+// frames a socket gets in one turn (a signal from each of several peers, a
+// batch from another server) leave in one write instead of one system call
+// each, which was most of the server's CPU time under load.
+const corked = [];
+let uncorking = null;
+
+function uncorkAll() {
+  uncorking = null;
+  for (const tcp of corked.splice(0)) tcp.uncork();
+}
 
 export class Connection {
   /**
    * @param socket  a `ws` WebSocket
    * @param ip      the remote address, for the per-IP count
-   * @param limits  resolved limits
-   * @param handle  async (connection, text) => void; handles one frame, throws nothing
-   * @param log
-   * @param stats   the server's counters (slowReaders, delayedFrames, refusedFrames)
+   * @param shared  what every connection of a server shares:
+   *   { limits, stats, log, handle(connection, text) } where `handle` is
+   *   async, handles one frame and throws nothing; `stats` holds the
+   *   server's counters (slowReaders, delayedFrames, refusedFrames)
    */
-  constructor(socket, ip, limits, handle, log, stats = {}) {
-    this.stats = stats;
+  constructor(socket, ip, shared) {
+    this.shared = shared;
     this.socket = socket;
     this.ip = ip;
-    this.limits = limits;
-    this.handle = handle;
-    this.log = log;
     this.room = null;
     this.peer = null;
     this.alive = true; // heartbeat
     this.closing = false;
-    this.messages = new TokenBucket(limits.messageBurst, limits.messagesPerSecond);
-    this.joins = new TokenBucket(limits.joinBurst, limits.joinsPerMinute / 60);
-    this.inbox = []; // frames waiting for a token or for the previous frame
+    this.closeReason = undefined;
+    this.joinDeadline = 0; // while unjoined: when the server's sweep closes it
+    this.messages = 0; // token bucket states (see limits.js `bucket`)
+    this.joins = 0;
+    this.inbox = null; // frames waiting for a token or for the previous frame
     this.delayed = 0; // frames in the inbox waiting for a token
     this.delayedBytes = 0;
     this.refused = 0; // frames refused since the delayed ones last drained
     this.pumping = false;
     this.pumpTimer = null;
-    this.drained = Promise.resolve(); // settles when the frame being handled is done
+    this.drained = SETTLED; // settles when the frame being handled is done
   }
 
   get joined() {
     return this.room !== null;
   }
 
-  /** Queues `text` for sending; drops the socket if its queue is over the bound. */
+  get limits() {
+    return this.shared.limits;
+  }
+
+  /** Takes a join token; false past the join rate. */
+  takeJoin() {
+    const { joinBurst, joinsPerMinute } = this.shared.limits;
+    const next = bucket.take(this.joins, joinBurst, joinsPerMinute / 60);
+    if (next < 0) return false;
+    this.joins = next;
+    return true;
+  }
+
+  #takeMessage() {
+    const { messageBurst, messagesPerSecond } = this.shared.limits;
+    const next = bucket.take(this.messages, messageBurst, messagesPerSecond);
+    if (next < 0) return false;
+    this.messages = next;
+    return true;
+  }
+
+  /**
+   * Queues a text frame for sending (a string, or its UTF-8 bytes as a
+   * Buffer); drops the socket if its queue is over the bound.
+   */
   send(text) {
     if (this.closing || this.socket.readyState !== this.socket.OPEN) return false;
-    if (this.socket.bufferedAmount + text.length > this.limits.maxSendQueueBytes) {
-      this.stats.slowReaders = (this.stats.slowReaders ?? 0) + 1;
-      this.log(`dropping slow reader ${this.peer ?? '(not joined)'}: ${this.socket.bufferedAmount} bytes queued`);
+    if (this.socket.bufferedAmount + text.length > this.shared.limits.maxSendQueueBytes) {
+      this.shared.stats.slowReaders++;
+      this.shared.log(`dropping slow reader ${this.peer ?? '(not joined)'}: ${this.socket.bufferedAmount} bytes queued`);
       this.close(CloseCodes.SLOW_READER, ErrorCodes.SLOW_READER);
       return false;
     }
-    this.socket.send(text);
+    const tcp = this.socket._socket; // ws's net.Socket; ws corks it per frame too, and corks nest
+    if (tcp && !tcp.writableCorked) {
+      tcp.cork();
+      corked.push(tcp);
+      uncorking ??= setImmediate(uncorkAll);
+    }
+    if (typeof text === 'string') this.socket.send(text);
+    else this.socket.send(text, { binary: false });
     return true;
   }
 
@@ -69,12 +118,16 @@ export class Connection {
     if (this.closing) return;
     this.closing = true;
     this.closeReason = reason;
-    this.inbox.length = 0;
+    this.inbox = null;
     this.delayed = 0;
     this.delayedBytes = 0;
     clearTimeout(this.pumpTimer);
     try {
       this.socket.close(closeCode, reason);
+      // Out now, not at the end of the turn: a terminate() right after (the
+      // server shutting down) would drop frames still corked.
+      const tcp = this.socket._socket;
+      if (tcp?.writableCorked) tcp.uncork();
     } catch {
       this.socket.terminate();
       return;
@@ -85,21 +138,22 @@ export class Connection {
   /** A frame from the socket: handled now, delayed for a token, or refused. */
   receive(text) {
     if (this.closing) return;
+    const { limits, stats } = this.shared;
     // Frames keep their order: once one waits for a token, later ones wait behind it.
-    if (this.delayed === 0 && this.messages.take()) {
-      this.inbox.push({ text, paid: true });
-    } else if (this.delayed < this.limits.maxDelayedMessages && this.delayedBytes + text.length <= this.limits.maxDelayedBytes) {
-      this.inbox.push({ text, paid: false });
+    if (this.delayed === 0 && this.#takeMessage()) {
+      (this.inbox ??= []).push({ text, paid: true });
+    } else if (this.delayed < limits.maxDelayedMessages && this.delayedBytes + text.length <= limits.maxDelayedBytes) {
+      (this.inbox ??= []).push({ text, paid: false });
       this.delayed++;
-      this.stats.delayedFrames = (this.stats.delayedFrames ?? 0) + 1;
+      stats.delayedFrames++;
       this.delayedBytes += text.length;
     } else {
       this.refused++;
-      this.stats.refusedFrames = (this.stats.refusedFrames ?? 0) + 1;
-      if (this.refused > this.limits.maxRefusedMessages) {
-        this.fail(ErrorCodes.RATE_LIMIT, `far over ${this.limits.messagesPerSecond} messages per second (burst ${this.limits.messageBurst}); closing`, { fatal: true, closeCode: CloseCodes.TRY_LATER });
+      stats.refusedFrames++;
+      if (this.refused > limits.maxRefusedMessages) {
+        this.fail(ErrorCodes.RATE_LIMIT, `far over ${limits.messagesPerSecond} messages per second (burst ${limits.messageBurst}); closing`, { fatal: true, closeCode: CloseCodes.TRY_LATER });
       } else {
-        this.fail(ErrorCodes.RATE_LIMIT, `over ${this.limits.messagesPerSecond} messages per second (burst ${this.limits.messageBurst}); frame refused`);
+        this.fail(ErrorCodes.RATE_LIMIT, `over ${limits.messagesPerSecond} messages per second (burst ${limits.messageBurst}); frame refused`);
       }
       return;
     }
@@ -109,31 +163,37 @@ export class Connection {
   #pump() {
     if (this.pumping || this.closing) return;
     this.pumping = true;
-    this.drained = (async () => {
-      try {
-        while (this.inbox.length && !this.closing) {
-          const next = this.inbox[0];
-          if (!next.paid) {
-            const waitMs = this.messages.waitMs();
-            if (waitMs > 0) {
-              this.pumpTimer = setTimeout(() => this.#pump(), waitMs);
-              return;
-            }
-            this.messages.take();
-            this.delayed--;
-            this.delayedBytes -= next.text.length;
+    const run = this.#run();
+    // Still running (it awaits a handler): later departures wait for it.
+    if (this.pumping) this.drained = run;
+  }
+
+  async #run() {
+    try {
+      while (this.inbox?.length && !this.closing) {
+        const next = this.inbox[0];
+        if (!next.paid) {
+          const waitMs = bucket.waitMs(this.messages, this.shared.limits.messageBurst, this.shared.limits.messagesPerSecond);
+          if (waitMs > 0) {
+            this.pumpTimer = setTimeout(() => this.#pump(), waitMs);
+            return;
           }
-          this.inbox.shift();
-          try {
-            await this.handle(this, next.text);
-          } catch (error) {
-            this.log(`frame handler failed: ${error?.stack ?? error}`); // handle() catches; this is a last guard
-          }
+          this.#takeMessage();
+          this.delayed--;
+          this.delayedBytes -= next.text.length;
         }
-        if (this.delayed === 0) this.refused = 0;
-      } finally {
-        this.pumping = false;
+        this.inbox.shift();
+        try {
+          await this.shared.handle(this, next.text);
+        } catch (error) {
+          this.shared.log(`frame handler failed: ${error?.stack ?? error}`); // handle() catches; this is a last guard
+        }
       }
-    })();
+      if (this.delayed === 0) this.refused = 0;
+      if (this.inbox?.length === 0) this.inbox = null;
+    } finally {
+      this.pumping = false;
+      this.drained = SETTLED;
+    }
   }
 }

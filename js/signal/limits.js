@@ -1,6 +1,7 @@
 // The signaling server's limits (every one an option of `limits`) and the
 // token bucket that meters frames and joins.
 
+import { argumentError } from '../api/values.js';
 export const defaultLimits = Object.freeze({
   // Frames
   maxMessageBytes: 64 * 1024, // an SDP offer is a few KiB; candidates far less
@@ -39,37 +40,60 @@ const LIMIT_NAMES = new Set(Object.keys(defaultLimits));
 /** Merges overrides into the defaults; an unknown name or a bad value throws. */
 export function resolveLimits(overrides = {}) {
   for (const [name, value] of Object.entries(overrides ?? {})) {
-    if (!LIMIT_NAMES.has(name)) throw new TypeError(`unknown signaling limit "${name}" (known: ${[...LIMIT_NAMES].join(', ')})`);
-    if (typeof value !== 'number' || !(value > 0)) throw new TypeError(`signaling limit "${name}" must be a positive number, got ${String(value)}`);
+    if (!LIMIT_NAMES.has(name)) throw argumentError(`unknown signaling limit "${name}" (known: ${[...LIMIT_NAMES].join(', ')})`);
+    if (typeof value !== 'number' || !(value > 0)) throw argumentError(`signaling limit "${name}" must be a positive number, got ${String(value)}`);
   }
   return Object.freeze({ ...defaultLimits, ...overrides });
 }
 
-/** `burst` tokens at most, refilled continuously at `perSecond`. */
-export class TokenBucket {
-  constructor(burst, perSecond, now = Date.now()) {
-    this.burst = burst;
-    this.perMs = perSecond / 1000;
-    this.tokens = burst;
-    this.updated = now;
-  }
+/**
+ * A token bucket (`burst` tokens at most, refilled continuously at
+ * `perSecond`) kept as one number: the time at which it would be full again
+ * (0: full). Every socket holds two, so the state is a plain number on the
+ * connection rather than an object with four fields.
+ */
+export const bucket = {
+  /** Tokens in a bucket whose state is `fullAt`. */
+  tokens(fullAt, burst, perSecond, now = Date.now()) {
+    return fullAt <= now ? burst : burst - ((fullAt - now) * perSecond) / 1000;
+  },
 
-  #refill(now) {
-    this.tokens = Math.min(this.burst, this.tokens + (now - this.updated) * this.perMs);
-    this.updated = now;
+  /** The state after taking a token, or -1 if there is none. */
+  take(fullAt, burst, perSecond, now = Date.now()) {
+    if (bucket.tokens(fullAt, burst, perSecond, now) < 1) return -1;
+    return Math.max(fullAt, now) + 1000 / perSecond;
+  },
+
+  /** Milliseconds until a token is available (0 if one is). */
+  waitMs(fullAt, burst, perSecond, now = Date.now()) {
+    const missing = 1 - bucket.tokens(fullAt, burst, perSecond, now);
+    return missing <= 0 ? 0 : Math.ceil((missing * 1000) / perSecond);
+  },
+};
+
+/** The same bucket as an object, where there are few (joins per address). */
+export class TokenBucket {
+  constructor(burst, perSecond) {
+    this.burst = burst;
+    this.perSecond = perSecond;
+    this.fullAt = 0;
   }
 
   /** Takes a token if there is one. */
   take(now = Date.now()) {
-    this.#refill(now);
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    const next = bucket.take(this.fullAt, this.burst, this.perSecond, now);
+    if (next < 0) return false;
+    this.fullAt = next;
     return true;
   }
 
   /** Milliseconds until a token is available (0 if one is). */
   waitMs(now = Date.now()) {
-    this.#refill(now);
-    return this.tokens >= 1 ? 0 : Math.ceil((1 - this.tokens) / this.perMs);
+    return bucket.waitMs(this.fullAt, this.burst, this.perSecond, now);
+  }
+
+  /** Whether the bucket has refilled completely (it can be forgotten). */
+  full(now = Date.now()) {
+    return this.fullAt <= now;
   }
 }

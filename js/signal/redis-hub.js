@@ -8,6 +8,14 @@
 // serves (peer -> node) and reconciles it with Redis at every refresh, so a
 // missed event heals within one refresh period.
 //
+// Signals to members on other processes are batched: every signal for one
+// process in an event-loop turn goes out as one PUBLISH on that process's
+// channel, and the sender does not wait for Redis (a failed publish is
+// reported to its senders afterwards): one PUBLISH and one message event per
+// turn instead of one per signal, and a sender's next frame does not wait a
+// Redis round trip. The receiving process only splits the batch and hands
+// each frame, as bytes, to its socket.
+//
 // Resume tokens live in the room hash, so a client whose process died gets
 // its id back from any other process.
 import { randomUUID } from 'node:crypto';
@@ -17,6 +25,7 @@ import { AWAY, JOIN, LEAVE, REFRESH } from './redis-scripts.js';
 
 const defaults = {
   prefix: 'rtcmesh:',
+  maxBatchBytes: 256 * 1024, // a batch this large is published at once, not at the end of the turn
 };
 
 function parseMembers(flat) {
@@ -59,12 +68,18 @@ export class RedisHub {
     this.views = new Map(); // room -> Map(peer -> { node, at }), for rooms with local members
     this.departed = new Map(); // room -> Map(peer -> when its departure was seen)
     this.subscribing = new Map(); // room -> Promise of the subscription
+    this.outgoing = new Map(); // node -> { text, bytes, senders: Set(Connection) }: signals not yet published
+    this.flushing = null; // the setImmediate that publishes them
   }
 
   async start() {
-    this.sub.on('message', (channel, message) => {
+    // Buffers: a batch of signals is split and its frames handed to the
+    // sockets as bytes, never decoded to a string and encoded again.
+    const own = Buffer.from(this.#nodeChannel(this.nodeId));
+    this.sub.on('messageBuffer', (channel, message) => {
       try {
-        this.#onMessage(channel, message);
+        if (own.equals(channel)) this.#deliver(message);
+        else this.#onMessage(channel.toString(), message.toString());
       } catch (error) {
         this.log(`redis message on ${channel}: ${error.message}`);
       }
@@ -123,12 +138,14 @@ export class RedisHub {
 
   async leave(conn) {
     const { room, peer } = conn;
+    this.#flush(); // its last signals go before its departure
     if (!this.#forget(conn)) return;
     await this.redis.rtcLeave(this.#roomKey(room), peer, this.nodeId, this.#roomChannel(room));
   }
 
   async drop(conn) {
     const { room, peer } = conn;
+    this.#flush();
     if (!this.#forget(conn)) return;
     await this.redis.rtcAway(this.#roomKey(room), peer, this.nodeId, Date.now(), this.limits.resumeGraceMs);
   }
@@ -149,13 +166,50 @@ export class RedisHub {
       node = member.node;
     }
     if (node === this.nodeId) throw new ProtocolError(ErrorCodes.PEER_AWAY, `peer "${to}" is reconnecting; try again`);
-    // "room\nto\nframe": names cannot hold a newline, and the frame is not encoded twice.
-    await this.redis.publish(this.#nodeChannel(node), `${room}\n${to}\n${text}`);
+    this.#queue(node, conn, `${room}\n${to}\n${text}`);
   }
 
   async close() {
     clearInterval(this.refreshTimer);
+    this.#flush();
     await Promise.allSettled([this.redis.quit(), this.sub.quit()]);
+  }
+
+  // A batch is entries of "room\nto\nframe\n": names cannot hold a newline,
+  // and neither can a frame (JSON.stringify escapes them), so the receiver
+  // splits on newlines without parsing JSON.
+  #queue(node, sender, entry) {
+    let batch = this.outgoing.get(node);
+    if (!batch) {
+      batch = { text: '', bytes: 0, senders: new Set() };
+      this.outgoing.set(node, batch);
+    }
+    batch.text += `${entry}\n`;
+    batch.bytes += entry.length + 1;
+    batch.senders.add(sender);
+    if (batch.bytes >= this.options.maxBatchBytes) this.#publish(node, batch);
+    else this.flushing ??= setImmediate(() => this.#flush());
+  }
+
+  /** Publishes every pending batch now (also before presence changes, so they stay in order). */
+  #flush() {
+    clearImmediate(this.flushing);
+    this.flushing = null;
+    for (const [node, batch] of this.outgoing) this.#publish(node, batch);
+  }
+
+  #publish(node, batch) {
+    this.outgoing.delete(node);
+    this.redis.publish(this.#nodeChannel(node), batch.text).catch((error) => {
+      this.log(`redis publish to ${node}: ${error.message}`);
+      for (const sender of batch.senders) {
+        try {
+          sender.fail(ErrorCodes.INTERNAL, `signals could not be forwarded to another server (${error.message}); they were lost`);
+        } catch {
+          // the sender is gone
+        }
+      }
+    });
   }
 
   #roomKey(room) {
@@ -235,13 +289,6 @@ export class RedisHub {
   }
 
   #onMessage(channel, message) {
-    if (channel === this.#nodeChannel(this.nodeId)) {
-      const first = message.indexOf('\n');
-      const second = message.indexOf('\n', first + 1);
-      if (first < 0 || second < 0) return;
-      this.local.get(message.slice(0, first))?.get(message.slice(first + 1, second))?.send(message.slice(second + 1));
-      return;
-    }
     const event = JSON.parse(message);
     const room = channel.slice(`${this.options.prefix}room:`.length);
     const view = this.views.get(room);
@@ -262,6 +309,22 @@ export class RedisHub {
     } else if (event.t === 'left') {
       this.departed.get(room)?.set(event.peer, now);
       if (view.delete(event.peer)) this.#announce(room, event.peer, { type: 'peer-left', peer: event.peer });
+    }
+  }
+
+  /** Hands each frame of a batch (a Buffer, see #queue) to its member's socket, if it is here. */
+  #deliver(batch) {
+    const NEWLINE = 10;
+    let at = 0;
+    while (at < batch.length) {
+      const first = batch.indexOf(NEWLINE, at);
+      const second = first < 0 ? -1 : batch.indexOf(NEWLINE, first + 1);
+      const end = second < 0 ? -1 : batch.indexOf(NEWLINE, second + 1);
+      if (end < 0) return;
+      // Names are ASCII (protocol.js); the frame stays bytes.
+      const members = this.local.get(batch.latin1Slice(at, first));
+      members?.get(batch.latin1Slice(first + 1, second))?.send(batch.subarray(second + 1, end));
+      at = end + 1;
     }
   }
 

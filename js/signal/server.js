@@ -10,7 +10,7 @@
 // the offender with an error frame naming it; fatal ones then close with a
 // close code and the error code as the reason.
 import http from 'node:http';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { Connection } from './connection.js';
 import { LocalHub } from './local-hub.js';
 import { TokenBucket, resolveLimits } from './limits.js';
@@ -32,6 +32,12 @@ export function isLoopbackOrigin(origin) {
   } catch {
     return false;
   }
+}
+
+// The server's WebSockets carry their Connection in a field of their own
+// class (set once accepted), which the shared listeners read.
+class ServerSocket extends WebSocket {
+  rtcmesh = null;
 }
 
 export class SignalServer {
@@ -56,6 +62,24 @@ export class SignalServer {
     this.tcpSockets = 0;
     // refused: sockets turned away; delayedFrames / refusedFrames: frames past the token bucket.
     this.stats = { connections: 0, framesIn: 0, framesForwarded: 0, errors: 0, refused: 0, slowReaders: 0, internalErrors: 0, delayedFrames: 0, refusedFrames: 0 };
+    // What every Connection shares, so that each holds one reference to it.
+    this.shared = { limits: this.limits, stats: this.stats, log, handle: (connection, text) => this.#handle(connection, text) };
+    // Deadlines are checked by one sweep (#sweep), not a timer per socket:
+    // TCP sockets that have not become WebSockets yet (socket -> deadline),
+    // and connections that have not joined (their joinDeadline).
+    this.halfOpen = new Map();
+    this.unjoined = new Set();
+    this.refusedSockets = new Set(); // refused WebSockets, closing; ended by close()
+    // Listeners shared by every socket (called with the socket as `this`):
+    // one function each per server, not a closure per socket.
+    const server = this;
+    this.listeners = {
+      tcpClose() { server.#tcpClosed(this); },
+      message(data, isBinary) { server.#receive(this.rtcmesh, data, isBinary); },
+      pong() { this.rtcmesh.alive = true; },
+      close(code) { server.#closed(this.rtcmesh, code); },
+      error(error) { server.log(`socket error: ${error.message}`); },
+    };
   }
 
   async start() {
@@ -74,7 +98,8 @@ export class SignalServer {
     this.http.on('clientError', (_error, socket) => socket.destroy());
     // Oversized frames are read up to twice the limit so the sender gets a
     // clear error frame; beyond that ws closes with 1009 by itself.
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes * 2 });
+    // clientTracking off: the server keeps its own sets of sockets.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes * 2, clientTracking: false, WebSocket: ServerSocket });
     try {
       await new Promise((resolve, reject) => {
         this.http.once('error', reject);
@@ -90,6 +115,11 @@ export class SignalServer {
     this.http.on('error', (error) => this.log(`server error: ${error.message}`));
     this.heartbeat = setInterval(() => this.#checkHeartbeats(), this.limits.heartbeatIntervalMs);
     this.heartbeat.unref?.();
+    // A deadline is enforced up to one sweep late: a quarter of the shorter
+    // one, at most a second.
+    const sweepMs = Math.max(10, Math.min(1000, Math.min(this.limits.joinTimeoutMs, this.limits.handshakeTimeoutMs) / 4));
+    this.sweeper = setInterval(() => this.#sweep(), sweepMs);
+    this.sweeper.unref?.();
     const { port } = this.http.address();
     const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
     this.url = `ws://${host}:${port}`;
@@ -110,8 +140,11 @@ export class SignalServer {
    */
   async close() {
     clearInterval(this.heartbeat);
+    clearInterval(this.sweeper);
     for (const connection of this.connections) connection.close(CloseCodes.GOING_AWAY, ErrorCodes.SHUTDOWN);
-    for (const socket of this.wss?.clients ?? []) socket.terminate();
+    for (const connection of this.connections) connection.socket.terminate();
+    for (const socket of this.refusedSockets) socket.terminate();
+    for (const socket of this.halfOpen.keys()) socket.destroy();
     this.http?.closeAllConnections?.();
     await new Promise((resolve) => (this.http?.listening ? this.http.close(() => resolve()) : resolve()));
     // Let each socket's departure reach the hub (bounded: terminate() closes at once).
@@ -136,15 +169,11 @@ export class SignalServer {
   }
 
   #tcpConnection(socket) {
+    // Read now: net.Socket keeps the address, so it is there again at close.
     const ip = socket.remoteAddress ?? '?';
     this.tcpSockets++;
     this.socketsPerIp.set(ip, (this.socketsPerIp.get(ip) ?? 0) + 1);
-    socket.once('close', () => {
-      this.tcpSockets--;
-      const left = this.socketsPerIp.get(ip) - 1;
-      if (left > 0) this.socketsPerIp.set(ip, left);
-      else this.socketsPerIp.delete(ip);
-    });
+    socket.on('close', this.listeners.tcpClose);
     // Far over a cap (answered ones included): cut off without a handshake.
     const over = (cap) => cap + Math.max(16, cap / 4);
     if (this.tcpSockets > over(this.limits.maxSockets) || this.socketsPerIp.get(ip) > over(this.limits.maxSocketsPerIp)) {
@@ -152,15 +181,20 @@ export class SignalServer {
       return;
     }
     // Half-open handshakes are not held: the upgrade must come soon.
-    const timer = setTimeout(() => socket.destroy(), this.limits.handshakeTimeoutMs);
-    timer.unref?.();
-    socket.rtcmeshHandshakeTimer = timer;
-    socket.once('close', () => clearTimeout(timer));
+    this.halfOpen.set(socket, Date.now() + this.limits.handshakeTimeoutMs);
+  }
+
+  #tcpClosed(socket) {
+    this.halfOpen.delete(socket);
+    const ip = socket.remoteAddress ?? '?';
+    this.tcpSockets--;
+    const left = this.socketsPerIp.get(ip) - 1;
+    if (left > 0) this.socketsPerIp.set(ip, left);
+    else this.socketsPerIp.delete(ip);
   }
 
   #upgrade(request, socket, head) {
-    clearTimeout(socket.rtcmeshHandshakeTimer);
-    socket.rtcmeshHandshakeTimer = undefined;
+    this.halfOpen.delete(socket);
     try {
       this.wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, request));
     } catch (error) {
@@ -171,9 +205,10 @@ export class SignalServer {
 
   #accept(socket, request) {
     const ip = request.socket.remoteAddress ?? '?';
-    const connection = new Connection(socket, ip, this.limits, (c, text) => this.#handle(c, text), this.log, this.stats);
+    const connection = new Connection(socket, ip, this.shared);
+    socket.rtcmesh = connection;
     this.stats.connections++;
-    socket.on('error', (error) => this.log(`socket error: ${error.message}`));
+    socket.on('error', this.listeners.error);
     try {
       this.#admit(connection, socket, request, ip);
     } catch (error) {
@@ -188,15 +223,21 @@ export class SignalServer {
     const refusal = this.#refusal(request, ip);
     if (refusal) {
       this.stats.refused++;
+      this.refusedSockets.add(socket);
+      socket.once('close', () => this.refusedSockets.delete(socket));
       connection.fail(...refusal);
       return;
     }
     this.connections.add(connection);
     this.#armJoinDeadline(connection);
-    socket.on('pong', () => { connection.alive = true; });
-    socket.on('message', (data, isBinary) => this.#receive(connection, data, isBinary));
-    socket.on('close', (code) => {
-      clearTimeout(connection.joinTimer);
+    socket.on('pong', this.listeners.pong);
+    socket.on('message', this.listeners.message);
+    socket.on('close', this.listeners.close);
+  }
+
+  #closed(connection, code) {
+    try {
+      this.unjoined.delete(connection);
       this.connections.delete(connection);
       connection.closing = true;
       // A client that closes on purpose has left: our leave code, or the
@@ -208,20 +249,34 @@ export class SignalServer {
       const departure = connection.drained.catch(() => {}).then(() => this.#departed(connection, leaving));
       this.departing.add(departure);
       departure.finally(() => this.departing.delete(departure));
-    });
+    } catch (error) {
+      this.log(`close: ${error?.stack ?? error}`);
+    }
   }
 
-  /** An unjoined socket (new, or after a leave) is closed after joinTimeoutMs. */
+  /** An unjoined socket (new, or after a leave) is closed after joinTimeoutMs (see #sweep). */
   #armJoinDeadline(connection) {
-    clearTimeout(connection.joinTimer);
-    connection.joinTimer = setTimeout(() => {
+    connection.joinDeadline = Date.now() + this.limits.joinTimeoutMs;
+    this.unjoined.add(connection);
+  }
+
+  /** Enforces the handshake and join deadlines. */
+  #sweep() {
+    const now = Date.now();
+    for (const [socket, deadline] of this.halfOpen) {
+      if (deadline > now) continue;
+      this.halfOpen.delete(socket);
+      socket.destroy();
+    }
+    for (const connection of this.unjoined) {
+      if (connection.joinDeadline > now) continue;
+      this.unjoined.delete(connection);
       try {
         if (!connection.joined) connection.fail(ErrorCodes.JOIN_TIMEOUT, `no join within ${this.limits.joinTimeoutMs} ms`, { fatal: true, closeCode: CloseCodes.JOIN_TIMEOUT });
       } catch (error) {
         this.log(`join deadline: ${error.message}`);
       }
-    }, this.limits.joinTimeoutMs);
-    connection.joinTimer.unref?.();
+    }
   }
 
   #refusal(request, ip) {
@@ -290,7 +345,7 @@ export class SignalServer {
 
   async #join(connection, frame) {
     if (connection.joined) throw new ProtocolError(ErrorCodes.ALREADY_JOINED, `already in room "${connection.room}" as "${connection.peer}"; send "leave" first`);
-    if (!connection.joins.take()) {
+    if (!connection.takeJoin()) {
       throw new ProtocolError(ErrorCodes.JOIN_RATE, `more than ${this.limits.joinBurst} joins at once or ${this.limits.joinsPerMinute} per minute; join refused`);
     }
     let perIp = this.joinsPerIp.get(connection.ip);
@@ -310,8 +365,7 @@ export class SignalServer {
     }
     connection.room = frame.room;
     connection.peer = frame.peer;
-    clearTimeout(connection.joinTimer); // re-armed by a leave
-    connection.joinTimer = null;
+    this.unjoined.delete(connection); // re-armed by a leave
     connection.sendFrame({ type: 'welcome', room: frame.room, peer: frame.peer, peers, token, resumed });
   }
 
@@ -327,7 +381,7 @@ export class SignalServer {
 
   #checkHeartbeats() {
     // Forget the join buckets of addresses that have refilled (bounded memory).
-    for (const [ip, bucket] of this.joinsPerIp) if (bucket.waitMs() === 0 && bucket.tokens >= bucket.burst) this.joinsPerIp.delete(ip);
+    for (const [ip, bucket] of this.joinsPerIp) if (bucket.full()) this.joinsPerIp.delete(ip);
     for (const connection of this.connections) {
       try {
         if (!connection.alive) {

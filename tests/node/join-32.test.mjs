@@ -1,20 +1,27 @@
 // 32 members join one room at the same moment with the server's default
 // limits: every frame of the mesh's signaling is admitted at once (none waits
 // for the token bucket, none is refused), no member loses its signaling
-// socket, and the server reports no error. The members live in 8 child
-// processes (file descriptors: see tests/support/mesh-worker.mjs).
+// socket, the server reports no error, and all 992 pair-sides link up within
+// LINKED_WITHIN_MS. The members live in 8 child processes (file descriptors:
+// see tests/support/mesh-worker.mjs).
 //
 // Shown to bite: against main's server (RTCMESH_SIGNAL_SERVER; a fixed window
 // of 100 messages/s, fatal) members get rate-limit errors and are closed;
 // with this branch's first defaults (burst 2000, 200/s) m00 got rate-limit
 // refusals.
 //
-// How far the mesh gets is logged, not asserted: that is paced by the CPU
-// (wrtc's offers, ICE and DTLS), and so is how hard the burst hits the
-// server; signal-attacks.test.mjs sends a full room's burst at full speed. On the 2-core machine this was written on,
-// every pair had negotiated after ~20 s when the machine was otherwise idle,
-// and ~85% after 90 s under a parallel build; links open trail further
-// (bench/join-crowd.mjs follows them over time).
+// Links used to stop at 786-848 of 992: a polite member's fallback offer
+// crossing a late one (glare) made wrtc refuse the colliding offer, since it
+// has no implicit rollback, and the pair failed again on every retry (see
+// glare.test.mjs). With the shim's explicit rollback every link opens; how
+// fast is paced by the CPU (wrtc's offers, ICE and DTLS): on the 2-core
+// machine this was written on, ~20 s with the machine otherwise quiet, ~39 s
+// with another job holding one core, ~88 s with other jobs at a load average
+// of 7 (some pairs hit the mesh core's 15 s connect timeout and link on their
+// retry). With a parallel test suite and builds (load 12) the retries pile up
+// and only 686-726 links were open at the bound: the core's connect timeout
+// restarts attempts that are still progressing (see bench/join-crowd.mjs,
+// which follows links and failure reasons over time).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
@@ -24,9 +31,10 @@ import { poll } from '../support/wait.mjs';
 
 const MEMBERS = 32;
 const WORKERS = 8;
+const LINKED_WITHIN_MS = 100000; // from the start of the joins
 const worker = fileURLToPath(new URL('../support/mesh-worker.mjs', import.meta.url));
 
-test(`${MEMBERS} members joining one room at once: the default limits admit all their signaling`, { timeout: 120000 }, async () => {
+test(`${MEMBERS} members joining one room at once: the default limits admit all their signaling, and every pair links up`, { timeout: LINKED_WITHIN_MS + 30000 }, async () => {
   const server = await startSignalServer();
   const children = [];
   const state = [];
@@ -48,8 +56,13 @@ test(`${MEMBERS} members joining one room at once: the default limits admit all 
     // Best effort: stop early once every member has negotiated with all 31 others.
     await poll(() => negotiated().length === MEMBERS && negotiated().every((n) => n === MEMBERS - 1), 30000, 'negotiation', 250).catch(() => {});
     const links = () => state.reduce((sum, s) => sum + s.open, 0);
-    console.log(`join-32: all joined in ${joinedMs} ms; after ${Date.now() - started} ms ${pairSides()} of ${MEMBERS * (MEMBERS - 1)} pair-sides negotiated, ${links()} links open; ${server.stats.framesIn} frames in (${Math.round(server.stats.framesIn / MEMBERS)} per member), ${server.stats.delayedFrames} delayed, ${server.stats.refusedFrames} refused`);
-    assert.ok(negotiated().length === MEMBERS && negotiated().every((n) => n > 0), 'every member negotiated with someone');
+    const pairs = MEMBERS * (MEMBERS - 1);
+    const linked = await poll(() => links() === pairs, Math.max(0, LINKED_WITHIN_MS - (Date.now() - started)), 'every link to open', 250)
+      .then(() => true, () => false);
+    const failures = {};
+    for (const s of state) for (const [reason, n] of Object.entries(s.failures ?? {})) failures[reason] = (failures[reason] ?? 0) + n;
+    console.log(`join-32: all joined in ${joinedMs} ms; after ${Date.now() - started} ms ${pairSides()} of ${pairs} pair-sides negotiated, ${links()} links open; ${server.stats.framesIn} frames in (${Math.round(server.stats.framesIn / MEMBERS)} per member), ${server.stats.delayedFrames} delayed, ${server.stats.refusedFrames} refused; failed link attempts: ${JSON.stringify(failures)}`);
+    assert.ok(linked, `all ${pairs} pair-sides open within ${LINKED_WITHIN_MS} ms (${links()} were)`);
     assert.equal(server.stats.delayedFrames, 0, 'every frame was admitted at once');
     assert.equal(server.stats.refusedFrames, 0);
     assert.deepEqual(state.flatMap((s) => s.signalingErrors), [], 'no error from the signaling server');

@@ -52,7 +52,7 @@ describe('a slow reader', () => {
       const chunk = 'x'.repeat(60 * 1024);
       let maxQueued = 0;
       const sample = setInterval(() => {
-        const queued = [...server.wss.clients].reduce((sum, socket) => sum + socket.bufferedAmount, 0);
+        const queued = [...server.connections].reduce((sum, connection) => sum + connection.socket.bufferedAmount, 0);
         maxQueued = Math.max(maxQueued, queued);
       }, 5);
       try {

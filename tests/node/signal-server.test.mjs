@@ -1,7 +1,8 @@
 // The signaling server with real WebSocket clients on loopback.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withServer } from '../support/signal-server.mjs';
+import { startSignalServer, withServer } from '../support/signal-server.mjs';
+import { RecordingClient } from '../support/ws-client.mjs';
 import { runSignalLoad } from '../../bench/signal-load.mjs';
 
 describe('rooms and presence', () => {
@@ -158,6 +159,24 @@ describe('dead and departing clients', () => {
     assert.equal((await live.next('peer-left', { timeoutMs: 3000 })).peer, 'silent');
     assert.deepEqual(server.peersIn('r'), ['live']);
   }));
+});
+
+describe('shutdown', () => {
+  // Sockets stay corked for the rest of a turn once written to; close() must
+  // still get its close frame out before the server terminates the socket.
+  // Shown to bite: without the uncork in Connection.close() this got 1006.
+  test('a socket written to in the same turn still gets 1001 "shutdown"', async () => {
+    const server = await startSignalServer();
+    const client = await RecordingClient.connect(server.url);
+    try {
+      await client.join('r', 'p');
+      for (const connection of server.connections) connection.sendFrame({ type: 'peer-joined', peer: 'q' });
+      await server.close();
+      assert.deepEqual(await client.closed, { code: 1001, reason: 'shutdown' });
+    } finally {
+      client.socket.terminate();
+    }
+  });
 });
 
 describe('load', () => {

@@ -17,12 +17,17 @@ const errors = [];
 const signalingErrors = []; // every error event of the SignalClients
 const negotiatedWith = new Map(); // member id -> Set of peers an offer or answer came from
 let reconnects = 0;
+const failures = {}; // reason of each failed link attempt -> count
+const errorCodes = {}; // mesh error code -> count
 const started = Date.now();
 
 function report() {
   const open = meshes.reduce((sum, mesh) => sum + mesh.peers.filter((peer) => mesh.readyState(peer) === 'open').length, 0);
   const negotiated = Object.fromEntries([...negotiatedWith].map(([id, peers]) => [id, peers.size]));
-  process.send?.({ open, errors: errors.slice(-5), errorCount: errors.length, signalingErrors, reconnects, negotiated });
+  const stuck = process.env.RTCMESH_CROWD_DEBUG
+    ? meshes.flatMap((mesh) => mesh.peers.filter((peer) => mesh.readyState(peer) !== 'open').map((peer) => `${mesh.id}>${peer}:${mesh.readyState(peer)}`))
+    : undefined;
+  process.send?.({ open, errors: errors.slice(-5), errorCount: errors.length, signalingErrors, reconnects, negotiated, failures, errorCodes, stuck });
 }
 
 function shutdown() {
@@ -39,7 +44,14 @@ try {
     id, WebSocket, RTCPeerConnection, timeoutMs: 30000, reconnectMinMs: 100, reconnectMaxMs: 1000,
   }).then((mesh) => {
     meshes.push(mesh);
-    mesh.addEventListener('error', (event) => errors.push({ id: mesh.id, code: event.detail.code, message: event.detail.message }));
+    mesh.addEventListener('error', (event) => {
+      errors.push({ id: mesh.id, code: event.detail.code, message: event.detail.message });
+      errorCodes[event.detail.code] = (errorCodes[event.detail.code] ?? 0) + 1;
+    });
+    mesh.addEventListener('failed', ({ detail }) => {
+      const reason = detail.reason.replace(/\d+/g, 'N');
+      failures[reason] = (failures[reason] ?? 0) + 1;
+    });
     mesh.signaling.addEventListener('reconnecting', () => reconnects++);
     mesh.signaling.addEventListener('error', (event) => signalingErrors.push({ id: mesh.id, ...event.detail }));
     negotiatedWith.set(mesh.id, new Set());
