@@ -57,14 +57,20 @@ bool run_with_raft(SimNetwork& net, const std::vector<std::string>& ids, const s
     return false;
 }
 
+// Every member a mesh to all and a Raft over it; true once one leads.
+bool start_and_elect(SimNetwork& net, const std::vector<std::string>& ids) {
+    for (const auto& id : ids) net.add_node(options_for(id, ids));
+    for (const auto& id : ids)
+        if (!net.session(id).start_raft(raft_config(ids, static_cast<std::uint64_t>(id[0]))).ok()) return false;
+    return run_with_raft(net, ids, [&] { return !leader_of(net, ids).empty(); });
+}
+
 }  // namespace
 
 TEST_CASE("Raft runs over the session's mesh; its frames never reach the app, the app's do", "[session]") {
     SimNetwork net(11);
     const std::vector<std::string> ids{"a", "b", "c"};
-    for (const auto& id : ids) net.add_node(options_for(id, ids));
-    for (const auto& id : ids) REQUIRE(net.session(id).start_raft(raft_config(ids, id[0])).ok());
-    REQUIRE(run_with_raft(net, ids, [&] { return !leader_of(net, ids).empty(); }));
+    REQUIRE(start_and_elect(net, ids));
     const std::string leader = leader_of(net, ids);
     REQUIRE(net.session(leader).raft()->propose(to_bytes("x")).ok());
     REQUIRE(run_with_raft(net, ids, [&] {
@@ -96,9 +102,7 @@ TEST_CASE("a Ready's messages leave only after advance(): persist, then send", "
 TEST_CASE("a peer removed from the mesh is removed from Raft by the leader", "[session]") {
     SimNetwork net(12);
     const std::vector<std::string> ids{"a", "b", "c"};
-    for (const auto& id : ids) net.add_node(options_for(id, ids));
-    for (const auto& id : ids) REQUIRE(net.session(id).start_raft(raft_config(ids, id[0])).ok());
-    REQUIRE(run_with_raft(net, ids, [&] { return !leader_of(net, ids).empty(); }));
+    REQUIRE(start_and_elect(net, ids));
     const std::string leader = leader_of(net, ids);
     const std::string gone = leader == "c" ? "b" : "c";
     std::vector<std::string> rest;
@@ -116,9 +120,7 @@ TEST_CASE("a peer removed from the mesh is removed from Raft by the leader", "[s
 TEST_CASE("hostile system frames: an unknown kind is an error event, a bad Raft message the node's error", "[session]") {
     SimNetwork net(13);
     const std::vector<std::string> ids{"a", "b"};
-    for (const auto& id : ids) net.add_node(options_for(id, ids));
-    for (const auto& id : ids) REQUIRE(net.session(id).start_raft(raft_config(ids, id[0])).ok());
-    REQUIRE(run_with_raft(net, ids, [&] { return !leader_of(net, ids).empty(); }));
+    REQUIRE(start_and_elect(net, ids));
     const raft::Term term = net.session("a").raft()->term();
     REQUIRE(net.mesh("b").send("a", Bytes{7, 1, 2}, false, true).ok());
     REQUIRE(net.mesh("b").send("a", Bytes{0, 0xff, 0xff, 0xff}, false, true).ok());
