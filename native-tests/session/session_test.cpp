@@ -60,7 +60,9 @@ bool run_with_raft(SimNetwork& net, const std::vector<std::string>& ids, const s
 }  // namespace
 
 TEST_CASE("Raft runs over the session's mesh; its frames never reach the app, the app's do", "[session]") {
-    SimNetwork net(11);
+    sim::SimConfig config;
+    config.tick_at_next_wakeup = GENERATE(false, true);  // also ticked only when the session asks
+    SimNetwork net(11, config);
     const std::vector<std::string> ids{"a", "b", "c"};
     for (const auto& id : ids) net.add_node(options_for(id, ids));
     for (const auto& id : ids) REQUIRE(net.session(id).start_raft(raft_config(ids, id[0])).ok());
