@@ -307,7 +307,15 @@ bool Mesh::learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_l
     const bool restarted = origin.remote_epoch != 0;
     origin.remote_epoch = epoch;
     origin.reset_inbound(epoch, budget_);
-    if (restarted) restart_send_stream(origin);
+    if (restarted) {
+        // Our link state on this channel went out addressed to its previous
+        // instance, which the new one drops, and it takes none of our frames
+        // here before one reaches it: say it again now, ahead of the re-sent
+        // stream, rather than at the next advertisement (found with
+        // session-sim seed 1046: a returning member heard nothing for 800 ms).
+        if (direct) advertise_links();
+        restart_send_stream(origin);
+    }
     return true;
 }
 
