@@ -114,7 +114,10 @@ TEST_CASE("candidates delivered before the remote description still connect", "[
 }
 
 TEST_CASE("killed link: relay carries traffic exactly once in order, ICE restart brings it back", "[mesh][relay]") {
-    SimNetwork net(42);
+    // Also with each mesh ticked only when its next_wakeup() is due, as the JS host does.
+    SimConfig config;
+    config.tick_at_next_wakeup = GENERATE(false, true);
+    SimNetwork net(42, config);
     const std::vector<std::string> ids{"a", "b", "c"};
     add_all(net, ids);
     REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
@@ -570,6 +573,7 @@ TEST_CASE("chaos: random link kills and restores keep every stream exactly-once 
             config.max_op_delay_ms = 40;
             config.fail_after_ms = 2'500;
         }
+        config.tick_at_next_wakeup = seed % 4 >= 2;  // half the runs sleep until the core's next wake-up
         SimNetwork net(seed, config);
         const auto ids = make_ids(5);
         add_all(net, ids);

@@ -454,7 +454,7 @@ void SimNetwork::send_frame(Node& n, Pc& pc, Bytes bytes) {
 
 void SimNetwork::tick() {
     for (auto& [id, n] : nodes_) {
-        n->session->update(now_);
+        if (!config_.tick_at_next_wakeup || now_ >= n->session->next_wakeup()) n->session->update(now_);
         drain(*n);
     }
 }

@@ -42,6 +42,9 @@ struct SimConfig {
     // bufferedamountlow never fires, so only the core's own flow control
     // keeps a big message from going to the link all at once.
     bool reports_buffered_amount = true;
+    // true: a node's update() runs only once its session's next_wakeup() is
+    // due, as the JS host schedules it, instead of on every tick.
+    bool tick_at_next_wakeup = false;
 };
 
 struct Received {

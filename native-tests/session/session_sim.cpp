@@ -34,6 +34,9 @@ public:
         // Half the runs switch the mesh's relaying off, so a killed link
         // partitions Raft too (deposed leaders that do not know it yet).
         relay_ = rng_.chance(0.5);
+        // Half the seeds tick each member only when its session's
+        // next_wakeup() is due, as the JS host schedules it.
+        net_.config().tick_at_next_wakeup = options.seed % 4 >= 2;
         Millis at = 0;
         for (const auto& id : ids_) {
             join_at_[id] = at;

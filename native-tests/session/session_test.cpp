@@ -68,7 +68,9 @@ bool start_and_elect(SimNetwork& net, const std::vector<std::string>& ids) {
 }  // namespace
 
 TEST_CASE("Raft runs over the session's mesh; its frames never reach the app, the app's do", "[session]") {
-    SimNetwork net(11);
+    sim::SimConfig config;
+    config.tick_at_next_wakeup = GENERATE(false, true);  // also ticked only when the session asks
+    SimNetwork net(11, config);
     const std::vector<std::string> ids{"a", "b", "c"};
     REQUIRE(start_and_elect(net, ids));
     const std::string leader = leader_of(net, ids);

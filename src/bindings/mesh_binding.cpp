@@ -150,7 +150,9 @@ void JsMesh::on_max_message_size(double pc, double bytes) {
 val JsMesh::take_batch() {
     batch_.clear();
     // Raft's system frames are stepped into its node on the way (session.hpp).
-    mesh::pack_batch(session_->take_commands(), session_->take_events(), batch_);
+    auto commands = session_->take_commands();
+    auto events = session_->take_events();
+    mesh::pack_batch(commands, events, session_->next_wakeup(), batch_);
     return bytes_view(batch_);
 }
 

@@ -30,8 +30,9 @@
 
 namespace rtcmesh::mesh {
 
-inline constexpr std::uint8_t kBatchCodecVersion = 1;
+inline constexpr std::uint8_t kBatchCodecVersion = 2;  // 2: the next wake-up time after the version
 
-void pack_batch(const std::vector<Command>& commands, const std::vector<Event>& events, Bytes& out);
+// `next_wakeup`: when the host must call update() next (Mesh::next_wakeup).
+void pack_batch(const std::vector<Command>& commands, const std::vector<Event>& events, Millis next_wakeup, Bytes& out);
 
 }  // namespace rtcmesh::mesh

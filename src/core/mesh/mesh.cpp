@@ -307,7 +307,15 @@ bool Mesh::learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_l
     const bool restarted = origin.remote_epoch != 0;
     origin.remote_epoch = epoch;
     origin.reset_inbound(epoch, budget_);
-    if (restarted) restart_send_stream(origin);
+    if (restarted) {
+        // Our link state on this channel went out addressed to its previous
+        // instance, which the new one drops, and it takes none of our frames
+        // here before one reaches it: say it again now, ahead of the re-sent
+        // stream, rather than at the next advertisement (found with
+        // session-sim seed 1046: a returning member heard nothing for 800 ms).
+        if (direct) advertise_links();
+        restart_send_stream(origin);
+    }
     return true;
 }
 
@@ -432,6 +440,27 @@ void Mesh::update(Millis now) {
         }
     }
     if (now_ >= next_advertise_) advertise_links();
+}
+
+Millis Mesh::next_wakeup() const {
+    Millis at = now_ + kIdleTickMs;
+    if (!init_status_.ok() || closed_) return at;
+    auto earliest = [&at](Millis t) {
+        if (t >= 0) at = std::min(at, t);
+    };
+    earliest(next_advertise_);
+    for (const auto& [id, p] : peers_) {
+        const bool busy = p->needs_routing || p->unreported > 0 || p->in[system_lane].ack_due || p->in[app_lane].ack_due;
+        if (busy) earliest(now_ + kBusyTickMs);
+        earliest(p->link.next_deadline(now_));
+        for (const Lane lane : {system_lane, app_lane}) {
+            const Peer::Outbound& out = p->out[lane];
+            if (out.unacked.empty() || !out.unacked.front()->sent) continue;
+            // retransmit_if_stalled's two conditions, whichever ends last
+            earliest(std::max(out.unacked.front()->sent_at, out.last_ack_progress) + options_.retransmit_timeout_ms);
+        }
+    }
+    return std::max(at, now_);
 }
 
 std::vector<Command> Mesh::take_commands() { return std::exchange(out_.commands, {}); }

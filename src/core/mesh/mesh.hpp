@@ -92,6 +92,13 @@ public:
     Status remove_peer(const std::string& peer);
     void close();  // closes every connection; later calls fail with ErrorCode::closed
     void update(Millis now);
+    // The time by which update() must be called again: soon (kBusyTickMs)
+    // while acks, routing or window reports wait for a tick, else the
+    // earliest timer, at most kIdleTickMs away. Hosts sleep until then
+    // instead of ticking a quiet mesh 40 times a second.
+    Millis next_wakeup() const;
+    static constexpr Millis kBusyTickMs = 25;
+    static constexpr Millis kIdleTickMs = 250;
 
     // ---- Host events ----
     void on_local_description(Handle pc, SdpType type, const std::string& sdp);

@@ -311,6 +311,19 @@ void PeerLink::fail(Outbox& out, Millis now, Rng& rng, const std::string& why) {
     out.event(EventKind::reconnecting, peer_, std::to_string(attempts_));
 }
 
+// Mirrors update(): each timer it checks, as an absolute time.
+Millis PeerLink::next_deadline(Millis now) const {
+    if (phase_ == Phase::fresh) return now;
+    if (phase_ == Phase::backoff) return retry_at_;
+    if (phase_ != Phase::active) return -1;
+    if (pc_ == 0) return fallback_offer_at_;
+    Millis at = -1;
+    auto earliest = [&at](Millis t) { at = at < 0 ? t : std::min(at, t); };
+    if (!channel_open_) earliest(connect_started_ + timings_.connect_timeout_ms + 1);
+    if (disconnected_since_ >= 0 && initiator_) earliest(next_ice_restart_);
+    return at;
+}
+
 void PeerLink::update(Outbox& out, Millis now, Rng& rng) {
     if (phase_ == Phase::fresh || (phase_ == Phase::backoff && now >= retry_at_)) {
         phase_ = Phase::active;

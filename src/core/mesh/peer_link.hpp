@@ -90,6 +90,8 @@ public:
     void on_operation_failed(Outbox& out, Millis now, Rng& rng, CommandKind what, const std::string& error);
 
     void update(Outbox& out, Millis now, Rng& rng);
+    // When update() has work next (-1: only host events move this link).
+    Millis next_deadline(Millis now) const;
     void shutdown(Outbox& out);  // close everything, no events
 
 private:

@@ -246,6 +246,16 @@ void Node::update(Millis now) {
     if (closing_ && (role_ != Role::Leader || now_ >= close_deadline_)) finish_close();
 }
 
+Millis Node::next_wakeup() const {
+    if (closed_) return now_ + config_.election_max_timeout;
+    if (!started_) return now_;
+    Millis at = role_ == Role::Leader ? std::min(heartbeat_deadline_, quorum_check_deadline_) : election_deadline_;
+    if (role_ == Role::Leader && !transfer_target_.empty()) at = std::min(at, transfer_deadline_);
+    if (closing_) at = std::min(at, role_ == Role::Leader ? close_deadline_ : now_);
+    if (bootstrap_alone_at_) at = std::min(at, *bootstrap_alone_at_);
+    return std::max(at, now_);
+}
+
 void Node::tick_follower() {
     if (now_ < election_deadline_) return;
     reset_election_timer();

@@ -142,6 +142,11 @@ public:
         if (role_ == Role::Leader || !heard_from_leader_) return -1;
         return std::max<Millis>(0, now_ - last_leader_contact_);
     }
+    // The earliest of this node's timers (heartbeat, election, quorum check,
+    // transfer, close, bootstrap): the host may sleep until then. Forward
+    // timeouts and membership steps run on the next tick after it, so hosts
+    // also tick at least every few hundred ms (session::Session caps it).
+    Millis next_wakeup() const;
     Millis election_due_in() const {
         if (role_ == Role::Leader || closed_ || !promotable()) return -1;
         return std::max<Millis>(0, election_deadline_ - now_);

@@ -72,6 +72,12 @@ void Session::update(Millis now) {
     if (raft_) raft_->update(now);
 }
 
+Millis Session::next_wakeup() const {
+    Millis at = mesh_.next_wakeup();
+    if (raft_ && !raft_->closed()) at = std::min(at, raft_->next_wakeup());
+    return at;
+}
+
 std::vector<Event> Session::take_events() {
     route_system_frames();
     return std::exchange(events_, {});

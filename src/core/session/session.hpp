@@ -63,6 +63,10 @@ public:
 
     // ---- driving ----
     void update(Millis now);
+    // When update() must run next: the mesh's and the node's timers, at most
+    // mesh::Mesh::kIdleTickMs away (the node's forward timeouts and
+    // membership steps ride on that).
+    Millis next_wakeup() const;
     std::vector<mesh::Command> take_commands() { return mesh_.take_commands(); }
     // The mesh's events for the app; while Raft runs, system frames are
     // consumed here (without it they pass through, flagged `system`).
