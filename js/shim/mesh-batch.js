@@ -4,7 +4,7 @@
 // from the core itself (meshKindNames), so there is one table of names.
 
 const decoder = new TextDecoder();
-const VERSION = 1;
+const VERSION = 2;
 
 export class BatchReader {
   /**
@@ -19,6 +19,7 @@ export class BatchReader {
     this.commandCount = 0; // set by whoever reads the commands
     const version = this.u8();
     if (version !== VERSION) throw new Error(`RTCMesh: the core packed a batch of version ${version}, expected ${VERSION}`);
+    this.nextWakeup = this.num(); // when the core must be ticked next (its clock: performance.now())
   }
   u8() { return this.view.getUint8(this.at++); }
   u32() { const v = this.view.getUint32(this.at, true); this.at += 4; return v; }
