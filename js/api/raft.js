@@ -146,9 +146,7 @@ export class Raft extends EventTarget {
     if (mesh) this.#attachMesh(mesh);
     if (bootstrap.room) this.#followRoomOrder(bootstrap.room);
     if (options.autoUpdate !== false) {
-      // Over a mesh, the mesh's ticks drive the node too: the session core
-      // wakes it at its own deadlines, and its flushes pump this side.
-      if (!mesh) this.#timer = setInterval(() => this.update(), Math.max(10, Math.min(50, settings.heartbeatInterval / 2)));
+      this.#timer = setInterval(() => this.update(), Math.max(10, Math.min(50, settings.heartbeatInterval / 2)));
       // Nothing is applied (restored entries included) until the first
       // update, a macrotask later: listeners and join() calls made right
       // after construction (or after `await Raft.open`) all come first.

@@ -47,6 +47,7 @@ function kindNames() {
  */
 export const sessionPort = Symbol('rtcmesh.sessionPort');
 
+const TICK_MS = 25; // the core wants update() at least every 50 ms
 // How long createOffer()/createAnswer() wait for their description. Making
 // one takes milliseconds; none comes when perfect negotiation drops a
 // colliding offer, and the promise must not wait forever then.
@@ -100,9 +101,7 @@ function payloadOf(data) {
 export class RTCMesh extends EventTarget {
   #core;
   #host;
-  #timer = null;
-  #wakeAt = Infinity; // when the scheduled tick runs
-  #nextWakeup = 0; // the core's word, from its last batch: tick by then
+  #timer;
   #closed = false;
   #flushing = false;
   #flushAgain = false;
@@ -175,6 +174,7 @@ export class RTCMesh extends EventTarget {
     this.label = options.label ?? 'rtcmesh';
     this.#peers = new Set(peers.filter((peer) => peer !== id));
     this.#host = new WebRtcHost(this.#core, RTCPeerConnectionImpl, () => this.#flush());
+    this.#timer = setInterval(() => this.#tick(), TICK_MS);
     // Offers are made from the first tick, after the caller had a chance to
     // add its event listeners.
     queueMicrotask(() => this.#tick());
@@ -277,7 +277,7 @@ export class RTCMesh extends EventTarget {
     }
     if (this.#closed) return;
     this.#closed = true; // first, so listeners of the events below see a closed mesh
-    clearTimeout(this.#timer);
+    clearInterval(this.#timer);
     this.#core.close();
     this.#flush(); // runs the close commands and delivers removechannel events
     this.#host.closeAll();
@@ -395,22 +395,6 @@ export class RTCMesh extends EventTarget {
     this.#flush();
   }
 
-  // The core says in every batch when it must be ticked next: soon while
-  // acks or routing wait, else at its next timer (at most 250 ms away). A
-  // quiet mesh sleeps instead of waking 40 times a second.
-  #schedule() {
-    if (this.#closed) return;
-    const at = this.#nextWakeup;
-    if (this.#timer !== null && at >= this.#wakeAt) return;
-    clearTimeout(this.#timer);
-    this.#wakeAt = at;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#wakeAt = Infinity;
-      this.#tick();
-    }, Math.max(0, at - performance.now()));
-  }
-
   // Runs the core's commands, then hands its events to listeners. A listener
   // may call back into the mesh; that nested flush only marks another round.
   #flush() {
@@ -432,7 +416,6 @@ export class RTCMesh extends EventTarget {
     } finally {
       this.#flushing = false;
     }
-    this.#schedule();
     for (const listener of this.#flushedListeners) listener();
   }
 
@@ -450,7 +433,6 @@ export class RTCMesh extends EventTarget {
     const events = [];
     for (let round = 0; round < MAX_COMMAND_ROUNDS; round++) {
       const reader = new BatchReader(this.#core.takeBatch().slice(), kindNames());
-      this.#nextWakeup = reader.nextWakeup;
       const sentOn = this.#host.runBatch(reader);
       for (let count = reader.u32(); count > 0; count--) events.push(reader.event());
       for (const channel of sentOn) this.#core.onBufferedAmount(channel, this.#host.bufferedAmount(channel));
