@@ -464,7 +464,37 @@ Millis Mesh::next_wakeup() const {
 }
 
 std::vector<Command> Mesh::take_commands() { return std::exchange(out_.commands, {}); }
-std::vector<Event> Mesh::take_events() { return std::exchange(out_.events, {}); }
+std::vector<Event> Mesh::take_events() {
+    emit_buffered_low();
+    return std::exchange(out_.events, {});
+}
+
+void Mesh::watch_buffered_low(Peer& to) {
+    if (queued_bytes(to.id) > options_.buffered_low_threshold) to.above_low_threshold = true;
+}
+
+// Checked whenever events are taken: the queue drains as acks arrive and
+// frames go out, and the app hears of it with the rest of the batch.
+void Mesh::emit_buffered_low() {
+    for (auto& [id, p] : peers_) {
+        if (!p->above_low_threshold || queued_bytes(id) > options_.buffered_low_threshold) continue;
+        p->above_low_threshold = false;
+        Event e;
+        e.kind = EventKind::buffered_amount_low;
+        e.peer = id;
+        out_.events.push_back(std::move(e));
+    }
+}
+
+bool Mesh::sends_waiting() const {
+    for (const auto& [id, p] : peers_) {
+        if (!p->control.empty()) return true;
+        for (const auto& jobs : p->jobs) {
+            if (!jobs.empty()) return true;
+        }
+    }
+    return false;
+}
 
 std::size_t Mesh::queued_bytes(const std::string& peer) const {
     const Peer* p = find(peer);

@@ -51,6 +51,9 @@ struct Options {
                                                          // bulk data cannot lock system messages out
     std::size_t high_water_bytes = 1u << 20;   // stop handing frames to a channel above this buffered amount
     std::size_t low_water_bytes = 256u << 10;  // bufferedAmountLowThreshold
+    // The app's bufferedamountlow: a peer whose queued_bytes() went above this
+    // after a send gets one buffered_amount_low event when it falls back to it.
+    std::size_t buffered_low_threshold = 1u << 20;
     // Bytes a link may hold unconfirmed by the neighbour's window frames, on
     // a host whose bufferedAmount does not count what was sent (@roamhq/wrtc
     // reads 0): there, this bounds how long a system message waits.
@@ -91,6 +94,7 @@ public:
     Status add_peer(const std::string& peer);
     Status remove_peer(const std::string& peer);
     void close();  // closes every connection; later calls fail with ErrorCode::closed
+    void set_buffered_low_threshold(std::size_t bytes) { options_.buffered_low_threshold = bytes; }
     void update(Millis now);
     // The time by which update() must be called again: soon (kBusyTickMs)
     // while acks, routing or window reports wait for a tick, else the
@@ -124,6 +128,9 @@ public:
     // ---- Introspection (tests, stats) ----
     std::size_t queued_bytes(const std::string& peer) const;  // both lanes
     std::size_t buffered_estimate(const std::string& peer) const;
+    // Some neighbour holds frames it could not hand to its channel yet
+    // (backpressure): a fresh bufferedAmount report may release them.
+    bool sends_waiting() const;
     bool relayed(const std::string& peer) const;
     std::vector<std::string> peer_ids() const;
 
@@ -144,6 +151,8 @@ private:
     void on_link_up(Peer& peer);
     void on_link_down(Peer& peer);
 
+    void watch_buffered_low(Peer& to);
+    void emit_buffered_low();
     Status enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& payload, std::uint8_t flags);
     std::uint32_t compute_route(const Peer& to) const;
     void refresh_routes();

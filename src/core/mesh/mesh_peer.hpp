@@ -82,6 +82,7 @@ struct Mesh::Peer {
     std::size_t max_frame = 0;       // reported max message size; 0 = unknown
     std::vector<std::uint32_t> reach;  // neighbours it advertises, sorted
     bool usable = false;
+    bool above_low_threshold = false;  // queued past Options::buffered_low_threshold: a buffered_amount_low event is due
 
     void reset_inbound(std::uint32_t epoch, ReassemblyBudget& budget) {
         for (auto& lane : in) {

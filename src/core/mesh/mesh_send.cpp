@@ -24,7 +24,10 @@ std::uint8_t message_flags(bool is_text, bool system) {
 Status Mesh::send(const std::string& peer, Bytes data, bool is_text, bool system) {
     if (Status s = check_peer_id(peer); !s.ok()) return s;
     auto payload = std::make_shared<const Bytes>(std::move(data));
-    return enqueue_message(*find(peer), payload, message_flags(is_text, system));
+    Peer& to = *find(peer);
+    Status status = enqueue_message(to, payload, message_flags(is_text, system));
+    if (status.ok()) watch_buffered_low(to);
+    return status;
 }
 
 Status Mesh::broadcast(Bytes data, bool is_text, bool system) {
@@ -34,6 +37,7 @@ Status Mesh::broadcast(Bytes data, bool is_text, bool system) {
     for (auto& [id, p] : peers_) {
         if (p->route == 0) continue;
         Status s = enqueue_message(*p, payload, message_flags(is_text, system));
+        if (s.ok()) watch_buffered_low(*p);
         if (!s.ok() && first_error.ok()) first_error = s;
     }
     return first_error;

@@ -46,6 +46,7 @@ const char* to_string(EventKind kind) {
         case EventKind::relay_on: return "relay_on";
         case EventKind::relay_off: return "relay_off";
         case EventKind::error: return "error";
+        case EventKind::buffered_amount_low: return "buffered_amount_low";
     }
     return "unknown";
 }

@@ -19,8 +19,9 @@
 // * Every `send` carries a binary frame (see frame.hpp); text vs binary is a
 //   frame flag, so the shim always calls channel.send(Uint8Array).
 // * After running a batch of commands the shim reports channel.bufferedAmount
-//   of every channel it sent on (Mesh::on_buffered_amount), then takes the
-//   commands again: the core hands out frames only up to its high-water mark.
+//   of every channel it sent on (Mesh::on_buffered_amount), and takes the
+//   commands again at once while Mesh::sends_waiting(): the core hands out
+//   frames only up to its high-water mark.
 #pragma once
 
 #include <cstdint>
