@@ -28,7 +28,8 @@ import { loadCore, loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
 import { argumentError, bytesOf, describe, randomSeed } from './values.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
-import { BatchReader } from '../shim/mesh-batch.js';
+import { BatchReader, copyOutput } from '../shim/mesh-batch.js';
+import { HostInbox } from '../shim/host-inbox.js';
 
 let names = null;
 /** The core's names of packed kinds, read once. */
@@ -99,18 +100,17 @@ function payloadOf(data) {
 }
 
 export class RTCMesh extends EventTarget {
+  #module;
   #core;
+  #inbox;
   #host;
   #timer;
   #closed = false;
   #flushing = false;
   #flushAgain = false;
   #peers;
-  #aboveLowThreshold = new Set(); // peers whose bufferedamountlow is due
   #flushedListeners = new Set();
-
-  /** bufferedamountlow fires when a peer's bufferedAmount falls to this (bytes). */
-  bufferedAmountLowThreshold = 1024 * 1024;
+  #lowThreshold = 1024 * 1024; // the core's default too
 
   /**
    * @param {object} options
@@ -173,11 +173,25 @@ export class RTCMesh extends EventTarget {
     this.id = id;
     this.label = options.label ?? 'rtcmesh';
     this.#peers = new Set(peers.filter((peer) => peer !== id));
-    this.#host = new WebRtcHost(this.#core, RTCPeerConnectionImpl, () => this.#flush());
+    this.#module = module;
+    this.#inbox = new HostInbox(this.#core, module);
+    this.#host = new WebRtcHost(this.#core, this.#inbox, RTCPeerConnectionImpl, () => this.#flush());
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
     // Offers are made from the first tick, after the caller had a chance to
     // add its event listeners.
     queueMicrotask(() => this.#tick());
+  }
+
+  /** bufferedamountlow fires when a peer's bufferedAmount falls to this (bytes). */
+  get bufferedAmountLowThreshold() {
+    return this.#lowThreshold;
+  }
+  set bufferedAmountLowThreshold(bytes) {
+    if (!(Number.isSafeInteger(bytes) && bytes >= 0)) {
+      throw argumentError(`RTCMesh: bufferedAmountLowThreshold must be a non-negative integer of bytes, got ${describe(bytes)}`);
+    }
+    this.#lowThreshold = bytes;
+    if (!this.#closed) this.#core.setBufferedLowThreshold(bytes);
   }
 
   /** The other nodes this mesh connects to. */
@@ -315,7 +329,6 @@ export class RTCMesh extends EventTarget {
   removePeer(peer) {
     this.#call('removePeer', requireString(peer, 'peer'));
     this.#peers.delete(peer);
-    this.#aboveLowThreshold.delete(peer);
     this.#emit('peerremoved', { peer });
   }
 
@@ -377,79 +390,92 @@ export class RTCMesh extends EventTarget {
     };
   }
 
+  // One crossing: the payload goes into the inbox, and the exchange that
+  // applies it returns its status with the commands it produced. From an
+  // event listener (a flush is running) only the status is taken now; the
+  // running flush drains the rest in order.
   #sendPayload({ bytes, isText }, peer) {
     this.#ensureOpen();
-    this.#core.staging(bytes.byteLength).set(bytes);
-    const problem =
-      peer === null ? this.#core.broadcastStaged(isText, false) : this.#core.sendStaged(peer, isText, false);
-    for (const target of peer === null ? this.#peers : [peer]) {
-      if (this.#core.queuedBytes(target) > this.bufferedAmountLowThreshold) this.#aboveLowThreshold.add(target);
+    this.#inbox.send(peer ?? '', isText, bytes);
+    let problem;
+    if (this.#flushing) {
+      problem = this.#exchange(false).status;
+      this.#flushAgain = true;
+    } else {
+      problem = this.#flush();
     }
-    this.#flush();
     if (problem) throw new RTCMeshError(problem.code, `RTCMesh.${peer === null ? 'broadcast' : 'send'}: ${problem.message}`);
   }
 
   #tick() {
     if (this.#closed) return;
-    this.#core.update(performance.now());
+    this.#inbox.tick(performance.now());
     this.#flush();
   }
 
-  // Runs the core's commands, then hands its events to listeners. A listener
-  // may call back into the mesh; that nested flush only marks another round.
+  // The pump: exchanges the inbox for the core's output, runs its commands,
+  // then hands its events to listeners. What the channels buffered after
+  // the sends goes into the inbox; it crosses in a second round at once only
+  // while frames wait for channel room, else with the next exchange. A
+  // listener may call back into the mesh; that nested flush only marks
+  // another round. Returns the status of the first exchange's send.
   #flush() {
     if (this.#flushing) {
       this.#flushAgain = true;
-      return;
+      return null;
     }
     this.#flushing = true;
+    let status = null;
+    let first = true;
     try {
       do {
         this.#flushAgain = false;
-        const events = this.#runCommands();
-        for (const event of events) {
-          if (!this.#core) return; // a listener closed the mesh
-          this.#dispatch(event);
+        for (let round = 0; round < MAX_COMMAND_ROUNDS; round++) {
+          const reader = this.#exchange(true);
+          if (first) [status, first] = [reader.status, false];
+          const sentOn = this.#host.runBatch(reader);
+          for (const channel of sentOn) this.#inbox.bufferedAmount(channel, this.#host.bufferedAmount(channel));
+          this.#dispatchEvents(reader);
+          if (!this.#core) return status; // a listener closed the mesh
+          if (sentOn.size === 0 || !reader.sendsWaiting) break;
         }
-        if (this.#core) this.#announceDrained();
       } while (this.#flushAgain && this.#core);
     } finally {
       this.#flushing = false;
     }
     for (const listener of this.#flushedListeners) listener();
+    return status;
   }
 
-  #announceDrained() {
-    for (const peer of this.#aboveLowThreshold) {
-      if (this.#core.queuedBytes(peer) > this.bufferedAmountLowThreshold) continue;
-      this.#aboveLowThreshold.delete(peer);
-      this.#emit('bufferedamountlow', { peer });
-    }
+  // The one crossing (host-inbox.js): the inbox in, a copy of the output out.
+  #exchange(drain) {
+    const address = this.#inbox.exchange(drain);
+    return new BatchReader(copyOutput(this.#module.HEAPU8, address), kindNames()); // the heap as it is after the call
   }
 
-  // Takes the core's packed batches: runs their commands, reports what the
-  // channels buffered (which may release more), and returns their events.
-  #runCommands() {
-    const events = [];
-    for (let round = 0; round < MAX_COMMAND_ROUNDS; round++) {
-      const reader = new BatchReader(this.#core.takeBatch().slice(), kindNames());
-      const sentOn = this.#host.runBatch(reader);
-      for (let count = reader.u32(); count > 0; count--) events.push(reader.event());
-      for (const channel of sentOn) this.#core.onBufferedAmount(channel, this.#host.bufferedAmount(channel));
-      if (sentOn.size === 0 && reader.commandCount === 0) break;
+  // Straight from the batch: a message costs its MessageEvent and its data.
+  #dispatchEvents(reader) {
+    const kinds = reader.names.events;
+    for (let count = reader.u32(); count > 0 && this.#core; count--) {
+      if (kinds[reader.view.getUint8(reader.at)] !== 'message') {
+        this.#dispatch(reader.event());
+        continue;
+      }
+      reader.at++;
+      const origin = reader.str();
+      const flags = reader.u8();
+      const bytes = reader.bytesView();
+      if (flags & 2) continue; // a system frame while no Raft runs here: nobody's
+      const data = flags & 1 ? textDecoder.decode(bytes) : bytes.slice().buffer;
+      this.dispatchEvent(new MessageEvent('message', { data, origin }));
     }
-    return events;
   }
 
   #dispatch(event) {
     const { kind, peer } = event;
     switch (kind) {
-      case 'message': {
-        if (event.system) return; // a system frame while no Raft runs here: nobody's
-        const data = event.isText ? textDecoder.decode(event.data) : event.data.buffer;
-        this.dispatchEvent(new MessageEvent('message', { data, origin: peer }));
-        return;
-      }
+      case 'buffered_amount_low':
+        return this.#emit('bufferedamountlow', { peer });
       case 'offer':
       case 'answer':
         return this.#emit(kind, { peer, sdp: event.text });

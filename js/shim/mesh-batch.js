@@ -1,10 +1,17 @@
-// Reads the mesh core's packed batch (src/core/mesh/batch_codec.hpp): the
-// commands for the shim, then the events for the public class, with one
-// DataView over the wasm heap and no object per field. The kinds' names come
-// from the core itself (meshKindNames), so there is one table of names.
+// Reads the session core's output of one exchange (src/core/session/
+// host_wire.hpp, src/core/mesh/batch_codec.hpp): a header, the commands for
+// the shim, then the events for the public class, with one DataView and no
+// object per field. The kinds' names come from the core itself
+// (meshKindNames), so there is one table of names.
 
 const decoder = new TextDecoder();
-const VERSION = 2;
+const VERSION = 3;
+
+/** A copy of the output at `address` in `heap`: calls into the core may reuse or move it. */
+export function copyOutput(heap, address) {
+  const total = heap[address + 1] | (heap[address + 2] << 8) | (heap[address + 3] << 16) | (heap[address + 4] << 24);
+  return heap.slice(address, address + (total >>> 0));
+}
 
 export class BatchReader {
   /**
@@ -19,7 +26,13 @@ export class BatchReader {
     this.commandCount = 0; // set by whoever reads the commands
     const version = this.u8();
     if (version !== VERSION) throw new Error(`RTCMesh: the core packed a batch of version ${version}, expected ${VERSION}`);
+    this.u32(); // total length
     this.nextWakeup = this.num(); // when the core must be ticked next (its clock: performance.now())
+    const code = this.u8();
+    /** The status of the exchange's send: null (ok) or { code, message }. */
+    this.status = code === 0 ? (this.u32(), null) : { code: names.errors[code], message: this.str() };
+    /** Frames wait for channel room: report bufferedAmount now, not on the next exchange. */
+    this.sendsWaiting = (this.u8() & 1) !== 0;
   }
   u8() { return this.view.getUint8(this.at++); }
   u32() { const v = this.view.getUint32(this.at, true); this.at += 4; return v; }

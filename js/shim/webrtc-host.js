@@ -2,7 +2,9 @@
 //
 // It runs the mesh core's commands (see src/core/mesh/webrtc_port.hpp and
 // src/core/mesh/README.md for the contract) and reports what the browser does
-// back into the core through `core.on*` calls, then asks its owner to flush.
+// back into the core, then asks its owner to flush: frames and buffered
+// amounts as records in the inbox (host-inbox.js), which cross with the next
+// exchange; the rarer negotiation results through `core.on*` calls.
 // Handles are integers the core never reuses, so a completion that arrives
 // after its connection was closed finds no entry here and is dropped.
 
@@ -26,6 +28,7 @@ function maxMessageSizeOf(pc) {
 
 export class WebRtcHost {
   #core;
+  #inbox;
   #RTCPeerConnection;
   #changed;
   #connections = new Map(); // pc handle -> RTCPeerConnection
@@ -33,11 +36,13 @@ export class WebRtcHost {
 
   /**
    * @param core the wasm Mesh object (its on* methods)
+   * @param inbox the HostInbox its owner exchanges with the core
    * @param RTCPeerConnection the implementation to use (the browser's, or wrtc's in Node)
    * @param changed called after every report into the core, so its owner flushes
    */
-  constructor(core, RTCPeerConnection, changed) {
+  constructor(core, inbox, RTCPeerConnection, changed) {
     this.#core = core;
+    this.#inbox = inbox;
     this.#RTCPeerConnection = RTCPeerConnection;
     this.#changed = changed;
   }
@@ -170,19 +175,15 @@ export class WebRtcHost {
       this.#report((core) => core.onChannelClosed(handle));
     };
     channel.onmessage = (event) => {
-      if (alive()) this.#report((core) => this.#deliver(core, handle, event.data));
+      if (!alive()) return;
+      this.#inbox.channelMessage(handle, event.data);
+      this.#changed();
     };
     channel.onbufferedamountlow = () => {
-      if (alive()) this.#report((core) => core.onBufferedAmount(handle, channel.bufferedAmount));
+      if (!alive()) return;
+      this.#inbox.bufferedAmount(handle, channel.bufferedAmount);
+      this.#changed();
     };
-  }
-
-  #deliver(core, handle, data) {
-    // Frames are always binary; a string can only come from a foreign peer,
-    // and is passed on as bytes so the core reports it as malformed.
-    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(data);
-    core.staging(bytes.byteLength).set(bytes);
-    core.onChannelMessageStaged(handle);
   }
 
   async #setLocalDescription(handle, iceRestart) {

@@ -1,26 +1,23 @@
 // embind face of rtcmesh::mesh::Mesh for the JS shim and the public API.
 //
-// Shapes crossing the boundary are plain JS values: commands and events are
-// arrays of objects with string kinds, statuses are `null` (ok) or
-// `{code, message}`. The core never throws; neither does this file.
-//
-// Bytes, both ways, go through the wasm heap without element-wise copies:
-//  * out (command `bytes`): a Uint8Array *view* of the command kept in
-//    `commands_`. It is valid until the next call into this object, which is
-//    enough because the shim hands it to RTCDataChannel.send (which copies)
-//    right away.
-//  * in (received frames, app payloads): JS asks for a staging view of the
-//    right size, fills it, then names the call that consumes it.
+// What happens per message (sends, received frames, buffered amounts, ticks)
+// crosses on the one wire (session/host_wire.hpp): JS writes records into
+// the inbox in the wasm heap and reads the output there, one call each way.
+// The rarer calls (negotiation, peers) take and return plain JS values;
+// statuses are `null` (ok) or `{code, message}`. The core never throws;
+// neither does this file.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "core/mesh/batch_codec.hpp"
+#include "core/session/host_wire.hpp"
 #include "core/mesh/mesh.hpp"
 #include "mesh_binding.hpp"
 #include "js_values.hpp"
@@ -103,20 +100,19 @@ std::string JsMesh::ready_state(const std::string& peer) const { return mesh_->r
 double JsMesh::user_channel(const std::string& peer) const { return mesh_->user_channel(peer); }
 bool JsMesh::relayed(const std::string& peer) const { return mesh_->relayed(peer); }
 double JsMesh::queued_bytes(const std::string& peer) const { return static_cast<double>(mesh_->queued_bytes(peer)); }
+void JsMesh::set_buffered_low_threshold(double bytes) { mesh_->set_buffered_low_threshold(to_size(bytes)); }
 void JsMesh::close() { mesh_->close(); }
-void JsMesh::update(double now) { session_->update(static_cast<Millis>(now)); }
 
-val JsMesh::staging(double size) {
-    staging_.assign(to_size(size), 0);
-    return bytes_view(staging_);
+double JsMesh::reserve_inbox(double used, double capacity) {
+    inbox_.resize(std::min(inbox_.size(), to_size(used)));
+    inbox_.resize(to_size(capacity));
+    inbox_.shrink_to_fit();  // so that a big message's inbox is given back when JS asks for less
+    return static_cast<double>(reinterpret_cast<std::uintptr_t>(inbox_.data()));
 }
 
-val JsMesh::send_staged(const std::string& peer, bool is_text, bool system) {
-    return status_to_js(mesh_->send(peer, std::exchange(staging_, {}), is_text, system));
-}
-
-val JsMesh::broadcast_staged(bool is_text, bool system) {
-    return status_to_js(mesh_->broadcast(std::exchange(staging_, {}), is_text, system));
+double JsMesh::exchange(double used, bool drain) {
+    session::exchange(*session_, inbox_.data(), std::min(inbox_.size(), to_size(used)), drain, output_);
+    return static_cast<double>(reinterpret_cast<std::uintptr_t>(output_.data()));
 }
 
 void JsMesh::on_local_description(double pc, const std::string& type, const std::string& sdp) {
@@ -132,28 +128,11 @@ void JsMesh::on_connection_state(double pc, const std::string& state) {
 }
 void JsMesh::on_channel_open(double channel) { mesh_->on_channel_open(static_cast<mesh::Handle>(channel)); }
 void JsMesh::on_channel_closed(double channel) { mesh_->on_channel_closed(static_cast<mesh::Handle>(channel)); }
-void JsMesh::on_channel_message_staged(double channel) {
-    mesh_->on_channel_message(static_cast<mesh::Handle>(channel), std::exchange(staging_, {}));
-}
-void JsMesh::on_buffered_amount(double channel, double amount) {
-    mesh_->on_buffered_amount(static_cast<mesh::Handle>(channel), to_size(amount));
-}
 void JsMesh::on_operation_failed(double pc, const std::string& kind, const std::string& error) {
     mesh_->on_operation_failed(static_cast<mesh::Handle>(pc), command_kind_from_js(kind), error);
 }
 void JsMesh::on_max_message_size(double pc, double bytes) {
     mesh_->on_max_message_size(static_cast<mesh::Handle>(pc), to_size(bytes));
-}
-
-// Every pending command and event in one packed buffer (batch_codec.hpp); the
-// view is valid until the next call into this object.
-val JsMesh::take_batch() {
-    batch_.clear();
-    // Raft's system frames are stepped into its node on the way (session.hpp).
-    auto commands = session_->take_commands();
-    auto events = session_->take_events();
-    mesh::pack_batch(commands, events, session_->next_wakeup(), batch_);
-    return bytes_view(batch_);
 }
 
 namespace {
@@ -192,21 +171,17 @@ EMSCRIPTEN_BINDINGS(rtcmesh_mesh) {
         .function("userChannel", &JsMesh::user_channel)
         .function("relayed", &JsMesh::relayed)
         .function("queuedBytes", &JsMesh::queued_bytes)
+        .function("setBufferedLowThreshold", &JsMesh::set_buffered_low_threshold)
         .function("close", &JsMesh::close)
-        .function("update", &JsMesh::update)
-        .function("staging", &JsMesh::staging)
-        .function("sendStaged", &JsMesh::send_staged)
-        .function("broadcastStaged", &JsMesh::broadcast_staged)
+        .function("reserveInbox", &JsMesh::reserve_inbox)
+        .function("exchange", &JsMesh::exchange)
         .function("onLocalDescription", &JsMesh::on_local_description)
         .function("onRemoteDescriptionSet", &JsMesh::on_remote_description_set)
         .function("onLocalCandidate", &JsMesh::on_local_candidate)
         .function("onConnectionState", &JsMesh::on_connection_state)
         .function("onChannelOpen", &JsMesh::on_channel_open)
         .function("onChannelClosed", &JsMesh::on_channel_closed)
-        .function("onChannelMessageStaged", &JsMesh::on_channel_message_staged)
-        .function("onBufferedAmount", &JsMesh::on_buffered_amount)
         .function("onOperationFailed", &JsMesh::on_operation_failed)
-        .function("onMaxMessageSize", &JsMesh::on_max_message_size)
-        .function("takeBatch", &JsMesh::take_batch);
+        .function("onMaxMessageSize", &JsMesh::on_max_message_size);
     emscripten::function("meshKindNames", &rtcmesh::bindings::kind_names);
 }

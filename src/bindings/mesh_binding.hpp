@@ -32,12 +32,15 @@ public:
     double user_channel(const std::string& peer) const;
     bool relayed(const std::string& peer) const;
     double queued_bytes(const std::string& peer) const;
+    void set_buffered_low_threshold(double bytes);
     void close();
-    void update(double now);
 
-    emscripten::val staging(double size);
-    emscripten::val send_staged(const std::string& peer, bool is_text, bool system);
-    emscripten::val broadcast_staged(bool is_text, bool system);
+    // The one wire (session/host_wire.hpp). JS writes its input records into
+    // the inbox at the address reserve_inbox returns (keeping the first
+    // `used` bytes), then exchange(used) applies them and returns the address
+    // of the output, valid until the next call into this object.
+    double reserve_inbox(double used, double capacity);
+    double exchange(double used, bool drain);
 
     void on_local_description(double pc, const std::string& type, const std::string& sdp);
     void on_remote_description_set(double pc);
@@ -45,18 +48,14 @@ public:
     void on_connection_state(double pc, const std::string& state);
     void on_channel_open(double channel);
     void on_channel_closed(double channel);
-    void on_channel_message_staged(double channel);
-    void on_buffered_amount(double channel, double amount);
     void on_operation_failed(double pc, const std::string& kind, const std::string& error);
     void on_max_message_size(double pc, double bytes);
-
-    emscripten::val take_batch();
 
 private:
     std::shared_ptr<session::Session> session_;  // shared with a Raft over this mesh
     mesh::Mesh* mesh_;                           // session_'s
-    Bytes batch_;    // backs the view of the last take_batch()
-    Bytes staging_;  // filled by JS, consumed by the next *_staged call
+    Bytes inbox_;   // the host's input records, written by JS
+    Bytes output_;  // the last exchange's output, read by JS
 };
 
 }  // namespace rtcmesh::bindings

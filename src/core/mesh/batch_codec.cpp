@@ -1,6 +1,5 @@
 #include "core/mesh/batch_codec.hpp"
 
-#include <algorithm>
 #include <string>
 
 #include "core/common/packer.hpp"
@@ -39,10 +38,8 @@ void pack_event(Packer& p, const Event& e) {
 
 }  // namespace
 
-void pack_batch(const std::vector<Command>& commands, const std::vector<Event>& events, Millis next_wakeup, Bytes& out) {
+void pack_commands_and_events(const std::vector<Command>& commands, const std::vector<Event>& events, Bytes& out) {
     Packer p(out);
-    p.u8(kBatchCodecVersion);
-    p.num(static_cast<std::uint64_t>(std::max<Millis>(0, next_wakeup)));
     p.u32(static_cast<std::uint32_t>(commands.size()));
     for (const auto& c : commands) pack_command(p, c);
     p.u32(static_cast<std::uint32_t>(events.size()));

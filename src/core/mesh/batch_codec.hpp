@@ -1,11 +1,11 @@
-// The mesh's commands and events packed in one byte buffer for a host across
-// a boundary: one crossing and one DataView read per batch, no object per
-// field (the JS shim reads it in js/shim/mesh-batch.js).
+// The mesh's commands and events packed for a host across a boundary: one
+// DataView read per batch, no object per field (the JS shim reads it in
+// js/shim/mesh-batch.js). The session's host wire (session/host_wire.hpp)
+// puts its header in front.
 //
 // Little-endian; u32 handles and lengths; str = u32 length + UTF-8; bytes =
 // u32 length + raw; num = f64. Kinds are the enums' values (CommandKind,
 // EventKind, ErrorCode); their names come from the core (`to_string`).
-//   u8 version (1)
 //   u32 n, n × command: u8 kind, then
 //     create_peer_connection  u32 pc, str peer, str iceServers JSON
 //     create_data_channel     u32 pc, u32 channel, str label
@@ -30,9 +30,7 @@
 
 namespace rtcmesh::mesh {
 
-inline constexpr std::uint8_t kBatchCodecVersion = 2;  // 2: the next wake-up time after the version
-
-// `next_wakeup`: when the host must call update() next (Mesh::next_wakeup).
-void pack_batch(const std::vector<Command>& commands, const std::vector<Event>& events, Millis next_wakeup, Bytes& out);
+// Appends `commands` and `events` to `out`.
+void pack_commands_and_events(const std::vector<Command>& commands, const std::vector<Event>& events, Bytes& out);
 
 }  // namespace rtcmesh::mesh

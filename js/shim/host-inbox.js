@@ -1,0 +1,93 @@
+// Writes the host's input records for the session core into its inbox in the
+// wasm heap (src/core/session/host_wire.hpp): sends, received frames,
+// buffered amounts and ticks cross into wasm together, in one exchange call,
+// with no object per record. Little-endian, like the core's reads.
+
+const INITIAL_BYTES = 64 * 1024;
+const KEPT_BYTES = 1024 * 1024; // a bigger inbox (a big message passed through) is given back
+const KIND = { tick: 0, send: 1, channelMessage: 2, bufferedAmount: 3 };
+const encoder = new TextEncoder();
+
+export class HostInbox {
+  #core;
+  #module;
+  #at = 0; // address of the inbox in the wasm heap
+  #capacity = 0;
+  #used = 0;
+  #heap = null; // module.HEAPU8 when #view was made: the heap is replaced when it grows
+  #view = null;
+
+  /** @param core the wasm Mesh; @param module the core's module (its HEAPU8) */
+  constructor(core, module) {
+    this.#core = core;
+    this.#module = module;
+  }
+
+  tick(now) {
+    const at = this.#reserve(9);
+    this.#view.setUint8(at, KIND.tick);
+    this.#view.setFloat64(at + 1, now, true);
+  }
+
+  /** `peer` '' broadcasts; `bytes` is a Uint8Array. */
+  send(peer, isText, bytes) {
+    const idRoom = peer.length * 3; // UTF-8 of a JS string takes at most 3 bytes per unit
+    const at = this.#reserve(1 + 4 + idRoom + 1 + 4 + bytes.byteLength);
+    this.#view.setUint8(at, KIND.send);
+    const { written } = encoder.encodeInto(peer, this.#heap.subarray(at + 5, at + 5 + idRoom));
+    this.#view.setUint32(at + 1, written, true);
+    const payloadAt = at + 5 + written;
+    this.#view.setUint8(payloadAt, isText ? 1 : 0);
+    this.#view.setUint32(payloadAt + 1, bytes.byteLength, true);
+    this.#heap.set(bytes, payloadAt + 5);
+    this.#used -= idRoom - written; // the id's unused room
+  }
+
+  /** A frame as it came off a channel (ArrayBuffer, or a string from a foreign peer). */
+  channelMessage(channel, data) {
+    // Frames are always binary; a string can only come from a foreign peer,
+    // and goes in as bytes so the core reports it as malformed.
+    const bytes = typeof data === 'string' ? encoder.encode(data) : new Uint8Array(data);
+    const at = this.#reserve(9 + bytes.byteLength);
+    this.#view.setUint8(at, KIND.channelMessage);
+    this.#view.setUint32(at + 1, channel, true);
+    this.#view.setUint32(at + 5, bytes.byteLength, true);
+    this.#heap.set(bytes, at + 9);
+  }
+
+  bufferedAmount(channel, amount) {
+    const at = this.#reserve(13);
+    this.#view.setUint8(at, KIND.bufferedAmount);
+    this.#view.setUint32(at + 1, channel, true);
+    this.#view.setFloat64(at + 5, amount, true);
+  }
+
+  /** Hands the records to the core: returns the address of its output. */
+  exchange(drain) {
+    const used = this.#used;
+    this.#used = 0;
+    const output = this.#core.exchange(used, drain);
+    if (this.#capacity > KEPT_BYTES) this.#grow(0, INITIAL_BYTES);
+    return output;
+  }
+
+  // The heap address where `size` more bytes go, with #heap/#view current.
+  #reserve(size) {
+    if (this.#used + size > this.#capacity) {
+      this.#grow(this.#used, Math.max(INITIAL_BYTES, this.#capacity * 2, this.#used + size));
+    }
+    const heap = this.#module.HEAPU8;
+    if (heap !== this.#heap) {
+      this.#heap = heap;
+      this.#view = new DataView(heap.buffer);
+    }
+    const at = this.#at + this.#used;
+    this.#used += size;
+    return at;
+  }
+
+  #grow(keep, capacity) {
+    this.#at = this.#core.reserveInbox(keep, capacity);
+    this.#capacity = capacity;
+  }
+}

@@ -1,0 +1,125 @@
+// session::exchange, the one wire between a session and its host: records in
+// (ticks, sends, frames, buffered amounts), one header plus the batch out;
+// and the mesh's buffered_amount_low event, which that wire carries.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/common/packer.hpp"
+#include "core/session/host_wire.hpp"
+#include "mesh/sim_webrtc.hpp"
+
+using namespace rtcmesh;
+using session::HostInput;
+
+namespace {
+
+mesh::Options options_for(const std::string& id, const std::vector<std::string>& peers) {
+    mesh::Options options;
+    options.id = id;
+    options.peers = peers;
+    return options;
+}
+
+void put_send(Bytes& in, const std::string& peer, const std::string& payload) {
+    Packer p(in);
+    p.u8(static_cast<std::uint8_t>(HostInput::send));
+    p.str(peer);
+    p.u8(1);
+    p.str(payload);
+}
+
+void put_tick(Bytes& in, double now) {
+    Packer p(in);
+    p.u8(static_cast<std::uint8_t>(HostInput::tick));
+    p.num(static_cast<std::uint64_t>(now));
+}
+
+struct Header {
+    std::uint8_t version;
+    std::uint32_t total;
+    double next_wakeup;
+    mesh::ErrorCode status;
+    std::string message;
+    bool sends_waiting;
+    std::uint32_t commands;
+};
+
+Header read_header(const Bytes& out) {
+    Unpacker in(out.data(), out.size());
+    Header h{};
+    h.version = in.u8();
+    h.total = in.u32();
+    h.next_wakeup = in.num();
+    h.status = static_cast<mesh::ErrorCode>(in.u8());
+    h.message = in.str();
+    h.sends_waiting = in.u8() == 1;
+    h.commands = in.u32();
+    REQUIRE(in.ok());
+    return h;
+}
+
+}  // namespace
+
+TEST_CASE("the host wire applies records in order and answers with the send's status", "[session][wire]") {
+    session::Session s(options_for("a", {"a", "b"}), 5);
+    Bytes in, out;
+    put_tick(in, 100);
+    put_send(in, "nobody", "hi");
+    session::exchange(s, in.data(), in.size(), true, out);
+    Header h = read_header(out);
+    CHECK(h.version == session::kHostWireVersion);
+    CHECK(h.total == out.size());
+    CHECK(h.status == mesh::ErrorCode::unknown_peer);
+    CHECK(h.message.find("nobody") != std::string::npos);
+    CHECK(h.commands > 0);  // the tick started the link to b
+    CHECK(h.next_wakeup > 100);
+
+    in.clear();
+    put_send(in, "b", "hello");
+    session::exchange(s, in.data(), in.size(), false, out);
+    h = read_header(out);
+    CHECK(h.status == mesh::ErrorCode::none);
+    CHECK(h.commands == 0);                    // not drained: the host is still busy with the last batch
+    CHECK(s.mesh().queued_bytes("b") > 0);     // but the send was applied
+}
+
+TEST_CASE("malformed host input is refused at the bad record and loses nothing before it", "[session][wire]") {
+    session::Session s(options_for("a", {"a", "b"}), 5);
+    Bytes out;
+    Bytes good;
+    put_send(good, "b", "kept");
+    session::exchange(s, good.data(), good.size(), true, out);
+    const std::size_t one_send = s.mesh().queued_bytes("b");
+    REQUIRE(one_send > 0);
+    for (const Bytes& bad : {Bytes{9}, Bytes{static_cast<std::uint8_t>(HostInput::send), 200, 0}, Bytes{0, 1, 2}}) {
+        Bytes in;
+        put_send(in, "b", "kept");
+        in.insert(in.end(), bad.begin(), bad.end());
+        session::exchange(s, in.data(), in.size(), true, out);
+        CHECK(read_header(out).status == mesh::ErrorCode::bad_argument);
+    }
+    CHECK(s.mesh().queued_bytes("b") == 4 * one_send);  // each good send before a bad record was applied
+    Bytes in;
+    put_send(in, "b", "after");
+    session::exchange(s, in.data(), in.size(), true, out);
+    CHECK(read_header(out).status == mesh::ErrorCode::none);
+}
+
+TEST_CASE("bufferedamountlow: once per rise above the threshold, when the queue falls back", "[session][wire]") {
+    sim::SimNetwork net(21);
+    const std::vector<std::string> ids{"a", "b"};
+    for (const auto& id : ids) net.add_node(options_for(id, ids));
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 10'000));
+    net.mesh("a").set_buffered_low_threshold(1000);
+    REQUIRE(net.mesh("a").send("b", Bytes(500, 1), false).ok());  // below: no event due
+    REQUIRE(net.mesh("a").send("b", Bytes(200'000, 2), false).ok());
+    REQUIRE(net.mesh("a").queued_bytes("b") > 1000);
+    REQUIRE(net.run_until([&] { return net.log("a").count(mesh::EventKind::buffered_amount_low, "b") > 0; }, 10'000));
+    CHECK(net.mesh("a").queued_bytes("b") <= 1000);
+    net.run_for(2'000);
+    CHECK(net.log("a").count(mesh::EventKind::buffered_amount_low, "b") == 1);
+    CHECK(net.log("b").messages.size() == 2);
+}

@@ -1,0 +1,99 @@
+#include "core/session/host_wire.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "core/common/packer.hpp"
+#include "core/mesh/batch_codec.hpp"
+
+namespace rtcmesh::session {
+namespace {
+
+using mesh::ErrorCode;
+using mesh::Status;
+
+constexpr double kMaxExact = 9007199254740992.0;  // 2^53: beyond it doubles skip integers
+
+// A host's number of bytes, clamped to what the core holds (NaN: 0).
+std::size_t to_size(double value) {
+    if (!(value > 0)) return 0;
+    if (value >= kMaxExact) return static_cast<std::size_t>(-1);
+    return static_cast<std::size_t>(value);
+}
+
+// A host's clock reading in ms (NaN or negative: 0).
+Millis to_millis(double value) {
+    if (!(value > 0)) return 0;
+    return static_cast<Millis>(std::floor(std::min(value, kMaxExact)));
+}
+
+Status apply_send(Session& session, Unpacker& in) {
+    const std::string peer = in.str();
+    const std::uint8_t flags = in.u8();
+    auto [data, size] = in.bytes();
+    if (!in.ok()) return Status::fail(ErrorCode::bad_argument, "malformed host input: a truncated send");
+    Bytes payload(data, data + size);
+    const bool is_text = (flags & 1) != 0;
+    return peer.empty() ? session.mesh().broadcast(std::move(payload), is_text)
+                        : session.mesh().send(peer, std::move(payload), is_text);
+}
+
+// Applies records in order; returns the last send's status, or the first
+// malformed record's.
+Status apply_input(Session& session, const std::uint8_t* input, std::size_t size) {
+    Unpacker in(input, size);
+    Status last_send;
+    while (!in.at_end()) {
+        const auto kind = static_cast<HostInput>(in.u8());
+        switch (kind) {
+            case HostInput::tick: {
+                const double now = in.num();
+                if (in.ok()) session.update(to_millis(now));
+                break;
+            }
+            case HostInput::send: last_send = apply_send(session, in); break;
+            case HostInput::channel_message: {
+                const mesh::Handle channel = in.u32();
+                auto [data, frame_size] = in.bytes();
+                if (in.ok()) session.mesh().on_channel_message(channel, Bytes(data, data + frame_size));
+                break;
+            }
+            case HostInput::buffered_amount: {
+                const mesh::Handle channel = in.u32();
+                const double amount = in.num();
+                if (in.ok()) session.mesh().on_buffered_amount(channel, to_size(amount));
+                break;
+            }
+            default:
+                return Status::fail(ErrorCode::bad_argument,
+                                    "malformed host input: unknown record kind " + std::to_string(static_cast<int>(kind)));
+        }
+        if (!in.ok()) return Status::fail(ErrorCode::bad_argument, "malformed host input: a truncated record");
+    }
+    return last_send;
+}
+
+}  // namespace
+
+void exchange(Session& session, const std::uint8_t* input, std::size_t size, bool drain, Bytes& out) {
+    const Status status = apply_input(session, input, size);
+    out.clear();
+    Packer p(out);
+    p.u8(kHostWireVersion);
+    p.u32(0);  // total length, patched below
+    p.num(drain ? static_cast<std::uint64_t>(std::max<Millis>(0, session.next_wakeup())) : 0);
+    p.u8(static_cast<std::uint8_t>(status.code));
+    p.str(status.message);
+    p.u8(session.mesh().sends_waiting() ? 1 : 0);
+    if (drain) {
+        mesh::pack_commands_and_events(session.take_commands(), session.take_events(), out);
+    } else {
+        p.u32(0);
+        p.u32(0);
+    }
+    const auto total = static_cast<std::uint32_t>(out.size());
+    for (int i = 0; i < 4; ++i) out[1 + i] = static_cast<std::uint8_t>(total >> (8 * i));
+}
+
+}  // namespace rtcmesh::session

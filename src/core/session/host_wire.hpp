@@ -1,0 +1,44 @@
+// The one wire between a session and its host across a boundary (the JS
+// shim and public classes, over wasm): one call takes a packed batch of what
+// happened, applies it in order, and packs what the host must do next. A
+// send, a received frame or a tick costs one crossing, and no object is made
+// per field on either side.
+//
+// Input, little-endian, a sequence of records `u8 kind` then:
+//   tick             num now (the host's clock, ms)
+//   send             str peer ("" = broadcast), u8 flags (1 text), bytes payload
+//   channel_message  u32 channel, bytes frame
+//   buffered_amount  u32 channel, num bytes   (channel.bufferedAmount, see Mesh::on_buffered_amount)
+// str = u32 length + UTF-8, bytes = u32 length + raw, num = f64.
+//
+// Output: one header, then (when the host asks to drain) the batch of
+// mesh/batch_codec.hpp's commands and events:
+//   u8 version (3), u32 total length in bytes
+//   num next wake-up (when update must run next; 0 when not drained)
+//   u8 status code (mesh::ErrorCode of the input's last send; 0 = ok), str message
+//   u8 flags: 1 = frames wait for channel buffer room, so the host should
+//     report bufferedAmount of the channels it sent on now rather than later
+//   u32 n, n × command;  u32 n, n × event        (0 and 0 when not drained)
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/common/bytes.hpp"
+#include "core/session/session.hpp"
+
+namespace rtcmesh::session {
+
+enum class HostInput : std::uint8_t { tick, send, channel_message, buffered_amount };
+
+inline constexpr std::uint8_t kHostWireVersion = 3;
+
+// Applies `input` to `session` and writes the output into `out` (replaced).
+// Without `drain` only the header is written and the session keeps its
+// commands and events: a host that is in the middle of handling the last
+// batch (a send from an event listener) gets its status, and the next
+// drained exchange carries what the send produced, in order.
+// Malformed input stops at the bad record with a bad_argument status.
+void exchange(Session& session, const std::uint8_t* input, std::size_t size, bool drain, Bytes& out);
+
+}  // namespace rtcmesh::session
