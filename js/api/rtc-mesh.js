@@ -110,6 +110,7 @@ export class RTCMesh extends EventTarget {
   #flushAgain = false;
   #peers;
   #flushedListeners = new Set();
+  #laterEvents = []; // readers positioned on events of sends made by listeners
   #lowThreshold = 1024 * 1024; // the core's default too
 
   /**
@@ -392,15 +393,18 @@ export class RTCMesh extends EventTarget {
 
   // One crossing: the payload goes into the inbox, and the exchange that
   // applies it returns its status with the commands it produced. From an
-  // event listener (a flush is running) only the status is taken now; the
-  // running flush drains the rest in order.
+  // event listener (a flush is running) the frames go out at once too; the
+  // events wait until the running flush has dispatched its own.
   #sendPayload({ bytes, isText }, peer) {
     this.#ensureOpen();
     this.#inbox.send(peer ?? '', isText, bytes);
     let problem;
     if (this.#flushing) {
-      problem = this.#exchange(false).status;
-      this.#flushAgain = true;
+      const reader = this.#exchange(true);
+      problem = reader.status;
+      const sentOn = this.#runCommands(reader);
+      this.#laterEvents.push(reader);
+      if (sentOn.size > 0 && reader.sendsWaiting) this.#flushAgain = true;
     } else {
       problem = this.#flush();
     }
@@ -433,9 +437,9 @@ export class RTCMesh extends EventTarget {
         for (let round = 0; round < MAX_COMMAND_ROUNDS; round++) {
           const reader = this.#exchange(true);
           if (first) [status, first] = [reader.status, false];
-          const sentOn = this.#host.runBatch(reader);
-          for (const channel of sentOn) this.#inbox.bufferedAmount(channel, this.#host.bufferedAmount(channel));
+          const sentOn = this.#runCommands(reader);
           this.#dispatchEvents(reader);
+          while (this.#laterEvents.length > 0 && this.#core) this.#dispatchEvents(this.#laterEvents.shift());
           if (!this.#core) return status; // a listener closed the mesh
           if (sentOn.size === 0 || !reader.sendsWaiting) break;
         }
@@ -445,6 +449,13 @@ export class RTCMesh extends EventTarget {
     }
     for (const listener of this.#flushedListeners) listener();
     return status;
+  }
+
+  // Runs a batch's commands; what the channels then buffer goes into the inbox.
+  #runCommands(reader) {
+    const sentOn = this.#host.runBatch(reader);
+    for (const channel of sentOn) this.#inbox.bufferedAmount(channel, this.#host.bufferedAmount(channel));
+    return sentOn;
   }
 
   // The one crossing (host-inbox.js): the inbox in, a copy of the output out.

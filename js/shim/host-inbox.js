@@ -9,7 +9,7 @@ const KIND = { tick: 0, send: 1, channelMessage: 2, bufferedAmount: 3 };
 const encoder = new TextEncoder();
 
 export class HostInbox {
-  #core;
+  #core; // the JsMesh's address, for the module's plain exports
   #module;
   #at = 0; // address of the inbox in the wasm heap
   #capacity = 0;
@@ -17,9 +17,9 @@ export class HostInbox {
   #heap = null; // module.HEAPU8 when #view was made: the heap is replaced when it grows
   #view = null;
 
-  /** @param core the wasm Mesh; @param module the core's module (its HEAPU8) */
+  /** @param core the wasm Mesh; @param module the core's module (its HEAPU8 and exports) */
   constructor(core, module) {
-    this.#core = core;
+    this.#core = core.address();
     this.#module = module;
   }
 
@@ -66,7 +66,7 @@ export class HostInbox {
   exchange(drain) {
     const used = this.#used;
     this.#used = 0;
-    const output = this.#core.exchange(used, drain);
+    const output = this.#module._rtcmesh_mesh_exchange(this.#core, used, drain ? 1 : 0);
     if (this.#capacity > KEPT_BYTES) this.#grow(0, INITIAL_BYTES);
     return output;
   }
@@ -87,7 +87,7 @@ export class HostInbox {
   }
 
   #grow(keep, capacity) {
-    this.#at = this.#core.reserveInbox(keep, capacity);
+    this.#at = this.#module._rtcmesh_mesh_reserve_inbox(this.#core, keep, capacity);
     this.#capacity = capacity;
   }
 }

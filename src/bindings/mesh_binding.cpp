@@ -7,6 +7,7 @@
 // statuses are `null` (ok) or `{code, message}`. The core never throws;
 // neither does this file.
 #include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
 #include <emscripten/val.h>
 
 #include <algorithm>
@@ -155,6 +156,18 @@ val kind_names() {
 }  // namespace
 }  // namespace rtcmesh::bindings
 
+// The wire's two calls as plain wasm exports: several run per message, and
+// embind's invoker (generic without eval, see DYNAMIC_EXECUTION) costs more
+// than the work. `mesh` is JsMesh::address().
+extern "C" {
+EMSCRIPTEN_KEEPALIVE double rtcmesh_mesh_exchange(rtcmesh::bindings::JsMesh* mesh, double used, int drain) {
+    return mesh->exchange(used, drain != 0);
+}
+EMSCRIPTEN_KEEPALIVE double rtcmesh_mesh_reserve_inbox(rtcmesh::bindings::JsMesh* mesh, double used, double capacity) {
+    return mesh->reserve_inbox(used, capacity);
+}
+}
+
 EMSCRIPTEN_BINDINGS(rtcmesh_mesh) {
     using rtcmesh::bindings::JsMesh;
     emscripten::class_<JsMesh>("Mesh")
@@ -173,8 +186,7 @@ EMSCRIPTEN_BINDINGS(rtcmesh_mesh) {
         .function("queuedBytes", &JsMesh::queued_bytes)
         .function("setBufferedLowThreshold", &JsMesh::set_buffered_low_threshold)
         .function("close", &JsMesh::close)
-        .function("reserveInbox", &JsMesh::reserve_inbox)
-        .function("exchange", &JsMesh::exchange)
+        .function("address", &JsMesh::address)
         .function("onLocalDescription", &JsMesh::on_local_description)
         .function("onRemoteDescriptionSet", &JsMesh::on_remote_description_set)
         .function("onLocalCandidate", &JsMesh::on_local_candidate)

@@ -4,6 +4,7 @@
 
 #include <emscripten/val.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,9 @@ public:
     // of the output, valid until the next call into this object.
     double reserve_inbox(double used, double capacity);
     double exchange(double used, bool drain);
+    // This object's address, for the plain exports below (the hot path skips
+    // embind's generic invoker).
+    double address() const { return static_cast<double>(reinterpret_cast<std::uintptr_t>(this)); }
 
     void on_local_description(double pc, const std::string& type, const std::string& sdp);
     void on_remote_description_set(double pc);

@@ -1,6 +1,8 @@
 // A test hook that counts JS -> wasm crossings: every call into a method of
-// the core's embind classes (Mesh, RaftNode), per core object. The core's
-// methods are wrapped on their prototypes, so the library runs unchanged.
+// the core's embind classes (Mesh, RaftNode), per core object, and into the
+// module's plain `_rtcmesh_*` exports (the wire's hot path), per the address
+// they are given. The functions are wrapped where the library looks them up,
+// so it runs unchanged.
 export function countCrossings(module) {
   const counts = new Map(); // core object -> calls
   const restores = [];
@@ -15,6 +17,14 @@ export function countCrossings(module) {
       };
       restores.push(() => { proto[name] = original; });
     }
+  }
+  for (const name of Object.keys(module).filter((key) => key.startsWith('_rtcmesh_'))) {
+    const original = module[name];
+    module[name] = function counted(address, ...args) {
+      counts.set(address, (counts.get(address) ?? 0) + 1);
+      return original(address, ...args);
+    };
+    restores.push(() => { module[name] = original; });
   }
   return {
     counts,
