@@ -144,7 +144,9 @@ Status Mesh::add_answer(const std::string& peer, const std::string& answer_sdp) 
 
 Status Mesh::add_ice_candidate(const std::string& peer, const std::string& candidate) {
     if (Status s = check_peer_id(peer); !s.ok()) return s;
-    return find(peer)->link.add_remote_candidate(out_, candidate);
+    Peer& p = *find(peer);
+    p.link.note_progress(now_, true);
+    return p.link.add_remote_candidate(out_, candidate);
 }
 
 Status Mesh::close_peer(const std::string& peer) {
@@ -362,15 +364,24 @@ void Mesh::handle_ack(Peer& origin, Lane lane, std::uint32_t acked_upto) {
 // ---------------------------------------------------------------- host events
 
 void Mesh::on_local_description(Handle pc, SdpType type, const std::string& sdp) {
-    if (Peer* p = find_by_pc(pc)) with_link(*p, [&] { p->link.on_local_description(out_, type, sdp); });
+    if (Peer* p = find_by_pc(pc)) with_link(*p, [&] {
+        p->link.note_progress(now_);
+        p->link.on_local_description(out_, type, sdp);
+    });
 }
 
 void Mesh::on_remote_description_set(Handle pc) {
-    if (Peer* p = find_by_pc(pc)) with_link(*p, [&] { p->link.on_remote_description_set(out_); });
+    if (Peer* p = find_by_pc(pc)) with_link(*p, [&] {
+        p->link.note_progress(now_, true);
+        p->link.on_remote_description_set(out_);
+    });
 }
 
 void Mesh::on_local_candidate(Handle pc, const std::string& candidate) {
-    if (Peer* p = find_by_pc(pc)) p->link.on_local_candidate(out_, candidate);
+    if (Peer* p = find_by_pc(pc)) {
+        p->link.note_progress(now_);
+        p->link.on_local_candidate(out_, candidate);
+    }
 }
 
 void Mesh::on_connection_state(Handle pc, ConnectionState state) {

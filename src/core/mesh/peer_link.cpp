@@ -59,7 +59,8 @@ void PeerLink::start_connection(Outbox& out, Millis now) {
     out.commands.push_back(std::move(dc));
     phase_ = Phase::active;
     state_ = ConnectionState::new_;
-    connect_started_ = now;
+    progress_at_ = now;
+    heard_from_peer_ = false;
     fallback_offer_at_ = -1;
     retry_at_ = -1;
 }
@@ -236,6 +237,7 @@ void PeerLink::on_local_candidate(Outbox& out, const std::string& candidate) {
 void PeerLink::on_connection_state(Outbox& out, Millis now, Rng& rng, ConnectionState state) {
     const ConnectionState before = state_;
     state_ = state;
+    if (state == ConnectionState::connecting || state == ConnectionState::connected) note_progress(now);
     switch (state) {
         case ConnectionState::connected:
             disconnected_since_ = -1;
@@ -261,6 +263,7 @@ void PeerLink::on_channel_open(Outbox& out) {
     if (channel_open_) return;
     channel_open_ = true;
     attempts_ = 0;
+    timeouts_ = 0;
     out.event(EventKind::addchannel, peer_);
 }
 
@@ -311,6 +314,8 @@ void PeerLink::fail(Outbox& out, Millis now, Rng& rng, const std::string& why) {
     out.event(EventKind::reconnecting, peer_, std::to_string(attempts_));
 }
 
+Millis PeerLink::connect_timeout() const { return timings_.connect_timeout_ms << std::min(timeouts_, 2); }
+
 // Mirrors update(): each timer it checks, as an absolute time.
 Millis PeerLink::next_deadline(Millis now) const {
     if (phase_ == Phase::fresh) return now;
@@ -319,7 +324,7 @@ Millis PeerLink::next_deadline(Millis now) const {
     if (pc_ == 0) return fallback_offer_at_;
     Millis at = -1;
     auto earliest = [&at](Millis t) { at = at < 0 ? t : std::min(at, t); };
-    if (!channel_open_) earliest(connect_started_ + timings_.connect_timeout_ms + 1);
+    if (!channel_open_) earliest(progress_at_ + connect_timeout() + 1);
     if (disconnected_since_ >= 0 && initiator_) earliest(next_ice_restart_);
     return at;
 }
@@ -338,8 +343,10 @@ void PeerLink::update(Outbox& out, Millis now, Rng& rng) {
         if (fallback_offer_at_ >= 0 && now >= fallback_offer_at_) create_offer(out, now);
         return;
     }
-    if (!channel_open_ && now - connect_started_ > timings_.connect_timeout_ms) {
-        fail(out, now, rng, "connection not established within " + std::to_string(timings_.connect_timeout_ms) + " ms");
+    if (!channel_open_ && now - progress_at_ > connect_timeout()) {
+        const Millis waited = connect_timeout();
+        if (heard_from_peer_) ++timeouts_;
+        fail(out, now, rng, "connection not established: no progress for " + std::to_string(waited) + " ms");
         return;
     }
     if (disconnected_since_ >= 0 && initiator_ && now >= next_ice_restart_) {

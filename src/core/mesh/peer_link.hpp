@@ -11,6 +11,7 @@
 // connection, so `signaling` mirrors the browser's signalingState exactly.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,13 @@ namespace rtcmesh::mesh {
 
 struct LinkTimings {
     Millis disconnect_grace_ms = 2000;
+    // An attempt fails when its channel has not opened this long after the
+    // last sign of progress (the attempt's start, a description or candidate
+    // made or applied, an ICE state change): a slow machine's attempt that
+    // still progresses is not cut off. After each attempt that failed so
+    // although the peer had answered, the next one waits twice as long (up
+    // to 4x): a machine too loaded for the timeout still links, on a later
+    // attempt, while a peer that is gone is given up as soon as before.
     Millis connect_timeout_ms = 15000;
     Millis answer_fallback_ms = 3000;
     Millis backoff_base_ms = 500;
@@ -83,6 +91,12 @@ public:
     // Host events for this link's pc / channel.
     void on_local_description(Outbox& out, SdpType type, const std::string& sdp);
     void on_remote_description_set(Outbox& out);
+    // A sign of progress in the current attempt: its deadline moves on.
+    // `from_peer`: the peer answered (its description or a candidate).
+    void note_progress(Millis now, bool from_peer = false) {
+        progress_at_ = std::max(progress_at_, now);
+        heard_from_peer_ = heard_from_peer_ || from_peer;
+    }
     void on_local_candidate(Outbox& out, const std::string& candidate);
     void on_connection_state(Outbox& out, Millis now, Rng& rng, ConnectionState state);
     void on_channel_open(Outbox& out);
@@ -118,7 +132,10 @@ private:
     Handle channel_ = 0;
     ConnectionState state_ = ConnectionState::new_;
     bool channel_open_ = false;
-    Millis connect_started_ = 0;
+    Millis progress_at_ = 0;  // the last sign of progress in this attempt (see connect_timeout_ms)
+    bool heard_from_peer_ = false;  // in this attempt
+    int timeouts_ = 0;  // attempts in a row cut off by the connect timeout after the peer answered
+    Millis connect_timeout() const;
 
     // Perfect negotiation.
     Signaling signaling_ = Signaling::stable;
