@@ -466,6 +466,10 @@ Millis Mesh::next_wakeup() const {
         earliest(p->link.next_deadline(now_));
         for (const Lane lane : {system_lane, app_lane}) {
             const Peer::Outbound& out = p->out[lane];
+            // A message in flight keeps the mesh at the busy rate until its
+            // ack: left to its timers alone, a 16 MiB broadcast in Chromium
+            // sometimes reached one receiver seconds after the others.
+            if (!out.unacked.empty()) earliest(now_ + kBusyTickMs);
             if (out.unacked.empty() || !out.unacked.front()->sent) continue;
             // retransmit_if_stalled's two conditions, whichever ends last
             earliest(std::max(out.unacked.front()->sent_at, out.last_ack_progress) + options_.retransmit_timeout_ms);
