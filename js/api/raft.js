@@ -146,7 +146,9 @@ export class Raft extends EventTarget {
     if (mesh) this.#attachMesh(mesh);
     if (bootstrap.room) this.#followRoomOrder(bootstrap.room);
     if (options.autoUpdate !== false) {
-      this.#timer = setInterval(() => this.update(), Math.max(10, Math.min(50, settings.heartbeatInterval / 2)));
+      // Over a mesh, the mesh's ticks drive the node too: the session core
+      // asks to be woken at the node's deadlines, and its flushes pump here.
+      if (!mesh) this.#timer = setInterval(() => this.update(), Math.max(10, Math.min(50, settings.heartbeatInterval / 2)));
       // Nothing is applied (restored entries included) until the first
       // update, a macrotask later: listeners and join() calls made right
       // after construction (or after `await Raft.open`) all come first.

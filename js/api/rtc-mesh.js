@@ -48,7 +48,6 @@ function kindNames() {
  */
 export const sessionPort = Symbol('rtcmesh.sessionPort');
 
-const TICK_MS = 25; // the core wants update() at least every 50 ms
 // How long createOffer()/createAnswer() wait for their description. Making
 // one takes milliseconds; none comes when perfect negotiation drops a
 // colliding offer, and the promise must not wait forever then.
@@ -104,7 +103,9 @@ export class RTCMesh extends EventTarget {
   #core;
   #inbox;
   #host;
-  #timer;
+  #timer = null;
+  #wakeAt = Infinity; // when the scheduled tick runs
+  #nextWakeup = 0; // the core's word, from its last exchange: tick by then
   #closed = false;
   #flushing = false;
   #flushAgain = false;
@@ -177,7 +178,6 @@ export class RTCMesh extends EventTarget {
     this.#module = module;
     this.#inbox = new HostInbox(this.#core, module);
     this.#host = new WebRtcHost(this.#core, this.#inbox, RTCPeerConnectionImpl, () => this.#flush());
-    this.#timer = setInterval(() => this.#tick(), TICK_MS);
     // Offers are made from the first tick, after the caller had a chance to
     // add its event listeners.
     queueMicrotask(() => this.#tick());
@@ -292,7 +292,7 @@ export class RTCMesh extends EventTarget {
     }
     if (this.#closed) return;
     this.#closed = true; // first, so listeners of the events below see a closed mesh
-    clearInterval(this.#timer);
+    clearTimeout(this.#timer);
     this.#core.close();
     this.#flush(); // runs the close commands and delivers removechannel events
     this.#host.closeAll();
@@ -447,6 +447,7 @@ export class RTCMesh extends EventTarget {
     } finally {
       this.#flushing = false;
     }
+    this.#schedule();
     for (const listener of this.#flushedListeners) listener();
     return status;
   }
@@ -461,7 +462,25 @@ export class RTCMesh extends EventTarget {
   // The one crossing (host-inbox.js): the inbox in, a copy of the output out.
   #exchange(drain) {
     const address = this.#inbox.exchange(drain);
-    return new BatchReader(copyOutput(this.#module.HEAPU8, address), kindNames()); // the heap as it is after the call
+    const reader = new BatchReader(copyOutput(this.#module.HEAPU8, address), kindNames()); // the heap as it is after the call
+    if (drain) this.#nextWakeup = reader.nextWakeup;
+    return reader;
+  }
+
+  // The core says in every exchange when it must be ticked next: soon while
+  // acks, window reports or routing wait, else at its next timer (at most
+  // 250 ms away). A quiet mesh sleeps instead of waking 40 times a second.
+  #schedule() {
+    if (this.#closed) return;
+    const at = this.#nextWakeup;
+    if (this.#timer !== null && at >= this.#wakeAt) return;
+    clearTimeout(this.#timer);
+    this.#wakeAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#wakeAt = Infinity;
+      this.#tick();
+    }, Math.max(0, at - performance.now()));
   }
 
   // Straight from the batch: a message costs its MessageEvent and its data.
