@@ -48,6 +48,16 @@ function kindNames() {
  */
 export const sessionPort = Symbol('rtcmesh.sessionPort');
 
+/**
+ * For RTCMesh.join, not for applications: mesh[signalingIceServers](list)
+ * sets the ICE servers the signaling server handed out (TURN credentials in
+ * its welcome), used with options.iceServers by every connection made from
+ * then on, and applied to the open ones for their next ICE restart.
+ */
+export const signalingIceServers = Symbol('rtcmesh.signalingIceServers');
+
+const ICE_TRANSPORT_POLICIES = ['all', 'relay'];
+
 const TICK_MS = 25; // the core wants update() at least every 50 ms
 // How long createOffer()/createAnswer() wait for their description. Making
 // one takes milliseconds; none comes when perfect negotiation drops a
@@ -112,6 +122,8 @@ export class RTCMesh extends EventTarget {
   #flushedListeners = new Set();
   #laterEvents = []; // readers positioned on events of sends made by listeners
   #lowThreshold = 1024 * 1024; // the core's default too
+  #iceTransportPolicy;
+  #signalingIceServers = [];
 
   /**
    * @param {object} options
@@ -119,6 +131,8 @@ export class RTCMesh extends EventTarget {
    * @param {string[]} [options.peers]     every node of the network (may include id)
    * @param {string} [options.label]       data channel label (devtools)
    * @param {RTCIceServer[]} [options.iceServers]
+   * @param {'all' | 'relay'} [options.iceTransportPolicy='all'] 'relay': only
+   *   TURN-relayed candidates (every link goes through a TURN server)
    * @param {boolean} [options.relay=true] route around broken links through a common peer
    * @param {number} [options.maxMessageBytes=67108864]
    * @param {Function} [options.RTCPeerConnection] the implementation (Node: wrtc's)
@@ -138,6 +152,10 @@ export class RTCMesh extends EventTarget {
     peers.forEach((peer, index) => requireString(peer, `options.peers[${index}]`));
     const iceServers = options.iceServers ?? [];
     if (!Array.isArray(iceServers)) throw argumentError('RTCMesh: options.iceServers must be an array');
+    const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
+    if (!ICE_TRANSPORT_POLICIES.includes(iceTransportPolicy)) {
+      throw argumentError(`RTCMesh: options.iceTransportPolicy must be "all" or "relay", got ${describe(iceTransportPolicy)}`);
+    }
     const RTCPeerConnectionImpl = options.RTCPeerConnection ?? globalThis.RTCPeerConnection;
     if (typeof RTCPeerConnectionImpl !== 'function') {
       throw argumentError('RTCMesh: no RTCPeerConnection here; pass options.RTCPeerConnection (in Node, from @roamhq/wrtc)');
@@ -176,7 +194,11 @@ export class RTCMesh extends EventTarget {
     this.#peers = new Set(peers.filter((peer) => peer !== id));
     this.#module = module;
     this.#inbox = new HostInbox(this.#core, module);
-    this.#host = new WebRtcHost(this.#core, this.#inbox, RTCPeerConnectionImpl, () => this.#flush());
+    this.#iceTransportPolicy = iceTransportPolicy;
+    this.#host = new WebRtcHost(this.#core, this.#inbox, RTCPeerConnectionImpl, () => this.#flush(), (coreIceServers) => ({
+      iceServers: [...coreIceServers, ...this.#signalingIceServers],
+      iceTransportPolicy: this.#iceTransportPolicy,
+    }));
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
     // Offers are made from the first tick, after the caller had a chance to
     // add its event listeners.
@@ -376,6 +398,16 @@ export class RTCMesh extends EventTarget {
     const problem = this.#core[method](...args);
     this.#flush();
     if (problem) throw new RTCMeshError(problem.code, `RTCMesh.${method}: ${problem.message}`);
+  }
+
+  [signalingIceServers](servers) {
+    this.#signalingIceServers = [...servers];
+    if (!this.#closed) this.#host.reconfigure();
+  }
+
+  /** "all" or "relay": the iceTransportPolicy of every connection. */
+  get iceTransportPolicy() {
+    return this.#iceTransportPolicy;
   }
 
   [sessionPort]() {

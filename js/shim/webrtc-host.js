@@ -31,7 +31,9 @@ export class WebRtcHost {
   #inbox;
   #RTCPeerConnection;
   #changed;
+  #configure;
   #connections = new Map(); // pc handle -> RTCPeerConnection
+  #iceServersOf = new WeakMap(); // RTCPeerConnection -> the core's iceServers for it
   #channels = new Map(); // channel handle -> { channel, pc }
 
   /**
@@ -39,12 +41,31 @@ export class WebRtcHost {
    * @param inbox the HostInbox its owner exchanges with the core
    * @param RTCPeerConnection the implementation to use (the browser's, or wrtc's in Node)
    * @param changed called after every report into the core, so its owner flushes
+   * @param configure (coreIceServers) => the RTCConfiguration of a connection:
+   *   the owner adds what the core does not hold (servers handed out by the
+   *   signaling server, iceTransportPolicy). Called for every new connection.
    */
-  constructor(core, inbox, RTCPeerConnection, changed) {
+  constructor(core, inbox, RTCPeerConnection, changed, configure = (iceServers) => ({ iceServers })) {
     this.#core = core;
     this.#inbox = inbox;
     this.#RTCPeerConnection = RTCPeerConnection;
     this.#changed = changed;
+    this.#configure = configure;
+  }
+
+  /**
+   * Applies the configuration again to every open connection (new TURN
+   * credentials): their next ICE restart gathers with it. Best effort: an
+   * implementation that refuses keeps the configuration it had.
+   */
+  reconfigure() {
+    for (const pc of this.#connections.values()) {
+      try {
+        pc.setConfiguration?.(this.#configure(this.#iceServersOf.get(pc) ?? []));
+      } catch {
+        // the connection keeps its configuration; new connections get the new one
+      }
+    }
   }
 
   get openPeerConnections() {
@@ -142,8 +163,9 @@ export class WebRtcHost {
   }
 
   #createConnection(handle, iceServers) {
-    const pc = new this.#RTCPeerConnection({ iceServers });
+    const pc = new this.#RTCPeerConnection(this.#configure(iceServers));
     this.#connections.set(handle, pc);
+    this.#iceServersOf.set(pc, iceServers);
     const alive = () => this.#connections.get(handle) === pc;
     pc.onicecandidate = (event) => {
       if (alive()) this.#report((core) => core.onLocalCandidate(handle, candidateToJson(event.candidate)));
