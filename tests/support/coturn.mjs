@@ -104,13 +104,14 @@ export async function startCoturn({ secret = randomBytes(16).toString('hex'), re
     '--no-tls', '--no-dtls', '--no-cli',
     // Every test peer is on 127.0.0.1: without this coturn refuses to relay to it.
     '--allow-loopback-peers',
-    '--log-file=stdout', '--simple-log',
+    // Verbose: the tests read its log for the sessions it allocated and refused.
+    '--log-file=stdout', '--simple-log', '--verbose',
     `--pidfile=${join(dir, 'turnserver.pid')}`, `--userdb=${join(dir, 'turndb')}`,
   ];
   const child = spawn('turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';
-  const collect = (chunk) => { output = (output + chunk).slice(-200000); };
+  const collect = (chunk) => { output = (output + chunk).slice(-4_000_000); };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   let exited = null;
