@@ -19,7 +19,9 @@
 //   removechannel { peer }             an open channel to peer is gone
 //   relay         { peer, via }        traffic to peer now travels through `via` (null: direct again)
 //   message       MessageEvent: `data` (string or ArrayBuffer), `origin` (sender id)
-//   error         { code, message, peer }  something failed that no call could report
+//   error         { code, message, peer }  something failed that no call could report;
+//                                       code "ice_server" adds { url, errorCode } (401: the
+//                                       TURN server refused the credentials)
 //   peeradded     { peer }             addPeer() (or the room) added a node to the network
 //   peerremoved   { peer }             removePeer() (or the room) removed one
 //   bufferedamountlow { peer }         bufferedAmount(peer) fell to bufferedAmountLowThreshold or below
@@ -124,6 +126,7 @@ export class RTCMesh extends EventTarget {
   #lowThreshold = 1024 * 1024; // the core's default too
   #iceTransportPolicy;
   #signalingIceServers = [];
+  #iceServerFailures = new Set(); // "url errorCode" already reported
 
   /**
    * @param {object} options
@@ -195,10 +198,13 @@ export class RTCMesh extends EventTarget {
     this.#module = module;
     this.#inbox = new HostInbox(this.#core, module);
     this.#iceTransportPolicy = iceTransportPolicy;
-    this.#host = new WebRtcHost(this.#core, this.#inbox, RTCPeerConnectionImpl, () => this.#flush(), (coreIceServers) => ({
-      iceServers: [...coreIceServers, ...this.#signalingIceServers],
-      iceTransportPolicy: this.#iceTransportPolicy,
-    }));
+    this.#host = new WebRtcHost(this.#core, this.#inbox, RTCPeerConnectionImpl, () => this.#flush(), {
+      configure: (coreIceServers) => ({
+        iceServers: [...coreIceServers, ...this.#signalingIceServers],
+        iceTransportPolicy: this.#iceTransportPolicy,
+      }),
+      iceServerError: (failure) => this.#iceServerFailed(failure),
+    });
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
     // Offers are made from the first tick, after the caller had a chance to
     // add its event listeners.
@@ -402,7 +408,24 @@ export class RTCMesh extends EventTarget {
 
   [signalingIceServers](servers) {
     this.#signalingIceServers = [...servers];
+    this.#iceServerFailures.clear(); // new credentials: a refusal of them is news
     if (!this.#closed) this.#host.reconfigure();
+  }
+
+  // A STUN/TURN server failed (401: wrong or expired credentials; 701: not
+  // reached). Reported once per server and code, not once per connection.
+  #iceServerFailed({ url, errorCode, errorText }) {
+    const key = `${url} ${errorCode}`;
+    if (this.#closed || this.#iceServerFailures.has(key)) return;
+    this.#iceServerFailures.add(key);
+    const what = errorCode === 401 ? 'refused the credentials (wrong or expired)' : errorCode === 701 ? 'could not be reached' : 'failed';
+    this.#emit('error', {
+      peer: null,
+      code: 'ice_server',
+      message: `RTCMesh: ICE server ${url || '(unknown)'} ${what}: ${errorCode} ${errorText}`.trim(),
+      url,
+      errorCode,
+    });
   }
 
   /** "all" or "relay": the iceTransportPolicy of every connection. */

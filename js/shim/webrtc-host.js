@@ -32,6 +32,7 @@ export class WebRtcHost {
   #RTCPeerConnection;
   #changed;
   #configure;
+  #iceServerError;
   #connections = new Map(); // pc handle -> RTCPeerConnection
   #iceServersOf = new WeakMap(); // RTCPeerConnection -> the core's iceServers for it
   #channels = new Map(); // channel handle -> { channel, pc }
@@ -41,16 +42,22 @@ export class WebRtcHost {
    * @param inbox the HostInbox its owner exchanges with the core
    * @param RTCPeerConnection the implementation to use (the browser's, or wrtc's in Node)
    * @param changed called after every report into the core, so its owner flushes
-   * @param configure (coreIceServers) => the RTCConfiguration of a connection:
-   *   the owner adds what the core does not hold (servers handed out by the
-   *   signaling server, iceTransportPolicy). Called for every new connection.
+   * @param {object} [hooks]
+   * @param hooks.configure (coreIceServers) => the RTCConfiguration of a
+   *   connection: the owner adds what the core does not hold (servers handed
+   *   out by the signaling server, iceTransportPolicy). Called for every new
+   *   connection.
+   * @param hooks.iceServerError ({ url, errorCode, errorText }) => void: a
+   *   STUN or TURN server failed a connection's gathering (the browser's
+   *   icecandidateerror; Node's wrtc has none)
    */
-  constructor(core, inbox, RTCPeerConnection, changed, configure = (iceServers) => ({ iceServers })) {
+  constructor(core, inbox, RTCPeerConnection, changed, { configure = (iceServers) => ({ iceServers }), iceServerError = () => {} } = {}) {
     this.#core = core;
     this.#inbox = inbox;
     this.#RTCPeerConnection = RTCPeerConnection;
     this.#changed = changed;
     this.#configure = configure;
+    this.#iceServerError = iceServerError;
   }
 
   /**
@@ -170,6 +177,9 @@ export class WebRtcHost {
     pc.onicecandidate = (event) => {
       if (alive()) this.#report((core) => core.onLocalCandidate(handle, candidateToJson(event.candidate)));
     };
+    pc.onicecandidateerror = (event) => {
+      if (alive()) this.#iceServerError({ url: String(event.url ?? ''), errorCode: Number(event.errorCode), errorText: String(event.errorText ?? '') });
+    };
     pc.onconnectionstatechange = () => {
       if (!alive()) return;
       const state = pc.connectionState;
@@ -273,7 +283,7 @@ export class WebRtcHost {
     for (const [channelHandle, entry] of this.#channels) {
       if (entry.pc === handle) this.#closeChannel(channelHandle);
     }
-    pc.onicecandidate = pc.onconnectionstatechange = null;
+    pc.onicecandidate = pc.onconnectionstatechange = pc.onicecandidateerror = null;
     pc.close();
   }
 }

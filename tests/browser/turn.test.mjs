@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { startSignalServer } from '../../js/signal/server.js';
 import { startStaticServer } from '../../tools/static-server.mjs';
 import { skipWithoutCoturn, startCoturn } from '../support/coturn.mjs';
+import { hasDocumentedCode } from '../support/error-codes.mjs';
 import { collectPageErrors, launchChromium, testPageMounts } from './chromium.mjs';
 
 describe('TURN through coturn in Chromium', { skip: skipWithoutCoturn }, () => {
@@ -106,18 +107,30 @@ describe('TURN through coturn in Chromium', { skip: skipWithoutCoturn }, () => {
       }
       for (const id of ids) assert.match(turn.output(), new RegExp(`username=<\\d+:${id}>`), `coturn allocated for ${id}`);
       for (const { errors, id } of tabs) assert.deepEqual(errors, [], `console errors in ${id}`);
+      for (const { page, id } of tabs) assert.deepEqual(await page.evaluate(() => window.errors), [], `error events in ${id}`);
     } finally {
       for (const { page } of tabs) await page.close();
       await signal.close();
     }
   });
 
-  test('with expired credentials coturn refuses them, no link forms, and the tabs see failed attempts', { timeout: 60000 }, async () => {
+  test('with expired credentials coturn refuses them: each tab gets one ice_server error (401) and failed attempts, and no link forms', { timeout: 60000 }, async () => {
     const signal = await startSignalServer({ turn: { urls: [turn.url], secret, now: () => Date.now() - 2 * 3600_000 } });
     const tabs = [];
     try {
       for (const id of ['tab-x', 'tab-y']) tabs.push(await openPeer(signal.url, 'expired-tabs', id, { connectTimeoutMs: 2000 }));
-      // Bounded: each tab reports a failed attempt within its connect timeout (plus a margin).
+      // Each tab is told at once that the TURN server refused its credentials...
+      for (const { page, id } of tabs) {
+        await page.waitForFunction(() => window.errors.length > 0, null, { timeout: 10000, polling: 50 });
+        const errors = await page.evaluate(() => window.errors);
+        assert.equal(errors.length, 1, `one error event in ${id}, not one per connection: ${JSON.stringify(errors)}`);
+        assert.equal(errors[0].code, 'ice_server');
+        assert.ok(hasDocumentedCode(errors[0]), 'the code is in the README table');
+        assert.equal(errors[0].errorCode, 401);
+        assert.equal(errors[0].url, turn.url);
+        assert.match(errors[0].message, /refused the credentials/);
+      }
+      // ... and, bounded, sees a failed attempt within its connect timeout (plus a margin).
       for (const { page } of tabs) await page.waitForFunction(() => window.failures.length > 0, null, { timeout: 15000, polling: 50 });
       for (const { page, id } of tabs) {
         const states = await page.evaluate(() => window.mesh.peers.map((peer) => window.mesh.readyState(peer)));
