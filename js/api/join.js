@@ -11,7 +11,8 @@
 //
 // ICE servers the signaling server hands out in its welcome (TURN
 // credentials minted for this member) are used with `options.iceServers` by
-// every connection; each new welcome (a reconnect) replaces them.
+// every connection; each new welcome (a reconnect) and each refresh the
+// server sends before they are half spent replaces them.
 import { SignalClient } from '../signal/client.js';
 import { RTCMeshError, signalingIceServers } from './rtc-mesh.js';
 import { argumentError } from './values.js';
@@ -87,7 +88,9 @@ function wire(mesh, signaling) {
     if (leftSignaling.delete(detail.peer) && !mesh.closed) mesh.removePeer(detail.peer);
   });
 
-  signaling.addEventListener('open', guarded(({ iceServers }) => mesh[signalingIceServers](iceServers)));
+  const useIceServers = guarded(({ iceServers }) => mesh[signalingIceServers](iceServers));
+  signaling.addEventListener('open', useIceServers);
+  signaling.addEventListener('iceservers', useIceServers);
   signaling.addEventListener('peerjoined', guarded(({ peer }) => {
     leftSignaling.delete(peer);
     ensurePeer(peer);

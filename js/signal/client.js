@@ -5,6 +5,7 @@
 //   open        { peers, resumed, iceServers } joined (again); `peers` are the others
 //                                    present, `iceServers` what the welcome handed out
 //                                    (TURN credentials; [] when none)
+//   iceservers  { iceServers }       the server sent fresh TURN credentials
 //   peerjoined  { peer }           / peerleft { peer }
 //   signal      { from, data }       an offer, answer or candidate for us
 //   reconnecting{ attempt, delayMs, url, code } the socket dropped; trying again
@@ -18,7 +19,8 @@
 // not touched, since they no longer need it.
 //
 // A server started with `turn` puts fresh, time-limited TURN credentials in
-// every welcome; `iceServers` holds the latest (a reconnect refreshes them).
+// every welcome, and fresh ones before those are half spent; `iceServers`
+// holds the latest.
 import { argumentError } from '../api/values.js';
 import { CloseCodes, RETRYABLE_CODES } from './protocol.js';
 
@@ -204,6 +206,13 @@ export class SignalClient extends EventTarget {
         attempt.joined = true;
         this.#welcome(frame);
         break;
+      case 'ice-servers': {
+        const iceServers = iceServersOf(frame.iceServers);
+        if (iceServers === null) return this.#badFrame('ice-servers that are not RTCIceServer entries');
+        this.iceServers = iceServers;
+        this.#emit('iceservers', { iceServers });
+        break;
+      }
       case 'peer-joined':
         if (typeof frame.peer !== 'string') return this.#badFrame('peer-joined without a peer id');
         this.peers.add(frame.peer);

@@ -13,6 +13,8 @@
 //                                         `iceServers` (servers started with `turn`):
 //                                         RTCIceServer entries with time-limited
 //                                         TURN credentials minted for this member
+//   { type: 'ice-servers', iceServers }   fresh TURN credentials, before the
+//                                         welcome's are half spent (servers with `turn`)
 //   { type: 'peer-joined', peer }  /  { type: 'peer-left', peer }
 //   { type: 'signal', from, data }        forwarded from `from`
 //   { type: 'error', code, message, fatal } fatal errors are followed by a close

@@ -374,8 +374,25 @@ export class SignalServer {
     const welcome = { type: 'welcome', room: frame.room, peer: frame.peer, peers, token, resumed };
     // Fresh credentials on every welcome (a resume too): a member that
     // reconnects gets a new lifetime.
-    if (this.turn) welcome.iceServers = [mintTurnCredentials(this.turn, frame.peer)];
+    if (this.turn) welcome.iceServers = [this.#mintFor(connection)];
     connection.sendFrame(welcome);
+  }
+
+  /** TURN credentials for a joined connection, remembering when they expire. */
+  #mintFor(connection) {
+    const entry = mintTurnCredentials(this.turn, connection.peer);
+    connection.turnExpires = Number(entry.username.slice(0, entry.username.indexOf(':')));
+    return entry;
+  }
+
+  // A member linked for hours makes new connections (a newcomer, an ICE
+  // restart) long after its welcome: before its credentials are half spent
+  // (one heartbeat early, as heartbeats check), it gets fresh ones.
+  #refreshTurn(connection) {
+    if (!this.turn || !connection.joined || connection.closing) return;
+    const left = connection.turnExpires - this.turn.now() / 1000;
+    if (left >= this.turn.lifetimeSeconds / 2 + this.limits.heartbeatIntervalMs / 1000) return;
+    connection.sendFrame({ type: 'ice-servers', iceServers: [this.#mintFor(connection)] });
   }
 
   #internal(connection, error) {
@@ -400,6 +417,7 @@ export class SignalServer {
         }
         connection.alive = false;
         connection.socket.ping();
+        this.#refreshTurn(connection);
       } catch (error) {
         this.log(`heartbeat: ${error.message}`);
       }

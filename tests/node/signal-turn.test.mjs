@@ -145,6 +145,27 @@ describe('welcome', () => {
     });
   });
 
+  test('a member gets fresh credentials before its welcome\'s are half spent, checked on heartbeats', async () => {
+    let nowMs = 1_800_000_000_000;
+    const turn = { urls: ['turn:127.0.0.1:3478'], secret: 'refresh-secret', lifetimeSeconds: 600, now: () => nowMs };
+    await withServer({ turn, limits: { heartbeatIntervalMs: 30 } }, async ({ connect }) => {
+      const ana = await connect();
+      let pings = 0;
+      ana.socket.on('ping', () => { pings++; });
+      ana.send({ type: 'join', room: 'r', peer: 'ana' });
+      const welcome = await ana.next('welcome');
+      // Three heartbeats with the credentials fresh: nothing is sent.
+      const start = pings;
+      await withTimeout(new Promise((resolve) => { const check = () => (pings >= start + 3 ? resolve() : setTimeout(check, 10)); check(); }), 5000, 'three heartbeats');
+      assert.equal(ana.frames.some((frame) => frame.type === 'ice-servers'), false, 'no refresh while the credentials are fresh');
+      // 300 s left of 600: at the next heartbeat the member gets new ones.
+      nowMs += 300_000;
+      const refresh = await ana.next('ice-servers', { timeoutMs: 5000 });
+      assertValidFor(refresh.iceServers[0], { secret: 'refresh-secret', id: 'ana', urls: turn.urls, nowSeconds: nowMs / 1000, lifetimeSeconds: 600 });
+      assert.equal(Number(refresh.iceServers[0].username.split(':')[0]) - Number(welcome.iceServers[0].username.split(':')[0]), 300);
+    });
+  });
+
   test('on a Redis cluster, every process mints valid credentials from the same secret', { skip: haveRedis() ? false : 'redis-server is not installed' }, async () => {
     const redis = await startRedis();
     const turn = { urls: ['turn:127.0.0.1:3478'], secret: 'cluster-secret' };

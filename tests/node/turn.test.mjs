@@ -120,6 +120,28 @@ describe('TURN through coturn', { skip: skipWithoutCoturn }, () => {
     }
   });
 
+  test('credentials the server refreshes while the member stays connected reach new connections', async () => {
+    let nowMs = Date.now();
+    const server = await startSignalServer({ turn: { urls: [turn.url], secret, lifetimeSeconds: 600, now: () => nowMs }, limits: { heartbeatIntervalMs: 50 } });
+    const { Recording, created } = recordingPeerConnection();
+    let mesh;
+    try {
+      mesh = await RTCMesh.join(server.url, 'refresh-room-2', { id: 'ana', WebSocket, RTCPeerConnection: Recording, iceTransportPolicy: 'relay' });
+      const first = mesh.signaling.iceServers[0].username;
+      const refreshed = nextEvent(mesh.signaling, 'iceservers');
+      nowMs += 300_000; // half the lifetime later
+      const { detail } = await withTimeout(refreshed, 5000, 'the refreshed credentials');
+      assert.equal(Number(detail.iceServers[0].username.split(':')[0]) - Number(first.split(':')[0]), 300);
+      mesh.addPeer('ben');
+      await poll(() => created.length > 0, 5000, 'a connection to ben');
+      assert.equal(created.at(-1).configuration.iceServers.at(-1).username, detail.iceServers[0].username);
+      assert.equal(mesh.signaling.iceServers[0].username, detail.iceServers[0].username);
+    } finally {
+      mesh?.close();
+      await server.close();
+    }
+  });
+
   test('expired credentials are refused by coturn: the relay-only mesh does not form, and members see failed attempts, not a hang', async () => {
     // A server clock two hours behind mints credentials that expired an hour ago.
     const server = await startSignalServer({ turn: { urls: [turn.url], secret, now: () => Date.now() - 2 * 3600_000 } });
