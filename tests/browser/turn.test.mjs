@@ -118,10 +118,15 @@ describe('TURN through coturn in Chromium', { skip: skipWithoutCoturn }, () => {
     const signal = await startSignalServer({ turn: { urls: [turn.url], secret, now: () => Date.now() - 2 * 3600_000 } });
     const tabs = [];
     try {
-      for (const id of ['tab-x', 'tab-y']) tabs.push(await openPeer(signal.url, 'expired-tabs', id, { connectTimeoutMs: 2000 }));
-      // Each tab is told at once that the TURN server refused its credentials...
+      // Three tabs: two connections each, and one error event each all the same.
+      for (const id of ['tab-x', 'tab-y', 'tab-z']) tabs.push(await openPeer(signal.url, 'expired-tabs', id, { connectTimeoutMs: 2000 }));
+      // Bounded: each tab sees a failed attempt to each peer within its connect
+      // timeout (plus a margin); by then both its connections have gathered.
+      for (const { page } of tabs) {
+        await page.waitForFunction(() => new Set(window.failures.map((failure) => failure.peer)).size === 2, null, { timeout: 15000, polling: 50 });
+      }
+      // Each tab was told that the TURN server refused its credentials, once.
       for (const { page, id } of tabs) {
-        await page.waitForFunction(() => window.errors.length > 0, null, { timeout: 10000, polling: 50 });
         const errors = await page.evaluate(() => window.errors);
         assert.equal(errors.length, 1, `one error event in ${id}, not one per connection: ${JSON.stringify(errors)}`);
         assert.equal(errors[0].code, 'ice_server');
@@ -130,14 +135,12 @@ describe('TURN through coturn in Chromium', { skip: skipWithoutCoturn }, () => {
         assert.equal(errors[0].url, turn.url);
         assert.match(errors[0].message, /refused the credentials/);
       }
-      // ... and, bounded, sees a failed attempt within its connect timeout (plus a margin).
-      for (const { page } of tabs) await page.waitForFunction(() => window.failures.length > 0, null, { timeout: 15000, polling: 50 });
       for (const { page, id } of tabs) {
         const states = await page.evaluate(() => window.mesh.peers.map((peer) => window.mesh.readyState(peer)));
         assert.equal(states.includes('open'), false, `${id} has no open link`);
         assert.equal(await page.evaluate(() => window.heard.length), 0);
       }
-      for (const id of ['tab-x', 'tab-y']) {
+      for (const id of ['tab-x', 'tab-y', 'tab-z']) {
         assert.match(turn.output(), new RegExp(`user <\\d+:${id}>: incoming packet message processed, error 401`), `coturn refused ${id}`);
         assert.doesNotMatch(turn.output(), new RegExp(`username=<\\d+:${id}>`), `coturn allocated nothing for ${id}`);
       }

@@ -128,14 +128,23 @@ describe('TURN through coturn', { skip: skipWithoutCoturn }, () => {
     try {
       mesh = await RTCMesh.join(server.url, 'refresh-room-2', { id: 'ana', WebSocket, RTCPeerConnection: Recording, iceTransportPolicy: 'relay' });
       const first = mesh.signaling.iceServers[0].username;
+      mesh.addPeer('ben'); // ana offers to ben (the lower id offers): a connection with the first credentials
+      await poll(() => created.length === 1, 5000, 'a connection to ben');
+      assert.equal(created[0].configuration.iceServers.at(-1).username, first);
       const refreshed = nextEvent(mesh.signaling, 'iceservers');
       nowMs += 300_000; // half the lifetime later
       const { detail } = await withTimeout(refreshed, 5000, 'the refreshed credentials');
-      assert.equal(Number(detail.iceServers[0].username.split(':')[0]) - Number(first.split(':')[0]), 300);
-      mesh.addPeer('ben');
-      await poll(() => created.length > 0, 5000, 'a connection to ben');
-      assert.equal(created.at(-1).configuration.iceServers.at(-1).username, detail.iceServers[0].username);
-      assert.equal(mesh.signaling.iceServers[0].username, detail.iceServers[0].username);
+      const fresh = detail.iceServers[0].username;
+      assert.equal(Number(fresh.split(':')[0]) - Number(first.split(':')[0]), 300);
+      assert.equal(mesh.signaling.iceServers[0].username, fresh);
+      // The open connection has them for its next ICE restart...
+      const current = created[0].pc.getConfiguration();
+      assert.equal(current.iceServers.at(-1).username, fresh);
+      assert.equal(current.iceTransportPolicy, 'relay');
+      // ... and a new connection is made with them.
+      mesh.addPeer('cho');
+      await poll(() => created.length === 2, 5000, 'a connection to cho');
+      assert.equal(created[1].configuration.iceServers.at(-1).username, fresh);
     } finally {
       mesh?.close();
       await server.close();
