@@ -85,7 +85,17 @@ export interface RTCMeshOptions {
   peers?: string[];
   /** Data channel label, for devtools. */
   label?: string;
+  /**
+   * STUN/TURN servers for every connection. With RTCMesh.join, the TURN
+   * entries a signaling server started with `turn` hands out are added to them.
+   */
   iceServers?: IceServer[];
+  /**
+   * 'relay': only TURN-relayed candidates, so every link goes through a TURN
+   * server (it must be in iceServers, or handed out by the signaling server).
+   * Default 'all'. Anything else throws a TypeError with code `bad_argument`.
+   */
+  iceTransportPolicy?: 'all' | 'relay';
   /** Route around broken links through a common peer (default true). */
   relay?: boolean;
   /** Largest message accepted by send/broadcast (default 64 MiB). */
@@ -127,7 +137,7 @@ export type RTCMeshReadyState = 'new' | 'connecting' | 'open' | 'closing' | 'clo
 export type RTCMeshErrorCode =
   | 'bad_argument' | 'unknown_peer' | 'bad_sdp' | 'stale_description' | 'message_too_large'
   | 'queue_full' | 'malformed_frame' | 'reassembly_limit' | 'too_many_peers' | 'closed'
-  | 'gave_up' | 'operation_failed' | 'connection_refused' | 'not_ready' | RTCMeshJoinErrorCode | (string & {});
+  | 'gave_up' | 'operation_failed' | 'connection_refused' | 'not_ready' | 'ice_server' | RTCMeshJoinErrorCode | (string & {});
 
 export interface RTCMeshEventMap {
   offer: DetailEvent<{ peer: string; sdp: string }>;
@@ -145,7 +155,12 @@ export interface RTCMeshEventMap {
   peerremoved: DetailEvent<{ peer: string }>;
   /** `data` is a string or an ArrayBuffer; `origin` is the sender's id. */
   message: DataEvent<string | ArrayBuffer>;
-  error: DetailEvent<{ peer: string | null; code: string; message: string }>;
+  /**
+   * Code `ice_server` (browsers only): a STUN/TURN server failed, once per
+   * server and `errorCode` (401: it refused the credentials, wrong or
+   * expired; 701: it could not be reached); `peer` is null.
+   */
+  error: DetailEvent<{ peer: string | null; code: string; message: string; url?: string; errorCode?: number }>;
   close: DetailEvent<Record<string, never>>;
 }
 
@@ -168,6 +183,8 @@ export class RTCMesh extends EventTargetBase {
   readonly peers: string[];
   readonly closed: boolean;
   readonly openPeerConnections: number;
+  /** The iceTransportPolicy of every connection. */
+  readonly iceTransportPolicy: 'all' | 'relay';
   bufferedAmountLowThreshold: number;
 
   /** Resolves to the offer (also emitted as `offer`); rejects with RTCMeshError `closed` or `timeout`. */
@@ -198,7 +215,10 @@ export class RTCMesh extends EventTargetBase {
 // ---------------------------------------------------------------- signaling
 
 export interface SignalClientEventMap {
-  open: DetailEvent<{ peers: string[]; resumed: boolean }>;
+  /** Joined (again). `iceServers`: what the welcome handed out (TURN credentials), [] if none. */
+  open: DetailEvent<{ peers: string[]; resumed: boolean; iceServers: IceServer[] }>;
+  /** Fresh TURN credentials, sent before the previous ones are half spent. */
+  iceservers: DetailEvent<{ iceServers: IceServer[] }>;
   peerjoined: DetailEvent<{ peer: string }>;
   peerleft: DetailEvent<{ peer: string }>;
   signal: DetailEvent<{ from: string; data: unknown }>;
@@ -218,6 +238,8 @@ export class SignalClient extends EventTargetBase {
   readonly peer: string;
   readonly peers: Set<string>;
   readonly closed: boolean;
+  /** The ICE servers (TURN credentials) of the latest welcome or refresh; [] if the server hands out none. */
+  readonly iceServers: IceServer[];
   /** Resolves with the peers present once joined; rejects (Error with `code`) on a final failure or the timeout. */
   ready(options?: { timeoutMs?: number }): Promise<string[]>;
   signal(to: string, data: unknown): boolean;

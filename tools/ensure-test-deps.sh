@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need beyond the build toolchain: Chromium and Firefox ESR for
-# the browser level, clang with its libFuzzer runtime for the fuzz level, and
-# redis-server for the signaling cluster tests of the node level. Uses
+# the browser level, clang with its libFuzzer runtime for the fuzz level,
+# redis-server for the signaling cluster tests of the node level, and coturn
+# (turnserver) for the TURN tests of the node and browser levels. Uses
 # Debian's packages (a browser download from a test tool cannot work here).
 # A Chromium named by $CHROMIUM_PATH wins.
 set -euo pipefail
@@ -15,6 +16,7 @@ if ! { [ -n "${FIREFOX_PATH:-}" ] && [ -x "$FIREFOX_PATH" ]; } && ! command -v f
 fi
 command -v clang++-14 >/dev/null 2>&1 || missing+=(clang-14)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v turnserver >/dev/null 2>&1 || missing+=(coturn)
 dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "ok installed" || missing+=(libclang-rt-14-dev)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

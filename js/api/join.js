@@ -8,8 +8,13 @@
 // A peer whose *signaling* socket drops is not torn down while its direct
 // link still works: the server's "peer left" only removes peers that have no
 // open channel; the others are removed if that channel later goes.
+//
+// ICE servers the signaling server hands out in its welcome (TURN
+// credentials minted for this member) are used with `options.iceServers` by
+// every connection; each new welcome (a reconnect) and each refresh the
+// server sends before they are half spent replaces them.
 import { SignalClient } from '../signal/client.js';
-import { RTCMeshError } from './rtc-mesh.js';
+import { RTCMeshError, signalingIceServers } from './rtc-mesh.js';
 import { argumentError } from './values.js';
 
 const DEFAULT_TIMEOUT_MS = 10000;
@@ -46,7 +51,10 @@ export async function joinRoom(url, room, options, createMesh) {
   let mesh;
   try {
     mesh = createMesh({ ...meshOptions, id, peers: present });
+    // Before the mesh's first tick, which makes its first connections.
+    mesh[signalingIceServers](signaling.iceServers);
   } catch (error) {
+    mesh?.close();
     signaling.close(); // leaves the room at once: no ghost member
     throw error;
   }
@@ -80,6 +88,9 @@ function wire(mesh, signaling) {
     if (leftSignaling.delete(detail.peer) && !mesh.closed) mesh.removePeer(detail.peer);
   });
 
+  const useIceServers = guarded(({ iceServers }) => mesh[signalingIceServers](iceServers));
+  signaling.addEventListener('open', useIceServers);
+  signaling.addEventListener('iceservers', useIceServers);
   signaling.addEventListener('peerjoined', guarded(({ peer }) => {
     leftSignaling.delete(peer);
     ensurePeer(peer);

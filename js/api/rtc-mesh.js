@@ -19,7 +19,9 @@
 //   removechannel { peer }             an open channel to peer is gone
 //   relay         { peer, via }        traffic to peer now travels through `via` (null: direct again)
 //   message       MessageEvent: `data` (string or ArrayBuffer), `origin` (sender id)
-//   error         { code, message, peer }  something failed that no call could report
+//   error         { code, message, peer }  something failed that no call could report;
+//                                       code "ice_server" adds { url, errorCode } (401: the
+//                                       TURN server refused the credentials)
 //   peeradded     { peer }             addPeer() (or the room) added a node to the network
 //   peerremoved   { peer }             removePeer() (or the room) removed one
 //   bufferedamountlow { peer }         bufferedAmount(peer) fell to bufferedAmountLowThreshold or below
@@ -47,6 +49,16 @@ function kindNames() {
  * when the session may have stepped Raft messages into the node.
  */
 export const sessionPort = Symbol('rtcmesh.sessionPort');
+
+/**
+ * For RTCMesh.join, not for applications: mesh[signalingIceServers](list)
+ * sets the ICE servers the signaling server handed out (TURN credentials in
+ * its welcome), used with options.iceServers by every connection made from
+ * then on, and applied to the open ones for their next ICE restart.
+ */
+export const signalingIceServers = Symbol('rtcmesh.signalingIceServers');
+
+const ICE_TRANSPORT_POLICIES = ['all', 'relay'];
 
 // How long createOffer()/createAnswer() wait for their description. Making
 // one takes milliseconds; none comes when perfect negotiation drops a
@@ -113,6 +125,9 @@ export class RTCMesh extends EventTarget {
   #flushedListeners = new Set();
   #laterEvents = []; // readers positioned on events of sends made by listeners
   #lowThreshold = 1024 * 1024; // the core's default too
+  #iceTransportPolicy;
+  #signalingIceServers = [];
+  #iceServerFailures = new Set(); // "url errorCode" already reported
 
   /**
    * @param {object} options
@@ -120,6 +135,8 @@ export class RTCMesh extends EventTarget {
    * @param {string[]} [options.peers]     every node of the network (may include id)
    * @param {string} [options.label]       data channel label (devtools)
    * @param {RTCIceServer[]} [options.iceServers]
+   * @param {'all' | 'relay'} [options.iceTransportPolicy='all'] 'relay': only
+   *   TURN-relayed candidates (every link goes through a TURN server)
    * @param {boolean} [options.relay=true] route around broken links through a common peer
    * @param {number} [options.maxMessageBytes=67108864]
    * @param {Function} [options.RTCPeerConnection] the implementation (Node: wrtc's)
@@ -139,6 +156,10 @@ export class RTCMesh extends EventTarget {
     peers.forEach((peer, index) => requireString(peer, `options.peers[${index}]`));
     const iceServers = options.iceServers ?? [];
     if (!Array.isArray(iceServers)) throw argumentError('RTCMesh: options.iceServers must be an array');
+    const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
+    if (!ICE_TRANSPORT_POLICIES.includes(iceTransportPolicy)) {
+      throw argumentError(`RTCMesh: options.iceTransportPolicy must be "all" or "relay", got ${describe(iceTransportPolicy)}`);
+    }
     const RTCPeerConnectionImpl = options.RTCPeerConnection ?? globalThis.RTCPeerConnection;
     if (typeof RTCPeerConnectionImpl !== 'function') {
       throw argumentError('RTCMesh: no RTCPeerConnection here; pass options.RTCPeerConnection (in Node, from @roamhq/wrtc)');
@@ -177,7 +198,14 @@ export class RTCMesh extends EventTarget {
     this.#peers = new Set(peers.filter((peer) => peer !== id));
     this.#module = module;
     this.#inbox = new HostInbox(this.#core, module);
-    this.#host = new WebRtcHost(this.#core, this.#inbox, RTCPeerConnectionImpl, () => this.#flush());
+    this.#iceTransportPolicy = iceTransportPolicy;
+    this.#host = new WebRtcHost(this.#core, this.#inbox, RTCPeerConnectionImpl, () => this.#flush(), {
+      configure: (coreIceServers) => ({
+        iceServers: [...coreIceServers, ...this.#signalingIceServers],
+        iceTransportPolicy: this.#iceTransportPolicy,
+      }),
+      iceServerError: (failure) => this.#iceServerFailed(failure),
+    });
     // Offers are made from the first tick, after the caller had a chance to
     // add its event listeners.
     queueMicrotask(() => this.#tick());
@@ -376,6 +404,33 @@ export class RTCMesh extends EventTarget {
     const problem = this.#core[method](...args);
     this.#flush();
     if (problem) throw new RTCMeshError(problem.code, `RTCMesh.${method}: ${problem.message}`);
+  }
+
+  [signalingIceServers](servers) {
+    this.#signalingIceServers = [...servers];
+    this.#iceServerFailures.clear(); // new credentials: a refusal of them is news
+    if (!this.#closed) this.#host.reconfigure();
+  }
+
+  // A STUN/TURN server failed (401: wrong or expired credentials; 701: not
+  // reached). Reported once per server and code, not once per connection.
+  #iceServerFailed({ url, errorCode, errorText }) {
+    const key = `${url} ${errorCode}`;
+    if (this.#closed || this.#iceServerFailures.has(key)) return;
+    this.#iceServerFailures.add(key);
+    const what = errorCode === 401 ? 'refused the credentials (wrong or expired)' : errorCode === 701 ? 'could not be reached' : 'failed';
+    this.#emit('error', {
+      peer: null,
+      code: 'ice_server',
+      message: `RTCMesh: ICE server ${url || '(unknown)'} ${what}: ${errorCode} ${errorText}`.trim(),
+      url,
+      errorCode,
+    });
+  }
+
+  /** "all" or "relay": the iceTransportPolicy of every connection. */
+  get iceTransportPolicy() {
+    return this.#iceTransportPolicy;
   }
 
   [sessionPort]() {

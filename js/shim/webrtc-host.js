@@ -31,7 +31,10 @@ export class WebRtcHost {
   #inbox;
   #RTCPeerConnection;
   #changed;
+  #configure;
+  #iceServerError;
   #connections = new Map(); // pc handle -> RTCPeerConnection
+  #iceServersOf = new WeakMap(); // RTCPeerConnection -> the core's iceServers for it
   #channels = new Map(); // channel handle -> { channel, pc }
 
   /**
@@ -39,12 +42,37 @@ export class WebRtcHost {
    * @param inbox the HostInbox its owner exchanges with the core
    * @param RTCPeerConnection the implementation to use (the browser's, or wrtc's in Node)
    * @param changed called after every report into the core, so its owner flushes
+   * @param {object} [hooks]
+   * @param hooks.configure (coreIceServers) => the RTCConfiguration of a
+   *   connection: the owner adds what the core does not hold (servers handed
+   *   out by the signaling server, iceTransportPolicy). Called for every new
+   *   connection.
+   * @param hooks.iceServerError ({ url, errorCode, errorText }) => void: a
+   *   STUN or TURN server failed a connection's gathering (the browser's
+   *   icecandidateerror; Node's wrtc has none)
    */
-  constructor(core, inbox, RTCPeerConnection, changed) {
+  constructor(core, inbox, RTCPeerConnection, changed, { configure = (iceServers) => ({ iceServers }), iceServerError = () => {} } = {}) {
     this.#core = core;
     this.#inbox = inbox;
     this.#RTCPeerConnection = RTCPeerConnection;
     this.#changed = changed;
+    this.#configure = configure;
+    this.#iceServerError = iceServerError;
+  }
+
+  /**
+   * Applies the configuration again to every open connection (new TURN
+   * credentials): their next ICE restart gathers with it. Best effort: an
+   * implementation that refuses keeps the configuration it had.
+   */
+  reconfigure() {
+    for (const pc of this.#connections.values()) {
+      try {
+        pc.setConfiguration?.(this.#configure(this.#iceServersOf.get(pc) ?? []));
+      } catch {
+        // the connection keeps its configuration; new connections get the new one
+      }
+    }
   }
 
   get openPeerConnections() {
@@ -142,11 +170,15 @@ export class WebRtcHost {
   }
 
   #createConnection(handle, iceServers) {
-    const pc = new this.#RTCPeerConnection({ iceServers });
+    const pc = new this.#RTCPeerConnection(this.#configure(iceServers));
     this.#connections.set(handle, pc);
+    this.#iceServersOf.set(pc, iceServers);
     const alive = () => this.#connections.get(handle) === pc;
     pc.onicecandidate = (event) => {
       if (alive()) this.#report((core) => core.onLocalCandidate(handle, candidateToJson(event.candidate)));
+    };
+    pc.onicecandidateerror = (event) => {
+      if (alive()) this.#iceServerError({ url: String(event.url ?? ''), errorCode: Number(event.errorCode), errorText: String(event.errorText ?? '') });
     };
     pc.onconnectionstatechange = () => {
       if (!alive()) return;
@@ -251,7 +283,7 @@ export class WebRtcHost {
     for (const [channelHandle, entry] of this.#channels) {
       if (entry.pc === handle) this.#closeChannel(channelHandle);
     }
-    pc.onicecandidate = pc.onconnectionstatechange = null;
+    pc.onicecandidate = pc.onconnectionstatechange = pc.onicecandidateerror = null;
     pc.close();
   }
 }

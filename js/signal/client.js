@@ -2,7 +2,10 @@
 // Works in browsers (global WebSocket) and Node (pass `WebSocket` from `ws`).
 //
 // Events (CustomEvent, data in `detail`):
-//   open        { peers, resumed }   joined (again); `peers` are the others present
+//   open        { peers, resumed, iceServers } joined (again); `peers` are the others
+//                                    present, `iceServers` what the welcome handed out
+//                                    (TURN credentials; [] when none)
+//   iceservers  { iceServers }       the server sent fresh TURN credentials
 //   peerjoined  { peer }           / peerleft { peer }
 //   signal      { from, data }       an offer, answer or candidate for us
 //   reconnecting{ attempt, delayMs, url, code } the socket dropped; trying again
@@ -14,6 +17,10 @@
 // the token, so it gets its id back and nobody can take it meanwhile. It then
 // reports only the peers that came or went: peer links made through it are
 // not touched, since they no longer need it.
+//
+// A server started with `turn` puts fresh, time-limited TURN credentials in
+// every welcome, and fresh ones before those are half spent; `iceServers`
+// holds the latest.
 import { argumentError } from '../api/values.js';
 import { CloseCodes, RETRYABLE_CODES } from './protocol.js';
 
@@ -24,6 +31,26 @@ const defaults = {
 
 const NOT_A_SERVER = 'not-a-signaling-server';
 const UNREACHABLE = 'unreachable';
+
+/** The RTCIceServer entries of a welcome that have the shape one needs; null if any has not. */
+function iceServersOf(value) {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > 16) return null;
+  const servers = [];
+  for (const entry of value) {
+    if (entry === null || typeof entry !== 'object') return null;
+    const urls = typeof entry.urls === 'string' ? [entry.urls] : entry.urls;
+    if (!Array.isArray(urls) || urls.length === 0 || !urls.every((url) => typeof url === 'string' && /^(turns?|stuns?):/.test(url))) return null;
+    const server = { urls: [...urls] };
+    for (const field of ['username', 'credential']) {
+      if (entry[field] === undefined) continue;
+      if (typeof entry[field] !== 'string') return null;
+      server[field] = entry[field];
+    }
+    servers.push(server);
+  }
+  return servers;
+}
 
 function signalError(code, message) {
   return Object.assign(new Error(message), { code });
@@ -56,6 +83,7 @@ export class SignalClient extends EventTarget {
     this.peers = new Set();
     this.olderPeers = new Set(); // members that joined the room before us and are still in it
     this.token = null;
+    this.iceServers = []; // from the latest welcome
     this.attempt = 0;
     this.closed = false;
     this.joined = false;
@@ -178,6 +206,13 @@ export class SignalClient extends EventTarget {
         attempt.joined = true;
         this.#welcome(frame);
         break;
+      case 'ice-servers': {
+        const iceServers = iceServersOf(frame.iceServers);
+        if (iceServers === null) return this.#badFrame('ice-servers that are not RTCIceServer entries');
+        this.iceServers = iceServers;
+        this.#emit('iceservers', { iceServers });
+        break;
+      }
       case 'peer-joined':
         if (typeof frame.peer !== 'string') return this.#badFrame('peer-joined without a peer id');
         this.peers.add(frame.peer);
@@ -217,6 +252,9 @@ export class SignalClient extends EventTarget {
   #welcome(frame) {
     const present = Array.isArray(frame.peers) ? frame.peers.filter((p) => typeof p === 'string') : [];
     if (typeof frame.token === 'string') this.token = frame.token;
+    const iceServers = iceServersOf(frame.iceServers);
+    if (iceServers === null) this.#badFrame('a welcome whose iceServers are not RTCIceServer entries (ignored)');
+    this.iceServers = iceServers ?? [];
     const before = this.peers;
     this.peers = new Set(present);
     // The server lists the members present in arrival order: these came
@@ -225,7 +263,7 @@ export class SignalClient extends EventTarget {
     this.joined = true;
     this.attempt = 0;
     this.lastFailure = null;
-    this.#emit('open', { peers: present, resumed: frame.resumed === true });
+    this.#emit('open', { peers: present, resumed: frame.resumed === true, iceServers: this.iceServers });
     for (const peer of before) if (!this.peers.has(peer)) this.#emit('peerleft', { peer });
     for (const peer of present) if (!before.has(peer)) this.#emit('peerjoined', { peer });
   }

@@ -44,6 +44,7 @@ export class Connection {
     this.closing = false;
     this.closeReason = undefined;
     this.joinDeadline = 0; // while unjoined: when the server's sweep closes it
+    this.turnExpires = 0; // unix seconds at which the TURN credentials it holds expire
     this.messages = 0; // token bucket states (see limits.js `bucket`)
     this.joins = 0;
     this.inbox = null; // frames waiting for a token or for the previous frame

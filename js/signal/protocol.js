@@ -7,9 +7,14 @@
 //   { type: 'signal', to, data }          forward `data` to peer `to` in the room
 //   { type: 'leave' }                     leave the room at once (no grace period)
 // Server -> client
-//   { type: 'welcome', room, peer, peers, token, resumed }
+//   { type: 'welcome', room, peer, peers, token, resumed, iceServers? }
 //                                         joined; `peers` are the others present,
-//                                         `token` resumes this id after a blip
+//                                         `token` resumes this id after a blip;
+//                                         `iceServers` (servers started with `turn`):
+//                                         RTCIceServer entries with time-limited
+//                                         TURN credentials minted for this member
+//   { type: 'ice-servers', iceServers }   fresh TURN credentials, before the
+//                                         welcome's are half spent (servers with `turn`)
 //   { type: 'peer-joined', peer }  /  { type: 'peer-left', peer }
 //   { type: 'signal', from, data }        forwarded from `from`
 //   { type: 'error', code, message, fatal } fatal errors are followed by a close

@@ -55,6 +55,22 @@ export type SignalErrorCode =
   | 'too-many-sockets' | 'server-full' | 'too-many-rooms' | 'join-timeout' | 'slow-reader'
   | 'origin-refused' | 'replaced' | 'shutdown' | 'internal';
 
+/**
+ * Time-limited TURN credentials for every member (the TURN REST API scheme
+ * coturn checks with `--use-auth-secret --static-auth-secret`): username
+ * `"<unix expiry>:<member id>"`, credential base64(HMAC-SHA1(secret, username)).
+ */
+export interface SignalTurnOptions {
+  /** turn:, turns: (or stun:, stuns:) URLs of the TURN server(s) sharing `secret`. */
+  urls: string | string[];
+  /** The TURN server's shared secret (coturn's static-auth-secret). Never sent to clients. */
+  secret: string;
+  /** How long minted credentials are valid, 60 to 604800. Default 3600. Refreshed at half-life. */
+  lifetimeSeconds?: number;
+  /** The clock expiries are computed from, in milliseconds. Default Date.now; tests move it. */
+  now?: () => number;
+}
+
 export interface SignalServerOptions {
   /** 0 picks a free port. Default 0. */
   port?: number;
@@ -66,6 +82,12 @@ export interface SignalServerOptions {
   redis?: string | null;
   /** Overrides of defaultLimits. An unknown name or a non-positive value throws. */
   limits?: Partial<SignalLimits>;
+  /**
+   * Mint TURN credentials into every welcome (and send fresh ones before
+   * they are half spent). Bad values throw a TypeError / RangeError with
+   * code `bad_argument`.
+   */
+  turn?: SignalTurnOptions | null;
   /** Where log lines (and the bind warning) go. */
   log?: (line: string) => void;
   /** Cluster only: this process's id in Redis. Default: a random UUID. */
@@ -97,6 +119,8 @@ export class SignalServer {
   /** ws://host:port */
   readonly url: string;
   readonly limits: Readonly<SignalLimits>;
+  /** The resolved `turn` option, or null. */
+  readonly turn: Readonly<Required<Omit<SignalTurnOptions, 'urls'>> & { urls: readonly string[] }> | null;
   readonly stats: SignalServerStats;
   readonly socketCount: number;
   /** The bind warning printed at start, if any. */

@@ -15,6 +15,7 @@ import { Connection } from './connection.js';
 import { LocalHub } from './local-hub.js';
 import { TokenBucket, resolveLimits } from './limits.js';
 import { CloseCodes, ErrorCodes, ProtocolError, parseClientFrame, signalFrame } from './protocol.js';
+import { mintTurnCredentials, resolveTurnOptions } from './turn.js';
 
 export { defaultLimits } from './limits.js';
 
@@ -48,11 +49,15 @@ export class SignalServer {
    * @param {string[]} [options.allowedOrigins] browser Origins let in; absent = loopback pages only
    * @param {string} [options.redis]           redis:// URL: share rooms with other processes
    * @param {object} [options.limits]          overrides of defaultLimits
+   * @param {object} [options.turn]            { urls, secret, lifetimeSeconds = 3600 }: mint
+   *                                           TURN REST API credentials into every welcome
    * @param {(line: string) => void} [options.log]
    */
-  constructor({ port = 0, host = '127.0.0.1', allowedOrigins = null, redis = null, limits = {}, log = () => {}, nodeId } = {}) {
+  constructor({ port = 0, host = '127.0.0.1', allowedOrigins = null, redis = null, limits = {}, turn = null, log = () => {}, nodeId } = {}) {
     this.options = { port, host, allowedOrigins: allowedOrigins?.length ? [...allowedOrigins] : null, redis, nodeId };
     this.limits = resolveLimits(limits);
+    // Not in `options`: the shared secret stays out of anything printed.
+    this.turn = resolveTurnOptions(turn);
     this.log = log;
     this.connections = new Set();
     this.departing = new Set(); // departures on their way to the hub
@@ -366,7 +371,28 @@ export class SignalServer {
     connection.room = frame.room;
     connection.peer = frame.peer;
     this.unjoined.delete(connection); // re-armed by a leave
-    connection.sendFrame({ type: 'welcome', room: frame.room, peer: frame.peer, peers, token, resumed });
+    const welcome = { type: 'welcome', room: frame.room, peer: frame.peer, peers, token, resumed };
+    // Fresh credentials on every welcome (a resume too): a member that
+    // reconnects gets a new lifetime.
+    if (this.turn) welcome.iceServers = [this.#mintFor(connection)];
+    connection.sendFrame(welcome);
+  }
+
+  /** TURN credentials for a joined connection, remembering when they expire. */
+  #mintFor(connection) {
+    const entry = mintTurnCredentials(this.turn, connection.peer);
+    connection.turnExpires = Number(entry.username.slice(0, entry.username.indexOf(':')));
+    return entry;
+  }
+
+  // A member linked for hours makes new connections (a newcomer, an ICE
+  // restart) long after its welcome: before its credentials are half spent
+  // (one heartbeat early, as heartbeats check), it gets fresh ones.
+  #refreshTurn(connection) {
+    if (!this.turn || !connection.joined || connection.closing) return;
+    const left = connection.turnExpires - this.turn.now() / 1000;
+    if (left >= this.turn.lifetimeSeconds / 2 + this.limits.heartbeatIntervalMs / 1000) return;
+    connection.sendFrame({ type: 'ice-servers', iceServers: [this.#mintFor(connection)] });
   }
 
   #internal(connection, error) {
@@ -391,6 +417,7 @@ export class SignalServer {
         }
         connection.alive = false;
         connection.socket.ping();
+        this.#refreshTurn(connection);
       } catch (error) {
         this.log(`heartbeat: ${error.message}`);
       }

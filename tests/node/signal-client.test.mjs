@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { SignalClient } from '../../js/signal/client.js';
 import { startSignalServer } from '../../js/signal/server.js';
+import { withTimeout } from '../support/wait.mjs';
 
 function nextEvent(target, type, timeoutMs = 5000) {
   return new Promise((resolve, reject) => {
@@ -49,7 +50,7 @@ test('a dropped socket reconnects and rejoins without reporting peers that staye
     const reopened = new Promise((resolve) => alice.addEventListener('open', (e) => resolve(e.detail), { once: true }));
     alice.socket.close(); // the network drops the signaling socket
     assert.equal((await reconnecting).attempt, 1);
-    assert.deepEqual(await reopened, { peers: ['bob'], resumed: true });
+    assert.deepEqual(await reopened, { peers: ['bob'], resumed: true, iceServers: [] });
     const received = nextEvent(bob, 'signal');
     assert.equal(alice.signal('bob', 'after reconnect'), true);
     assert.equal((await received).data, 'after reconnect');
@@ -100,6 +101,37 @@ test('garbage from a misbehaving server becomes error events, never a throw', as
     // the second, malformed welcome counts as a welcome with no peers
     assert.deepEqual(errors, Array(7).fill('bad-server-frame'));
     assert.deepEqual([...client.peers], []);
+  } finally {
+    client.close();
+    await new Promise((resolve) => fake.close(resolve));
+  }
+});
+
+test('iceServers from a server: good entries are kept, malformed ones are an error event and ignored', async () => {
+  const { WebSocketServer } = await import('ws');
+  const fake = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => fake.once('listening', resolve));
+  const good = [{ urls: 'turn:127.0.0.1:3478', username: '1800000000:p', credential: 'c2VjcmV0' }];
+  const frames = [
+    { type: 'welcome', room: 'r', peer: 'p', peers: [], token: 'x'.repeat(24), iceServers: good },
+    { type: 'ice-servers', iceServers: [{ urls: 'http://evil.example' }] },
+    { type: 'ice-servers', iceServers: [{ urls: 'turn:a:1', username: 42 }] },
+    { type: 'ice-servers', iceServers: 'turn:a:1' },
+    { type: 'ice-servers', iceServers: [{ urls: ['turn:b:2'], username: '1900000000:p', credential: 'bmV3' }] },
+  ];
+  fake.on('connection', (socket) => socket.on('message', () => frames.forEach((frame) => socket.send(JSON.stringify(frame)))));
+  const client = new SignalClient(`ws://127.0.0.1:${fake.address().port}`, 'r', 'p', fast);
+  const errors = [];
+  const refreshed = [];
+  client.addEventListener('error', (event) => errors.push(event.detail.code));
+  client.addEventListener('iceservers', (event) => refreshed.push(event.detail.iceServers));
+  try {
+    const opened = new Promise((resolve) => client.addEventListener('open', (event) => resolve(event.detail), { once: true }));
+    assert.deepEqual((await opened).iceServers, [{ urls: ['turn:127.0.0.1:3478'], username: '1800000000:p', credential: 'c2VjcmV0' }]);
+    await withTimeout((async () => { while (refreshed.length < 1) await new Promise((resolve) => setTimeout(resolve, 10)); })(), 5000, 'the good refresh');
+    assert.deepEqual(errors, Array(3).fill('bad-server-frame'));
+    assert.deepEqual(refreshed, [[{ urls: ['turn:b:2'], username: '1900000000:p', credential: 'bmV3' }]]);
+    assert.deepEqual(client.iceServers, refreshed[0]);
   } finally {
     client.close();
     await new Promise((resolve) => fake.close(resolve));

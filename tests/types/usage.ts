@@ -31,12 +31,22 @@ try {
 }
 
 async function joinRoom(): Promise<void> {
-  const mesh = await RTCMesh.join('ws://127.0.0.1:8787', 'room', { iceServers: [] });
+  const mesh = await RTCMesh.join('ws://127.0.0.1:8787', 'room', { iceServers: [], iceTransportPolicy: 'relay' });
   const client: SignalClient = mesh.signaling;
   client.addEventListener('peerjoined', ({ detail }) => console.log(detail.peer));
+  client.addEventListener('open', ({ detail }) => console.log(detail.iceServers.length));
+  client.addEventListener('iceservers', ({ detail }) => console.log(detail.iceServers[0]?.username));
+  const minted: string | undefined = client.iceServers[0]?.credential;
+  const policy: 'all' | 'relay' = mesh.iceTransportPolicy;
+  mesh.addEventListener('error', ({ detail }) => {
+    if (detail.code === 'ice_server') console.log(detail.url, detail.errorCode);
+  });
+  void [minted, policy];
   mesh.close();
 }
 void joinRoom;
+// @ts-expect-error: only 'all' and 'relay'
+new RTCMesh({ id: 'p', iceTransportPolicy: 'none' });
 
 // The seed's Raft example, as written.
 const raft = new Raft({
