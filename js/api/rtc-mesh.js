@@ -266,7 +266,7 @@ export class RTCMesh extends EventTarget {
     this.#call('addIceCandidate', requireString(peer, 'peer'), candidateOf(candidate));
   }
 
-  /** Sends to every peer reachable now (directly or through a relay). */
+  /** Sends to every peer reachable now (directly or through a relay) or whose link is being made. */
   broadcast(data) {
     this.#sendPayload(payloadOf(data), null);
   }

@@ -86,6 +86,20 @@ TEST_CASE("meshes of 2, 4, 8 and 16 peers form completely", "[mesh]") {
     }
 }
 
+TEST_CASE("a broadcast reaches peers whose links are still being made", "[mesh]") {
+    SimNetwork net(5);
+    const auto ids = make_ids(4);
+    add_all(net, ids);
+    net.run_for(30);  // offers out, no channel open yet
+    REQUIRE_FALSE(net.fully_meshed(ids));
+    REQUIRE(net.mesh("p00").broadcast(to_bytes("early"), true).ok());
+    REQUIRE(net.run_until([&] {
+        for (const auto& id : ids)
+            if (id != "p00" && net.log(id).messages.empty()) return false;
+        return true;
+    }, 20'000));
+}
+
 TEST_CASE("glare: both peers offer at once and end with one channel", "[mesh]") {
     for (std::uint64_t seed = 1; seed <= 20; ++seed) {
         SimNetwork net(seed);

@@ -88,7 +88,9 @@ public:
     // goes ahead of the app's messages in its own lane (order is kept within
     // each lane, not between them), shares relaying, and arrives flagged.
     Status send(const std::string& peer, Bytes data, bool is_text, bool system = false);
-    Status broadcast(Bytes data, bool is_text, bool system = false);  // to every peer reachable now (direct or relayed)
+    // To every peer reachable now (direct or relayed) or whose link is being
+    // made; not to peers whose link failed and waits to be retried.
+    Status broadcast(Bytes data, bool is_text, bool system = false);
     std::string ready_state(const std::string& peer) const;  // new|connecting|open|closing|closed
     Handle user_channel(const std::string& peer) const;      // 0 when none
     Status add_peer(const std::string& peer);

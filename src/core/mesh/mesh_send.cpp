@@ -35,7 +35,10 @@ Status Mesh::broadcast(Bytes data, bool is_text, bool system) {
     auto payload = std::make_shared<const Bytes>(std::move(data));
     Status first_error;
     for (auto& [id, p] : peers_) {
-        if (p->route == 0) continue;
+        // A link being made (or whose channel opened a moment before its
+        // connection reported "connected") gets the message once it is up;
+        // a peer neither reachable nor being reached is skipped.
+        if (p->route == 0 && !p->link.open_or_connecting()) continue;
         Status s = enqueue_message(*p, payload, message_flags(is_text, system));
         if (s.ok()) watch_buffered_low(*p);
         if (!s.ok() && first_error.ok()) first_error = s;

@@ -80,6 +80,9 @@ public:
     // Open and ICE connected: safe to hand data to this channel.
     bool usable() const { return channel_open_ && state_ == ConnectionState::connected; }
     std::string ready_state() const;
+    // Open, or being made: not "closed" (failed and waiting to retry, given
+    // up, or closed by the user).
+    bool open_or_connecting() const { return channel_open_ || pc_ != 0 || phase_ == Phase::fresh; }
 
     // App calls (from signaling).
     Status create_offer(Outbox& out, Millis now);
