@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Two halves, so records that start the links meet records that follow.
     const std::size_t half = size / 2;
     for (const auto& [at, length] : {std::pair{data, half}, std::pair{data + half, size - half}}) {
-        session::exchange(s, at, length, length % 2 == 0, out);
+        session::exchange(s, 0, at, length, length % 2 == 0, out);
         std::uint32_t total = 0;
         if (out.size() < 5 || out[0] != session::kHostWireVersion) std::abort();
         std::memcpy(&total, out.data() + 1, 4);

@@ -66,7 +66,8 @@ export class HostInbox {
   exchange(drain) {
     const used = this.#used;
     this.#used = 0;
-    const output = this.#module._rtcmesh_mesh_exchange(this.#core, used, drain ? 1 : 0);
+    // performance.now(): the core's clock, brought up to date when stale.
+    const output = this.#module._rtcmesh_mesh_exchange(this.#core, performance.now(), used, drain ? 1 : 0);
     if (this.#capacity > KEPT_BYTES) this.#grow(0, INITIAL_BYTES);
     return output;
   }

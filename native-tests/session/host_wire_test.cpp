@@ -68,7 +68,7 @@ TEST_CASE("the host wire applies records in order and answers with the send's st
     Bytes in, out;
     put_tick(in, 100);
     put_send(in, "nobody", "hi");
-    session::exchange(s, in.data(), in.size(), true, out);
+    session::exchange(s, 0, in.data(), in.size(), true, out);
     Header h = read_header(out);
     CHECK(h.version == session::kHostWireVersion);
     CHECK(h.total == out.size());
@@ -79,7 +79,7 @@ TEST_CASE("the host wire applies records in order and answers with the send's st
 
     in.clear();
     put_send(in, "b", "hello");
-    session::exchange(s, in.data(), in.size(), false, out);
+    session::exchange(s, 0, in.data(), in.size(), false, out);
     h = read_header(out);
     CHECK(h.status == mesh::ErrorCode::none);
     CHECK(h.commands == 0);                    // not drained: the host is still busy with the last batch
@@ -91,20 +91,20 @@ TEST_CASE("malformed host input is refused at the bad record and loses nothing b
     Bytes out;
     Bytes good;
     put_send(good, "b", "kept");
-    session::exchange(s, good.data(), good.size(), true, out);
+    session::exchange(s, 0, good.data(), good.size(), true, out);
     const std::size_t one_send = s.mesh().queued_bytes("b");
     REQUIRE(one_send > 0);
     for (const Bytes& bad : {Bytes{9}, Bytes{static_cast<std::uint8_t>(HostInput::send), 200, 0}, Bytes{0, 1, 2}}) {
         Bytes in;
         put_send(in, "b", "kept");
         in.insert(in.end(), bad.begin(), bad.end());
-        session::exchange(s, in.data(), in.size(), true, out);
+        session::exchange(s, 0, in.data(), in.size(), true, out);
         CHECK(read_header(out).status == mesh::ErrorCode::bad_argument);
     }
     CHECK(s.mesh().queued_bytes("b") == 4 * one_send);  // each good send before a bad record was applied
     Bytes in;
     put_send(in, "b", "after");
-    session::exchange(s, in.data(), in.size(), true, out);
+    session::exchange(s, 0, in.data(), in.size(), true, out);
     CHECK(read_header(out).status == mesh::ErrorCode::none);
 }
 
@@ -122,4 +122,15 @@ TEST_CASE("bufferedamountlow: once per rise above the threshold, when the queue 
     net.run_for(2'000);
     CHECK(net.log("a").count(mesh::EventKind::buffered_amount_low, "b") == 1);
     CHECK(net.log("b").messages.size() == 2);
+}
+
+TEST_CASE("an exchange brings a stale session clock up to the host's first", "[session][wire]") {
+    session::Session s(options_for("a", {"a", "b"}), 5);
+    Bytes out;
+    session::exchange(s, 1'000, nullptr, 0, true, out);
+    CHECK(s.now() == 1'000);
+    session::exchange(s, 1'000 + session::kStaleClockMs, nullptr, 0, true, out);
+    CHECK(s.now() == 1'000);  // fresh enough: no update for every message
+    session::exchange(s, 1'000 + session::kStaleClockMs + 1, nullptr, 0, true, out);
+    CHECK(s.now() == 1'000 + session::kStaleClockMs + 1);
 }

@@ -111,8 +111,8 @@ double JsMesh::reserve_inbox(double used, double capacity) {
     return static_cast<double>(reinterpret_cast<std::uintptr_t>(inbox_.data()));
 }
 
-double JsMesh::exchange(double used, bool drain) {
-    session::exchange(*session_, inbox_.data(), std::min(inbox_.size(), to_size(used)), drain, output_);
+double JsMesh::exchange(double now, double used, bool drain) {
+    session::exchange(*session_, static_cast<Millis>(std::clamp(now, 0.0, 9007199254740992.0)), inbox_.data(), std::min(inbox_.size(), to_size(used)), drain, output_);
     return static_cast<double>(reinterpret_cast<std::uintptr_t>(output_.data()));
 }
 
@@ -160,8 +160,8 @@ val kind_names() {
 // embind's invoker (generic without eval, see DYNAMIC_EXECUTION) costs more
 // than the work. `mesh` is JsMesh::address().
 extern "C" {
-EMSCRIPTEN_KEEPALIVE double rtcmesh_mesh_exchange(rtcmesh::bindings::JsMesh* mesh, double used, int drain) {
-    return mesh->exchange(used, drain != 0);
+EMSCRIPTEN_KEEPALIVE double rtcmesh_mesh_exchange(rtcmesh::bindings::JsMesh* mesh, double now, double used, int drain) {
+    return mesh->exchange(now, used, drain != 0);
 }
 EMSCRIPTEN_KEEPALIVE double rtcmesh_mesh_reserve_inbox(rtcmesh::bindings::JsMesh* mesh, double used, double capacity) {
     return mesh->reserve_inbox(used, capacity);

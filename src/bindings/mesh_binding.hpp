@@ -41,7 +41,7 @@ public:
     // `used` bytes), then exchange(used) applies them and returns the address
     // of the output, valid until the next call into this object.
     double reserve_inbox(double used, double capacity);
-    double exchange(double used, bool drain);
+    double exchange(double now, double used, bool drain);
     // This object's address, for the plain exports below (the hot path skips
     // embind's generic invoker).
     double address() const { return static_cast<double>(reinterpret_cast<std::uintptr_t>(this)); }

@@ -33,12 +33,19 @@ enum class HostInput : std::uint8_t { tick, send, channel_message, buffered_amou
 
 inline constexpr std::uint8_t kHostWireVersion = 3;
 
+// How old the session's clock may be when an exchange applies what arrived:
+// a Raft heartbeat stepped in at a clock 250 ms old (a quiet mesh sleeps
+// that long) would leave its follower 250 ms less patience.
+inline constexpr Millis kStaleClockMs = 10;
+
 // Applies `input` to `session` and writes the output into `out` (replaced).
+// `now` is the host's clock: when the session's is more than kStaleClockMs
+// behind, it is updated first.
 // Without `drain` only the header is written and the session keeps its
 // commands and events: a host that is in the middle of handling the last
 // batch (a send from an event listener) gets its status, and the next
 // drained exchange carries what the send produced, in order.
 // Malformed input stops at the bad record with a bad_argument status.
-void exchange(Session& session, const std::uint8_t* input, std::size_t size, bool drain, Bytes& out);
+void exchange(Session& session, Millis now, const std::uint8_t* input, std::size_t size, bool drain, Bytes& out);
 
 }  // namespace rtcmesh::session

@@ -63,6 +63,7 @@ public:
 
     // ---- driving ----
     void update(Millis now);
+    Millis now() const { return now_; }  // of the last update
     // When update() must run next: the mesh's and the node's timers, at most
     // mesh::Mesh::kIdleTickMs away (the node's forward timeouts and
     // membership steps ride on that).
