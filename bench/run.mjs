@@ -19,8 +19,10 @@ function table(header, rows) {
 }
 
 // Issue #15's targets.
+const BUNDLE_TARGET = 100000; // bytes, JS + wasm, gzip
 const THROUGHPUT_TARGET = 0.95; // × raw
 const LARGE_TARGET = 1.0; // × raw's time
+const WASM_RAFT_TARGET = 300000; // committed entries/s at 3 nodes
 
 function sizeSection(rows) {
   const ours = rows.find((row) => row.name === 'rtcmesh (JS + wasm)');
@@ -33,7 +35,7 @@ ${table(['bundle', 'raw kB', 'gzip kB', 'brotli kB'], rows.map((row) => (row.err
     ? [row.name, 'failed to bundle', row.error, '']
     : [row.name, kb(row.raw), kb(row.gzip), kb(row.brotli)])))}
 
-Target: at most 150 kB gzip: **${ours.gzip <= 150000 ? 'met' : 'missed'}** (${kb(ours.gzip)} kB).
+Target: at most 100 kB gzip: **${ours.gzip <= BUNDLE_TARGET ? 'met' : 'missed'}** (${kb(ours.gzip)} kB).
 `;
 }
 
@@ -157,6 +159,7 @@ page that once reassembled a large message keeps that much memory.`;
 function raftSection(raft, elections) {
   const rows = raft.map(({ where, nodes, entries, seconds, entries_per_second: rate }) => [where, nodes, entries, fixed(seconds, 2), Math.round(rate).toLocaleString('en-US')]);
   const native3 = raft.find((r) => r.where === 'native' && r.nodes === 3);
+  const wasm3 = raft.find((r) => r.where === 'wasm (Node)' && r.nodes === 3);
   return `## Raft throughput
 
 Committed entries per second (applied on every member), 100-byte entries
@@ -167,7 +170,9 @@ through the public \`Raft\` class under Node.
 
 ${table(['build', 'nodes', 'entries', 'seconds', 'entries/s'], rows)}
 
-Target: native Raft at least 1,000,000 committed entries/s: ${verdict(native3.entries_per_second >= 1e6)} for 3 nodes.
+Target: Raft in wasm at least ${WASM_RAFT_TARGET.toLocaleString('en-US')} committed entries/s at 3 nodes (about a quarter of
+native): ${verdict(wasm3.entries_per_second >= WASM_RAFT_TARGET)} (${Math.round(wasm3.entries_per_second).toLocaleString('en-US')}, ${fixed(wasm3.entries_per_second / native3.entries_per_second, 3)}× native).
+Native Raft at least 1,000,000 committed entries/s: ${verdict(native3.entries_per_second >= 1e6)} for 3 nodes.
 The wasm path hands each Ready to JS packed in one buffer (no embind object
 per field); what remains is one crossing and one promise per proposal, and
 the copies of each entry's bytes into and out of the wasm heap.
