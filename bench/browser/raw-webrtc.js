@@ -2,7 +2,7 @@
 // (what users would otherwise pick), two peers inside one page.
 // Each function resolves to plain numbers; the Node side formats the tables.
 
-function connectPair({ label = 'bench' } = {}) {
+export function connectPair({ label = 'bench' } = {}) {
   const a = new RTCPeerConnection();
   const b = new RTCPeerConnection();
   a.onicecandidate = ({ candidate }) => candidate && b.addIceCandidate(candidate);
