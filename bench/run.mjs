@@ -4,6 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { describeRaw, rawMessageSizes, rawThresholds, runDataChannelBenchmarks } from './datachannel.mjs';
+import { loadVerdicts, runLoadBenchmarks } from './load.mjs';
 import { runSignalLoad } from './signal-load.mjs';
 import { clusterSection, runClusterLoads, wsBaselines } from './signal-cluster-load.mjs';
 import { runSizeBenchmarks } from './size.mjs';
@@ -21,8 +22,11 @@ function table(header, rows) {
 // Issue #15's targets.
 const BUNDLE_TARGET = 100000; // bytes, JS + wasm, gzip
 const THROUGHPUT_TARGET = 0.95; // × raw
+const LATENCY_TARGET = 0.1; // p50 overhead over raw
 const LARGE_TARGET = 1.0; // × raw's time
 const WASM_RAFT_TARGET = 300000; // committed entries/s at 3 nodes
+const LOAD_P99_TARGET = 1.5; // × raw's p99
+const IDLE_TARGET = 1.5; // × raw's CPU
 
 function sizeSection(rows) {
   const ours = rows.find((row) => row.name === 'rtcmesh (JS + wasm)');
@@ -156,6 +160,100 @@ Measured in a fresh page, after \`gc()\`. The wasm memory never shrinks: a
 page that once reassembled a large message keeps that much memory.`;
 }
 
+function loadSection(result) {
+  const { options } = result;
+  const v = loadVerdicts(result);
+  const pct = (x) => `${(100 * x).toFixed(1)}%`;
+  const ms = (x) => (Number.isFinite(x) ? (x < 10 ? x.toFixed(2) : x.toFixed(1)) : '-');
+  const rows = [];
+  for (const [shape, label] of [['tabs', `${options.tabs} tabs, one room`], ['inPage', `${options.inPage} nodes in one page`]]) {
+    for (const kind of ['raw', 'rtcmesh']) {
+      const { load, runs } = result[shape][kind];
+      rows.push([label, kind === 'raw' ? 'raw RTCDataChannels' : 'rtcmesh (RTCMesh.broadcast)', `${load.received.toLocaleString('en-US')} / ${load.expected.toLocaleString('en-US')}`, pct(load.delivered),
+        ms(load.p50), ms(load.p99), ms(load.max), ms(load.sendLagP99), runs.map((r) => r.ended).join(', ')]);
+    }
+  }
+  const verdicts = (shape, label) => {
+    const { rtcmesh, raw } = result[shape];
+    return `${label}: rtcmesh delivers at least what raw delivers: ${verdict(v[shape].delivered)} (${pct(rtcmesh.load.delivered)} against ${pct(raw.load.delivered)});
+p99 at most ${LOAD_P99_TARGET}× raw's: ${verdict(v[shape].p99)} (${ms(rtcmesh.load.p99)} against ${ms(raw.load.p99)} ms, ${fixed(v[shape].p99Ratio, 1)}×).`;
+  };
+  const { rtcmesh: meshIdle, raw: rawIdle } = { rtcmesh: result.tabs.rtcmesh.idle, raw: result.tabs.raw.idle };
+  return `## Under load
+
+\`bench/load.mjs\`: every node broadcasts ${options.rate} messages of ${options.bytes} bytes a second for ${options.seconds} s
+to every other node; rtcmesh with \`RTCMesh.broadcast\`, raw with \`send()\` on
+each open RTCDataChannel of the same full mesh (one RTCPeerConnection per
+pair). ${options.tabs} tabs: ${options.tabs} pages of one headless Chromium join one room on an
+in-process signaling server (\`RTCMesh.join\`; raw: a minimal client on
+\`SignalClient\`, the smaller id offering). ${options.inPage} in one page: ${options.inPage} nodes in one
+page signal each other directly. Latency is one-way, from the broadcast call
+to the receiver's \`message\` event, on the machine's one clock
+(\`performance.timeOrigin + performance.now()\` in every page), over every
+message delivered (in 1% histogram buckets). A message is delivered if it
+arrives within ${options.drainMs / 1000} s of the last scheduled send; the run ends then at the
+latest (a page too busy to return by then is cut off, and its last report,
+sent from inside its busy tasks, counts). Sender lag: how late the senders'
+broadcast calls ran against their schedule (their page's main thread was
+busy). Paths take turns, ${options.rounds} run${options.rounds > 1 ? 's' : ''} each, pooled.
+
+${table(['case', 'path', 'delivered', 'fraction', 'p50 ms', 'p99 ms', 'max ms', 'sender lag p99 ms', 'run ended'], rows)}
+
+${verdicts('tabs', `${options.tabs} tabs`)}
+
+${verdicts('inPage', `${options.inPage} in one page`)}
+
+## Idle CPU
+
+The ${options.tabs}-tab room above, once every link was open and ${options.settleMs / 1000} s more had
+passed, left idle for ${options.idleSeconds} s: the CPU seconds Chromium used meanwhile, from
+CDP \`SystemInfo.getProcessInfo\` (each process's CPU time, all its threads;
+the OS counts in 10 ms steps), summed over the renderer processes (the
+figure the target uses) and over all Chromium processes; and the pages'
+main threads alone, CDP \`Performance.getMetrics\` \`TaskDuration\` summed over
+the ${options.tabs} pages.
+
+${table(['path', 'renderer processes, CPU s', 'all Chromium processes, CPU s', 'pages\' main threads, s'], [
+    ['raw RTCDataChannels', fixed(rawIdle.renderers, 2), fixed(rawIdle.all, 2), fixed(rawIdle.mainTask, 2)],
+    ['rtcmesh', fixed(meshIdle.renderers, 2), fixed(meshIdle.all, 2), fixed(meshIdle.mainTask, 2)],
+  ])}
+
+Target: rtcmesh at most ${IDLE_TARGET}× raw's CPU: ${verdict(v.idle)} (${fixed(v.idleRatio, 1)}×).`;
+}
+
+/** The one table of issue #15's targets, from this run's figures. */
+function targetsSection({ sizes, dataChannel, raft, load }) {
+  const rows = [];
+  const add = (target, figure, met) => rows.push([target, figure, met ? 'met' : '**missed**']);
+  const bundle = sizes.find((row) => row.name === 'rtcmesh (JS + wasm)');
+  add(`bundle JS + wasm ≤ ${BUNDLE_TARGET / 1000} kB gzip`, `${kb(bundle.gzip)} kB`, bundle.gzip <= BUNDLE_TARGET);
+  const { latency, throughput, large } = dataChannel;
+  const overhead = latency.mesh.p50 / latency.raw.p50 - 1;
+  add(`small-message p50 ≤ ${100 * LATENCY_TARGET}% over raw`, `${overhead >= 0 ? '+' : ''}${fixed(100 * overhead, 0)}% (${fixed(latency.mesh.p50, 2)} against ${fixed(latency.raw.p50, 2)} ms)`, overhead <= LATENCY_TARGET);
+  const { raw, mesh, simplePeer } = throughput;
+  add(`throughput ≥ ${THROUGHPUT_TARGET}× calibrated raw (median of ${throughput.repeats} alternating runs)`, `${fixed(mesh.mbPerSecond / raw.mbPerSecond, 2)}× (${fixed(mesh.mbPerSecond)} against ${fixed(raw.mbPerSecond)} MB/s)`, mesh.mbPerSecond >= THROUGHPUT_TARGET * raw.mbPerSecond);
+  add('throughput ≥ simple-peer', `${fixed(mesh.mbPerSecond / simplePeer.mbPerSecond, 2)}× (simple-peer ${fixed(simplePeer.mbPerSecond)} MB/s)`, mesh.mbPerSecond >= simplePeer.mbPerSecond);
+  const largeRatio = large.mesh.ms / large.raw.ms;
+  add(`${large.bytes / 2 ** 20} MiB to ${large.receivers} peers ≤ ${LARGE_TARGET.toFixed(1)}× raw with manual chunks`, Number.isFinite(largeRatio) ? `${fixed(largeRatio, 2)}× (${fixed(large.mesh.ms, 0)} against ${fixed(large.raw.ms, 0)} ms)` : `stalled in ${large.stalls.length} of ${large.repeats} runs`, largeRatio <= LARGE_TARGET);
+  const wasm3 = raft.find((r) => r.where === 'wasm (Node)' && r.nodes === 3);
+  add(`Raft in wasm ≥ ${WASM_RAFT_TARGET.toLocaleString('en-US')} committed entries/s at 3 nodes`, Math.round(wasm3.entries_per_second).toLocaleString('en-US'), wasm3.entries_per_second >= WASM_RAFT_TARGET);
+  const v = loadVerdicts(load);
+  const pct = (x) => `${(100 * x).toFixed(1)}%`;
+  for (const [shape, label] of [['tabs', `${load.options.tabs} tabs`], ['inPage', `${load.options.inPage} in one page`]]) {
+    const { rtcmesh, raw: rawLoad } = load[shape];
+    add(`${label}, ${load.options.rate} broadcasts/s each: delivered ≥ raw`, `${pct(rtcmesh.load.delivered)} against ${pct(rawLoad.load.delivered)}`, v[shape].delivered);
+    add(`${label}, ${load.options.rate} broadcasts/s each: p99 ≤ ${LOAD_P99_TARGET}× raw`, `${fixed(v[shape].p99Ratio, 1)}× (${fixed(rtcmesh.load.p99, 1)} against ${fixed(rawLoad.load.p99, 1)} ms)`, v[shape].p99);
+  }
+  add(`idle ${load.options.tabs}-tab room, CPU ≤ ${IDLE_TARGET}× raw`, `${fixed(v.idleRatio, 1)}× (${fixed(load.tabs.rtcmesh.idle.renderers, 2)} against ${fixed(load.tabs.raw.idle.renderers, 2)} s per ${load.options.idleSeconds} s)`, v.idle);
+  const missed = rows.filter((row) => row[2] !== 'met').length;
+  return `## Targets
+
+Issue #15's targets, measured in this run (details in the sections below):
+${missed === 0 ? 'all met' : `${missed} of ${rows.length} missed`}.
+
+${table(['target', 'this run', 'met?'], rows)}`;
+}
+
 function raftSection(raft, elections) {
   const rows = raft.map(({ where, nodes, entries, seconds, entries_per_second: rate }) => [where, nodes, entries, fixed(seconds, 2), Math.round(rate).toLocaleString('en-US')]);
   const native3 = raft.find((r) => r.where === 'native' && r.nodes === 3);
@@ -274,6 +372,8 @@ async function main() {
   const sizes = await runSizeBenchmarks();
   console.log('bench: data channels in Chromium');
   const dataChannel = await runDataChannelBenchmarks({ totalBytes, rounds });
+  console.log('bench: load and idle CPU in Chromium (8 tabs in one room, 16 nodes in one page)');
+  const underLoad = await runLoadBenchmarks();
   console.log('bench: Raft throughput');
   const raft = [];
   for (const nodes of [3, 5]) raft.push({ where: 'native', ...(await nativeRaftThroughput(nodes)) });
@@ -300,9 +400,13 @@ Written by \`npm run bench\` (bench/run.mjs); do not edit by hand.
 - Chromium ${dataChannel.chromiumVersion}, Node ${process.version}
 - Command: \`npm run bench\`
 
+${targetsSection({ sizes, dataChannel, raft, load: underLoad })}
+
 ${sizeSection(sizes)}
 
 ${dataChannelSection(dataChannel, totalBytes, rounds)}
+
+${loadSection(underLoad)}
 
 ${raftSection(raft, elections)}
 
