@@ -20,7 +20,7 @@
 // binding whose calls leave the page even from inside a long task, and the
 // driver stops waiting 3 s after that deadline and takes the last report.
 //
-//   node bench/load.mjs [--json] [--tabs 8] [--in-page 16] [--seconds 10] [--rate 100] [--idle 5] [--rounds 1]
+//   node bench/load.mjs [--json] [--tabs 8] [--in-page 16] [--seconds 10] [--rate 100] [--idle 5] [--rounds 2]
 import { startStaticServer } from '../tools/static-server.mjs';
 import { launchChromium } from '../tests/browser/chromium.mjs';
 import { startSignalServer } from '../js/signal/server.js';
@@ -62,8 +62,12 @@ function addSparse(histogram, pairs) {
   for (let i = 0; i < pairs.length; i += 2) histogram[pairs[i]] += pairs[i + 1];
 }
 
-function percentile(histogram, q) {
-  const total = histogram.reduce((a, b) => a + b, 0);
+/**
+ * The q-quantile over the histogram plus `missing` values later than any in
+ * it (messages never delivered): Infinity when it falls among those.
+ */
+function percentile(histogram, q, missing = 0) {
+  const total = histogram.reduce((a, b) => a + b, 0) + missing;
   if (total === 0) return NaN;
   const rank = Math.min(total - 1, Math.floor(q * total)); // as sorted[floor(q × n)]
   let seen = 0;
@@ -71,7 +75,7 @@ function percentile(histogram, q) {
     seen += histogram[i];
     if (seen > rank) return bucketValue(i);
   }
-  return NaN;
+  return Infinity;
 }
 
 function highest(histogram) {
@@ -99,8 +103,10 @@ function pool(nodeResults) {
     delivered: expected ? received / expected : 0,
     late: sum('late'),
     duplicates: sum('duplicates'),
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
+    // Over every message expected: one not delivered counts as later than
+    // all that were, so a path that loses more than 1% has no finite p99.
+    p50: percentile(latencies, 0.5, expected - received),
+    p99: percentile(latencies, 0.99, expected - received),
     max: highest(latencies),
     sendLagP99: percentile(lags, 0.99),
   };
@@ -195,7 +201,7 @@ async function loadPages(pages, reports, fn, loadArgs, { expectedPerPage, cutoff
   let timer;
   const ended = await Promise.race([
     finished.then(() => 'by itself'),
-    new Promise((resolve) => { timer = setTimeout(() => resolve('cut off at the deadline'), cutoffMs); }),
+    new Promise((resolve) => { timer = setTimeout(() => resolve('cut off'), cutoffMs); }),
   ]);
   clearTimeout(timer);
   const nodes = [];
@@ -293,8 +299,10 @@ async function loadArguments(page, { rate, seconds, bytes, drainMs }) {
   return { args, cutoffMs: 1000 + args.count * args.intervalMs + drainMs + 3000 };
 }
 
+const msText = (v, digits) => (Number.isFinite(v) ? `${v.toFixed(digits)} ms` : 'not delivered');
+
 function describe(f) {
-  return `${f.received}/${f.expected} delivered (${(100 * f.delivered).toFixed(1)}%), p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms, max ${f.max.toFixed(1)} ms, ${f.late} late, send lag p99 ${f.sendLagP99.toFixed(1)} ms${f.sendFailures ? `, ${f.sendFailures} sends threw (${f.lastSendError})` : ''}`;
+  return `${f.received}/${f.expected} delivered (${(100 * f.delivered).toFixed(1)}%), p50 ${msText(f.p50, 2)}, p99 ${msText(f.p99, 2)}, max ${f.max.toFixed(1)} ms, ${f.late} late, send lag p99 ${f.sendLagP99.toFixed(1)} ms${f.sendFailures ? `, ${f.sendFailures} sends threw (${f.lastSendError})` : ''}`;
 }
 
 export const defaultLoadOptions = {
@@ -307,7 +315,7 @@ export const defaultLoadOptions = {
   settleMs: 2000, // after the links open, before idling or loading
   drainMs: 5000, // after the last send, how long receivers wait for the rest
   formTimeoutMs: 60000,
-  rounds: 1, // runs per path and shape; paths take turns, the first path alternating
+  rounds: 2, // runs per path and shape; paths take turns, raw first in the first round, rtcmesh in the second
 };
 
 /**
@@ -355,12 +363,17 @@ export async function runLoadBenchmarks(overrides = {}, log = () => {}) {
   }
 }
 
-/** The load targets of issue #15 on a result: delivery at least raw's, p99 at most 1.5× raw's; idle CPU at most 1.5× raw's. */
+/**
+ * The load targets of issue #15 on a result: delivery at least raw's, p99 at
+ * most 1.5× raw's; idle CPU at most 1.5× raw's. A p99 that is not finite
+ * (more than 1% not delivered) misses the target, even when raw's is not
+ * finite either: then the two cannot be compared.
+ */
 export function loadVerdicts(result) {
   const shape = ({ rtcmesh, raw }) => ({
     delivered: rtcmesh.load.delivered >= raw.load.delivered,
-    p99Ratio: rtcmesh.load.p99 / raw.load.p99,
-    p99: rtcmesh.load.p99 <= 1.5 * raw.load.p99,
+    p99Ratio: Number.isFinite(rtcmesh.load.p99) && Number.isFinite(raw.load.p99) ? rtcmesh.load.p99 / raw.load.p99 : NaN,
+    p99: Number.isFinite(rtcmesh.load.p99) && rtcmesh.load.p99 <= 1.5 * raw.load.p99,
   });
   const idleRatio = result.tabs.rtcmesh.idle.renderers / result.tabs.raw.idle.renderers;
   return { tabs: shape(result.tabs), inPage: shape(result.inPage), idleRatio, idle: idleRatio <= 1.5 };
@@ -390,7 +403,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(`\n${title}, ${options.rate} broadcasts/s of ${options.bytes} B each for ${options.seconds} s:`);
     for (const kind of ['raw', 'rtcmesh']) console.log(`  ${kind.padEnd(7)} ${describe(result[shape][kind].load)}`);
     const v = verdicts[shape];
-    console.log(`  delivers at least raw: ${mark(v.delivered)}; p99 ${v.p99Ratio.toFixed(2)}x raw (target <= 1.5x): ${mark(v.p99)}`);
+    console.log(`  delivers at least raw: ${mark(v.delivered)}; p99 ${Number.isFinite(v.p99Ratio) ? `${v.p99Ratio.toFixed(2)}x raw` : 'not comparable (a p99 message was not delivered)'} (target <= 1.5x): ${mark(v.p99)}`);
   }
   const { rtcmesh, raw } = result.tabs;
   console.log(`\nidle ${options.tabs}-tab room, CPU seconds over ${options.idleSeconds} s (renderer processes; all Chromium processes; pages' main threads):`);
