@@ -2,7 +2,7 @@
 // (what users would otherwise pick), two peers inside one page.
 // Each function resolves to plain numbers; the Node side formats the tables.
 
-function connectPair({ label = 'bench' } = {}) {
+export function connectPair({ label = 'bench' } = {}) {
   const a = new RTCPeerConnection();
   const b = new RTCPeerConnection();
   a.onicecandidate = ({ candidate }) => candidate && b.addIceCandidate(candidate);
@@ -26,13 +26,20 @@ function connectPair({ label = 'bench' } = {}) {
   })();
 }
 
-/** Raw throughput with bufferedAmountLowThreshold backpressure. */
-export async function rawThroughput({ messageBytes = 65536, totalBytes = 256 * 1024 * 1024 } = {}) {
+/**
+ * Raw throughput with bufferedAmountLowThreshold backpressure: sends while
+ * `bufferedAmount` is at most `highWater`, then waits for `bufferedamountlow`
+ * (fired when it falls to `lowThreshold`). The benchmark sweeps all three to
+ * find the fastest configuration (Chromium closes a channel whose buffer
+ * would pass 16 MiB, so `highWater` + `messageBytes` stays under that).
+ */
+export async function rawThroughput({
+  messageBytes = 65536, totalBytes = 256 * 1024 * 1024, lowThreshold = 1024 * 1024, highWater = 4 * 1024 * 1024,
+} = {}) {
   const pair = await connectPair();
   const payload = new Uint8Array(messageBytes);
   const messages = Math.ceil(totalBytes / messageBytes);
-  const highWater = 4 * 1024 * 1024;
-  pair.sender.bufferedAmountLowThreshold = 1024 * 1024;
+  pair.sender.bufferedAmountLowThreshold = lowThreshold;
   let received = 0;
   const done = new Promise((resolve) => {
     pair.receiver.onmessage = ({ data }) => {
@@ -117,8 +124,10 @@ export async function simplePeerThroughput({ messageBytes = 65536, totalBytes = 
   return { bytes: received, seconds, mbPerSecond: received / seconds / 1e6 };
 }
 
-/** One large message to `receivers` peers over raw channels, chunked by hand. */
-export async function rawLargeMessage({ bytes = 16 * 1024 * 1024, receivers = 3, chunkBytes = 65536 } = {}) {
+/** One large message to `receivers` peers over raw channels, chunked by hand, with the same backpressure as rawThroughput. */
+export async function rawLargeMessage({
+  bytes = 16 * 1024 * 1024, receivers = 3, chunkBytes = 65536, lowThreshold = 1024 * 1024, highWater = 4 * 1024 * 1024,
+} = {}) {
   const pairs = await Promise.all(Array.from({ length: receivers }, (_, i) => connectPair({ label: `large-${i}` })));
   const message = new Uint8Array(bytes);
   const start = performance.now();
@@ -132,9 +141,9 @@ export async function rawLargeMessage({ bytes = 16 * 1024 * 1024, receivers = 3,
     };
   }));
   await Promise.all(pairs.map(async ({ sender }) => {
-    sender.bufferedAmountLowThreshold = 1024 * 1024;
+    sender.bufferedAmountLowThreshold = lowThreshold;
     for (let offset = 0; offset < bytes; offset += chunkBytes) {
-      if (sender.bufferedAmount > 4 * 1024 * 1024) {
+      if (sender.bufferedAmount > highWater) {
         await new Promise((resolve) => { sender.onbufferedamountlow = resolve; });
       }
       sender.send(message.subarray(offset, Math.min(bytes, offset + chunkBytes)));
@@ -143,5 +152,5 @@ export async function rawLargeMessage({ bytes = 16 * 1024 * 1024, receivers = 3,
   await Promise.all(arrived);
   const ms = performance.now() - start;
   pairs.forEach((pair) => pair.close());
-  return { bytes, receivers, ms };
+  return { bytes, receivers, chunkBytes, lowThreshold, highWater, ms };
 }

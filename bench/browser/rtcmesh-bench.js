@@ -79,17 +79,30 @@ export async function meshFormation(n) {
   return { peers: n, channels: (n * (n - 1)) / 2, ms };
 }
 
-/** One 16 MiB message to 3 peers by broadcast; resolves when all have it. */
-export async function meshLargeMessage({ bytes = 16 * 1024 * 1024, receivers = 3 } = {}) {
+/**
+ * One 16 MiB message to 3 peers by broadcast; resolves when all have it, or
+ * after `timeoutMs` with `stalled: true` and how many receivers had it
+ * (a broadcast that never completes is a finding, not a hang).
+ */
+export async function meshLargeMessage({ bytes = 16 * 1024 * 1024, receivers = 3, timeoutMs = 60000 } = {}) {
   const { meshes: [sender, ...others], close } = await connectMeshes(receivers + 1);
+  let complete = 0;
   const arrived = Promise.all(others.map((mesh) => new Promise((resolve) => {
-    mesh.addEventListener('message', ({ data }) => resolve(data.byteLength), { once: true });
+    mesh.addEventListener('message', ({ data }) => {
+      complete++;
+      resolve(data.byteLength);
+    }, { once: true });
   })));
+  let timer;
+  const stalled = new Promise((resolve) => { timer = setTimeout(() => resolve(null), timeoutMs); });
   const start = performance.now();
   sender.broadcast(new Uint8Array(bytes));
-  const sizes = await arrived;
+  const sizes = await Promise.race([arrived, stalled]);
+  clearTimeout(timer);
   const ms = performance.now() - start;
+  const unacknowledged = others.map((mesh) => sender.bufferedAmount(mesh.id));
   close();
+  if (sizes === null) return { bytes, receivers, ms: null, stalled: true, complete, unacknowledged, timeoutMs };
   if (sizes.some((size) => size !== bytes)) throw new Error(`a receiver got ${sizes} bytes`);
   return { bytes, receivers, ms };
 }
