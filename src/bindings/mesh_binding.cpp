@@ -105,9 +105,12 @@ void JsMesh::set_buffered_low_threshold(double bytes) { mesh_->set_buffered_low_
 void JsMesh::close() { mesh_->close(); }
 
 double JsMesh::reserve_inbox(double used, double capacity) {
-    inbox_.resize(std::min(inbox_.size(), to_size(used)));
-    inbox_.resize(to_size(capacity));
-    inbox_.shrink_to_fit();  // so that a big message's inbox is given back when JS asks for less
+    if (to_size(capacity) < inbox_.size() / 2) {  // a big message's inbox is given back when JS asks for less
+        Bytes kept(inbox_.begin(), inbox_.begin() + std::min(inbox_.size(), to_size(used)));
+        inbox_.swap(kept);
+        release_bytes(kept);
+    }
+    resize_bytes(inbox_, to_size(capacity));
     return static_cast<double>(reinterpret_cast<std::uintptr_t>(inbox_.data()));
 }
 

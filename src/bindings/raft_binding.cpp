@@ -142,13 +142,14 @@ public:
     val close() { return error_or_null(node().close()); }
 
     val staging(double size) {
-        staging_.assign(to_size(size), 0);
+        resize_bytes(staging_, to_size(size));
         return val(emscripten::typed_memory_view(staging_.size(), staging_.data()));
     }
     // from = "" when the sender is only named inside the message (the seed's form).
     val receive_staged(const std::string& from) {
-        const Bytes bytes = std::exchange(staging_, {});
-        return error_or_null(from.empty() ? node().receive(bytes) : node().receive(from, bytes));
+        const auto status = from.empty() ? node().receive(staging_) : node().receive(from, staging_);
+        release_bytes(staging_);
+        return error_or_null(status);
     }
     val propose_staged() {
         auto result = node().propose(std::exchange(staging_, {}));
@@ -180,10 +181,7 @@ public:
     // The Ready packed in one buffer (ready_codec.hpp): a view valid until the
     // next call into this object; its snapshot, if any, from ready_snapshot().
     val take_ready_packed() {
-        raft::Ready ready = session_ ? session_->take_ready() : own_->take_ready();
-        packed_.clear();
-        raft::pack_ready(ready, packed_);
-        ready_snapshot_ = std::move(ready.snapshot);
+        ready_snapshot_ = raft::pack_ready_consuming(session_ ? session_->take_ready() : own_->take_ready(), packed_);
         return val(emscripten::typed_memory_view(packed_.size(), packed_.data()));
     }
     val ready_snapshot() {

@@ -64,3 +64,14 @@ void pack_ready(const Ready& ready, Bytes& out) {
 }
 
 }  // namespace rtcmesh::raft
+
+namespace rtcmesh::raft {
+
+std::optional<Snapshot> pack_ready_consuming(Ready&& taken, Bytes& out) {
+    const Ready ready = std::move(taken);  // destroyed here, not in the caller
+    out.clear();
+    pack_ready(ready, out);
+    return ready.snapshot;
+}
+
+}  // namespace rtcmesh::raft

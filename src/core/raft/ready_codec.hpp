@@ -42,5 +42,9 @@ enum class EventCode : std::uint8_t {
 
 // Appends `ready` (less its snapshot's contents) to `out`.
 void pack_ready(const Ready& ready, Bytes& out);
+// Replaces `out` with the packed `ready`, which it consumes (its entries are
+// freed here, in the core); returns the Ready's snapshot, which the packed
+// form leaves out.
+std::optional<Snapshot> pack_ready_consuming(Ready&& ready, Bytes& out);
 
 }  // namespace rtcmesh::raft
