@@ -1,7 +1,9 @@
 // Reads the Raft core's packed Ready (src/core/raft/ready_codec.hpp) with one
 // DataView: no JS object per field crosses the wasm boundary. The result has
 // the shape storages expect: { hardState, entries, snapshot, messages,
-// committed, events }. Byte payloads are copies, safe to keep.
+// committed, events }. Byte payloads are safe to keep: the entries to persist
+// are copies each (a storage keeps them apart), the rest are views of one
+// copy of the whole Ready.
 
 const VERSION = 1;
 const ENTRY_TYPES = ['normal', 'noop', 'config'];
@@ -17,9 +19,11 @@ class Reader {
   u8() { return this.view.getUint8(this.at++); }
   num() { const v = this.view.getFloat64(this.at, true); this.at += 8; return v; }
   len() { const v = this.view.getUint32(this.at, true); this.at += 4; return v; }
-  bytes() { const n = this.len(); const out = this.buf.slice(this.at, this.at + n); this.at += n; return out; }
+  bytes() { const n = this.len(); const out = this.buf.subarray(this.at, this.at + n); this.at += n; return out; }
+  ownBytes() { const n = this.len(); const out = this.buf.slice(this.at, this.at + n); this.at += n; return out; }
+  skipBytes() { const n = this.len(); this.at += n; return null; }
   str() { const n = this.len(); const out = decoder.decode(this.buf.subarray(this.at, this.at + n)); this.at += n; return out; }
-  entry() { return { index: this.num(), term: this.num(), type: ENTRY_TYPES[this.u8()] ?? 'normal', data: this.bytes() }; }
+  entry(data = () => this.bytes()) { return { index: this.num(), term: this.num(), type: ENTRY_TYPES[this.u8()] ?? 'normal', data: data() }; }
   list(read) { const n = this.len(); const out = new Array(n); for (let i = 0; i < n; i++) out[i] = read(); return out; }
 }
 
@@ -45,16 +49,18 @@ const EVENTS = [
 
 /**
  * Decodes a packed Ready. `bytes` may be a view into the wasm heap: it is
- * read at once, before any other call into the core. `takeSnapshot()` is
+ * copied at once, before any other call into the core. `takeSnapshot()` is
  * called when the Ready carries a snapshot (rare: it stays an object).
+ * Without `persist`, the entries to persist come as a count only (their
+ * `entries` array is empty): nobody keeps them.
  */
-export function decodeReady(bytes, takeSnapshot) {
-  const r = new Reader(bytes);
+export function decodeReady(bytes, takeSnapshot, { persist = true } = {}) {
+  const r = new Reader(bytes.slice());
   const version = r.u8();
   if (version !== VERSION) throw new Error(`Raft: the core packed a Ready of version ${version}, expected ${VERSION}`);
   const flags = r.u8();
   const hardState = flags & 1 ? { term: r.num(), commit: r.num(), vote: r.str() } : null;
-  const entries = r.list(() => r.entry());
+  const entries = persist ? r.list(() => r.entry(() => r.ownBytes())) : skipEntries(r);
   const messages = r.list(() => ({ to: r.str(), bytes: r.bytes() }));
   const committed = r.list(() => r.entry());
   const events = r.list(() => {
@@ -63,4 +69,13 @@ export function decodeReady(bytes, takeSnapshot) {
     return read(r);
   });
   return { hardState, entries, snapshot: flags & 2 ? takeSnapshot() : null, messages, committed, events };
+}
+
+// Steps over the entries to persist without making them.
+function skipEntries(r) {
+  for (let n = r.len(); n > 0; n--) {
+    r.at += 8 + 8 + 1;
+    r.skipBytes();
+  }
+  return [];
 }

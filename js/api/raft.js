@@ -361,7 +361,7 @@ export class Raft extends EventTarget {
         this.#pumpAgain = false;
         if (!this.#core.hasReady()) continue;
         const core = this.#core;
-        const ready = decodeReady(core.takeReadyPacked(), () => core.readySnapshot());
+        const ready = decodeReady(core.takeReadyPacked(), () => core.readySnapshot(), { persist: this.#storage !== null });
         const durable = this.#storage && (ready.hardState || ready.entries.length > 0 || ready.snapshot);
         if (durable) {
           this.#storage.save(ready).then(
