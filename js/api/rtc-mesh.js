@@ -523,8 +523,8 @@ export class RTCMesh extends EventTarget {
   }
 
   // The core says in every exchange when it must be ticked next: soon while
-  // acks, window reports or routing wait, else at its next timer (at most
-  // 250 ms away). A quiet mesh sleeps instead of waking 40 times a second.
+  // acks, routing or a message in flight wait, else at its next timer (at most
+  // 1 s away). A quiet mesh sleeps instead of waking 40 times a second.
   #schedule() {
     if (this.#closed) return;
     const at = this.#nextWakeup;

@@ -445,10 +445,6 @@ void Mesh::update(Millis now) {
         }
         if (p->needs_routing) route_pending(*p);
         for (const Lane lane : {system_lane, app_lane}) retransmit_if_stalled(*p, lane);
-        if (p->unreported > 0) {  // the tail of a transfer, below the reporting step
-            p->report_due = true;
-            pump(*p);
-        }
     }
     if (now_ >= next_advertise_) advertise_links();
 }
@@ -461,7 +457,7 @@ Millis Mesh::next_wakeup() const {
     };
     earliest(next_advertise_);
     for (const auto& [id, p] : peers_) {
-        const bool busy = p->needs_routing || p->unreported > 0 || p->in[system_lane].ack_due || p->in[app_lane].ack_due;
+        const bool busy = p->needs_routing || p->in[system_lane].ack_due || p->in[app_lane].ack_due;
         if (busy) earliest(now_ + kBusyTickMs);
         earliest(p->link.next_deadline(now_));
         for (const Lane lane : {system_lane, app_lane}) {

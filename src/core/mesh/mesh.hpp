@@ -62,7 +62,9 @@ struct Options {
     ReassemblyLimits reassembly;
     LinkTimings timings;
     Millis retransmit_timeout_ms = 4000;
-    Millis link_state_interval_ms = 1000;
+    // Link state goes out on every change; this refresh is a safety net, and
+    // each one costs every neighbour a frame and a wake-up in an idle room.
+    Millis link_state_interval_ms = 5000;
     std::uint32_t ack_every_messages = 16;
 };
 
@@ -99,12 +101,12 @@ public:
     void set_buffered_low_threshold(std::size_t bytes) { options_.buffered_low_threshold = bytes; }
     void update(Millis now);
     // The time by which update() must be called again: soon (kBusyTickMs)
-    // while acks, routing or window reports wait for a tick, else the
+    // while acks or routing wait for a tick, else the
     // earliest timer, at most kIdleTickMs away. Hosts sleep until then
     // instead of ticking a quiet mesh 40 times a second.
     Millis next_wakeup() const;
     static constexpr Millis kBusyTickMs = 25;
-    static constexpr Millis kIdleTickMs = 250;
+    static constexpr Millis kIdleTickMs = 1000;
 
     // ---- Host events ----
     void on_local_description(Handle pc, SdpType type, const std::string& sdp);

@@ -78,7 +78,6 @@ struct Mesh::Peer {
     std::size_t unreported_sends = 0;  // bytes sent since the host last reported bufferedAmount
     bool host_counts_sends = false;  // its bufferedAmount includes what was just sent; until then the window applies
     std::size_t unreported = 0;      // bytes received on the channel not yet confirmed in a window frame
-    bool report_due = false;         // confirm even a small `unreported` on the next pump
     std::size_t max_frame = 0;       // reported max message size; 0 = unknown
     std::vector<std::uint32_t> reach;  // neighbours it advertises, sorted
     bool usable = false;

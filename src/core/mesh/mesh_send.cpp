@@ -209,12 +209,16 @@ std::optional<Bytes> Mesh::take_frame(Peer& n, std::deque<SendJob>& queue) {
     return frame;
 }
 
-// Confirms what arrived on the neighbour's channel, once enough has (or when
-// update() asks): the count leaves `unreported` only when the frame is sent,
-// so nothing is lost while the link is down.
+// Confirms what arrived on the neighbour's channel, once a step has: the
+// count leaves `unreported` only when the frame is sent, so nothing is lost
+// while the link is down. A tail below the step is never urgent, so it is
+// not reported on its own (idle rooms would send a window frame for every
+// link-state frame): a sender held at the window has a full window
+// unconfirmed, so once its frames arrive at least a step is unreported here
+// and goes out at once.
 void Mesh::report_received(Peer& n) {
     const std::size_t step = std::max<std::size_t>(options_.window_bytes / 8, 1);
-    if (n.unreported == 0 || (!n.report_due && n.unreported < step)) return;
+    if (n.unreported < step) return;
     const std::uint32_t bytes = static_cast<std::uint32_t>(std::min<std::size_t>(n.unreported, UINT32_MAX));
     FrameHeader h;
     h.type = FrameType::window;
@@ -232,7 +236,6 @@ void Mesh::report_received(Peer& n) {
     n.unreported_sends += c.bytes.size();
     out_.commands.push_back(std::move(c));
     n.unreported -= bytes;
-    n.report_due = false;
 }
 
 void Mesh::send_control(Peer& to, FrameType type, std::uint8_t flags, const Bytes& payload, std::uint32_t message_id) {
