@@ -14,9 +14,7 @@ namespace {
 constexpr Millis kTimeoutMs = 2'000;
 
 mesh::Options options_for(const std::string& id, const std::vector<std::string>& peers) {
-    mesh::Options options;
-    options.id = id;
-    options.peers = peers;
+    mesh::Options options = sim::member_options(id, peers);
     options.timings.connect_timeout_ms = kTimeoutMs;
     return options;
 }

@@ -139,4 +139,12 @@ private:
     std::map<std::string, std::size_t> connection_caps_;
 };
 
+// A member's options with the defaults: its id and every member's.
+inline mesh::Options member_options(const std::string& id, const std::vector<std::string>& peers) {
+    mesh::Options options;
+    options.id = id;
+    options.peers = peers;
+    return options;
+}
+
 }  // namespace rtcmesh::sim

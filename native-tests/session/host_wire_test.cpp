@@ -16,13 +16,6 @@ using session::HostInput;
 
 namespace {
 
-mesh::Options options_for(const std::string& id, const std::vector<std::string>& peers) {
-    mesh::Options options;
-    options.id = id;
-    options.peers = peers;
-    return options;
-}
-
 void put_send(Bytes& in, const std::string& peer, const std::string& payload) {
     Packer p(in);
     p.u8(static_cast<std::uint8_t>(HostInput::send));
@@ -64,7 +57,7 @@ Header read_header(const Bytes& out) {
 }  // namespace
 
 TEST_CASE("the host wire applies records in order and answers with the send's status", "[session][wire]") {
-    session::Session s(options_for("a", {"a", "b"}), 5);
+    session::Session s(sim::member_options("a", {"a", "b"}), 5);
     Bytes in, out;
     put_tick(in, 100);
     put_send(in, "nobody", "hi");
@@ -87,7 +80,7 @@ TEST_CASE("the host wire applies records in order and answers with the send's st
 }
 
 TEST_CASE("malformed host input is refused at the bad record and loses nothing before it", "[session][wire]") {
-    session::Session s(options_for("a", {"a", "b"}), 5);
+    session::Session s(sim::member_options("a", {"a", "b"}), 5);
     Bytes out;
     Bytes good;
     put_send(good, "b", "kept");
@@ -111,7 +104,7 @@ TEST_CASE("malformed host input is refused at the bad record and loses nothing b
 TEST_CASE("bufferedamountlow: once per rise above the threshold, when the queue falls back", "[session][wire]") {
     sim::SimNetwork net(21);
     const std::vector<std::string> ids{"a", "b"};
-    for (const auto& id : ids) net.add_node(options_for(id, ids));
+    for (const auto& id : ids) net.add_node(sim::member_options(id, ids));
     REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 10'000));
     net.mesh("a").set_buffered_low_threshold(1000);
     REQUIRE(net.mesh("a").send("b", Bytes(500, 1), false).ok());  // below: no event due
@@ -125,7 +118,7 @@ TEST_CASE("bufferedamountlow: once per rise above the threshold, when the queue 
 }
 
 TEST_CASE("an exchange brings a stale session clock up to the host's first", "[session][wire]") {
-    session::Session s(options_for("a", {"a", "b"}), 5);
+    session::Session s(sim::member_options("a", {"a", "b"}), 5);
     Bytes out;
     session::exchange(s, 1'000, nullptr, 0, true, out);
     CHECK(s.now() == 1'000);

@@ -14,13 +14,6 @@ using rtcmesh::sim::SimNetwork;
 
 namespace {
 
-mesh::Options options_for(const std::string& id, const std::vector<std::string>& peers) {
-    mesh::Options options;
-    options.id = id;
-    options.peers = peers;
-    return options;
-}
-
 raft::Config raft_config(std::vector<std::string> members, std::uint64_t seed = 1) {
     raft::Config config;
     config.seed = seed;  // each node its own: equal timers would split every vote
@@ -59,7 +52,7 @@ bool run_with_raft(SimNetwork& net, const std::vector<std::string>& ids, const s
 
 // Every member a mesh to all and a Raft over it; true once one leads.
 bool start_and_elect(SimNetwork& net, const std::vector<std::string>& ids) {
-    for (const auto& id : ids) net.add_node(options_for(id, ids));
+    for (const auto& id : ids) net.add_node(sim::member_options(id, ids));
     for (const auto& id : ids)
         if (!net.session(id).start_raft(raft_config(ids, static_cast<std::uint64_t>(id[0]))).ok()) return false;
     return run_with_raft(net, ids, [&] { return !leader_of(net, ids).empty(); });
@@ -88,7 +81,7 @@ TEST_CASE("Raft runs over the session's mesh; its frames never reach the app, th
 }
 
 TEST_CASE("a Ready's messages leave only after advance(): persist, then send", "[session]") {
-    session::Session session(options_for("a", {"a", "b"}), 3);
+    session::Session session(sim::member_options("a", {"a", "b"}), 3);
     REQUIRE(session.start_raft(raft_config({"a", "b"})).ok());
     session.update(0);
     (void)session.take_commands();  // the link to b being made
@@ -146,7 +139,7 @@ TEST_CASE("hostile system frames: an unknown kind is an error event, a bad Raft 
 }
 
 TEST_CASE("start_raft refuses a second node and an address that is not the mesh's id", "[session]") {
-    session::Session session(options_for("a", {"a", "b"}), 4);
+    session::Session session(sim::member_options("a", {"a", "b"}), 4);
     raft::Config wrong = raft_config({"a", "b"});
     wrong.address = std::string(1, 'b');  // not = "b": GCC 12 warns falsely (-Wrestrict) on that
     CHECK(session.start_raft(wrong).code == mesh::ErrorCode::bad_argument);
