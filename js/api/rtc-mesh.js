@@ -30,7 +30,7 @@ import { loadCore, loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
 import { argumentError, bytesOf, describe, randomSeed } from './values.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
-import { BatchReader, copyOutput } from '../shim/mesh-batch.js';
+import { BatchReader } from '../shim/mesh-batch.js';
 import { HostInbox } from '../shim/host-inbox.js';
 
 let names = null;
@@ -457,7 +457,9 @@ export class RTCMesh extends EventTarget {
     if (this.#flushing) {
       const reader = this.#exchange(true);
       problem = reader.status;
-      const sentOn = this.#runCommands(reader);
+      const sentOn = this.#host.runBatch(reader);
+      reader.detach(); // its events wait for the running flush
+      this.#reportBuffered(sentOn);
       this.#laterEvents.push(reader);
       if (sentOn.size > 0 && reader.sendsWaiting) this.#flushAgain = true;
     } else {
@@ -492,8 +494,10 @@ export class RTCMesh extends EventTarget {
         for (let round = 0; round < MAX_COMMAND_ROUNDS; round++) {
           const reader = this.#exchange(true);
           if (first) [status, first] = [reader.status, false];
-          const sentOn = this.#runCommands(reader);
+          const sentOn = this.#host.runBatch(reader);
           this.#dispatchEvents(reader);
+          // Read after the listeners ran: sends they made are counted too.
+          this.#reportBuffered(sentOn);
           while (this.#laterEvents.length > 0 && this.#core) this.#dispatchEvents(this.#laterEvents.shift());
           if (!this.#core) return status; // a listener closed the mesh
           if (sentOn.size === 0 || !reader.sendsWaiting) break;
@@ -507,17 +511,15 @@ export class RTCMesh extends EventTarget {
     return status;
   }
 
-  // Runs a batch's commands; what the channels then buffer goes into the inbox.
-  #runCommands(reader) {
-    const sentOn = this.#host.runBatch(reader);
+  // What the channels sent on buffer now goes into the inbox.
+  #reportBuffered(sentOn) {
     for (const channel of sentOn) this.#inbox.bufferedAmount(channel, this.#host.bufferedAmount(channel));
-    return sentOn;
   }
 
-  // The one crossing (host-inbox.js): the inbox in, a copy of the output out.
+  // The one crossing (host-inbox.js): the inbox in, the output read in place.
   #exchange(drain) {
     const address = this.#inbox.exchange(drain);
-    const reader = new BatchReader(copyOutput(this.#module.HEAPU8, address), kindNames()); // the heap as it is after the call
+    const reader = new BatchReader(this.#module.HEAPU8, address, kindNames()); // the heap as it is after the call
     if (drain) this.#nextWakeup = reader.nextWakeup;
     return reader;
   }
@@ -543,7 +545,9 @@ export class RTCMesh extends EventTarget {
     const kinds = reader.names.events;
     for (let count = reader.u32(); count > 0 && this.#core; count--) {
       if (kinds[reader.view.getUint8(reader.at)] !== 'message') {
-        this.#dispatch(reader.event());
+        const event = reader.event();
+        reader.detach(); // listeners may call into the core
+        this.#dispatch(event);
         continue;
       }
       reader.at++;
@@ -552,8 +556,10 @@ export class RTCMesh extends EventTarget {
       const bytes = reader.bytesView();
       if (flags & 2) continue; // a system frame while no Raft runs here: nobody's
       const data = flags & 1 ? textDecoder.decode(bytes) : bytes.slice().buffer;
+      reader.detach();
       this.dispatchEvent(new MessageEvent('message', { data, origin }));
     }
+    reader.detach();
   }
 
   #dispatch(event) {

@@ -7,20 +7,20 @@
 const decoder = new TextDecoder();
 const VERSION = 3;
 
-/** A copy of the output at `address` in `heap`: calls into the core may reuse or move it. */
-export function copyOutput(heap, address) {
-  const total = heap[address + 1] | (heap[address + 2] << 8) | (heap[address + 3] << 16) | (heap[address + 4] << 24);
-  return heap.slice(address, address + (total >>> 0));
-}
-
 export class BatchReader {
   /**
-   * @param bytes the batch: a copy of the core's view, so that calls into the
-   *   core while it is read (which may grow the wasm heap) cannot invalidate it
+   * Reads the output in place, in the wasm heap. It stays valid only until
+   * the next call into the core (which may reuse it, or grow the heap and
+   * detach the view): whoever reads it calls detach() before anything that
+   * may call into the core, such as an application's event listener.
+   * @param heap the module's HEAPU8 as it is after the exchange
+   * @param address where the exchange's output starts
    */
-  constructor(bytes, names) {
-    this.buf = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  constructor(heap, address, names) {
+    const total = (heap[address + 1] | (heap[address + 2] << 8) | (heap[address + 3] << 16) | (heap[address + 4] << 24)) >>> 0;
+    this.buf = heap.subarray(address, address + total);
+    this.view = new DataView(heap.buffer, address, total);
+    this.detached = false;
     this.names = names;
     this.at = 0;
     this.commandCount = 0; // set by whoever reads the commands
@@ -33,6 +33,14 @@ export class BatchReader {
     this.status = code === 0 ? (this.u32(), null) : { code: names.errors[code], message: this.str() };
     /** Frames wait for channel room: report bufferedAmount now, not on the next exchange. */
     this.sendsWaiting = (this.u8() & 1) !== 0;
+  }
+  /** From here on, reads a copy of what is left: calls into the core may follow. */
+  detach() {
+    if (this.detached) return;
+    this.buf = this.buf.slice(this.at);
+    this.view = new DataView(this.buf.buffer);
+    this.at = 0;
+    this.detached = true;
   }
   u8() { return this.view.getUint8(this.at++); }
   u32() { const v = this.view.getUint32(this.at, true); this.at += 4; return v; }

@@ -29,6 +29,7 @@ function maxMessageSizeOf(pc) {
 export class WebRtcHost {
   #core;
   #inbox;
+  #deferredFailures = null; // while a batch is read in place
   #RTCPeerConnection;
   #changed;
   #configure;
@@ -91,6 +92,9 @@ export class WebRtcHost {
   runBatch(reader) {
     const sentOn = new Set();
     const send = reader.names.commands.indexOf('send');
+    // The batch is read in place in the wasm heap: failures are reported to
+    // the core after it, since a call into the core may move the heap.
+    this.#deferredFailures = [];
     reader.commandCount = reader.u32();
     for (let count = reader.commandCount; count > 0; count--) {
       if (reader.view.getUint8(reader.at) === send) {
@@ -106,6 +110,10 @@ export class WebRtcHost {
         this.#failed(command.pc ?? this.#channels.get(command.channel)?.pc, command.kind, error);
       }
     }
+    const failures = this.#deferredFailures;
+    this.#deferredFailures = null;
+    if (failures.length > 0) reader.detach(); // the reports call into the core
+    for (const report of failures) report();
     return sentOn;
   }
 
@@ -166,7 +174,9 @@ export class WebRtcHost {
     // has no registered connection yet, and the core must still hear of it.
     const known = kind === 'create_peer_connection' || this.#connections.has(pcHandle);
     if (pcHandle === undefined || !known) return;
-    this.#report((core) => core.onOperationFailed(pcHandle, kind, String(error?.message ?? error)));
+    const report = () => this.#report((core) => core.onOperationFailed(pcHandle, kind, String(error?.message ?? error)));
+    if (this.#deferredFailures) this.#deferredFailures.push(report);
+    else report();
   }
 
   #createConnection(handle, iceServers) {
