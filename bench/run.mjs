@@ -299,11 +299,12 @@ From profiles taken while this work was done (2026-11-26; a build with
   \`bufferedAmount\` stays flat for seconds (SCTP is not draining it) while the
   other transfers finish; the same happens with 256 KiB instead of 1 MiB
   buffered per channel.
-- **Raft in wasm.** About half the time is in wasm. The embind glue is built
-  for size, and the linker keeps one copy of each inline libc++ function, so
-  destroying a log entry's bytes can run the unoptimised copy, element by
-  element; all of the module at -O2 reached about 140,000 entries/s but
-  added 23 kB gzip. The JS half is per entry: a promise per proposal, an
+- **Raft in wasm.** About half the time is in wasm, where libc++'s vector
+  operations, left out of line at -Os, clear and destroy entries' bytes one
+  element at a time. The module is built for size: with the core at -O2 the
+  same cluster reached about 155,000 entries/s, and with all of it at -O2
+  about 230,000, but the wasm grew from 69 to 92 kB gzip and the bundle
+  target decided. The JS half is per entry: a promise per proposal, an
   \`apply\` event per entry on every node, decoding.
 `;
 }
