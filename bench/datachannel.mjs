@@ -54,10 +54,11 @@ const KiB = 1024;
 const MiB = 1024 * 1024;
 
 // The raw path's calibration grid: message sizes, and (bufferedAmountLowThreshold,
-// pause above) pairs. Chromium closes a channel whose buffer would pass
+// pause above) pairs, simple-peer's among them. Chromium closes a channel whose buffer would pass
 // 16 MiB, so the highest pair stops at 14 MiB + one 256 KiB message.
 export const rawMessageSizes = [16, 32, 64, 128, 256].map((k) => k * KiB);
 export const rawThresholds = [
+  { lowThreshold: 64 * KiB, highWater: 64 * KiB }, // simple-peer's: it beat the rest of this grid
   { lowThreshold: 64 * KiB, highWater: 256 * KiB },
   { lowThreshold: 256 * KiB, highWater: 1 * MiB },
   { lowThreshold: 1 * MiB, highWater: 4 * MiB },
