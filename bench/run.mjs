@@ -268,7 +268,7 @@ ${table(['target', 'this run', 'met?'], rows)}
 Crossings are counted by the tests' hook (\`tests/support/crossings.mjs\`, which
 wraps every method of the core's classes and exports) on two meshes in Node:
 ${crossings.messages} sends in one synchronous loop, then the same messages received
-(the receiver's timer ticks during those ${fixed(1000 * crossings.receiveSeconds, 0)} ms are counted too).
+(the receiver's timer ticks during those ${fixed(crossings.receiveMs, 0)} ms are counted too).
 
 ${whereTheTimeGoes()}`;
 }

@@ -23,7 +23,6 @@ export class BatchReader {
     this.detached = false;
     this.names = names;
     this.at = 0;
-    this.commandCount = 0; // set by whoever reads the commands
     const version = this.u8();
     if (version !== VERSION) throw new Error(`RTCMesh: the core packed a batch of version ${version}, expected ${VERSION}`);
     this.u32(); // total length
@@ -66,14 +65,10 @@ export class BatchReader {
     }
   }
 
-  /** The next event as { kind, peer, ... }; a message's `data` is a copy. */
+  /** The next event but a message (RTCMesh reads those in place) as { kind, peer, ... }. */
   event() {
     const kind = this.names.events[this.u8()];
     const peer = this.str();
-    if (kind === 'message') {
-      const flags = this.u8();
-      return { kind, peer, isText: (flags & 1) !== 0, system: (flags & 2) !== 0, data: this.bytesView().slice() };
-    }
     if (kind === 'error') {
       const code = this.names.errors[this.u8()];
       return { kind, peer, code, text: this.str() };

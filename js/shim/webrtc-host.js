@@ -95,8 +95,7 @@ export class WebRtcHost {
     // The batch is read in place in the wasm heap: failures are reported to
     // the core after it, since a call into the core may move the heap.
     this.#deferredFailures = [];
-    reader.commandCount = reader.u32();
-    for (let count = reader.commandCount; count > 0; count--) {
+    for (let count = reader.u32(); count > 0; count--) {
       if (reader.view.getUint8(reader.at) === send) {
         reader.at++;
         const handle = reader.u32();

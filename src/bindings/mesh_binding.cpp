@@ -115,7 +115,7 @@ double JsMesh::reserve_inbox(double used, double capacity) {
 }
 
 double JsMesh::exchange(double now, double used, bool drain) {
-    session::exchange(*session_, static_cast<Millis>(std::clamp(now, 0.0, 9007199254740992.0)), inbox_.data(), std::min(inbox_.size(), to_size(used)), drain, output_);
+    session::exchange(*session_, now, inbox_.data(), std::min(inbox_.size(), to_size(used)), drain, output_);
     return static_cast<double>(reinterpret_cast<std::uintptr_t>(output_.data()));
 }
 

@@ -76,7 +76,8 @@ Status apply_input(Session& session, const std::uint8_t* input, std::size_t size
 
 }  // namespace
 
-void exchange(Session& session, Millis now, const std::uint8_t* input, std::size_t size, bool drain, Bytes& out) {
+void exchange(Session& session, double host_now, const std::uint8_t* input, std::size_t size, bool drain, Bytes& out) {
+    const Millis now = to_millis(host_now);
     if (now > session.now() + kStaleClockMs) session.update(now);
     const Status status = apply_input(session, input, size);
     out.clear();

@@ -39,13 +39,13 @@ inline constexpr std::uint8_t kHostWireVersion = 3;
 inline constexpr Millis kStaleClockMs = 10;
 
 // Applies `input` to `session` and writes the output into `out` (replaced).
-// `now` is the host's clock: when the session's is more than kStaleClockMs
-// behind, it is updated first.
+// `host_now` is the host's clock in ms (clamped like a tick's): when the
+// session's is more than kStaleClockMs behind, it is updated first.
 // Without `drain` only the header is written and the session keeps its
 // commands and events: a host that is in the middle of handling the last
 // batch (a send from an event listener) gets its status, and the next
 // drained exchange carries what the send produced, in order.
 // Malformed input stops at the bad record with a bad_argument status.
-void exchange(Session& session, Millis now, const std::uint8_t* input, std::size_t size, bool drain, Bytes& out);
+void exchange(Session& session, double host_now, const std::uint8_t* input, std::size_t size, bool drain, Bytes& out);
 
 }  // namespace rtcmesh::session
