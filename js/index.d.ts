@@ -137,7 +137,7 @@ export type RTCMeshReadyState = 'new' | 'connecting' | 'open' | 'closing' | 'clo
 export type RTCMeshErrorCode =
   | 'bad_argument' | 'unknown_peer' | 'bad_sdp' | 'stale_description' | 'message_too_large'
   | 'queue_full' | 'malformed_frame' | 'reassembly_limit' | 'too_many_peers' | 'closed'
-  | 'gave_up' | 'operation_failed' | 'connection_refused' | 'not_ready' | 'ice_server' | RTCMeshJoinErrorCode | (string & {});
+  | 'gave_up' | 'operation_failed' | 'connection_refused' | 'peer_refused' | 'forged_frame' | 'not_ready' | 'ice_server' | RTCMeshJoinErrorCode | (string & {});
 
 export interface RTCMeshEventMap {
   offer: DetailEvent<{ peer: string; sdp: string }>;

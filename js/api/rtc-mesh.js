@@ -583,6 +583,7 @@ export class RTCMesh extends EventTarget {
       case 'relay_off':
         return this.#emit('relay', { peer, via: null });
       case 'error':
+        if (event.code === 'peer_refused') this.#peers.delete(peer); // the core skipped it
         return this.#emit('error', { peer: peer || null, code: event.code, message: event.text });
       default: // disconnected, addchannel, removechannel
         return this.#emit(kind, { peer });

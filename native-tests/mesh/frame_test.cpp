@@ -128,8 +128,18 @@ TEST_CASE("receive stream reorders, dedups and honours limits", "[frame]") {
     CHECK(feed(1, 0, 10, 10) == ReceiveStream::Outcome::duplicate);
     CHECK(budget.bytes == 0);
     CHECK(budget.messages == 0);
-    CHECK(feed(3, 0, 2000, 10) == ReceiveStream::Outcome::rejected);  // over the byte budget
+    // A declared length reserves nothing: only bytes that arrived count.
+    CHECK(feed(3, 0, 2000, 10) == ReceiveStream::Outcome::accepted);
+    CHECK(budget.bytes == 10);
+    CHECK(budget.messages == 1);
+    std::uint32_t index = 1;
+    auto outcome = ReceiveStream::Outcome::accepted;
+    for (; index < 200 && outcome == ReceiveStream::Outcome::accepted; ++index) outcome = feed(3, index, 2000, 10);
+    CHECK(outcome == ReceiveStream::Outcome::rejected);  // over the byte budget
+    CHECK(index == 101);                                 // the chunk that would hold 1010 bytes
     CHECK(error.find("reassembly limit") != std::string::npos);
+    CHECK(budget.bytes == 0);  // the refused message's bytes are given back
+    CHECK(budget.messages == 0);
     error.clear();
     CHECK(feed(3, 0, 100, 10) == ReceiveStream::Outcome::accepted);
     CHECK(feed(3, 2, 100, 10) == ReceiveStream::Outcome::rejected);  // skipped a chunk
@@ -151,7 +161,7 @@ TEST_CASE("partial messages time out and release their budget", "[frame]") {
     const Bytes payload(10, 1);
     CHECK(s.on_data(h, encode_frame(h, payload.data(), payload.size()), 1, 0, budget, limits, ready, error) ==
           ReceiveStream::Outcome::accepted);
-    CHECK(budget.bytes == 100);
+    CHECK(budget.bytes == 10);  // what arrived, not the 100 declared
     CHECK(s.expire(500, budget, limits) == 0);
     CHECK(s.expire(1500, budget, limits) == 1);
     CHECK(budget.bytes == 0);

@@ -42,8 +42,10 @@ enum class ErrorCode : std::uint8_t {
     gave_up,
     operation_failed,
     connection_refused,  // the host refused a new peer connection (Chromium caps a page at ~500)
+    peer_refused,        // a peer whose id hashes like a known one on the wire: skipped
+    forged_frame,        // a neighbour sent a frame under another member's origin: dropped
 };
-inline constexpr int kErrorCodeCount = static_cast<int>(ErrorCode::connection_refused) + 1;  // keep after the last
+inline constexpr int kErrorCodeCount = static_cast<int>(ErrorCode::forged_frame) + 1;  // keep after the last
 
 struct Event {
     EventKind kind = EventKind::error;

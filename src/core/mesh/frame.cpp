@@ -17,6 +17,15 @@ std::uint32_t get_u32(const std::uint8_t* in) {
            static_cast<std::uint32_t>(in[2]) << 16 | static_cast<std::uint32_t>(in[3]) << 24;
 }
 
+void put_u64(std::uint8_t* out, std::uint64_t value) {
+    put_u32(out, static_cast<std::uint32_t>(value));
+    put_u32(out + 4, static_cast<std::uint32_t>(value >> 32));
+}
+
+std::uint64_t get_u64(const std::uint8_t* in) {
+    return static_cast<std::uint64_t>(get_u32(in)) | static_cast<std::uint64_t>(get_u32(in + 4)) << 32;
+}
+
 bool known_type(std::uint8_t type) {
     return type >= static_cast<std::uint8_t>(FrameType::data) && type <= static_cast<std::uint8_t>(FrameType::window);
 }
@@ -32,19 +41,19 @@ Bytes encode_frame(const FrameHeader& h, const std::uint8_t* payload, std::size_
     p[1] = static_cast<std::uint8_t>(h.type);
     p[2] = h.flags;
     p[3] = h.hops_left;
-    put_u32(p + 4, h.origin);
-    put_u32(p + 8, h.origin_epoch);
-    put_u32(p + 12, h.destination);
-    put_u32(p + 16, h.message_id);
-    put_u32(p + 20, h.chunk_index);
-    put_u32(p + 24, h.destination_epoch);
-    put_u32(p + 28, h.total_length);
+    put_u32(p + 4, h.origin_epoch);
+    put_u64(p + 8, h.origin);
+    put_u64(p + 16, h.destination);
+    put_u32(p + 24, h.message_id);
+    put_u32(p + 28, h.chunk_index);
+    put_u32(p + 32, h.destination_epoch);
+    put_u32(p + 36, h.total_length);
     if (length > 0) std::memcpy(p + kHeaderSize, payload, length);
     return out;
 }
 
 DecodeResult decode_frame(const Bytes& frame, std::size_t max_message_bytes) {
-    if (frame.size() < kHeaderSize) return malformed("shorter than the 32-byte header");
+    if (frame.size() < kHeaderSize) return malformed("shorter than the " + std::to_string(kHeaderSize) + "-byte header");
     const std::uint8_t* p = frame.data();
     if (p[0] != kFrameVersion) return malformed("unsupported version " + std::to_string(p[0]));
     if (!known_type(p[1])) return malformed("unknown type " + std::to_string(p[1]));
@@ -52,13 +61,13 @@ DecodeResult decode_frame(const Bytes& frame, std::size_t max_message_bytes) {
     h.type = static_cast<FrameType>(p[1]);
     h.flags = p[2];
     h.hops_left = p[3];
-    h.origin = get_u32(p + 4);
-    h.origin_epoch = get_u32(p + 8);
-    h.destination = get_u32(p + 12);
-    h.message_id = get_u32(p + 16);
-    h.chunk_index = get_u32(p + 20);
-    h.destination_epoch = get_u32(p + 24);
-    h.total_length = get_u32(p + 28);
+    h.origin_epoch = get_u32(p + 4);
+    h.origin = get_u64(p + 8);
+    h.destination = get_u64(p + 16);
+    h.message_id = get_u32(p + 24);
+    h.chunk_index = get_u32(p + 28);
+    h.destination_epoch = get_u32(p + 32);
+    h.total_length = get_u32(p + 36);
     const std::size_t payload = frame.size() - kHeaderSize;
     if ((h.flags & ~kKnownFlags) != 0) return malformed("unknown flags");
     if (h.origin == 0) return malformed("no origin");
@@ -76,27 +85,27 @@ void set_hops_left(Bytes& frame, std::uint8_t hops) {
     if (frame.size() >= kHeaderSize) frame[3] = hops;
 }
 
-Bytes encode_peer_list(const std::vector<std::uint32_t>& hashes) {
-    Bytes out(4 + 4 * hashes.size());
+Bytes encode_peer_list(const std::vector<PeerHash>& hashes) {
+    Bytes out(4 + 8 * hashes.size());
     put_u32(out.data(), static_cast<std::uint32_t>(hashes.size()));
-    for (std::size_t i = 0; i < hashes.size(); ++i) put_u32(out.data() + 4 + 4 * i, hashes[i]);
+    for (std::size_t i = 0; i < hashes.size(); ++i) put_u64(out.data() + 4 + 8 * i, hashes[i]);
     return out;
 }
 
-std::optional<std::vector<std::uint32_t>> decode_peer_list(const Bytes& frame, std::size_t offset) {
+std::optional<std::vector<PeerHash>> decode_peer_list(const Bytes& frame, std::size_t offset) {
     if (frame.size() < offset + 4) return std::nullopt;
     const std::uint32_t count = get_u32(frame.data() + offset);
-    if (frame.size() - offset - 4 != static_cast<std::size_t>(count) * 4) return std::nullopt;
-    std::vector<std::uint32_t> out(count);
-    for (std::uint32_t i = 0; i < count; ++i) out[i] = get_u32(frame.data() + offset + 4 + 4 * i);
+    if (frame.size() - offset - 4 != static_cast<std::size_t>(count) * 8) return std::nullopt;
+    std::vector<PeerHash> out(count);
+    for (std::uint32_t i = 0; i < count; ++i) out[i] = get_u64(frame.data() + offset + 4 + 8 * i);
     return out;
 }
 
-std::uint32_t peer_hash(const std::string& id) {
-    std::uint32_t h = 2166136261u;
+PeerHash peer_hash(const std::string& id) {
+    std::uint64_t h = 14695981039346656037ull;
     for (unsigned char c : id) {
         h ^= c;
-        h *= 16777619u;
+        h *= 1099511628211ull;
     }
     return h == 0 ? 1 : h;
 }

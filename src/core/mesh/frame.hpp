@@ -1,19 +1,19 @@
 // Wire format of everything the mesh sends on a data channel.
 //
-// Fixed 32-byte little-endian header, then payload:
-//   0 u8  version (2)         1 u8  type (FrameType)
+// Fixed 40-byte little-endian header, then payload:
+//   0 u8  version (3)         1 u8  type (FrameType)
 //   2 u8  flags (FrameFlag)   3 u8  hops_left (decremented by each relay)
-//   4 u32 origin      hash of the originating peer id
-//   8 u32 origin_epoch random per Mesh instance: tells a restarted peer apart
-//  12 u32 destination hash of the final receiver (0 = the direct neighbour)
-//  16 u32 message_id  per (origin, destination) stream, 1, 2, 3 ...; for acks:
+//   4 u32 origin_epoch random per Mesh instance: tells a restarted peer apart
+//   8 u64 origin      hash of the originating peer id
+//  16 u64 destination hash of the final receiver (0 = the direct neighbour)
+//  24 u32 message_id  per (origin, destination) stream, 1, 2, 3 ...; for acks:
 //                     highest message delivered in order; for window frames:
 //                     bytes received on this channel since the last one
-//  20 u32 chunk_index
-//  24 u32 destination_epoch  epoch of the receiver this was meant for (0 =
+//  28 u32 chunk_index
+//  32 u32 destination_epoch  epoch of the receiver this was meant for (0 =
 //                     unknown yet): a restarted peer drops frames addressed to
 //                     its previous incarnation instead of misnumbering them
-//  28 u32 total_length (whole message). A message is complete when the
+//  36 u32 total_length (whole message). A message is complete when the
 //                     chunks received on one path add up to it.
 // Fixed layout so encoding is a few stores and decoding a few loads: no varints
 // on the hot path. Control frames (ack, link_state, window) are single-chunk.
@@ -29,12 +29,16 @@
 
 namespace rtcmesh::mesh {
 
-// 2: system and app messages in separate lanes (own ids and acks), and
-// window frames. A version-1 peer numbers both kinds in one sequence and
-// sends no window frames, so the two cannot talk: its frames are refused.
-inline constexpr std::uint8_t kFrameVersion = 2;
-inline constexpr std::size_t kHeaderSize = 32;
+// 3: 64-bit id hashes (version 2 had 32-bit ones, whose collisions anyone
+// could find in a second). Frames of other versions are refused.
+inline constexpr std::uint8_t kFrameVersion = 3;
+inline constexpr std::size_t kHeaderSize = 40;
 inline constexpr std::uint8_t kDefaultHops = 2;  // one relay in between is enough for a full mesh
+// hops_left of a frame that went through one relay: the only relayed kind.
+inline constexpr std::uint8_t kRelayedHops = kDefaultHops - 1;
+
+// A peer id as frames carry it; 0 means "no peer".
+using PeerHash = std::uint64_t;
 
 // window: a neighbour's report of how many bytes of frames (all but window
 // frames) it received on this channel, so the sender can bound what the link
@@ -61,9 +65,9 @@ struct FrameHeader {
     FrameType type = FrameType::data;
     std::uint8_t flags = 0;
     std::uint8_t hops_left = kDefaultHops;
-    std::uint32_t origin = 0;
+    PeerHash origin = 0;
     std::uint32_t origin_epoch = 0;
-    std::uint32_t destination = 0;
+    PeerHash destination = 0;
     std::uint32_t message_id = 0;
     std::uint32_t chunk_index = 0;
     std::uint32_t destination_epoch = 0;
@@ -86,11 +90,14 @@ DecodeResult decode_frame(const Bytes& frame, std::size_t max_message_bytes);
 // Rewrites hops_left in place so a relay forwards without copying.
 void set_hops_left(Bytes& frame, std::uint8_t hops);
 
-// link_state payload: u32 count, then count u32 peer hashes.
-Bytes encode_peer_list(const std::vector<std::uint32_t>& hashes);
-std::optional<std::vector<std::uint32_t>> decode_peer_list(const Bytes& frame, std::size_t offset);
+// link_state payload: u32 count, then count u64 peer hashes.
+Bytes encode_peer_list(const std::vector<PeerHash>& hashes);
+std::optional<std::vector<PeerHash>> decode_peer_list(const Bytes& frame, std::size_t offset);
 
-// FNV-1a 32 of a peer id; never 0 (0 means "no peer").
-std::uint32_t peer_hash(const std::string& id);
+// FNV-1a 64 of a peer id; never 0. Not collision-resistant against someone
+// who crafts ids on purpose: a mesh refuses a peer whose hash it already
+// knows (see Mesh::add_peer), so a collision costs the newcomer its link, and
+// never the room.
+PeerHash peer_hash(const std::string& id);
 
 }  // namespace rtcmesh::mesh

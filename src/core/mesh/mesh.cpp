@@ -8,7 +8,7 @@
 namespace rtcmesh::mesh {
 
 Mesh::Mesh(Options options, std::uint64_t seed)
-    : options_(std::move(options)), rng_(seed), self_hash_(peer_hash(options_.id)) {
+    : options_(std::move(options)), rng_(seed), self_hash_(hash_of(options_.id)) {
     epoch_ = static_cast<std::uint32_t>(rng_.next());
     if (epoch_ == 0) epoch_ = 1;
     if (options_.id.empty() || options_.id.size() > kMaxIdLength) {
@@ -24,7 +24,9 @@ Mesh::Mesh(Options options, std::uint64_t seed)
     for (const auto& peer : options_.peers) {
         if (peer == options_.id || find(peer) != nullptr) continue;
         Status s = add_peer(peer);
-        if (!s.ok()) {
+        if (s.code == ErrorCode::peer_refused) {
+            out_.error(s.code, peer, s.message);  // one odd id does not keep us out of the room
+        } else if (!s.ok()) {
             init_status_ = s;
             return;
         }
@@ -56,10 +58,17 @@ Mesh::Peer* Mesh::find_by_channel(Handle channel) const {
     return nullptr;
 }
 
-Mesh::Peer* Mesh::find_by_hash(std::uint32_t hash) const {
+Mesh::Peer* Mesh::find_by_hash(PeerHash hash) const {
     for (const auto& [id, p] : peers_)
         if (p->hash == hash) return p.get();
     return nullptr;
+}
+
+PeerHash Mesh::hash_of(const std::string& id) const {
+    const unsigned bits = options_.unsafe_id_hash_bits;
+    if (bits >= 64) return peer_hash(id);
+    const PeerHash truncated = peer_hash(id) & ((PeerHash{1} << bits) - 1);
+    return truncated == 0 ? 1 : truncated;
 }
 
 Status Mesh::check_open() const {
@@ -84,10 +93,13 @@ Status Mesh::add_peer(const std::string& peer) {
     if (find(peer) != nullptr) return Status::success();
     if (peers_.size() >= options_.max_peers)
         return Status::fail(ErrorCode::too_many_peers, "peer limit of " + std::to_string(options_.max_peers) + " reached");
-    const std::uint32_t hash = peer_hash(peer);
+    const PeerHash hash = hash_of(peer);
     if (hash == self_hash_ || find_by_hash(hash) != nullptr)
-        return Status::fail(ErrorCode::bad_argument, "peer id '" + peer + "' collides with another id on the wire; pick another id");
-    auto p = std::make_unique<Peer>(options_.id, peer, options_);
+        return Status::fail(ErrorCode::peer_refused,
+                            "peer '" + peer + "' refused: its id hashes like " +
+                                (hash == self_hash_ ? std::string("this node's") : "member '" + find_by_hash(hash)->id + "'") +
+                                " on the wire; it is skipped");
+    auto p = std::make_unique<Peer>(options_.id, peer, hash, options_);
     for (auto& lane : p->out) lane.last_ack_progress = now_;
     peers_.emplace(peer, std::move(p));
     return Status::success();
@@ -98,7 +110,7 @@ Status Mesh::remove_peer(const std::string& peer) {
     Peer& p = *find(peer);
     p.link.close_by_user(out_);
     on_link_down(p);
-    p.reset_inbound(0, budget_);
+    p.reset_inbound(0);
     peers_.erase(peer);
     refresh_routes();
     advertise_links();
@@ -110,7 +122,7 @@ void Mesh::close() {
     for (auto& [id, p] : peers_) {
         if (p->link.channel_open()) out_.event(EventKind::removechannel, id);
         p->link.shutdown(out_);
-        p->reset_inbound(0, budget_);
+        p->reset_inbound(0);
     }
     peers_.clear();
     closed_ = true;
@@ -234,6 +246,10 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
         return;
     }
     if (h.destination != 0 && h.destination != self_hash_) {
+        // We relay only what its origin handed us itself, so a frame that
+        // reaches its destination through us was written by its origin.
+        if (!options_.unsafe_accept_any_origin && (h.origin != from.hash || h.hops_left != kDefaultHops))
+            return refuse_forged(from, "asked us to relay");
         forward(h, std::move(frame));
         return;
     }
@@ -244,7 +260,16 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
         return;
     }
     const bool direct = origin == &from;
-    std::optional<std::vector<std::uint32_t>> reach;
+    if (!direct && !options_.unsafe_accept_any_origin) {
+        // A frame from a neighbour speaks for the neighbour, unless it says
+        // it went through exactly one relay (the neighbour).
+        if (h.hops_left != kRelayedHops) return refuse_forged(from, "sent");
+        // Origins use a relay only to reach peers they have no link to. With
+        // our own link to the origin up, a relayed copy is late or invented:
+        // dropped quietly (if real, the origin sends it again).
+        if (origin->usable) return;
+    }
+    std::optional<std::vector<PeerHash>> reach;
     if (h.type == FrameType::link_state) {
         if (!direct) return;
         reach = decode_peer_list(frame, kHeaderSize);
@@ -269,6 +294,13 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
         case FrameType::window:  // handled above
             break;
     }
+}
+
+// Without a room secret a relay can still speak for an origin it relays
+// (frames carry no MAC yet), but no neighbour can speak for anyone else.
+void Mesh::refuse_forged(Peer& from, const char* what) {
+    out_.error(ErrorCode::forged_frame, from.id,
+               std::string("peer '") + from.id + "' " + what + " a frame under another member's name; dropped");
 }
 
 void Mesh::forward(const FrameHeader& h, Bytes frame) {
@@ -308,7 +340,7 @@ bool Mesh::learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_l
     if (direct) origin.epoch_channel = channel;
     const bool restarted = origin.remote_epoch != 0;
     origin.remote_epoch = epoch;
-    origin.reset_inbound(epoch, budget_);
+    origin.reset_inbound(epoch);
     if (restarted) {
         // Our link state on this channel went out addressed to its previous
         // instance, which the new one drops, and it takes none of our frames
@@ -327,7 +359,7 @@ void Mesh::handle_data(Peer& from, Peer& origin, const FrameHeader& h, Bytes fra
     std::vector<Delivery> ready;
     std::string error;
     const auto outcome =
-        in.stream.on_data(h, std::move(frame), from.link.channel(), now_, budget_, options_.reassembly, ready, error);
+        in.stream.on_data(h, std::move(frame), from.link.channel(), now_, origin.budget, options_.reassembly, ready, error);
     if (!error.empty()) {
         const ErrorCode code = error.rfind("malformed", 0) == 0 ? ErrorCode::malformed_frame : ErrorCode::reassembly_limit;
         out_.error(code, origin.id, error);
@@ -439,7 +471,7 @@ void Mesh::update(Millis now) {
     for (auto& [id, p] : peers_) {
         for (const Lane lane : {system_lane, app_lane}) {
             Peer::Inbound& in = p->in[lane];
-            if (in.stream.expire(now_, budget_, options_.reassembly) > 0)
+            if (in.stream.expire(now_, p->budget, options_.reassembly) > 0)
                 out_.error(ErrorCode::reassembly_limit, id, "a partial message from " + id + " timed out and was dropped");
             if (in.ack_due) send_ack(*p, lane);
         }

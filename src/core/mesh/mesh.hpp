@@ -66,6 +66,11 @@ struct Options {
     // each one costs every neighbour a frame and a wake-up in an idle room.
     Millis link_state_interval_ms = 5000;
     std::uint32_t ack_every_messages = 16;
+
+    // ---- TEST-ONLY: turns a protection off so the attack tests show they
+    // bite. Never set in production; the bindings do not expose it.
+    bool unsafe_accept_any_origin = false;  // believe every frame's origin field
+    unsigned unsafe_id_hash_bits = 64;      // fewer: id hashes that collide are easy to find
 };
 
 class Mesh {
@@ -137,6 +142,7 @@ public:
     bool sends_waiting() const;
     bool relayed(const std::string& peer) const;
     std::vector<std::string> peer_ids() const;
+    std::uint32_t epoch() const { return epoch_; }  // in every frame we send: no secret
 
 private:
     struct OutMessage;
@@ -146,7 +152,8 @@ private:
     Peer* find(const std::string& id) const;
     Peer* find_by_pc(Handle pc) const;
     Peer* find_by_channel(Handle channel) const;
-    Peer* find_by_hash(std::uint32_t hash) const;
+    Peer* find_by_hash(PeerHash hash) const;
+    PeerHash hash_of(const std::string& id) const;
     Status check_open() const;
     Status check_peer_id(const std::string& id) const;
 
@@ -158,7 +165,7 @@ private:
     void watch_buffered_low(Peer& to);
     void emit_buffered_low();
     Status enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& payload, std::uint8_t flags);
-    std::uint32_t compute_route(const Peer& to) const;
+    PeerHash compute_route(const Peer& to) const;
     void refresh_routes();
     void route_pending(Peer& to);
     void queue_on_route(Peer& to, const std::shared_ptr<OutMessage>& message);
@@ -175,6 +182,7 @@ private:
     void advertise_links();
     void handle_frame(Peer& from, Bytes frame);
     void forward(const FrameHeader& header, Bytes frame);
+    void refuse_forged(Peer& from, const char* what);
     bool learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_link_state);
     void handle_data(Peer& from, Peer& origin, const FrameHeader& header, Bytes frame);
     void handle_ack(Peer& origin, Lane lane, std::uint32_t acked_upto);
@@ -185,10 +193,9 @@ private:
     Outbox out_;
     Millis now_ = 0;
     bool closed_ = false;
-    std::uint32_t self_hash_;
+    PeerHash self_hash_;
     std::uint32_t epoch_;
     Millis next_advertise_ = 0;
-    ReassemblyBudget budget_;
     std::map<std::string, std::unique_ptr<Peer>> peers_;  // ordered: deterministic iteration
 };
 

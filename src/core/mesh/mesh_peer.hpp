@@ -18,7 +18,7 @@ struct Mesh::OutMessage {
     std::uint32_t id = 0;
     std::shared_ptr<const Bytes> payload;  // shared by every peer of a broadcast: no copy
     std::uint8_t flags = 0;  // FrameFlag bits
-    std::uint32_t via = 0;  // hash of the neighbour it was last queued on; 0 = waiting for a route
+    PeerHash via = 0;  // hash of the neighbour it was last queued on; 0 = waiting for a route
     bool sent = false;      // every chunk handed to the host
     bool dead = false;      // acknowledged or superseded: queued jobs skip it
     Millis sent_at = 0;
@@ -30,7 +30,7 @@ struct Mesh::OutMessage {
 struct Mesh::SendJob {
     std::shared_ptr<OutMessage> message;
     std::uint32_t message_id = 0;
-    std::uint32_t destination = 0;
+    PeerHash destination = 0;
     std::uint32_t destination_epoch = 0;
     std::size_t offset = 0;
     std::uint32_t next_chunk = 0;
@@ -38,8 +38,8 @@ struct Mesh::SendJob {
 };
 
 struct Mesh::Peer {
-    Peer(const std::string& self, const std::string& id, const Options& o)
-        : id(id), hash(peer_hash(id)), link(self, id, o.timings, o.label, o.ice_servers_json) {}
+    Peer(const std::string& self, const std::string& id, PeerHash hash, const Options& o)
+        : id(id), hash(hash), link(self, id, o.timings, o.label, o.ice_servers_json) {}
 
     // One lane of the me -> peer stream.
     struct Outbound {
@@ -56,18 +56,19 @@ struct Mesh::Peer {
     };
 
     std::string id;
-    std::uint32_t hash;
+    PeerHash hash;
     PeerLink link;
     std::uint32_t remote_epoch = 0;  // 0 = not heard from yet
     Handle epoch_channel = 0;        // channel on which remote_epoch was last confirmed
 
     // me -> peer stream, by Lane
     std::array<Outbound, kLanes> out;
-    std::uint32_t route = 0;  // == hash: direct; other hash: relay; 0: none
+    PeerHash route = 0;  // == hash: direct; other hash: relay; 0: none
     bool needs_routing = false;  // some unacked message waits for a route (via == 0)
 
     // peer -> me stream, by Lane
     std::array<Inbound, kLanes> in;
+    ReassemblyBudget budget;  // what both lanes hold for reassembly
 
     // this neighbour's direct channel
     std::deque<Bytes> control;  // acks and link state: small, never held back by backpressure
@@ -79,11 +80,11 @@ struct Mesh::Peer {
     bool host_counts_sends = false;  // its bufferedAmount includes what was just sent; until then the window applies
     std::size_t unreported = 0;      // bytes received on the channel not yet confirmed in a window frame
     std::size_t max_frame = 0;       // reported max message size; 0 = unknown
-    std::vector<std::uint32_t> reach;  // neighbours it advertises, sorted
+    std::vector<PeerHash> reach;  // neighbours it advertises, sorted
     bool usable = false;
     bool above_low_threshold = false;  // queued past Options::buffered_low_threshold: a buffered_amount_low event is due
 
-    void reset_inbound(std::uint32_t epoch, ReassemblyBudget& budget) {
+    void reset_inbound(std::uint32_t epoch) {
         for (auto& lane : in) {
             lane.stream.reset(epoch, budget);
             lane.ack_sent_upto = 0;

@@ -11,7 +11,7 @@ namespace rtcmesh::mesh {
 
 namespace {
 
-bool contains(const std::vector<std::uint32_t>& sorted, std::uint32_t value) {
+bool contains(const std::vector<PeerHash>& sorted, PeerHash value) {
     return std::binary_search(sorted.begin(), sorted.end(), value);
 }
 
@@ -72,7 +72,7 @@ Status Mesh::enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& paylo
 
 // ---------------------------------------------------------------- routing
 
-std::uint32_t Mesh::compute_route(const Peer& to) const {
+PeerHash Mesh::compute_route(const Peer& to) const {
     if (to.usable) return to.hash;
     if (!options_.relay) return 0;
     for (const auto& [id, via] : peers_)  // ordered by id: every node picks deterministically
@@ -82,7 +82,7 @@ std::uint32_t Mesh::compute_route(const Peer& to) const {
 
 void Mesh::refresh_routes() {
     for (auto& [id, p] : peers_) {
-        const std::uint32_t before = p->route;
+        const PeerHash before = p->route;
         p->route = compute_route(*p);
         if (p->route == before) {
             if (p->needs_routing) route_pending(*p);
@@ -266,7 +266,7 @@ void Mesh::send_ack(Peer& origin, Lane lane) {
 // Tells every direct neighbour which peers we reach directly, so it can
 // relay through us. Sent on change and every link_state_interval.
 void Mesh::advertise_links() {
-    std::vector<std::uint32_t> reach;
+    std::vector<PeerHash> reach;
     for (const auto& [id, p] : peers_)
         if (p->usable) reach.push_back(p->hash);
     std::sort(reach.begin(), reach.end());

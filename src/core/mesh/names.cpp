@@ -67,6 +67,8 @@ const char* to_string(ErrorCode code) {
         case ErrorCode::gave_up: return "gave_up";
         case ErrorCode::operation_failed: return "operation_failed";
         case ErrorCode::connection_refused: return "connection_refused";
+        case ErrorCode::peer_refused: return "peer_refused";
+        case ErrorCode::forged_frame: return "forged_frame";
     }
     return "unknown";
 }

@@ -22,14 +22,17 @@
 
 namespace rtcmesh::mesh {
 
+// Per origin: one peer's claims never use up what another's messages need.
+// Bytes count what arrived, not what a first chunk declares, so a peer holds
+// only memory it really sent.
 struct ReassemblyLimits {
-    std::size_t max_bytes = 160u << 20;   // all partial + out-of-order messages of all streams
+    std::size_t max_bytes = 160u << 20;   // partial + out-of-order messages of one origin (both lanes)
     std::size_t max_messages = 256;       // same, by count
     Millis timeout_ms = 30000;            // a partial message older than this is dropped
     std::uint32_t max_reorder = 4096;     // ids further ahead than this are dropped (sender retransmits)
 };
 
-// Shared across all streams so the limits are global, not per peer.
+// What one origin's streams hold; both lanes of an origin share it.
 struct ReassemblyBudget {
     std::size_t bytes = 0;
     std::size_t messages = 0;
@@ -66,8 +69,10 @@ private:
         Millis started = 0;
     };
 
-    bool reserve(std::size_t bytes, ReassemblyBudget& budget, const ReassemblyLimits& limits, std::string& error);
-    void release(std::size_t bytes, ReassemblyBudget& budget);
+    static bool charge(std::size_t bytes, std::size_t messages, ReassemblyBudget& budget, const ReassemblyLimits& limits,
+                       std::string& error);
+    static void release(std::size_t bytes, std::size_t messages, ReassemblyBudget& budget);
+    static void append_chunk(Bytes& data, std::size_t total, const std::uint8_t* begin, const std::uint8_t* end);
     void complete(std::uint32_t id, Delivery delivery, ReassemblyBudget& budget, std::vector<Delivery>& ready);
     void drop_partials_of(std::uint32_t id, ReassemblyBudget& budget);
 
