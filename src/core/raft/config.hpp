@@ -44,6 +44,7 @@ struct Config {
     bool commit_by_counting_old_term_entries = false;  // breaks the Figure 8 rule (§5.4.2)
     bool grant_two_votes_per_term = false;             // breaks Election Safety (§5.2)
     bool serve_forwarded_reads_as_follower = false;    // answers reads without leadership: stale reads
+    bool accept_leader_messages_from_anyone = false;   // lets a non-voter install snapshots and take over
 };
 
 }  // namespace rtcmesh::raft

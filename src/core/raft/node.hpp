@@ -33,6 +33,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -134,8 +135,6 @@ public:
         return removed_ || (!config_history_.empty() && !membership_at(commit_).contains(config_.address));
     }
     Millis randomized_election_timeout() const { return randomized_timeout_; }
-    // Milliseconds from the last tick until this node campaigns, or -1 when it
-    // would not (a leader, a learner, a removed or closed node): for displays.
     // Milliseconds from the last message of the leader (heartbeats included)
     // to the last tick, or -1 for a leader and a node that never heard one.
     Millis leader_contact_age() const {
@@ -237,6 +236,9 @@ private:
     bool can_change_membership() const;
     Index latest_config_index() const;
     const Membership& membership_at(Index index) const;
+    static bool leader_only(MessageType type);
+    bool may_lead(const Message& m) const;
+    Status refuse_stranger_leader(const Message& m);
 
     // node_client.cpp
     std::string not_leader_message(const std::string& what) const;
@@ -305,6 +307,9 @@ private:
     Millis heartbeat_deadline_ = 0;
     Millis quorum_check_deadline_ = 0;
     Millis last_leader_contact_ = 0;
+    // Last tick as leader or message from the leader, see may_lead(); never, at first.
+    Millis last_led_or_followed_ = std::numeric_limits<Millis>::min() / 2;
+    std::pair<std::string, Term> last_refused_;  // reported once: see refuse_stranger_leader()
     bool heard_from_leader_ = false;
 
     std::string transfer_target_;

@@ -103,6 +103,7 @@ void Node::follow(const std::string& leader) {
     set_leader(leader);
     heard_from_leader_ = true;
     last_leader_contact_ = now_;
+    last_led_or_followed_ = now_;
     reset_election_timer();
 }
 
