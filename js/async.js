@@ -7,6 +7,7 @@
 export { loadCore, loadCore as ready } from './api/core-module.js';
 export { RTCMesh, RTCMeshError } from './api/rtc-mesh.js';
 export { SignalClient } from './signal/client.js';
+export { RoomSeal } from './api/room-seal.js';
 export { Raft, RaftError } from './api/raft.js';
 export { ReplicatedMap } from './api/replicated-map.js';
 export { openIndexedDBStorage, deleteIndexedDBStorage } from './api/indexeddb-storage.js';

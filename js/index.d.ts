@@ -125,6 +125,13 @@ export interface RTCMeshJoinOptions extends Omit<RTCMeshOptions, 'id' | 'peers'>
   reconnectMaxMs?: number;
   /** join() settles within this: it rejects with an RTCMeshError saying why. Default 10000. */
   timeoutMs?: number;
+  /**
+   * The room's secret (RTCMesh.createSecret()): signals are sealed with it and
+   * only members that hold it are admitted. See the README's "Trust model".
+   */
+  secret?: string;
+  /** A password a person chose, instead of `secret`: slow to derive on purpose (PBKDF2, 600,000 rounds). */
+  password?: string;
 }
 
 /** Why RTCMesh.join() failed; any other signaling server error code may also appear. */
@@ -137,7 +144,7 @@ export type RTCMeshReadyState = 'new' | 'connecting' | 'open' | 'closing' | 'clo
 export type RTCMeshErrorCode =
   | 'bad_argument' | 'unknown_peer' | 'bad_sdp' | 'stale_description' | 'message_too_large'
   | 'queue_full' | 'malformed_frame' | 'reassembly_limit' | 'too_many_peers' | 'closed'
-  | 'gave_up' | 'operation_failed' | 'connection_refused' | 'peer_refused' | 'forged_frame' | 'not_ready' | 'ice_server' | RTCMeshJoinErrorCode | (string & {});
+  | 'gave_up' | 'operation_failed' | 'connection_refused' | 'peer_refused' | 'forged_frame' | 'bad_seal' | 'not_ready' | 'ice_server' | RTCMeshJoinErrorCode | (string & {});
 
 export interface RTCMeshEventMap {
   offer: DetailEvent<{ peer: string; sdp: string }>;
@@ -177,6 +184,12 @@ export class RTCMesh extends EventTargetBase {
    * `options.timeoutMs` with an RTCMeshError whose `code` says why.
    */
   static join(url: string | string[], room: string, options?: RTCMeshJoinOptions): Promise<RTCMesh & { signaling: SignalClient }>;
+  /** 256 random bits, URL-safe: a room secret. */
+  static createSecret(): string;
+  /** `pageUrl` with room and secret in its fragment, which browsers never send to a server. */
+  static inviteLink(pageUrl: string, room: string, secret: string): string;
+  /** `{ room, secret }` from an invite link (such as `location.href`), or null. */
+  static readInvite(link: string | { readonly href: string }): { room: string; secret: string } | null;
 
   readonly id: string;
   readonly label: string;
@@ -227,6 +240,18 @@ export interface SignalClientEventMap {
   error: DetailEvent<{ code: string; message: string; fatal: boolean }>;
   /** Closed for good: by close() (no code), or by an error that cannot heal. */
   close: DetailEvent<{ code?: string; message?: string }>;
+}
+
+/**
+ * Seals signals with a room's key, for meshes wired to a signaling channel by
+ * hand (RTCMesh.join does this itself with `secret` or `password`).
+ */
+export class RoomSeal {
+  static create(room: string, id: string, options: { secret: string } | { password: string }): Promise<RoomSeal>;
+  /** `body` sealed for member `to`: send the result as the signal's data. */
+  seal(to: string, body: unknown): Promise<{ sealed: string }>;
+  /** The body of a signal from `from`, or null if it does not open (no secret, altered, or replayed). */
+  open(from: string, data: unknown): Promise<unknown | null>;
 }
 
 export class SignalClient extends EventTargetBase {

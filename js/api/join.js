@@ -9,12 +9,18 @@
 // link still works: the server's "peer left" only removes peers that have no
 // open channel; the others are removed if that channel later goes.
 //
+// With `secret` (or `password`), every signal is sealed with the room's key
+// (room-seal.js) and a member is added to the mesh only once a sealed hello
+// from it opened: members say nothing, not even an offer, to a newcomer that
+// lacks the secret, so it learns no SDP and no address.
+//
 // ICE servers the signaling server hands out in its welcome (TURN
 // credentials minted for this member) are used with `options.iceServers` by
 // every connection; each new welcome (a reconnect) and each refresh the
 // server sends before they are half spent replaces them.
 import { SignalClient } from '../signal/client.js';
 import { RTCMeshError, signalingIceServers } from './rtc-mesh.js';
+import { RoomSeal } from './room-seal.js';
 import { argumentError } from './values.js';
 
 const DEFAULT_TIMEOUT_MS = 10000;
@@ -35,9 +41,11 @@ function randomId() {
  * @returns {Promise<RTCMesh>} with `signaling` set to its SignalClient
  */
 export async function joinRoom(url, room, options, createMesh) {
-  const { WebSocket, reconnectMinMs, reconnectMaxMs, timeoutMs = DEFAULT_TIMEOUT_MS, ...meshOptions } = options ?? {};
+  const { WebSocket, reconnectMinMs, reconnectMaxMs, timeoutMs = DEFAULT_TIMEOUT_MS, secret, password, ...meshOptions } = options ?? {};
   if (!(timeoutMs > 0)) throw argumentError(`RTCMesh.join: timeoutMs must be a positive number, got ${String(timeoutMs)}`);
   const id = meshOptions.id ?? randomId();
+  // Before joining: a bad secret leaves no member behind.
+  const seal = secret !== undefined || password !== undefined ? await RoomSeal.create(room, id, { secret, password }) : null;
   const signaling = new SignalClient(url, room, id, { WebSocket, reconnectMinMs, reconnectMaxMs });
   let present;
   try {
@@ -50,7 +58,8 @@ export async function joinRoom(url, room, options, createMesh) {
   }
   let mesh;
   try {
-    mesh = createMesh({ ...meshOptions, id, peers: present });
+    // Sealed rooms admit members by their hellos, not the server's word.
+    mesh = createMesh({ ...meshOptions, id, peers: seal ? [] : present });
     // Before the mesh's first tick, which makes its first connections.
     mesh[signalingIceServers](signaling.iceServers);
   } catch (error) {
@@ -59,17 +68,66 @@ export async function joinRoom(url, room, options, createMesh) {
     throw error;
   }
   mesh.signaling = signaling;
-  wire(mesh, signaling);
+  wire(mesh, signaling, seal);
+  if (seal) for (const peer of present) mesh[roomWire].hello(peer);
   return mesh;
 }
 
-function wire(mesh, signaling) {
-  const leftSignaling = new Set(); // peers gone from the room whose link was still open
-  const ensurePeer = (peer) => {
-    if (!mesh.peers.includes(peer)) mesh.addPeer(peer);
+const roomWire = Symbol('room wire');
+
+// Signals to and from the room: plain JSON, or sealed in order (WebCrypto is
+// asynchronous, and an offer must not overtake the hello before it).
+function channelOf(signaling, seal, report) {
+  if (!seal) return { send: (to, body) => signaling.signal(to, body), receive: (from, data, handle) => handle(data) };
+  let sending = Promise.resolve();
+  let receiving = Promise.resolve();
+  const unreadable = new Set(); // reported once each, until they join again
+  return {
+    send(to, body) {
+      sending = sending.then(async () => signaling.signal(to, await seal.seal(to, body))).catch(report);
+    },
+    receive(from, data, handle) {
+      receiving = receiving
+        .then(async () => {
+          const body = await seal.open(from, data);
+          if (body !== null) return handle(body);
+          if (unreadable.has(from)) return undefined;
+          unreadable.add(from);
+          return report(Object.assign(new Error(
+            `a signal from "${from}" did not open with this room's secret: it lacks the secret, or the server ` +
+              'altered or replayed the signal; ignored',
+          ), { code: 'bad_seal', peer: from }));
+        })
+        .catch(report);
+    },
+    forget: (peer) => unreadable.delete(peer),
   };
+}
+
+function wire(mesh, signaling, seal) {
+  const leftSignaling = new Set(); // peers gone from the room whose link was still open
+  const refused = new Set(); // ids the core refused (peer_refused): reported once, then ignored
+  const admitted = new Set(); // sealed rooms: members whose sealed hello opened
   const report = (error) =>
-    mesh.dispatchEvent(new CustomEvent('error', { detail: { peer: null, code: error.code ?? 'signaling', message: error.message } }));
+    mesh.dispatchEvent(new CustomEvent('error', { detail: { peer: error.peer ?? null, code: error.code ?? 'signaling', message: error.message } }));
+  const room = channelOf(signaling, seal, report);
+  mesh.addEventListener('error', ({ detail }) => {
+    if (detail.code === 'peer_refused') refused.add(detail.peer);
+  });
+  // false for a refused peer: its signals are dropped without a word each.
+  const ensurePeer = (peer) => {
+    if (refused.has(peer)) return false;
+    if (mesh.peers.includes(peer)) return true;
+    try {
+      mesh.addPeer(peer);
+      return true;
+    } catch (error) {
+      if (error.code !== 'peer_refused') throw error;
+      refused.add(peer);
+      report(error);
+      return false;
+    }
+  };
   const guarded = (fn) => (event) => {
     if (mesh.closed) return;
     try {
@@ -78,11 +136,12 @@ function wire(mesh, signaling) {
       report(error);
     }
   };
+  mesh[roomWire] = { hello: (peer) => room.send(peer, { kind: 'hello' }) };
 
-  mesh.addEventListener('offer', ({ detail }) => signaling.signal(detail.peer, { kind: 'offer', sdp: detail.sdp }));
-  mesh.addEventListener('answer', ({ detail }) => signaling.signal(detail.peer, { kind: 'answer', sdp: detail.sdp }));
+  mesh.addEventListener('offer', ({ detail }) => room.send(detail.peer, { kind: 'offer', sdp: detail.sdp }));
+  mesh.addEventListener('answer', ({ detail }) => room.send(detail.peer, { kind: 'answer', sdp: detail.sdp }));
   mesh.addEventListener('icecandidate', ({ detail }) =>
-    signaling.signal(detail.peer, { kind: 'candidate', candidate: detail.candidate }),
+    room.send(detail.peer, { kind: 'candidate', candidate: detail.candidate }),
   );
   mesh.addEventListener('removechannel', ({ detail }) => {
     if (leftSignaling.delete(detail.peer) && !mesh.closed) mesh.removePeer(detail.peer);
@@ -91,17 +150,30 @@ function wire(mesh, signaling) {
   const useIceServers = guarded(({ iceServers }) => mesh[signalingIceServers](iceServers));
   signaling.addEventListener('open', useIceServers);
   signaling.addEventListener('iceservers', useIceServers);
+  signaling.addEventListener('open', guarded(({ peers, resumed }) => {
+    // A sealed room's member that joined afresh (its old id expired) says hello again.
+    if (seal && !resumed) for (const peer of peers) room.send(peer, { kind: 'hello' });
+  }));
   signaling.addEventListener('peerjoined', guarded(({ peer }) => {
     leftSignaling.delete(peer);
-    ensurePeer(peer);
+    refused.delete(peer); // a new member under that id may be someone else
+    admitted.delete(peer);
+    room.forget?.(peer);
+    if (!seal) ensurePeer(peer); // a sealed room waits for its hello
   }));
   signaling.addEventListener('peerleft', guarded(({ peer }) => {
     if (!mesh.peers.includes(peer)) return;
     if (mesh.readyState(peer) === 'open') leftSignaling.add(peer);
     else mesh.removePeer(peer);
   }));
-  signaling.addEventListener('signal', guarded(({ from, data }) => {
-    ensurePeer(from);
+  const handle = (from, data) => {
+    if (mesh.closed) return;
+    if (seal && data?.kind === 'hello') {
+      if (ensurePeer(from)) admitted.add(from);
+      if (!data.reply) room.send(from, { kind: 'hello', reply: true });
+      return;
+    }
+    if (seal ? !admitted.has(from) : !ensurePeer(from)) return;
     switch (data?.kind) {
       case 'offer':
         return mesh.createAnswer(from, data.sdp);
@@ -112,7 +184,16 @@ function wire(mesh, signaling) {
       default:
         throw Object.assign(new Error(`a signal of unknown kind from ${from}`), { code: 'bad-signal' });
     }
-  }));
+  };
+  signaling.addEventListener('signal', guarded(({ from, data }) =>
+    room.receive(from, data, (body) => {
+      try {
+        handle(from, body);
+      } catch (error) {
+        report(error);
+      }
+    }),
+  ));
   signaling.addEventListener('error', ({ detail }) => report(detail));
   signaling.addEventListener('close', ({ detail }) => {
     if (detail.code && !mesh.closed) report({ code: detail.code, message: `signaling closed for good: ${detail.message}` });

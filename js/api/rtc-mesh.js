@@ -28,6 +28,7 @@
 //   close         {}                 the mesh was closed (close() without a peer)
 import { loadCore, loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
+import { createSecret, inviteLink, readInvite } from './room-seal.js';
 import { argumentError, bytesOf, describe, randomSeed } from './values.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
 import { BatchReader } from '../shim/mesh-batch.js';
@@ -338,6 +339,21 @@ export class RTCMesh extends EventTarget {
    *   plus `WebSocket` (Node: from "ws"), `reconnectMinMs`, `reconnectMaxMs`
    * @returns {Promise<RTCMesh>} with `signaling` (the SignalClient)
    */
+  /** 256 random bits, URL-safe: a room secret for `join(url, room, { secret })`. */
+  static createSecret() {
+    return createSecret();
+  }
+
+  /** `pageUrl` with room and secret in its fragment, which browsers never send to a server. */
+  static inviteLink(pageUrl, room, secret) {
+    return inviteLink(pageUrl, room, secret);
+  }
+
+  /** `{ room, secret }` from an invite link (such as `location.href`), or null. */
+  static readInvite(link) {
+    return readInvite(link);
+  }
+
   static join(url, room, options = {}) {
     // The core is awaited before the room is joined: a core that cannot load
     // then leaves no member behind, and "rtcmesh/async" needs no ready().

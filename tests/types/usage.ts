@@ -1,6 +1,6 @@
 // Compiled (never run) by tests/node/types.test.mjs against js/index.d.ts:
 // the seed's example and typical use must type-check, misuse must not.
-import { RTCMesh, RTCMeshError, Raft, RaftError, ReplicatedMap, SignalClient, openIndexedDBStorage } from 'rtcmesh';
+import { RTCMesh, RTCMeshError, Raft, RaftError, ReplicatedMap, RoomSeal, SignalClient, openIndexedDBStorage } from 'rtcmesh';
 
 const rtc = new RTCMesh({
   label: '8cc1fe24-ae72-416f-a6d3-b09d33d9c0e1',
@@ -28,6 +28,20 @@ try {
   rtc.send('x', 'y');
 } catch (error) {
   if (error instanceof RTCMeshError && error.code === 'queue_full') rtc.close();
+}
+
+async function joinSealedRoom(): Promise<void> {
+  const secret: string = RTCMesh.createSecret();
+  const invite: string = RTCMesh.inviteLink('https://app.example/', 'room', secret);
+  const read = RTCMesh.readInvite(invite);
+  if (read) await RTCMesh.join('ws://127.0.0.1:8787', read.room, { secret: read.secret });
+  await RTCMesh.join('ws://127.0.0.1:8787', 'room', { password: 'a phrase' });
+  const seal = await RoomSeal.create('room', 'me', { secret });
+  const data: { sealed: string } = await seal.seal('you', { kind: 'hello' });
+  const body: unknown = await seal.open('you', data);
+  // @ts-expect-error a secret is a string
+  await RTCMesh.join('ws://127.0.0.1:8787', 'room', { secret: 42 });
+  console.log(body);
 }
 
 async function joinRoom(): Promise<void> {

@@ -1,0 +1,142 @@
+// Rooms with a secret, with real WebRTC (@roamhq/wrtc) and the real
+// signaling server on loopback: members form and talk; the server sees no
+// SDP or candidate; an outsider and a member with the wrong secret learn
+// nothing and are not admitted; a hostile server that bridges two members
+// with its own peer connections reads and rewrites an open room's traffic,
+// and gets nothing through in a sealed room.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { RTCMesh } from 'rtcmesh';
+import { startSignalServer } from '../../js/signal/server.js';
+import { RTCPeerConnection, nextEvent, withTimeout } from '../support/mesh-bus.mjs';
+import { bridge, startHostileServer } from '../support/hostile-server.mjs';
+import { RecordingClient } from '../support/ws-client.mjs';
+import { poll } from '../support/wait.mjs';
+
+const options = (id, extra = {}) => ({ id, WebSocket, RTCPeerConnection, reconnectMinMs: 20, reconnectMaxMs: 100, ...extra });
+const fullyOpen = (meshes) => meshes.every((mesh) => meshes.every((o) => o === mesh || mesh.readyState(o.id) === 'open'));
+const plaintext = (data) => JSON.stringify(data ?? null);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('members with the secret form a mesh; the server sees only ciphertext', async () => {
+  const server = await startHostileServer(); // forwards everything, records what it sees
+  const secret = RTCMesh.createSecret();
+  const meshes = [];
+  try {
+    for (const id of ['ana', 'ben', 'cho']) meshes.push(await RTCMesh.join(server.url, 'sealed-1', options(id, { secret })));
+    await poll(() => fullyOpen(meshes), 15000, 'the sealed mesh to form');
+    const heard = Promise.all(meshes.slice(1).map((mesh) => nextEvent(mesh, 'message')));
+    meshes[0].broadcast('hi all');
+    const events = await withTimeout(heard, 5000, 'the chat message');
+    assert.deepEqual(events.map((e) => [e.origin, e.data]), [['ana', 'hi all'], ['ana', 'hi all']]);
+    assert.ok(server.seen.length > 6, 'signals went through the server');
+    for (const data of server.seen) {
+      assert.deepEqual(Object.keys(data), ['sealed']);
+      assert.doesNotMatch(plaintext(data), /v=0|candidate|fingerprint|hello|127\.0\.0\.1/);
+    }
+  } finally {
+    for (const mesh of meshes) mesh.close();
+    await server.close();
+  }
+});
+
+test('an outsider without the secret learns no SDP or address and is not admitted', async () => {
+  const server = await startSignalServer();
+  const secret = RTCMesh.createSecret();
+  const meshes = [];
+  let outsider;
+  try {
+    for (const id of ['ana', 'ben']) meshes.push(await RTCMesh.join(server.url, 'sealed-2', options(id, { secret })));
+    await poll(() => fullyOpen(meshes), 15000, 'the sealed mesh to form');
+    const refusals = meshes.map((mesh) =>
+      withTimeout(nextEvent(mesh, 'error', (e) => e.detail.code === 'bad_seal'), 10000, 'bad_seal'),
+    );
+    // A bare WebSocket that knows the room's name, and says hello as a member would.
+    outsider = await RecordingClient.connect(server.url);
+    outsider.send({ type: 'join', room: 'sealed-2', peer: 'eve' });
+    const welcome = await outsider.next('welcome');
+    assert.deepEqual(welcome.peers.sort(), ['ana', 'ben'], 'the server still lists members (ids only)');
+    for (const member of welcome.peers) outsider.send({ type: 'signal', to: member, data: { kind: 'hello' } });
+    for (const member of welcome.peers) outsider.send({ type: 'signal', to: member, data: { sealed: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
+    const [refused] = await Promise.all(refusals);
+    assert.equal(refused.detail.peer, 'eve');
+    await sleep(1500); // time for any member that would dial a newcomer to do so
+    assert.deepEqual(outsider.frames.filter((f) => f.type === 'signal'), [], 'no member said anything to eve');
+    for (const mesh of meshes) assert.equal(mesh.peers.includes('eve'), false);
+  } finally {
+    outsider?.socket.terminate();
+    for (const mesh of meshes) mesh.close();
+    await server.close();
+  }
+});
+
+test('a member with the wrong secret, or none, is never linked; a password room works', async () => {
+  const server = await startSignalServer();
+  const meshes = [];
+  try {
+    meshes.push(await RTCMesh.join(server.url, 'sealed-3', options('ana', { password: 'correct horse battery staple' })));
+    meshes.push(await RTCMesh.join(server.url, 'sealed-3', options('ben', { password: 'correct horse battery staple' })));
+    await poll(() => fullyOpen(meshes), 15000, 'the password room to form');
+    const refused = withTimeout(nextEvent(meshes[0], 'error', (e) => e.detail.code === 'bad_seal'), 10000, 'bad_seal');
+    const wrong = await RTCMesh.join(server.url, 'sealed-3', options('mal', { secret: RTCMesh.createSecret() }));
+    meshes.push(wrong);
+    const open = await RTCMesh.join(server.url, 'sealed-3', options('opn'));
+    meshes.push(open);
+    assert.equal((await refused).detail.peer, 'mal');
+    await sleep(1500);
+    assert.deepEqual(meshes[0].peers, ['ben']);
+    assert.deepEqual(wrong.peers, []);
+    assert.equal(open.openPeerConnections, 0, 'an open-room client gets no link either');
+  } finally {
+    for (const mesh of meshes) mesh.close();
+    await server.close();
+  }
+});
+
+test('bad secrets are refused before joining', async () => {
+  await assert.rejects(RTCMesh.join('ws://127.0.0.1:9', 'r', options('x', { secret: 'short' })), { code: 'bad_argument' });
+  await assert.rejects(RTCMesh.join('ws://127.0.0.1:9', 'r', options('x', { password: '' })), { code: 'bad_argument' });
+  const link = RTCMesh.inviteLink('https://app.example/chat', 'team room', 'abc_DEF-123');
+  assert.equal(new URL(link).search, '', 'nothing in the part a server sees');
+  assert.deepEqual(RTCMesh.readInvite(link), { room: 'team room', secret: 'abc_DEF-123' });
+  assert.equal(RTCMesh.readInvite('https://app.example/chat'), null);
+  assert.match(RTCMesh.createSecret(), /^[A-Za-z0-9_-]{43}$/);
+});
+
+for (const sealed of [false, true]) {
+  test(`a server that bridges two members with its own connections ${sealed ? 'gets nothing through a sealed room' : 'rewrites an open room (the attack bites)'}`, async () => {
+    let attack;
+    const server = await startHostileServer({ onSignal: (signal) => attack.onSignal(signal) });
+    attack = bridge(server);
+    const secret = sealed ? { secret: RTCMesh.createSecret() } : {};
+    const meshes = [];
+    try {
+      meshes.push(await RTCMesh.join(server.url, 'bridged', options('ana', secret)));
+      meshes.push(await RTCMesh.join(server.url, 'bridged', options('ben', secret)));
+      const [ana, ben] = meshes;
+      const got = [];
+      ben.addEventListener('message', ({ origin, data }) => got.push(`${origin}: ${data}`));
+      if (!sealed) {
+        await poll(() => fullyOpen(meshes), 15000, 'the bridged link to open');
+        ana.send('ben', 'pay bob 10');
+        await poll(() => got.length > 0, 10000, 'a message through the bridge');
+        assert.deepEqual(got, ['ana: pay eve 99'], 'the bridge read and rewrote it');
+        return;
+      }
+      const refused = await withTimeout(nextEvent(ben, 'error', (e) => e.detail.code === 'bad_seal'), 10000, 'bad_seal at ben');
+      assert.equal(refused.detail.peer, 'ana', "the server's own offer, under ana's name, does not open");
+      await sleep(2000);
+      // Neither admitted the other: no sealed hello got through.
+      assert.deepEqual([ana.peers, ben.peers], [[], []]);
+      assert.throws(() => ana.send('ben', 'pay bob 10'), { code: 'unknown_peer' });
+      assert.equal(ben.openPeerConnections, 0, "ben never answered the server's offer");
+      assert.deepEqual(got, []);
+      assert.equal(attack.state.rewrote, 0);
+    } finally {
+      for (const mesh of meshes) mesh.close();
+      attack.close();
+      await server.close();
+    }
+  });
+}
