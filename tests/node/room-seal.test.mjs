@@ -1,0 +1,61 @@
+// RoomSeal, the decoder of sealed signals, under hostile input (fast-check):
+// whatever the server or an outsider sends, open() resolves to null and
+// never throws; any altered byte, another pair of members, another room or
+// another key fails; a replay fails; and real signals round-trip.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { RoomSeal, createSecret } from '../../js/api/room-seal.js';
+
+const secret = createSecret();
+const seals = {
+  ana: await RoomSeal.create('room', 'ana', { secret }),
+  ben: await RoomSeal.create('room', 'ben', { secret }),
+  benOtherRoom: await RoomSeal.create('other room', 'ben', { secret }),
+  benOtherKey: await RoomSeal.create('room', 'ben', { secret: createSecret() }),
+};
+
+const body = fc.jsonValue({ maxDepth: 3 });
+
+test('sealed signals round-trip, once', async () => {
+  await fc.assert(
+    fc.asyncProperty(body, async (value) => {
+      const data = await seals.ana.seal('ben', value);
+      assert.deepEqual(await seals.ben.open('ana', data), JSON.parse(JSON.stringify(value)));
+      assert.equal(await seals.ben.open('ana', data), null, 'a replay');
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('hostile input to open() resolves to null and never throws', async () => {
+  const sealed = fc.oneof(fc.string({ maxLength: 200 }), fc.base64String({ maxLength: 400 }).map((s) => s.replace(/=+$/, '')));
+  const data = fc.oneof(
+    fc.anything(),
+    sealed.map((s) => ({ sealed: s })),
+    fc.record({ sealed: fc.anything() }),
+  );
+  await fc.assert(
+    fc.asyncProperty(data, fc.string({ maxLength: 20 }), async (value, from) => {
+      assert.equal(await seals.ben.open(from, value), null);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('an altered byte, another pair, room or key: it does not open', async () => {
+  await fc.assert(
+    fc.asyncProperty(body, fc.nat(), fc.integer({ min: 1, max: 255 }), async (value, where, flip) => {
+      const { sealed } = await seals.ana.seal('ben', value);
+      const bytes = Buffer.from(sealed, 'base64url');
+      bytes[where % bytes.length] ^= flip;
+      assert.equal(await seals.ben.open('ana', { sealed: bytes.toString('base64url') }), null, 'altered');
+      const fresh = await seals.ana.seal('ben', value);
+      assert.equal(await seals.ben.open('cho', fresh), null, 'claimed by another sender');
+      assert.equal(await seals.ana.open('ana', fresh), null, 'opened by another receiver');
+      assert.equal(await seals.benOtherRoom.open('ana', fresh), null, 'another room');
+      assert.equal(await seals.benOtherKey.open('ana', fresh), null, 'another secret');
+    }),
+    { numRuns: 100 },
+  );
+});
