@@ -11,6 +11,7 @@ import { clusterSection, runClusterLoads, wsBaselines } from './signal-cluster-l
 import { runSizeBenchmarks } from './size.mjs';
 import { electionTimes, nativeRaftThroughput, simulatorSweeps, wasmRaftThroughput } from './raft.mjs';
 import { runFuzzTotals } from './fuzz.mjs';
+import { runSecretRoomBenchmarks } from './secret-room.mjs';
 
 const fixed = (value, digits = 1) => (typeof value === 'number' ? value.toFixed(digits) : String(value));
 const kb = (bytes) => (bytes / 1000).toFixed(1);
@@ -28,6 +29,9 @@ const LARGE_TARGET = 1.0; // × raw's time
 const WASM_RAFT_TARGET = 300000; // committed entries/s at 3 nodes
 const LOAD_P99_TARGET = 1.5; // × raw's p99
 const IDLE_TARGET = 1.5; // × raw's CPU
+// Issue #16's: what a room secret may cost against an open room.
+const SECRET_FORMATION_TARGET = 1.2; // × open room's formation time
+const SECRET_THROUGHPUT_TARGET = 0.95; // × open room's throughput
 
 function sizeSection(rows) {
   const ours = rows.find((row) => row.name === 'rtcmesh (JS + wasm)');
@@ -233,6 +237,29 @@ Target: rtcmesh at most ${IDLE_TARGET}× raw's CPU: ${verdict(v.idle)} (${fixed(
 }
 
 /** The one table of issue #15's targets, from this run's figures. */
+function secretRoomSection(result) {
+  const { open, secret } = result;
+  const formation = secret.formationMs / open.formationMs;
+  const throughput = secret.mbPerSecond / open.mbPerSecond;
+  const runs = (mode, key, digits) => result[mode].samples.map((s) => fixed(s[key], digits)).join(', ');
+  return `## Rooms with a secret
+
+The same work in an open room and in one joined with \`secret\` (issue "Trust"),
+alternating, ${result.runs} runs each, medians; Node with @roamhq/wrtc and a local
+signaling server (bench/secret-room.mjs). Formation: ${result.members} members join one
+after another, timed until every link is open. Throughput: ${result.bulkBytes / 2 ** 20} MiB from
+one member to another in 64 KiB messages. Latency: ${result.roundTrips} small-message round
+trips. A secret changes signaling only (sealed signals, a sealed hello before
+the first offer); the data path is the same code.
+
+${table(['', 'open room', 'with a secret', 'ratio', 'target', 'met?', 'runs (open; secret)'], [
+    ['formation of ' + result.members, `${fixed(open.formationMs, 0)} ms`, `${fixed(secret.formationMs, 0)} ms`, `${fixed(formation, 2)}×`, `≤ ${SECRET_FORMATION_TARGET}×`, verdict(formation <= SECRET_FORMATION_TARGET), `${runs('open', 'formationMs', 0)}; ${runs('secret', 'formationMs', 0)}`],
+    ['throughput', `${fixed(open.mbPerSecond)} MB/s`, `${fixed(secret.mbPerSecond)} MB/s`, `${fixed(throughput, 2)}×`, `≥ ${SECRET_THROUGHPUT_TARGET}×`, verdict(throughput >= SECRET_THROUGHPUT_TARGET), `${runs('open', 'mbPerSecond')}; ${runs('secret', 'mbPerSecond')}`],
+    ['round trip p50', `${fixed(open.rttMs, 3)} ms`, `${fixed(secret.rttMs, 3)} ms`, `${fixed(secret.rttMs / open.rttMs, 2)}×`, '-', '-', `${runs('open', 'rttMs', 3)}; ${runs('secret', 'rttMs', 3)}`],
+  ])}
+`;
+}
+
 function targetsSection({ sizes, dataChannel, raft, load, crossings }) {
   const rows = [];
   const add = (target, figure, met) => rows.push([target, figure, met ? 'met' : '**missed**']);
@@ -440,6 +467,8 @@ async function main() {
   const elections = await electionTimes(1000);
   console.log('bench: fault simulator sweeps');
   const simulator = await simulatorSweeps();
+  console.log('bench: rooms with a secret against open rooms');
+  const secretRoom = await runSecretRoomBenchmarks({ runs: 5 });
   console.log('bench: fuzzing totals');
   const fuzz = await runFuzzTotals(15);
   console.log('bench: signaling server load');
@@ -464,6 +493,8 @@ ${sizeSection(sizes)}
 ${dataChannelSection(dataChannel, totalBytes, rounds)}
 
 ${loadSection(underLoad)}
+
+${secretRoomSection(secretRoom)}
 
 ${raftSection(raft, elections)}
 

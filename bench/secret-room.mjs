@@ -1,0 +1,118 @@
+// What a room secret costs (issue "Trust"): the same work in an open room and
+// in a room joined with `secret`, alternating, in Node with @roamhq/wrtc and
+// a local signaling server. Formation: 8 members join one after another
+// (each join awaited, as pages arrive), timed until every link is open.
+// Throughput: 32 MiB from one member to another in 64 KiB messages.
+// Latency: small-message round trips between two members (p50).
+//
+//   node bench/secret-room.mjs [runs=5]
+import wrtc from '@roamhq/wrtc';
+import WebSocket from 'ws';
+import { RTCMesh } from '../js/node/index.js';
+import { startSignalServer } from '../js/signal/server.js';
+
+const { RTCPeerConnection } = wrtc;
+const MEMBERS = 8;
+const BULK_BYTES = 32 * 2 ** 20;
+const CHUNK = 64 * 1024;
+const ROUND_TRIPS = 300;
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+async function poll(check, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const fullyOpen = (meshes) => meshes.every((m) => meshes.every((o) => o === m || m.readyState(o.id) === 'open'));
+
+async function room(server, name, count, secret) {
+  const meshes = [];
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    meshes.push(await RTCMesh.join(server.url, name, { id: `m${i}`, WebSocket, RTCPeerConnection, ...(secret ? { secret } : {}) }));
+  }
+  await poll(() => fullyOpen(meshes), 60000, `${count} members to link`);
+  return { meshes, formationMs: performance.now() - started };
+}
+
+async function bulk(sender, receiver) {
+  let received = 0;
+  const done = new Promise((resolve) =>
+    receiver.addEventListener('message', ({ data }) => {
+      received += data.byteLength;
+      if (received >= BULK_BYTES) resolve();
+    }),
+  );
+  const started = performance.now();
+  const chunk = new Uint8Array(CHUNK);
+  for (let sent = 0; sent < BULK_BYTES; sent += CHUNK) {
+    while (sender.bufferedAmount(receiver.id) > 8 * 2 ** 20) await new Promise((resolve) => setTimeout(resolve, 1));
+    sender.send(receiver.id, chunk);
+  }
+  await done;
+  return BULK_BYTES / 1e6 / ((performance.now() - started) / 1000);
+}
+
+async function roundTrips(a, b) {
+  b.addEventListener('message', ({ data }) => typeof data === 'string' && b.send(a.id, data));
+  const times = [];
+  for (let i = 0; i < ROUND_TRIPS; i++) {
+    const back = new Promise((resolve) => a.addEventListener('message', resolve, { once: true }));
+    const started = performance.now();
+    a.send(b.id, `ping ${i}`);
+    await back;
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+async function once(server, mode, run) {
+  const secret = mode === 'secret' ? RTCMesh.createSecret() : undefined;
+  const formed = await room(server, `formation-${mode}-${run}`, MEMBERS, secret);
+  for (const mesh of formed.meshes) mesh.close();
+  const pair = await room(server, `pair-${mode}-${run}`, 2, secret);
+  try {
+    const [a, b] = pair.meshes;
+    return { formationMs: formed.formationMs, mbPerSecond: await bulk(a, b), rttMs: await roundTrips(a, b) };
+  } finally {
+    for (const mesh of pair.meshes) mesh.close();
+  }
+}
+
+export async function runSecretRoomBenchmarks({ runs = 5, log = () => {} } = {}) {
+  const server = await startSignalServer();
+  const samples = { open: [], secret: [] };
+  try {
+    for (let run = 0; run < runs; run++) {
+      for (const mode of run % 2 === 0 ? ['open', 'secret'] : ['secret', 'open']) {
+        const sample = await once(server, mode, run);
+        samples[mode].push(sample);
+        log(`${mode} run ${run + 1}: ${JSON.stringify(sample)}`);
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  const summary = (mode) => ({
+    formationMs: median(samples[mode].map((s) => s.formationMs)),
+    mbPerSecond: median(samples[mode].map((s) => s.mbPerSecond)),
+    rttMs: median(samples[mode].map((s) => s.rttMs)),
+    samples: samples[mode],
+  });
+  return { runs, members: MEMBERS, bulkBytes: BULK_BYTES, roundTrips: ROUND_TRIPS, open: summary('open'), secret: summary('secret') };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await runSecretRoomBenchmarks({ runs: Number(process.argv[2] ?? 5), log: console.log });
+  const { samples: _o, ...open } = result.open;
+  const { samples: _s, ...secret } = result.secret;
+  console.log(JSON.stringify({ open, secret }, null, 2));
+  process.exit(0);
+}
