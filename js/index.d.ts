@@ -116,6 +116,12 @@ export interface RTCMeshOptions {
   seed?: number;
 }
 
+/** A member's signing key pair: a WebCrypto CryptoKeyPair from RTCMesh.createIdentity(). */
+export interface RTCMeshIdentity {
+  readonly publicKey: object;
+  readonly privateKey: object;
+}
+
 export interface RTCMeshJoinOptions extends Omit<RTCMeshOptions, 'id' | 'peers'> {
   /** Defaults to a random UUID. */
   id?: string;
@@ -132,6 +138,8 @@ export interface RTCMeshJoinOptions extends Omit<RTCMeshOptions, 'id' | 'peers'>
   secret?: string;
   /** A password a person chose, instead of `secret`: slow to derive on purpose (PBKDF2, 600,000 rounds). */
   password?: string;
+  /** This member's signing key pair (RTCMesh.createIdentity()); a new one per join when absent. */
+  identity?: RTCMeshIdentity;
 }
 
 /** Why RTCMesh.join() failed; any other signaling server error code may also appear. */
@@ -186,6 +194,8 @@ export class RTCMesh extends EventTargetBase {
   static join(url: string | string[], room: string, options?: RTCMeshJoinOptions): Promise<RTCMesh & { signaling: SignalClient }>;
   /** 256 random bits, URL-safe: a room secret. */
   static createSecret(): string;
+  /** A member's signing key pair (Ed25519, else ECDSA P-256), for `join(..., { secret, identity })`. */
+  static createIdentity(): Promise<RTCMeshIdentity>;
   /** `pageUrl` with room and secret in its fragment, which browsers never send to a server. */
   static inviteLink(pageUrl: string, room: string, secret: string): string;
   /** `{ room, secret }` from an invite link (such as `location.href`), or null. */
@@ -247,7 +257,11 @@ export interface SignalClientEventMap {
  * hand (RTCMesh.join does this itself with `secret` or `password`).
  */
 export class RoomSeal {
-  static create(room: string, id: string, options: { secret: string } | { password: string }): Promise<RoomSeal>;
+  static create(room: string, id: string, options: ({ secret: string } | { password: string }) & { identity?: RTCMeshIdentity }): Promise<RoomSeal>;
+  /** Our hello's body, which carries our public key: send it sealed to each member first. */
+  hello(extra?: object): { kind: 'hello'; alg: string; key: string };
+  /** Forgets the key pinned for `peer` (it left the room). */
+  forget(peer: string): void;
   /** `body` sealed for member `to`: send the result as the signal's data. */
   seal(to: string, body: unknown): Promise<{ sealed: string }>;
   /** The body of a signal from `from`, or null if it does not open (no secret, altered, or replayed). */

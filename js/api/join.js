@@ -41,11 +41,11 @@ function randomId() {
  * @returns {Promise<RTCMesh>} with `signaling` set to its SignalClient
  */
 export async function joinRoom(url, room, options, createMesh) {
-  const { WebSocket, reconnectMinMs, reconnectMaxMs, timeoutMs = DEFAULT_TIMEOUT_MS, secret, password, ...meshOptions } = options ?? {};
+  const { WebSocket, reconnectMinMs, reconnectMaxMs, timeoutMs = DEFAULT_TIMEOUT_MS, secret, password, identity, ...meshOptions } = options ?? {};
   if (!(timeoutMs > 0)) throw argumentError(`RTCMesh.join: timeoutMs must be a positive number, got ${String(timeoutMs)}`);
   const id = meshOptions.id ?? randomId();
   // Before joining: a bad secret leaves no member behind.
-  const seal = secret !== undefined || password !== undefined ? await RoomSeal.create(room, id, { secret, password }) : null;
+  const seal = secret !== undefined || password !== undefined ? await RoomSeal.create(room, id, { secret, password, identity }) : null;
   const signaling = new SignalClient(url, room, id, { WebSocket, reconnectMinMs, reconnectMaxMs });
   let present;
   try {
@@ -100,7 +100,10 @@ function channelOf(signaling, seal, report) {
         })
         .catch(report);
     },
-    forget: (peer) => unreadable.delete(peer),
+    forget(peer) {
+      unreadable.delete(peer);
+      seal.forget(peer);
+    },
   };
 }
 
@@ -136,7 +139,7 @@ function wire(mesh, signaling, seal) {
       report(error);
     }
   };
-  mesh[roomWire] = { hello: (peer) => room.send(peer, { kind: 'hello' }) };
+  mesh[roomWire] = { hello: (peer) => room.send(peer, seal.hello()) };
 
   mesh.addEventListener('offer', ({ detail }) => room.send(detail.peer, { kind: 'offer', sdp: detail.sdp }));
   mesh.addEventListener('answer', ({ detail }) => room.send(detail.peer, { kind: 'answer', sdp: detail.sdp }));
@@ -152,7 +155,7 @@ function wire(mesh, signaling, seal) {
   signaling.addEventListener('iceservers', useIceServers);
   signaling.addEventListener('open', guarded(({ peers, resumed }) => {
     // A sealed room's member that joined afresh (its old id expired) says hello again.
-    if (seal && !resumed) for (const peer of peers) room.send(peer, { kind: 'hello' });
+    if (seal && !resumed) for (const peer of peers) room.send(peer, seal.hello());
   }));
   signaling.addEventListener('peerjoined', guarded(({ peer }) => {
     leftSignaling.delete(peer);
@@ -170,7 +173,7 @@ function wire(mesh, signaling, seal) {
     if (mesh.closed) return;
     if (seal && data?.kind === 'hello') {
       if (ensurePeer(from)) admitted.add(from);
-      if (!data.reply) room.send(from, { kind: 'hello', reply: true });
+      if (!data.reply) room.send(from, seal.hello({ reply: true }));
       return;
     }
     if (seal ? !admitted.has(from) : !ensurePeer(from)) return;

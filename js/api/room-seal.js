@@ -9,7 +9,16 @@
 //
 // Replays: each sealed signal carries the sender's session (random per
 // RoomSeal) and a sequence number; a session is accepted once, within
-// kFreshMs of its sender's clock, and its numbers must rise.
+// FRESH_MS of its sender's clock, and its numbers must rise.
+//
+// Members: each member signs its signals with a key pair of its own
+// (Ed25519 where WebCrypto has it, else ECDSA P-256). Its hello carries the
+// public key, which the others pin to its id until it leaves the room; a
+// signal under that id that the key did not sign does not open. So the SDP,
+// and the DTLS fingerprint in it, that a member applies was signed by the
+// member it links to: another member cannot speak for it even with the
+// server's help, once its hello arrived (before that, ids are trusted on
+// first use: pass the same `identity` each time to keep a key across visits).
 //
 // All crypto is WebCrypto's (globalThis.crypto.subtle, in browsers and Node).
 import { argumentError } from './values.js';
@@ -21,6 +30,9 @@ const PASSWORD_ITERATIONS = 600_000; // OWASP's 2023 figure for PBKDF2-HMAC-SHA2
 const FRESH_MS = 10 * 60_000; // a new session's first signal may be this old (clocks differ)
 const MIN_SECRET_BYTES = 16; // 128 bits
 const MAX_SESSIONS_PER_PEER = 64;
+const ED25519 = { name: 'Ed25519' };
+const ECDSA_KEY = { name: 'ECDSA', namedCurve: 'P-256' };
+const ECDSA_SIGN = { name: 'ECDSA', hash: 'SHA-256' };
 
 function base64url(bytes) {
   let text = '';
@@ -55,6 +67,27 @@ export function readInvite(link) {
   return room && secret ? { room, secret } : null;
 }
 
+/** A member's signing key pair: Ed25519 where WebCrypto has it, else ECDSA P-256; the private key never leaves WebCrypto. */
+export async function createIdentity() {
+  try {
+    return await globalThis.crypto.subtle.generateKey(ED25519, false, ['sign', 'verify']);
+  } catch {
+    return globalThis.crypto.subtle.generateKey(ECDSA_KEY, false, ['sign', 'verify']);
+  }
+}
+
+const algorithmOf = (key) => (key.algorithm.name === 'Ed25519' ? { key: ED25519, sign: ED25519 } : { key: ECDSA_KEY, sign: ECDSA_SIGN });
+
+async function importPublicKey(alg, encoded) {
+  const bytes = fromBase64url(encoded);
+  if (!bytes || (alg !== 'Ed25519' && alg !== 'ECDSA')) return null;
+  try {
+    return await globalThis.crypto.subtle.importKey('raw', bytes, alg === 'Ed25519' ? ED25519 : ECDSA_KEY, true, ['verify']);
+  } catch {
+    return null;
+  }
+}
+
 async function keyMaterial({ secret, password }, room) {
   const subtle = globalThis.crypto.subtle;
   if (secret !== undefined) {
@@ -80,16 +113,25 @@ export class RoomSeal {
   #key;
   #room;
   #id;
+  #identity; // our CryptoKeyPair
+  #hello; // our public key, as hellos carry it
   #session = base64url(globalThis.crypto.getRandomValues(new Uint8Array(16)));
   #seq = 0;
-  #peers = new Map(); // from -> { sessions: Map(session -> highest seq) }
+  #peers = new Map(); // from -> Map(session -> highest seq)
+  #pinned = new Map(); // from -> its public CryptoKey, from its first hello
 
   /**
    * The seal of `room` for member `id`, from `{ secret }` (RTCMesh.createSecret())
-   * or `{ password }` (slow on purpose: each guess costs PBKDF2's 600,000 rounds).
+   * or `{ password }` (slow on purpose: each guess costs PBKDF2's 600,000 rounds);
+   * `identity` (createIdentity(), which IndexedDB can store) keeps a member's
+   * signing key across visits, else each RoomSeal makes one.
    */
   static async create(room, id, options) {
     if (typeof room !== 'string' || room === '') throw argumentError('RTCMesh: room must be a non-empty string');
+    const identity = options?.identity ?? (await createIdentity());
+    if (!(identity?.privateKey?.type === 'private' && identity?.publicKey?.type === 'public')) {
+      throw argumentError('RTCMesh: identity must be a CryptoKeyPair from RTCMesh.createIdentity()');
+    }
     const material = await keyMaterial(options, room);
     const key = await globalThis.crypto.subtle.deriveKey(
       { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(VERSION), info: encoder.encode(room) },
@@ -98,18 +140,41 @@ export class RoomSeal {
       false,
       ['encrypt', 'decrypt'],
     );
-    return new RoomSeal(key, room, id);
+    const hello = {
+      alg: identity.publicKey.algorithm.name,
+      key: base64url(new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', identity.publicKey))),
+    };
+    return new RoomSeal(key, room, id, identity, hello);
   }
 
-  constructor(key, room, id) {
+  constructor(key, room, id, identity, hello) {
     this.#key = key;
     this.#room = room;
     this.#id = id;
+    this.#identity = identity;
+    this.#hello = hello;
   }
 
-  /** `body` (any JSON value) sealed for member `to`: `{ sealed }`, to send as the signal's data. */
+  /** Our hello's body: `{ kind: 'hello', alg, key }` plus `extra`. */
+  hello(extra = {}) {
+    return { kind: 'hello', ...this.#hello, ...extra };
+  }
+
+  /** Forget what we pinned for `peer` (it left the room: its id may come back with another key). */
+  forget(peer) {
+    this.#pinned.delete(peer);
+  }
+
+  /** `body` (any JSON value but null) sealed and signed for member `to`: `{ sealed }`, to send as the signal's data. */
   async seal(to, body) {
-    const inner = { session: this.#session, seq: ++this.#seq, at: Date.now(), body };
+    const signed = { session: this.#session, seq: ++this.#seq, at: Date.now(), body };
+    const text = JSON.stringify(signed);
+    const signature = await globalThis.crypto.subtle.sign(
+      algorithmOf(this.#identity.privateKey).sign,
+      this.#identity.privateKey,
+      this.#signedBytes(this.#id, to, text),
+    );
+    const inner = { signed: text, signature: base64url(new Uint8Array(signature)) };
     const iv = globalThis.crypto.getRandomValues(new Uint8Array(12));
     const sealed = await globalThis.crypto.subtle.encrypt(
       { name: 'AES-GCM', iv, additionalData: this.#context(this.#id, to) },
@@ -140,12 +205,38 @@ export class RoomSeal {
       return null; // another key (no secret), another pair of members, or altered
     }
     let inner;
+    let signed;
     try {
       inner = JSON.parse(decoder.decode(plain));
+      signed = JSON.parse(inner.signed);
     } catch {
       return null;
     }
-    return this.#fresh(from, inner) ? inner.body : null;
+    const key = await this.#keyFor(from, signed?.body);
+    const signature = fromBase64url(inner.signature);
+    if (!key || !signature) return null;
+    const valid = await globalThis.crypto.subtle
+      .verify(algorithmOf(key).sign, key, signature, this.#signedBytes(from, this.#id, inner.signed))
+      .catch(() => false);
+    if (!valid || !this.#fresh(from, signed)) return null;
+    if (signed.body?.kind === 'hello') this.#pinned.set(from, key);
+    return signed.body ?? null;
+  }
+
+  // The key a signal from `from` must be signed with: the pinned one, or,
+  // for a first hello, the one it carries.
+  async #keyFor(from, body) {
+    const pinned = this.#pinned.get(from);
+    if (body?.kind !== 'hello') return pinned ?? null;
+    const key = await importPublicKey(body.alg, body.key);
+    if (!key || !pinned) return key;
+    const same = body.alg === pinned.algorithm.name &&
+      body.key === base64url(new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', pinned)));
+    return same ? key : null; // another key under a pinned id
+  }
+
+  #signedBytes(from, to, text) {
+    return encoder.encode(`${VERSION}/signed\n${this.#room}\n${from}\n${to}\n${text}`);
   }
 
   // Bound to the room and to both members: a signal sealed for one pair does

@@ -28,7 +28,7 @@
 //   close         {}                 the mesh was closed (close() without a peer)
 import { loadCore, loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
-import { createSecret, inviteLink, readInvite } from './room-seal.js';
+import { createIdentity, createSecret, inviteLink, readInvite } from './room-seal.js';
 import { argumentError, bytesOf, describe, randomSeed } from './values.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
 import { BatchReader } from '../shim/mesh-batch.js';
@@ -342,6 +342,11 @@ export class RTCMesh extends EventTarget {
   /** 256 random bits, URL-safe: a room secret for `join(url, room, { secret })`. */
   static createSecret() {
     return createSecret();
+  }
+
+  /** A member's signing key pair for `join(url, room, { secret, identity })`; IndexedDB can store it. */
+  static createIdentity() {
+    return createIdentity();
   }
 
   /** `pageUrl` with room and secret in its fragment, which browsers never send to a server. */

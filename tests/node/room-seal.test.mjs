@@ -1,7 +1,8 @@
 // RoomSeal, the decoder of sealed signals, under hostile input (fast-check):
 // whatever the server or an outsider sends, open() resolves to null and
 // never throws; any altered byte, another pair of members, another room or
-// another key fails; a replay fails; and real signals round-trip.
+// another key fails; a replay fails; a member that holds the secret cannot
+// sign for another; and real signals round-trip.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -14,6 +15,12 @@ const seals = {
   benOtherRoom: await RoomSeal.create('other room', 'ben', { secret }),
   benOtherKey: await RoomSeal.create('room', 'ben', { secret: createSecret() }),
 };
+
+// Members first say hello: it pins their signing keys.
+for (const [from, to] of [['ana', 'ben'], ['ben', 'ana']]) {
+  assert.ok(await seals[to].open(from, await seals[from].seal(to, seals[from].hello())), `${from}'s hello`);
+}
+const mallory = await RoomSeal.create('room', 'mallory', { secret }); // holds the secret, not ana's key
 
 const body = fc.jsonValue({ maxDepth: 3 });
 
@@ -55,6 +62,11 @@ test('an altered byte, another pair, room or key: it does not open', async () =>
       assert.equal(await seals.ana.open('ana', fresh), null, 'opened by another receiver');
       assert.equal(await seals.benOtherRoom.open('ana', fresh), null, 'another room');
       assert.equal(await seals.benOtherKey.open('ana', fresh), null, 'another secret');
+      // mallory seals under ana's name (the server delivers it as from ana).
+      const impostor = await RoomSeal.create('room', 'ana', { secret });
+      assert.equal(await seals.ben.open('ana', await impostor.seal('ben', value)), null, "not signed by ana's pinned key");
+      assert.equal(await seals.ben.open('ana', await impostor.seal('ben', impostor.hello())), null, 'a hello with another key under a pinned id');
+      assert.equal(await seals.ben.open('mallory', await mallory.seal('ben', value)), null, 'no hello yet: no key pinned');
     }),
     { numRuns: 100 },
   );

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { RTCMesh } from 'rtcmesh';
+import { RTCMesh, RoomSeal } from 'rtcmesh';
 import { startSignalServer } from '../../js/signal/server.js';
 import { RTCPeerConnection, nextEvent, withTimeout } from '../support/mesh-bus.mjs';
 import { bridge, startHostileServer } from '../support/hostile-server.mjs';
@@ -88,6 +88,36 @@ test('a member with the wrong secret, or none, is never linked; a password room 
     assert.deepEqual(meshes[0].peers, ['ben']);
     assert.deepEqual(wrong.peers, []);
     assert.equal(open.openPeerConnections, 0, 'an open-room client gets no link either');
+  } finally {
+    for (const mesh of meshes) mesh.close();
+    await server.close();
+  }
+});
+
+test('a member with the secret cannot speak for another, even through the server', async () => {
+  const server = await startHostileServer();
+  const secret = RTCMesh.createSecret();
+  const meshes = [];
+  try {
+    for (const id of ['ana', 'ben']) meshes.push(await RTCMesh.join(server.url, 'sealed-4', options(id, { secret })));
+    await poll(() => fullyOpen(meshes), 15000, 'the sealed mesh to form');
+    const [, ben] = meshes;
+    const refusals = [];
+    ben.addEventListener('error', ({ detail }) => detail.code === 'bad_seal' && refusals.push(detail));
+    const answers = [];
+    ben.addEventListener('answer', ({ detail }) => answers.push(detail.peer));
+    // mal holds the secret and writes as ana; the server delivers it as from ana.
+    const impostor = await RoomSeal.create('sealed-4', 'ana', { secret });
+    const pc = new RTCPeerConnection();
+    const offer = (await pc.createOffer({ offerToReceiveAudio: true })).sdp;
+    pc.close();
+    server.inject('ben', 'ana', await impostor.seal('ben', impostor.hello()));
+    server.inject('ben', 'ana', await impostor.seal('ben', { kind: 'offer', sdp: offer }));
+    await poll(() => refusals.length > 0, 10000, 'bad_seal at ben');
+    assert.equal(refusals[0].peer, 'ana');
+    await sleep(500);
+    assert.deepEqual(answers, [], 'ben answered no offer');
+    assert.equal(ben.readyState('ana'), 'open', "ana's real link is untouched");
   } finally {
     for (const mesh of meshes) mesh.close();
     await server.close();
