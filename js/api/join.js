@@ -203,4 +203,11 @@ function wire(mesh, signaling, seal) {
   });
 
   mesh.addEventListener('close', () => signaling.close()); // closing the mesh leaves the room
+  // A page that goes away says goodbye: the others drop its links at once
+  // instead of waiting for ICE to notice.
+  if (typeof globalThis.addEventListener === 'function') {
+    const leave = () => mesh.close();
+    globalThis.addEventListener('pagehide', leave);
+    mesh.addEventListener('close', () => globalThis.removeEventListener('pagehide', leave));
+  }
 }

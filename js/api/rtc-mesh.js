@@ -330,15 +330,6 @@ export class RTCMesh extends EventTarget {
     this.#emit('close', {});
   }
 
-  /**
-   * Joins `room` on an rtcmesh signaling server and returns the mesh of its
-   * members, kept up to date as they come and go.
-   * @param {string} url ws:// or wss:// address of the server
-   * @param {string} room
-   * @param {object} [options] RTCMesh options (`id` defaults to a random UUID),
-   *   plus `WebSocket` (Node: from "ws"), `reconnectMinMs`, `reconnectMaxMs`
-   * @returns {Promise<RTCMesh>} with `signaling` (the SignalClient)
-   */
   /** 256 random bits, URL-safe: a room secret for `join(url, room, { secret })`. */
   static createSecret() {
     return createSecret();
@@ -359,6 +350,16 @@ export class RTCMesh extends EventTarget {
     return readInvite(link);
   }
 
+  /**
+   * Joins `room` on an rtcmesh signaling server and returns the mesh of its
+   * members, kept up to date as they come and go.
+   * @param {string} url ws:// or wss:// address of the server
+   * @param {string} room
+   * @param {object} [options] RTCMesh options (`id` defaults to a random UUID),
+   *   plus `WebSocket` (Node: from "ws"), `reconnectMinMs`, `reconnectMaxMs`,
+   *   `secret` or `password` (a closed room), `identity`
+   * @returns {Promise<RTCMesh>} with `signaling` (the SignalClient)
+   */
   static join(url, room, options = {}) {
     // The core is awaited before the room is joined: a core that cannot load
     // then leaves no member behind, and "rtcmesh/async" needs no ready().

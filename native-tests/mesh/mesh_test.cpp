@@ -349,6 +349,8 @@ TEST_CASE("random and corrupted frames produce errors, never crashes", "[mesh][f
             for (std::uint64_t k = 0; k < flips; ++k)
                 frame[rng.between(0, kHeaderSize - 1)] ^= static_cast<std::uint8_t>(1u << rng.between(0, 7));
             if (rng.chance(0.2)) frame.resize(static_cast<std::size_t>(rng.between(0, frame.size())));
+            // A flip may make a well-formed goodbye, which a's link would honour: this test is about the rest.
+            if (frame.size() > 1 && frame[1] == static_cast<std::uint8_t>(FrameType::goodbye)) frame[1] = 0;
         }
         net.inject("a", "b", std::move(frame));
     }
@@ -630,4 +632,25 @@ TEST_CASE("chaos: random link kills and restores keep every stream exactly-once 
         for (const auto& id : ids) recreated += net.log(id).count(EventKind::reconnecting);
     }
     CHECK(recreated > 0);  // the runs did exercise tear-down and re-creation
+}
+
+TEST_CASE("a peer that closes says goodbye: links drop at once and are not redialled until it returns", "[mesh]") {
+    SimNetwork net(67);
+    const std::vector<std::string> ids{"a", "b", "c"};
+    add_all(net, ids);
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    net.run_for(1'000);
+    const Millis closed_at = net.now();
+    net.mesh("b").close();
+    REQUIRE(net.run_until([&] { return net.log("a").removechannel.count("b") == 1 && net.log("c").removechannel.count("b") == 1; }, 1'000));
+    CHECK(net.now() - closed_at < 100);  // one link latency, not an ICE timeout
+    net.run_for(30'000);
+    for (const std::string id : {"a", "c"}) {
+        CHECK(net.log(id).count(EventKind::failed, "b") == 0);
+        CHECK(net.log(id).count(EventKind::reconnecting, "b") == 0);
+        CHECK(net.mesh(id).ready_state("b") == "closed");
+        CHECK(net.live_connections(id) == 1);  // only the other member: b is not redialled
+    }
+    net.add_node(make_options("b", ids));  // b comes back (a reloaded page)
+    CHECK(net.run_until([&] { return net.fully_meshed(ids); }, 30'000));
 }

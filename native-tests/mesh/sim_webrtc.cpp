@@ -327,7 +327,8 @@ void SimNetwork::execute(Node& n, Command c) {
             pc->closed = true;
             pc->state = ConnectionState::closed;
             pc->channel_open = false;
-            // The remote end sees its channel close (SCTP abort), a moment later.
+            // The remote end sees its channel close a moment later, after what
+            // was sent before it (a channel closes after its queued data).
             Pc* partner = partner_of(n, *pc);
             if (partner != nullptr && partner->channel_open && link_up(n.id, pc->peer)) {
                 Node* other = node(pc->peer);
@@ -337,7 +338,7 @@ void SimNetwork::execute(Node& n, Command c) {
                     if (it == o.pcs.end() || it->second.closed || !it->second.channel_open) return;
                     it->second.channel_open = false;
                     o.mesh->on_channel_closed(it->second.channel);
-                }, now_ + config_.latency_ms);
+                }, std::max(now_, pc->link_free_at) + config_.latency_ms);
             }
             break;
         }

@@ -43,8 +43,9 @@ using PeerHash = std::uint64_t;
 // window: a neighbour's report of how many bytes of frames (all but window
 // frames) it received on this channel, so the sender can bound what the link
 // holds even where the host's bufferedAmount says nothing (@roamhq/wrtc).
-// Never relayed.
-enum class FrameType : std::uint8_t { data = 1, ack = 2, link_state = 3, window = 4 };
+// Never relayed. goodbye: the neighbour is closing its mesh on purpose; its
+// link is down at once and not redialled (its offer reopens it). Never relayed.
+enum class FrameType : std::uint8_t { data = 1, ack = 2, link_state = 3, window = 4, goodbye = 5 };
 
 // flag_system marks messages of rtcmesh's own protocols (Raft over the mesh)
 // that share the links with the application's messages but are delivered

@@ -120,7 +120,10 @@ Status Mesh::remove_peer(const std::string& peer) {
 void Mesh::close() {
     if (closed_) return;
     for (auto& [id, p] : peers_) {
-        if (p->link.channel_open()) out_.event(EventKind::removechannel, id);
+        if (p->link.channel_open()) {
+            say_goodbye(*p);  // ahead of the channel's close, on the same ordered channel
+            out_.event(EventKind::removechannel, id);
+        }
         p->link.shutdown(out_);
         p->reset_inbound(0);
     }
@@ -240,6 +243,11 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
         return;
     }
     const FrameHeader& h = *decoded.header;
+    if (h.type == FrameType::goodbye) {  // about this channel alone: no relaying, no epoch
+        if (h.origin != from.hash) return refuse_forged(from, "sent");
+        with_link(from, [&] { from.link.remote_left(out_); });
+        return;
+    }
     if (h.type == FrameType::window) {  // about this channel alone: no relaying, no epoch
         from.unconfirmed -= std::min<std::size_t>(from.unconfirmed, h.message_id);
         pump(from);
@@ -292,6 +300,7 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
             refresh_routes();
             break;
         case FrameType::window:  // handled above
+        case FrameType::goodbye:
             break;
     }
 }

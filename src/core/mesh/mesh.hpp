@@ -183,6 +183,7 @@ private:
     void handle_frame(Peer& from, Bytes frame);
     void forward(const FrameHeader& header, Bytes frame);
     void refuse_forged(Peer& from, const char* what);
+    void say_goodbye(Peer& neighbour);
     bool learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_link_state);
     void handle_data(Peer& from, Peer& origin, const FrameHeader& header, Bytes frame);
     void handle_ack(Peer& origin, Lane lane, std::uint32_t acked_upto);

@@ -238,6 +238,19 @@ void Mesh::report_received(Peer& n) {
     n.unreported -= bytes;
 }
 
+void Mesh::say_goodbye(Peer& n) {
+    FrameHeader h;
+    h.type = FrameType::goodbye;
+    h.origin = self_hash_;
+    h.origin_epoch = epoch_;
+    h.total_length = 0;
+    Command c;
+    c.kind = CommandKind::send;
+    c.channel = n.link.channel();
+    c.bytes = encode_frame(h, nullptr, 0);
+    out_.commands.push_back(std::move(c));
+}
+
 void Mesh::send_control(Peer& to, FrameType type, std::uint8_t flags, const Bytes& payload, std::uint32_t message_id) {
     Peer* via = to.route == to.hash ? &to : find_by_hash(to.route);
     if (via == nullptr || to.route == 0) return;

@@ -193,6 +193,13 @@ void PeerLink::close_by_user(Outbox& out) {
     phase_ = Phase::closed_by_user;
 }
 
+void PeerLink::remote_left(Outbox& out) {
+    if (channel_open_) out.event(EventKind::removechannel, peer_, "left");
+    close_connection(out);
+    pending_candidates_.clear();
+    phase_ = Phase::left;
+}
+
 void PeerLink::shutdown(Outbox& out) {
     close_connection(out);
     phase_ = Phase::closed_by_user;

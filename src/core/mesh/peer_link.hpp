@@ -109,10 +109,15 @@ public:
     void update(Outbox& out, Millis now, Rng& rng);
     // When update() has work next (-1: only host events move this link).
     Millis next_deadline(Millis now) const;
+    // The peer closed its mesh on purpose (a goodbye frame): the channel is
+    // gone now, and the peer is not redialled.
+    void remote_left(Outbox& out);
     void shutdown(Outbox& out);  // close everything, no events
 
 private:
-    enum class Phase : std::uint8_t { fresh, active, backoff, gave_up, closed_by_user };
+    // left: the peer said goodbye. Like gave_up, only an offer from it (or
+    // create_offer) reopens the link, but nothing went wrong.
+    enum class Phase : std::uint8_t { fresh, active, backoff, gave_up, closed_by_user, left };
     enum class Signaling : std::uint8_t { stable, have_local_offer, have_remote_offer };
     enum class Op : std::uint8_t { none, setting_local, setting_remote_offer, setting_remote_answer };
 
