@@ -93,4 +93,19 @@ struct Mesh::Peer {
     }
 };
 
+// Runs a change to a peer's link, then brings the mesh along when the link
+// became usable or stopped being so (routes, link state, queued frames).
+template <typename Fn>
+void Mesh::with_link(Peer& peer, Fn&& fn) {
+    fn();
+    const bool usable = peer.link.usable();
+    if (usable == peer.usable) return;
+    peer.usable = usable;
+    if (usable) {
+        on_link_up(peer);
+    } else {
+        on_link_down(peer);
+    }
+}
+
 }  // namespace rtcmesh::mesh

@@ -1,0 +1,177 @@
+// Mesh's receive path: a frame from a neighbour is checked (who may speak
+// for whom), relayed, or taken in: epochs, reassembly and delivery, acks.
+#include <algorithm>
+#include <utility>
+
+#include "core/mesh/mesh.hpp"
+#include "core/mesh/mesh_peer.hpp"
+
+namespace rtcmesh::mesh {
+
+void Mesh::handle_frame(Peer& from, Bytes frame) {
+    DecodeResult decoded = decode_frame(frame, options_.max_message_bytes);
+    if (!decoded.header) {
+        out_.error(ErrorCode::malformed_frame, from.id, decoded.error);
+        return;
+    }
+    const FrameHeader& h = *decoded.header;
+    if (h.type == FrameType::goodbye) {  // about this channel alone: no relaying, no epoch
+        if (h.origin != from.hash) return refuse_forged(from, "sent");
+        with_link(from, [&] { from.link.remote_left(out_); });
+        return;
+    }
+    if (h.type == FrameType::window) {  // about this channel alone: no relaying, no epoch
+        from.unconfirmed -= std::min<std::size_t>(from.unconfirmed, h.message_id);
+        pump(from);
+        return;
+    }
+    if (h.destination != 0 && h.destination != self_hash_) {
+        // We relay only what its origin handed us itself, so a frame that
+        // reaches its destination through us was written by its origin.
+        if (!options_.unsafe_accept_any_origin && (h.origin != from.hash || h.hops_left != kDefaultHops))
+            return refuse_forged(from, "asked us to relay");
+        forward(h, std::move(frame));
+        return;
+    }
+    if (h.destination_epoch != 0 && h.destination_epoch != epoch_) return;  // meant for our previous incarnation
+    Peer* origin = find_by_hash(h.origin);
+    if (origin == nullptr) {
+        out_.error(ErrorCode::malformed_frame, from.id, "frame from an unknown origin relayed by " + from.id);
+        return;
+    }
+    const bool direct = origin == &from;
+    if (!direct && !options_.unsafe_accept_any_origin) {
+        // A frame from a neighbour speaks for the neighbour, unless it says
+        // it went through exactly one relay (the neighbour).
+        if (h.hops_left != kRelayedHops) return refuse_forged(from, "sent");
+        // Origins use a relay only to reach peers they have no link to. With
+        // our own link to the origin up, a relayed copy is late or invented:
+        // dropped quietly (if real, the origin sends it again).
+        if (origin->usable) return;
+    }
+    std::optional<std::vector<PeerHash>> reach;
+    if (h.type == FrameType::link_state) {
+        if (!direct) return;
+        reach = decode_peer_list(frame, kHeaderSize);
+        if (!reach) {
+            out_.error(ErrorCode::malformed_frame, from.id, "malformed frame: bad link-state list");
+            return;
+        }
+    }
+    if (!learn_epoch(*origin, h.origin_epoch, direct, h.type == FrameType::link_state)) return;
+    switch (h.type) {
+        case FrameType::data:
+            handle_data(from, *origin, h, std::move(frame));
+            break;
+        case FrameType::ack:
+            handle_ack(*origin, lane_of(h.flags), h.message_id);
+            break;
+        case FrameType::link_state:
+            std::sort(reach->begin(), reach->end());
+            from.reach = std::move(*reach);
+            refresh_routes();
+            break;
+        case FrameType::window:  // handled above
+        case FrameType::goodbye:
+            break;
+    }
+}
+
+// Without a room secret a relay can still speak for an origin it relays
+// (frames carry no MAC yet), but no neighbour can speak for anyone else.
+void Mesh::refuse_forged(Peer& from, const char* what) {
+    out_.error(ErrorCode::forged_frame, from.id,
+               std::string("peer '") + from.id + "' " + what + " a frame under another member's name; dropped");
+}
+
+void Mesh::forward(const FrameHeader& h, Bytes frame) {
+    Peer* to = find_by_hash(h.destination);
+    // Dropping is safe: the origin retransmits what is not acknowledged.
+    if (!options_.relay || to == nullptr || !to->usable || h.hops_left <= 1) return;
+    if (to->relay_bytes + frame.size() > options_.max_relay_queue_bytes) return;
+    set_hops_left(frame, static_cast<std::uint8_t>(h.hops_left - 1));
+    to->relay_bytes += frame.size();
+    SendJob job;
+    job.relayed_frame = std::move(frame);
+    // Relayed acks are small and urgent: they ride with the system lane.
+    const Lane lane = h.type == FrameType::data ? lane_of(h.flags) : system_lane;
+    to->jobs[lane].push_back(std::move(job));
+    pump(*to);
+}
+
+// Epochs tell a restarted peer from a late frame of its previous instance.
+// On a direct channel the epoch is taken from the link-state frame, which a
+// node sends first on every new channel, and only once per channel (a new
+// instance always comes with a new connection). A peer we only hear through
+// relays is believed on first contact.
+bool Mesh::learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_link_state) {
+    const Handle channel = origin.link.channel();
+    if (epoch == origin.remote_epoch) {
+        if (direct && is_link_state) origin.epoch_channel = channel;
+        return true;
+    }
+    if (origin.remote_epoch != 0 && !direct) return false;
+    if (direct && !is_link_state) return false;  // link state not seen yet on this channel: the origin retransmits
+    if (origin.remote_epoch != 0 && channel == origin.epoch_channel) {
+        // A new instance always comes on a new connection; on the same one
+        // this is a corrupt or misbehaving peer, not a restart.
+        out_.error(ErrorCode::malformed_frame, origin.id, "malformed frame: epoch changed within one connection");
+        return false;
+    }
+    if (direct) origin.epoch_channel = channel;
+    const bool restarted = origin.remote_epoch != 0;
+    origin.remote_epoch = epoch;
+    origin.reset_inbound(epoch);
+    if (restarted) {
+        // Our link state on this channel went out addressed to its previous
+        // instance, which the new one drops, and it takes none of our frames
+        // here before one reaches it: say it again now, ahead of the re-sent
+        // stream, rather than at the next advertisement (found with
+        // session-sim seed 1046: a returning member heard nothing for 800 ms).
+        if (direct) advertise_links();
+        restart_send_stream(origin);
+    }
+    return true;
+}
+
+void Mesh::handle_data(Peer& from, Peer& origin, const FrameHeader& h, Bytes frame) {
+    const Lane lane = lane_of(h.flags);
+    Peer::Inbound& in = origin.in[lane];
+    std::vector<Delivery> ready;
+    std::string error;
+    const auto outcome =
+        in.stream.on_data(h, std::move(frame), from.link.channel(), now_, origin.budget, options_.reassembly, ready, error);
+    if (!error.empty()) {
+        const ErrorCode code = error.rfind("malformed", 0) == 0 ? ErrorCode::malformed_frame : ErrorCode::reassembly_limit;
+        out_.error(code, origin.id, error);
+    }
+    if (outcome == ReceiveStream::Outcome::duplicate) in.ack_due = true;  // the sender missed our ack
+    for (auto& d : ready) {
+        Event e;
+        e.kind = EventKind::message;
+        e.peer = origin.id;
+        e.data = std::move(d.data);
+        e.is_text = (d.flags & flag_text) != 0;
+        e.system = (d.flags & flag_system) != 0;
+        out_.events.push_back(std::move(e));
+    }
+    if (!ready.empty()) {
+        in.ack_due = true;
+        if (in.stream.delivered_upto() - in.ack_sent_upto >= options_.ack_every_messages) send_ack(origin, lane);
+    }
+}
+
+void Mesh::handle_ack(Peer& origin, Lane lane, std::uint32_t acked_upto) {
+    Peer::Outbound& out = origin.out[lane];
+    bool progress = false;
+    while (!out.unacked.empty() && out.unacked.front()->id <= acked_upto) {
+        OutMessage& m = *out.unacked.front();
+        m.dead = true;
+        out.queued_bytes -= m.payload->size();
+        out.unacked.pop_front();
+        progress = true;
+    }
+    if (progress) out.last_ack_progress = now_;
+}
+
+}  // namespace rtcmesh::mesh
