@@ -110,6 +110,12 @@ export interface RTCMeshOptions {
    * slow machine.
    */
   connectTimeoutMs?: number;
+  /**
+   * A peer from which nothing arrived for this long loses its link
+   * (removechannel, failed) and is redialled; quiet links carry keep-alives,
+   * 3 per timeout (default 4500, at least 300).
+   */
+  silenceTimeoutMs?: number;
   /** The RTCPeerConnection class; in Node, @roamhq/wrtc's. Default: the global one. */
   RTCPeerConnection?: abstract new (configuration?: any) => object;
   /** Seed of the core's randomness, for reproducible runs. */

@@ -145,6 +145,9 @@ export class RTCMesh extends EventTarget {
    * @param {number} [options.connectTimeoutMs=15000] a link attempt whose channel has not
    *   opened by then is closed and retried with backoff; raise it when many
    *   links form at once on a slow machine, where attempts take longer
+   * @param {number} [options.silenceTimeoutMs=4500] a peer from which nothing arrived for this
+   *   long (the core sends keep-alives on quiet links, 3 per timeout) loses its link
+   *   (removechannel, failed) and is redialled: how fast a vanished peer is noticed
    */
   constructor(options = {}) {
     super();
@@ -173,6 +176,10 @@ export class RTCMesh extends EventTarget {
     if (options.connectTimeoutMs !== undefined && !(Number.isSafeInteger(options.connectTimeoutMs) && options.connectTimeoutMs > 0)) {
       throw argumentError('RTCMesh: options.connectTimeoutMs must be a positive integer (milliseconds)');
     }
+    const silence = options.silenceTimeoutMs;
+    if (silence !== undefined && !(Number.isSafeInteger(silence) && silence >= 300)) {
+      throw argumentError('RTCMesh: options.silenceTimeoutMs must be an integer of at least 300 (milliseconds)');
+    }
 
     this.#core = new module.Mesh(
       {
@@ -185,6 +192,8 @@ export class RTCMesh extends EventTarget {
         maxQueuedBytesPerPeer: options.maxQueuedBytesPerPeer,
         maxPeers: options.maxPeers,
         connectTimeoutMs: options.connectTimeoutMs, // the core's default (15 s) when absent
+        silenceTimeoutMs: silence,
+        keepaliveIntervalMs: silence === undefined ? undefined : Math.floor(silence / 3),
       },
       options.seed ?? randomSeed(),
     );

@@ -382,6 +382,9 @@ TEST_CASE("bad input gets clear errors", "[mesh]") {
     Mesh invalid(bad, 1);
     CHECK(invalid.init_status().code == ErrorCode::bad_argument);
     CHECK(invalid.send("b", Bytes{}, false).code == ErrorCode::bad_argument);
+    Options deaf = make_options("x", ids);
+    deaf.silence_timeout_ms = deaf.keepalive_interval_ms;  // would take down every quiet link
+    CHECK(Mesh(deaf, 1).init_status().code == ErrorCode::bad_argument);
     Options few = make_options("x", make_ids(5));
     few.max_peers = 2;
     Mesh crowded(few, 1);
@@ -653,4 +656,29 @@ TEST_CASE("a peer that closes says goodbye: links drop at once and are not redia
     }
     net.add_node(make_options("b", ids));  // b comes back (a reloaded page)
     CHECK(net.run_until([&] { return net.fully_meshed(ids); }, 30'000));
+}
+
+TEST_CASE("keep-alives hold idle links open; a peer that vanishes is taken down after the silence timeout", "[mesh]") {
+    SimConfig config;
+    config.tick_at_next_wakeup = true;  // as the JS host: keep-alives must ask for their own wake-ups
+    config.fail_after_ms = 60'000;      // ICE alone would take a minute to give up
+    SimNetwork net(68, config);
+    const std::vector<std::string> ids{"a", "b", "c"};
+    add_all(net, ids);
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    net.run_for(60'000);  // a minute of silence from the app
+    for (const auto& id : ids) CHECK(net.log(id).count(EventKind::failed) == 0);
+    CHECK(net.fully_meshed(ids));
+
+    const Options defaults;
+    const Millis vanished_at = net.now();
+    net.vanish("b");
+    REQUIRE(net.run_until([&] { return net.log("a").removechannel.count("b") == 1 && net.log("c").removechannel.count("b") == 1; },
+                          2 * defaults.silence_timeout_ms));
+    const Millis noticed = net.now() - vanished_at;
+    CHECK(noticed >= defaults.silence_timeout_ms - defaults.keepalive_interval_ms);
+    CHECK(noticed <= defaults.silence_timeout_ms + Mesh::kIdleTickMs);
+    bool said_why = false;
+    for (const auto& e : net.log("a").events) said_why |= e.kind == EventKind::failed && e.text.find("nothing heard from b") != std::string::npos;
+    CHECK(said_why);
 }

@@ -51,6 +51,8 @@ mesh::Options options_from_js(const val& js) {
     read_number(js, "lowWaterBytes", options.low_water_bytes);
     read_number(js, "disconnectGraceMs", options.timings.disconnect_grace_ms);
     read_number(js, "connectTimeoutMs", options.timings.connect_timeout_ms);
+    read_number(js, "silenceTimeoutMs", options.silence_timeout_ms);
+    read_number(js, "keepaliveIntervalMs", options.keepalive_interval_ms);
     read_number(js, "maxReconnectAttempts", options.timings.max_reconnect_attempts);
     return options;
 }

@@ -21,6 +21,11 @@ Mesh::Mesh(Options options, std::uint64_t seed)
                                     "chunk_bytes must be >= 256, high_water >= low_water and window_bytes > 0");
         return;
     }
+    if (options_.keepalive_interval_ms <= 0 || options_.silence_timeout_ms <= options_.keepalive_interval_ms) {
+        init_status_ = Status::fail(ErrorCode::bad_argument,
+                                    "the silence timeout must be longer than the keep-alive interval, which must be > 0");
+        return;
+    }
     for (const auto& peer : options_.peers) {
         if (peer == options_.id || find(peer) != nullptr) continue;
         Status s = add_peer(peer);
@@ -184,6 +189,7 @@ Handle Mesh::user_channel(const std::string& peer) const {
 // ---------------------------------------------------------------- links
 
 void Mesh::on_link_up(Peer& peer) {
+    peer.last_heard = peer.last_sent = now_;
     peer.buffered = 0;
     peer.unconfirmed = 0;
     peer.unreported_sends = 0;
@@ -260,6 +266,7 @@ void Mesh::on_channel_message(Handle channel, Bytes frame) {
     if (closed_) return;
     Peer* p = find_by_channel(channel);
     if (p == nullptr) return;
+    p->last_heard = now_;
     // Counted before anything can drop the frame: the sender counted it too.
     if (frame.size() < 2 || frame[1] != static_cast<std::uint8_t>(FrameType::window)) p->unreported += frame.size();
     handle_frame(*p, std::move(frame));
@@ -307,6 +314,7 @@ void Mesh::update(Millis now) {
         for (const Lane lane : {system_lane, app_lane}) retransmit_if_stalled(*p, lane);
     }
     if (now_ >= next_advertise_) advertise_links();
+    check_liveness();
 }
 
 Millis Mesh::next_wakeup() const {
@@ -320,6 +328,8 @@ Millis Mesh::next_wakeup() const {
         const bool busy = p->needs_routing || p->in[system_lane].ack_due || p->in[app_lane].ack_due;
         if (busy) earliest(now_ + kBusyTickMs);
         earliest(p->link.next_deadline(now_));
+        if (p->usable) earliest(p->last_sent + options_.keepalive_interval_ms);
+        if (p->link.channel_open()) earliest(p->last_heard + options_.silence_timeout_ms);
         for (const Lane lane : {system_lane, app_lane}) {
             const Peer::Outbound& out = p->out[lane];
             // A message in flight keeps the mesh at the busy rate until its

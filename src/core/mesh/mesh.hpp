@@ -65,6 +65,14 @@ struct Options {
     // Link state goes out on every change; this refresh is a safety net, and
     // each one costs every neighbour a frame and a wake-up in an idle room.
     Millis link_state_interval_ms = 5000;
+    // Liveness: an open link that carried nothing for keepalive_interval_ms
+    // gets a link-state frame; the open link of a peer from which nothing
+    // arrived for silence_timeout_ms, directly or through a relay, is taken
+    // down (removechannel, failed) and re-made.
+    // A peer that vanished without a goodbye is noticed in about that time,
+    // instead of when ICE gives up.
+    Millis keepalive_interval_ms = 1500;
+    Millis silence_timeout_ms = 4500;
     std::uint32_t ack_every_messages = 16;
 
     // ---- TEST-ONLY: turns a protection off so the attack tests show they
@@ -184,6 +192,8 @@ private:
     void forward(const FrameHeader& header, Bytes frame);
     void refuse_forged(Peer& from, const char* what);
     void say_goodbye(Peer& neighbour);
+    void advertise_to(Peer& neighbour);
+    void check_liveness();
     bool learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_link_state);
     void handle_data(Peer& from, Peer& origin, const FrameHeader& header, Bytes frame);
     void handle_ack(Peer& origin, Lane lane, std::uint32_t acked_upto);

@@ -82,6 +82,8 @@ struct Mesh::Peer {
     std::size_t max_frame = 0;       // reported max message size; 0 = unknown
     std::vector<PeerHash> reach;  // neighbours it advertises, sorted
     bool usable = false;
+    Millis last_heard = 0;  // a frame arrived on its channel, or from it through a relay
+    Millis last_sent = 0;   // a frame was handed to the channel
     bool above_low_threshold = false;  // queued past Options::buffered_low_threshold: a buffered_amount_low event is due
 
     void reset_inbound(std::uint32_t epoch) {

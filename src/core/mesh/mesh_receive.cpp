@@ -59,6 +59,7 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
         }
     }
     if (!learn_epoch(*origin, h.origin_epoch, direct, h.type == FrameType::link_state)) return;
+    origin->last_heard = now_;  // alive, even if only a relay reaches it now
     switch (h.type) {
         case FrameType::data:
             handle_data(from, *origin, h, std::move(frame));

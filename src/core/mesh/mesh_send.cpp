@@ -147,6 +147,7 @@ std::size_t Mesh::payload_limit(const Peer& neighbour) const {
 void Mesh::pump(Peer& n) {
     if (!n.usable) return;
     auto emit = [&](Bytes frame) {
+        n.last_sent = now_;
         n.buffered += frame.size();
         n.unconfirmed += frame.size();
         n.unreported_sends += frame.size();
@@ -233,6 +234,7 @@ void Mesh::report_received(Peer& n) {
     c.channel = n.link.channel();
     c.bytes = encode_frame(h, nullptr, 0);
     n.buffered += c.bytes.size();  // window frames are not counted in `unconfirmed`: they are not confirmed
+    n.last_sent = now_;
     n.unreported_sends += c.bytes.size();
     out_.commands.push_back(std::move(c));
     n.unreported -= bytes;
@@ -279,25 +281,45 @@ void Mesh::send_ack(Peer& origin, Lane lane) {
 // Tells every direct neighbour which peers we reach directly, so it can
 // relay through us. Sent on change and every link_state_interval.
 void Mesh::advertise_links() {
+    for (auto& [id, p] : peers_)
+        if (p->usable) advertise_to(*p);
+    next_advertise_ = now_ + options_.link_state_interval_ms;
+}
+
+void Mesh::advertise_to(Peer& neighbour) {
     std::vector<PeerHash> reach;
     for (const auto& [id, p] : peers_)
         if (p->usable) reach.push_back(p->hash);
     std::sort(reach.begin(), reach.end());
     const Bytes payload = encode_peer_list(reach);
+    FrameHeader h;
+    h.type = FrameType::link_state;
+    h.origin = self_hash_;
+    h.origin_epoch = epoch_;
+    h.destination = neighbour.hash;
+    h.destination_epoch = neighbour.remote_epoch;
+    h.message_id = 0;
+    h.total_length = static_cast<std::uint32_t>(payload.size());
+    neighbour.control.push_back(encode_frame(h, payload.data(), payload.size()));
+    pump(neighbour);
+}
+
+// A link state to each open link that has been quiet, so its neighbour does
+// not take our silence for death; and down with each link that has been
+// silent past the timeout.
+void Mesh::check_liveness() {
     for (auto& [id, p] : peers_) {
-        if (!p->usable) continue;
-        FrameHeader h;
-        h.type = FrameType::link_state;
-        h.origin = self_hash_;
-        h.origin_epoch = epoch_;
-        h.destination = p->hash;
-        h.destination_epoch = p->remote_epoch;
-        h.message_id = 0;
-        h.total_length = static_cast<std::uint32_t>(payload.size());
-        p->control.push_back(encode_frame(h, payload.data(), payload.size()));
-        pump(*p);
+        Peer& peer = *p;
+        // Also while ICE calls the link disconnected and restarts: the
+        // channel is still open, and a vanished peer never answers.
+        if (!peer.link.channel_open()) continue;
+        if (now_ - peer.last_heard >= options_.silence_timeout_ms) {
+            const Millis silent = now_ - peer.last_heard;
+            with_link(peer, [&] { peer.link.on_silence(out_, now_, rng_, silent); });
+            continue;
+        }
+        if (peer.usable && now_ - peer.last_sent >= options_.keepalive_interval_ms) advertise_to(peer);
     }
-    next_advertise_ = now_ + options_.link_state_interval_ms;
 }
 
 // The peer restarted (new epoch): its stream from us starts over at id 1 in

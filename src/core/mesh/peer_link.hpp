@@ -102,6 +102,11 @@ public:
     }
     void on_local_candidate(Outbox& out, const std::string& candidate);
     void on_connection_state(Outbox& out, Millis now, Rng& rng, ConnectionState state);
+    // Nothing came over the open channel for too long: the peer is gone, or
+    // its side of the link is; the connection is re-made (see fail()).
+    void on_silence(Outbox& out, Millis now, Rng& rng, Millis silent_ms) {
+        fail(out, now, rng, "nothing heard from " + peer_ + " for " + std::to_string(silent_ms) + " ms");
+    }
     void on_channel_open(Outbox& out);
     void on_channel_closed(Outbox& out, Millis now, Rng& rng);
     void on_operation_failed(Outbox& out, Millis now, Rng& rng, CommandKind what, const std::string& error);
