@@ -96,9 +96,10 @@ test('three tabs of the demo chat, share the map and agree on the leader', { tim
   for (const { page } of tabs) {
     await poll(async () => (await text(page, '#kv-entries')).includes('teal'), 15000, 'the map entry');
   }
+  // The table fills from the reports each member broadcasts once a second.
   for (const { page } of tabs) {
-    const rows = await page.evaluate(() => document.querySelectorAll('#raft-members tr.member').length);
-    assert.equal(rows, 3, 'the Raft table lists every member');
+    const rows = () => page.evaluate(() => document.querySelectorAll('#raft-members tr.member').length);
+    await poll(async () => (await rows()) === 3, 5000, 'the Raft table to list every member');
   }
   for (const { errors, id } of tabs) assert.deepEqual(errors, [], `console errors in ${id}`);
   for (const { page } of tabs) await page.close();

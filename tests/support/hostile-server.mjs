@@ -80,7 +80,9 @@ export async function startHostileServer({ onSignal = () => undefined } = {}) {
 // channels, rewriting "pay bob 10" into "pay eve 99" on the way. A signal it
 // cannot read (a sealed room's) makes it offer ben its own connection anyway.
 export function bridge(server) {
-  const state = { toAna: null, toBen: null, rewrote: 0, attempts: 0 };
+  const state = { toAna: null, toBen: null, rewrote: 0, attempts: 0, closed: false };
+  // @roamhq/wrtc can crash the process on calls into a closed connection.
+  const live = (pc) => (state.closed || !pc || pc.signalingState === 'closed' ? null : pc);
   const pipe = (from, to) =>
     from.addEventListener('message', ({ data }) => {
       const bytes = Buffer.from(data);
@@ -93,6 +95,7 @@ export function bridge(server) {
     });
   const channel = (pc) => pc.createDataChannel('rtcmesh', { negotiated: true, id: 0, ordered: true });
   const start = async (offerFromAna) => {
+    if (state.closed) return;
     state.attempts++;
     const toAna = (state.toAna = new RTCPeerConnection());
     const toBen = (state.toBen = new RTCPeerConnection());
@@ -101,22 +104,33 @@ export function bridge(server) {
     pipe(b, a);
     toAna.onicecandidate = ({ candidate }) => candidate && server.inject('ana', 'ben', { kind: 'candidate', candidate: candidate.toJSON() });
     toBen.onicecandidate = ({ candidate }) => candidate && server.inject('ben', 'ana', { kind: 'candidate', candidate: candidate.toJSON() });
+    // Each step checks that the test has not closed the connections meanwhile.
     if (offerFromAna) {
-      await toAna.setRemoteDescription({ type: 'offer', sdp: offerFromAna });
-      await toAna.setLocalDescription(await toAna.createAnswer());
-      server.inject('ana', 'ben', { kind: 'answer', sdp: toAna.localDescription.sdp });
+      await live(toAna)?.setRemoteDescription({ type: 'offer', sdp: offerFromAna });
+      const answer = await live(toAna)?.createAnswer();
+      if (answer) await live(toAna)?.setLocalDescription(answer);
+      if (live(toAna)) server.inject('ana', 'ben', { kind: 'answer', sdp: toAna.localDescription.sdp });
     }
-    await toBen.setLocalDescription(await toBen.createOffer());
-    server.inject('ben', 'ana', { kind: 'offer', sdp: toBen.localDescription.sdp });
+    const offer = await live(toBen)?.createOffer();
+    if (offer) await live(toBen)?.setLocalDescription(offer);
+    if (live(toBen)) server.inject('ben', 'ana', { kind: 'offer', sdp: toBen.localDescription.sdp });
   };
   const onSignal = ({ from, to, data }) => {
     const pair = `${from}>${to}`;
     if (pair !== 'ana>ben' && pair !== 'ben>ana') return undefined;
-    if (data?.kind === 'offer' && pair === 'ana>ben') start(data.sdp);
-    else if (data?.sealed && state.attempts === 0) start(null); // cannot read it: offers ben its own, as ana
-    else if (data?.kind === 'answer' && pair === 'ben>ana') state.toBen?.setRemoteDescription({ type: 'answer', sdp: data.sdp });
-    else if (data?.kind === 'candidate' && data.candidate) (pair === 'ana>ben' ? state.toAna : state.toBen)?.addIceCandidate(data.candidate).catch(() => {});
+    if (data?.kind === 'offer' && pair === 'ana>ben') start(data.sdp).catch(() => {});
+    else if (data?.sealed && state.attempts === 0) start(null).catch(() => {}); // cannot read it: offers ben its own, as ana
+    else if (data?.kind === 'answer' && pair === 'ben>ana') live(state.toBen)?.setRemoteDescription({ type: 'answer', sdp: data.sdp }).catch(() => {});
+    else if (data?.kind === 'candidate' && data.candidate) live(pair === 'ana>ben' ? state.toAna : state.toBen)?.addIceCandidate(data.candidate).catch(() => {});
     return drop; // ana and ben never hear each other directly
   };
-  return { state, onSignal, close: () => [state.toAna, state.toBen].forEach((pc) => pc?.close()) };
+  const close = () => {
+    state.closed = true;
+    for (const pc of [state.toAna, state.toBen]) {
+      if (!pc) continue;
+      pc.onicecandidate = null;
+      pc.close();
+    }
+  };
+  return { state, onSignal, close };
 }
