@@ -192,6 +192,7 @@ private:
     void forward(const FrameHeader& header, Bytes frame);
     void refuse_forged(Peer& from, const char* what);
     void say_goodbye(Peer& neighbour);
+    void send_now(Peer& neighbour, FrameType type, std::uint32_t message_id);
     void advertise_to(Peer& neighbour);
     void check_liveness();
     bool learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_link_state);

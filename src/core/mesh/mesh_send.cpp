@@ -221,35 +221,30 @@ void Mesh::report_received(Peer& n) {
     const std::size_t step = std::max<std::size_t>(options_.window_bytes / 8, 1);
     if (n.unreported < step) return;
     const std::uint32_t bytes = static_cast<std::uint32_t>(std::min<std::size_t>(n.unreported, UINT32_MAX));
+    send_now(n, FrameType::window, bytes);  // not counted in `unconfirmed`: window frames are not confirmed
+    n.unreported -= bytes;
+}
+
+void Mesh::say_goodbye(Peer& n) { send_now(n, FrameType::goodbye, 0); }
+
+// A frame about this channel alone, handed to the host at once, outside the
+// lanes and the control queue (window frames, goodbye).
+void Mesh::send_now(Peer& n, FrameType type, std::uint32_t message_id) {
     FrameHeader h;
-    h.type = FrameType::window;
+    h.type = type;
     h.origin = self_hash_;
     h.origin_epoch = epoch_;
     h.destination = n.hash;
     h.destination_epoch = n.remote_epoch;
-    h.message_id = bytes;
+    h.message_id = message_id;
     h.total_length = 0;
     Command c;
     c.kind = CommandKind::send;
     c.channel = n.link.channel();
     c.bytes = encode_frame(h, nullptr, 0);
-    n.buffered += c.bytes.size();  // window frames are not counted in `unconfirmed`: they are not confirmed
-    n.last_sent = now_;
+    n.buffered += c.bytes.size();
     n.unreported_sends += c.bytes.size();
-    out_.commands.push_back(std::move(c));
-    n.unreported -= bytes;
-}
-
-void Mesh::say_goodbye(Peer& n) {
-    FrameHeader h;
-    h.type = FrameType::goodbye;
-    h.origin = self_hash_;
-    h.origin_epoch = epoch_;
-    h.total_length = 0;
-    Command c;
-    c.kind = CommandKind::send;
-    c.channel = n.link.channel();
-    c.bytes = encode_frame(h, nullptr, 0);
+    n.last_sent = now_;
     out_.commands.push_back(std::move(c));
 }
 
