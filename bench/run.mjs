@@ -12,6 +12,7 @@ import { runSizeBenchmarks } from './size.mjs';
 import { electionTimes, nativeRaftThroughput, simulatorSweeps, wasmRaftThroughput } from './raft.mjs';
 import { runFuzzTotals } from './fuzz.mjs';
 import { runSecretRoomBenchmarks } from './secret-room.mjs';
+import { runPeerLeftBenchmarks } from './peer-left.mjs';
 
 const fixed = (value, digits = 1) => (typeof value === 'number' ? value.toFixed(digits) : String(value));
 const kb = (bytes) => (bytes / 1000).toFixed(1);
@@ -32,6 +33,8 @@ const IDLE_TARGET = 1.5; // × raw's CPU
 // Issue #16's: what a room secret may cost against an open room.
 const SECRET_FORMATION_TARGET = 1.2; // × open room's formation time
 const SECRET_THROUGHPUT_TARGET = 0.95; // × open room's throughput
+// Issue #18's: until the others notice a member that went.
+const PEER_LEFT_TARGET = { closed: 1000, crashed: 5000 }; // ms
 
 function sizeSection(rows) {
   const ours = rows.find((row) => row.name === 'rtcmesh (JS + wasm)');
@@ -237,6 +240,28 @@ Target: rtcmesh at most ${IDLE_TARGET}× raw's CPU: ${verdict(v.idle)} (${fixed(
 }
 
 /** The one table of issue #15's targets, from this run's figures. */
+function peerLeftSection(result) {
+  const ms = (value) => `${(value / 1000).toFixed(2)} s`;
+  const label = { closed: 'tab closed (pagehide: goodbye)', crashed: 'tab crashed (no goodbye, like a killed process)' };
+  const rows = Object.keys(label).map((way) => {
+    const { rtcmesh, raw } = result[way];
+    return [label[way], ms(rtcmesh.median), rtcmesh.samples.map(ms).join(', '), ms(raw.median), raw.samples.map(ms).join(', '),
+      `≤ ${ms(PEER_LEFT_TARGET[way])}`, verdict(rtcmesh.median <= PEER_LEFT_TARGET[way])];
+  });
+  return `## Peer left
+
+From the moment a member's tab went until the other two tabs of a room had
+both noticed (bench/peer-left.mjs; Chromium, local signaling server,
+${result.runs} runs each, alternating, medians). rtcmesh: \`peerremoved\`. Raw
+RTCPeerConnections: the first of the channel's close or the connection going
+disconnected, failed or closed (what an app without rtcmesh can see).
+Without a goodbye rtcmesh notices silence after \`silenceTimeoutMs\` (4.5 s by
+default; keep-alives go 3 times per timeout).
+
+${table(['the member', 'rtcmesh', 'runs', 'raw', 'runs', 'target', 'met?'], rows)}
+`;
+}
+
 function secretRoomSection(result) {
   const { open, secret } = result;
   const formation = secret.formationMs / open.formationMs;
@@ -469,6 +494,8 @@ async function main() {
   const simulator = await simulatorSweeps();
   console.log('bench: rooms with a secret against open rooms');
   const secretRoom = await runSecretRoomBenchmarks({ runs: 5 });
+  console.log('bench: peer left (closed and crashed tabs)');
+  const peerLeft = await runPeerLeftBenchmarks({ runs: 3 });
   console.log('bench: fuzzing totals');
   const fuzz = await runFuzzTotals(15);
   console.log('bench: signaling server load');
@@ -495,6 +522,8 @@ ${dataChannelSection(dataChannel, totalBytes, rounds)}
 ${loadSection(underLoad)}
 
 ${secretRoomSection(secretRoom)}
+
+${peerLeftSection(peerLeft)}
 
 ${raftSection(raft, elections)}
 

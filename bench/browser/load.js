@@ -236,14 +236,17 @@ export function closeTab() {
  * A minimal full mesh of raw channels through the same signaling server:
  * one RTCPeerConnection and one negotiated-by-offer data channel per peer,
  * the smaller id offering, trickle ICE. What an app without rtcmesh writes.
+ * `onGone(peer)` hears the first sign that a peer went: its channel closed,
+ * or its connection went disconnected, failed or closed.
  */
-async function rawNode(url, room, id, recorder) {
+export async function rawNode(url, room, id, recorder, { onGone = () => {} } = {}) {
   const signaling = new SignalClient(url, room, id);
   const present = await signaling.ready({ timeoutMs: 10000 });
   const links = new Map(); // peer -> { pc, channel, candidates, chain }
-  const openChannel = (channel) => {
+  const openChannel = (channel, peer) => {
     channel.binaryType = 'arraybuffer';
     channel.onmessage = ({ data }) => recorder.receive(data);
+    channel.onclose = () => onGone(peer);
   };
   const link = (peer) => {
     let entry = links.get(peer);
@@ -254,9 +257,12 @@ async function rawNode(url, room, id, recorder) {
     pc.onicecandidate = ({ candidate }) => {
       if (candidate) signaling.signal(peer, { kind: 'candidate', candidate: candidate.toJSON() });
     };
+    pc.onconnectionstatechange = () => {
+      if (['disconnected', 'failed', 'closed'].includes(pc.connectionState)) onGone(peer);
+    };
     if (id < peer) {
       entry.channel = pc.createDataChannel('load');
-      openChannel(entry.channel);
+      openChannel(entry.channel, peer);
       entry.chain = entry.chain.then(async () => {
         await pc.setLocalDescription();
         signaling.signal(peer, { kind: 'offer', sdp: pc.localDescription.toJSON() });
@@ -264,7 +270,7 @@ async function rawNode(url, room, id, recorder) {
     } else {
       pc.ondatachannel = ({ channel }) => {
         entry.channel = channel;
-        openChannel(channel);
+        openChannel(channel, peer);
       };
     }
     return entry;
