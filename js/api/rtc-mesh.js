@@ -11,7 +11,7 @@
 //   answer        { peer, sdp }        deliver to that peer's addAnswer(ourId, sdp)
 //   icecandidate  { peer, candidate }  deliver to that peer's addIceCandidate(ourId, candidate);
 //                                       candidate is an RTCIceCandidateInit, or null at the end
-//   disconnected  { peer }             ICE lost connectivity; an ICE restart follows after a grace period
+//   disconnected  { peer }             ICE lost connectivity; the offering side restarts ICE at once
 //   failed        { peer, reason }     a connection attempt failed; it will be retried with backoff
 //   reconnecting  { peer, attempt }    a new connection to peer is being made
 //   icerestart    { peer }             an ICE-restart offer is being made
@@ -76,6 +76,19 @@ export class RTCMeshError extends Error {
   }
 }
 
+// A page whose network changes (back online, another connection type) tells
+// the core, whose offering side then restarts ICE at once. Returns the undo.
+function watchNetwork(changed) {
+  const targets = [];
+  if (typeof globalThis.addEventListener === 'function') targets.push([globalThis, 'online']);
+  const connection = globalThis.navigator?.connection;
+  if (typeof connection?.addEventListener === 'function') targets.push([connection, 'change']);
+  for (const [target, type] of targets) target.addEventListener(type, changed);
+  return () => {
+    for (const [target, type] of targets) target.removeEventListener(type, changed);
+  };
+}
+
 function requireString(value, what) {
   if (typeof value !== 'string' || value === '') throw argumentError(`RTCMesh: ${what} must be a non-empty string, got ${describe(value)}`);
   return value;
@@ -129,6 +142,7 @@ export class RTCMesh extends EventTarget {
   #iceTransportPolicy;
   #signalingIceServers = [];
   #iceServerFailures = new Set(); // "url errorCode" already reported
+  #unwatchNetwork = () => {};
 
   /**
    * @param {object} options
@@ -219,6 +233,9 @@ export class RTCMesh extends EventTarget {
     // Offers are made from the first tick, after the caller had a chance to
     // add its event listeners.
     queueMicrotask(() => this.#tick());
+    this.#unwatchNetwork = watchNetwork(() => {
+      if (!this.#closed) this.#call('networkChanged');
+    });
   }
 
   /** bufferedamountlow fires when a peer's bufferedAmount falls to this (bytes). */
@@ -330,6 +347,7 @@ export class RTCMesh extends EventTarget {
     }
     if (this.#closed) return;
     this.#closed = true; // first, so listeners of the events below see a closed mesh
+    this.#unwatchNetwork();
     clearTimeout(this.#timer);
     this.#core.close();
     this.#flush(); // runs the close commands and delivers removechannel events

@@ -682,3 +682,45 @@ TEST_CASE("keep-alives hold idle links open; a peer that vanishes is taken down 
     for (const auto& e : net.log("a").events) said_why |= e.kind == EventKind::failed && e.text.find("nothing heard from b") != std::string::npos;
     CHECK(said_why);
 }
+
+TEST_CASE("a network change makes the offering side restart ICE at once, once per grace period", "[mesh]") {
+    SimNetwork net(69);
+    const std::vector<std::string> ids{"a", "b"};
+    add_all(net, ids);
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    net.run_for(500);
+    net.mesh("b").on_network_change();  // b answers; a offers
+    net.run_for(100);
+    CHECK(net.log("b").count(EventKind::ice_restart, "a") == 0);
+    net.mesh("a").on_network_change();
+    net.mesh("a").on_network_change();  // a flapping network: one restart
+    net.run_for(500);
+    CHECK(net.log("a").count(EventKind::ice_restart, "b") == 1);
+    CHECK(net.log("a").removechannel.count("b") == 0);  // restarted in place, the channel stays open
+    REQUIRE(net.mesh("a").send("b", to_bytes("after the restart"), true).ok());
+    CHECK(net.run_until([&] {
+        for (const auto& m : net.log("b").messages)
+            if (to_string(m.data) == "after the restart") return true;
+        return false;
+    }, 5'000));
+}
+
+TEST_CASE("a link that goes disconnected is restarted at once, then with growing delays", "[mesh]") {
+    SimConfig config;
+    config.fail_after_ms = 60'000;
+    SimNetwork net(70, config);
+    const std::vector<std::string> ids{"a", "b"};
+    Options quiet;
+    quiet.silence_timeout_ms = 120'000;  // ICE's path alone
+    quiet.keepalive_interval_ms = 1'000;
+    add_all(net, ids, quiet);
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    net.kill_link("a", "b");
+    REQUIRE(net.run_until([&] { return net.log("a").count(EventKind::disconnected, "b") == 1; }, 5'000));
+    const Millis disconnected_at = net.now();
+    REQUIRE(net.run_until([&] { return net.log("a").count(EventKind::ice_restart, "b") == 1; }, 1'000));
+    CHECK(net.now() - disconnected_at <= 50);  // not after the 2 s grace
+    net.run_for(20'000);
+    // 2, 4, 8 s apart after the first: 4 restarts in 20 s, not 10.
+    CHECK(net.log("a").count(EventKind::ice_restart, "b") == 4);
+}

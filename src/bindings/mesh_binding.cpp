@@ -105,6 +105,7 @@ bool JsMesh::relayed(const std::string& peer) const { return mesh_->relayed(peer
 double JsMesh::queued_bytes(const std::string& peer) const { return static_cast<double>(mesh_->queued_bytes(peer)); }
 void JsMesh::set_buffered_low_threshold(double bytes) { mesh_->set_buffered_low_threshold(to_size(bytes)); }
 void JsMesh::close() { mesh_->close(); }
+void JsMesh::network_changed() { mesh_->on_network_change(); }
 
 double JsMesh::reserve_inbox(double used, double capacity) {
     if (to_size(capacity) < inbox_.size() / 2) {  // a big message's inbox is given back when JS asks for less
@@ -191,6 +192,7 @@ EMSCRIPTEN_BINDINGS(rtcmesh_mesh) {
         .function("queuedBytes", &JsMesh::queued_bytes)
         .function("setBufferedLowThreshold", &JsMesh::set_buffered_low_threshold)
         .function("close", &JsMesh::close)
+        .function("networkChanged", &JsMesh::network_changed)
         .function("address", &JsMesh::address)
         .function("onLocalDescription", &JsMesh::on_local_description)
         .function("onRemoteDescriptionSet", &JsMesh::on_remote_description_set)

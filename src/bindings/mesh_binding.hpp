@@ -35,6 +35,7 @@ public:
     double queued_bytes(const std::string& peer) const;
     void set_buffered_low_threshold(double bytes);
     void close();
+    void network_changed();
 
     // The one wire (session/host_wire.hpp). JS writes its input records into
     // the inbox at the address reserve_inbox returns (keeping the first

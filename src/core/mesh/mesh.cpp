@@ -290,6 +290,14 @@ void Mesh::on_operation_failed(Handle pc, CommandKind what, const std::string& e
     if (Peer* p = find_by_pc(pc)) with_link(*p, [&] { p->link.on_operation_failed(out_, now_, rng_, what, error); });
 }
 
+void Mesh::on_network_change() {
+    if (closed_) return;
+    for (auto& entry : peers_) {
+        Peer& peer = *entry.second;
+        with_link(peer, [&] { peer.link.on_network_change(out_, now_); });
+    }
+}
+
 void Mesh::on_max_message_size(Handle pc, std::size_t bytes) {
     if (Peer* p = find_by_pc(pc)) p->max_frame = bytes;
 }

@@ -138,6 +138,7 @@ public:
     void on_buffered_amount(Handle channel, std::size_t buffered_amount);
     void on_operation_failed(Handle pc, CommandKind what, const std::string& error);
     void on_max_message_size(Handle pc, std::size_t bytes);
+    void on_network_change();  // see PeerLink::on_network_change
 
     std::vector<Command> take_commands();
     std::vector<Event> take_events();

@@ -86,6 +86,8 @@ void PeerLink::close_connection(Outbox& out) {
     remote_session_.clear();
     disconnected_since_ = -1;
     next_ice_restart_ = -1;
+    ice_restarts_ = 0;
+    last_ice_restart_ = -1;
 }
 
 Status PeerLink::create_offer(Outbox& out, Millis now) {
@@ -249,12 +251,13 @@ void PeerLink::on_connection_state(Outbox& out, Millis now, Rng& rng, Connection
         case ConnectionState::connected:
             disconnected_since_ = -1;
             next_ice_restart_ = -1;
+            ice_restarts_ = 0;
             break;
         case ConnectionState::disconnected:
             if (before != ConnectionState::disconnected) {
                 out.event(EventKind::disconnected, peer_);
                 disconnected_since_ = now;
-                next_ice_restart_ = now + timings_.disconnect_grace_ms;
+                next_ice_restart_ = now;  // at once: waiting rarely helps, and a restart is cheap
             }
             break;
         case ConnectionState::failed:
@@ -356,13 +359,28 @@ void PeerLink::update(Outbox& out, Millis now, Rng& rng) {
         fail(out, now, rng, "connection not established: no progress for " + std::to_string(waited) + " ms");
         return;
     }
-    if (disconnected_since_ >= 0 && initiator_ && now >= next_ice_restart_) {
-        out.event(EventKind::ice_restart, peer_);
-        want_offer_ = true;
-        want_ice_restart_ = true;
-        next_ice_restart_ = now + 2 * timings_.disconnect_grace_ms;
-        pump(out);
-    }
+    if (disconnected_since_ >= 0 && initiator_ && now >= next_ice_restart_) restart_ice(out, now);
+}
+
+// The offering side restarts ICE: at once when the link goes disconnected or
+// the network changes, then, while it stays disconnected, after
+// disconnect_grace_ms, twice that, four times ... up to backoff_max_ms.
+void PeerLink::restart_ice(Outbox& out, Millis now) {
+    out.event(EventKind::ice_restart, peer_);
+    want_offer_ = true;
+    want_ice_restart_ = true;
+    const Millis delay = std::min(timings_.backoff_max_ms, timings_.disconnect_grace_ms << std::min(ice_restarts_, 8));
+    ++ice_restarts_;
+    last_ice_restart_ = now;
+    next_ice_restart_ = now + delay;
+    pump(out);
+}
+
+void PeerLink::on_network_change(Outbox& out, Millis now) {
+    if (pc_ == 0 || !channel_open_ || !initiator_) return;  // the offering side restarts; others wait for its offer
+    // Networks flap: one restart per grace period is enough.
+    if (last_ice_restart_ >= 0 && now - last_ice_restart_ < timings_.disconnect_grace_ms) return;
+    restart_ice(out, now);
 }
 
 }  // namespace rtcmesh::mesh

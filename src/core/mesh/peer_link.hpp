@@ -102,6 +102,9 @@ public:
     }
     void on_local_candidate(Outbox& out, const std::string& candidate);
     void on_connection_state(Outbox& out, Millis now, Rng& rng, ConnectionState state);
+    // The host's network changed (browser `online`, navigator.connection):
+    // an open link's offering side restarts ICE at once.
+    void on_network_change(Outbox& out, Millis now);
     // Nothing came over the open channel for too long: the peer is gone, or
     // its side of the link is; the connection is re-made (see fail()).
     void on_silence(Outbox& out, Millis now, Rng& rng, Millis silent_ms) {
@@ -131,6 +134,7 @@ private:
     void pump(Outbox& out);
     void flush_candidates(Outbox& out);
     void fail(Outbox& out, Millis now, Rng& rng, const std::string& why);
+    void restart_ice(Outbox& out, Millis now);
     Millis backoff_delay(Rng& rng) const;
 
     std::string self_;
@@ -164,6 +168,8 @@ private:
     // Recovery.
     Millis disconnected_since_ = -1;
     Millis next_ice_restart_ = -1;
+    Millis last_ice_restart_ = -1;
+    int ice_restarts_ = 0;  // while disconnected: the backoff of the next one
     Millis retry_at_ = -1;
     Millis fallback_offer_at_ = -1;
     int attempts_ = 0;
