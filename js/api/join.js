@@ -74,31 +74,52 @@ export async function joinRoom(url, room, options, createMesh) {
 }
 
 const roomWire = Symbol('room wire');
+const MAX_BATCH = 16; // signals per sealed batch: an offer and its candidates stay far under the server's 64 KiB
 
-// Signals to and from the room: plain JSON, or sealed in order (WebCrypto is
-// asynchronous, and an offer must not overtake the hello before it).
+// Signals to and from the room: plain JSON, or sealed in order per member
+// (WebCrypto is asynchronous, and an offer must not overtake the hello
+// before it); members' chains run side by side.
 function channelOf(signaling, seal, report) {
   if (!seal) return { send: (to, body) => signaling.signal(to, body), receive: (from, data, handle) => handle(data) };
-  let sending = Promise.resolve();
-  let receiving = Promise.resolve();
+  const sending = new Map(); // member -> the promise of its last sealed signal out
+  const receiving = new Map(); // member -> the promise of its last signal in
+  const chain = (chains, member, step) => {
+    const next = (chains.get(member) ?? Promise.resolve()).then(step).catch(report);
+    chains.set(member, next);
+    next.then(() => chains.get(member) === next && chains.delete(member));
+  };
   const unreadable = new Set(); // reported once each, until they join again
+  // What waits for a member's chain goes out as one sealed batch: trickled
+  // candidates come in bursts, and each sealed signal costs a signature and
+  // an encryption.
+  const batches = new Map(); // member -> batches of bodies not sealed yet, oldest first
+  const sealBatch = async (to) => {
+    const waiting = batches.get(to);
+    const bodies = waiting.shift();
+    if (waiting.length === 0) batches.delete(to);
+    signaling.signal(to, await seal.seal(to, bodies.length === 1 ? bodies[0] : { kind: 'batch', bodies }));
+  };
   return {
     send(to, body) {
-      sending = sending.then(async () => signaling.signal(to, await seal.seal(to, body))).catch(report);
+      const waiting = batches.get(to) ?? [];
+      batches.set(to, waiting);
+      const last = waiting[waiting.length - 1];
+      if (last && last.length < MAX_BATCH) return void last.push(body);
+      waiting.push([body]);
+      chain(sending, to, () => sealBatch(to));
     },
     receive(from, data, handle) {
-      receiving = receiving
-        .then(async () => {
-          const body = await seal.open(from, data);
-          if (body !== null) return handle(body);
-          if (unreadable.has(from)) return undefined;
-          unreadable.add(from);
-          return report(Object.assign(new Error(
-            `a signal from "${from}" did not open with this room's secret: it lacks the secret, or the server ` +
-              'altered or replayed the signal; ignored',
-          ), { code: 'bad_seal', peer: from }));
-        })
-        .catch(report);
+      chain(receiving, from, async () => {
+        const body = await seal.open(from, data);
+        if (body?.kind === 'batch' && Array.isArray(body.bodies)) return body.bodies.forEach(handle);
+        if (body !== null) return handle(body);
+        if (unreadable.has(from)) return undefined;
+        unreadable.add(from);
+        return report(Object.assign(new Error(
+          `a signal from "${from}" did not open with this room's secret: it lacks the secret, or the server ` +
+            'altered or replayed the signal; ignored',
+        ), { code: 'bad_seal', peer: from }));
+      });
     },
     forget(peer) {
       unreadable.delete(peer);
