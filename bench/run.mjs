@@ -256,7 +256,7 @@ ${result.runs} runs each, alternating, medians). rtcmesh: \`peerremoved\`. Raw
 RTCPeerConnections: the first of the channel's close or the connection going
 disconnected, failed or closed (what an app without rtcmesh can see).
 Without a goodbye rtcmesh notices silence after \`silenceTimeoutMs\` (4.5 s by
-default; keep-alives go 3 times per timeout).
+default; a keep-alive goes every 2 s on quiet links).
 
 ${table(['the member', 'rtcmesh', 'runs', 'raw', 'runs', 'target', 'met?'], rows)}
 `;

@@ -113,7 +113,7 @@ export interface RTCMeshOptions {
   /**
    * A peer from which nothing arrived for this long loses its link
    * (removechannel, failed) and is redialled; quiet links carry keep-alives,
-   * 3 per timeout (default 4500, at least 300).
+   * about 2 per timeout (default 4500, at least 300).
    */
   silenceTimeoutMs?: number;
   /** The RTCPeerConnection class; in Node, @roamhq/wrtc's. Default: the global one. */

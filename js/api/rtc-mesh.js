@@ -160,7 +160,7 @@ export class RTCMesh extends EventTarget {
    *   opened by then is closed and retried with backoff; raise it when many
    *   links form at once on a slow machine, where attempts take longer
    * @param {number} [options.silenceTimeoutMs=4500] a peer from which nothing arrived for this
-   *   long (the core sends keep-alives on quiet links, 3 per timeout) loses its link
+   *   long (the core sends keep-alives on quiet links, about 2 per timeout) loses its link
    *   (removechannel, failed) and is redialled: how fast a vanished peer is noticed
    */
   constructor(options = {}) {
@@ -207,7 +207,7 @@ export class RTCMesh extends EventTarget {
         maxPeers: options.maxPeers,
         connectTimeoutMs: options.connectTimeoutMs, // the core's default (15 s) when absent
         silenceTimeoutMs: silence,
-        keepaliveIntervalMs: silence === undefined ? undefined : Math.floor(silence / 3),
+        keepaliveIntervalMs: silence === undefined ? undefined : Math.floor(silence / 2.25),
       },
       options.seed ?? randomSeed(),
     );

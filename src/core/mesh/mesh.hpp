@@ -71,7 +71,7 @@ struct Options {
     // down (removechannel, failed) and re-made.
     // A peer that vanished without a goodbye is noticed in about that time,
     // instead of when ICE gives up.
-    Millis keepalive_interval_ms = 1500;
+    Millis keepalive_interval_ms = 2000;
     Millis silence_timeout_ms = 4500;
     std::uint32_t ack_every_messages = 16;
 

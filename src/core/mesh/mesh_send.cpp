@@ -301,8 +301,11 @@ void Mesh::advertise_to(Peer& neighbour) {
 
 // A link state to each open link that has been quiet, so its neighbour does
 // not take our silence for death; and down with each link that has been
-// silent past the timeout.
+// silent past the timeout. When one link is due, the others quiet for half
+// the interval go along: an idle mesh wakes once per interval, not once per
+// link.
 void Mesh::check_liveness() {
+    bool due = false;
     for (auto& [id, p] : peers_) {
         Peer& peer = *p;
         // Also while ICE calls the link disconnected and restarts: the
@@ -313,8 +316,11 @@ void Mesh::check_liveness() {
             with_link(peer, [&] { peer.link.on_silence(out_, now_, rng_, silent); });
             continue;
         }
-        if (peer.usable && now_ - peer.last_sent >= options_.keepalive_interval_ms) advertise_to(peer);
+        due |= peer.usable && now_ - peer.last_sent >= options_.keepalive_interval_ms;
     }
+    if (!due) return;
+    for (auto& [id, p] : peers_)
+        if (p->usable && now_ - p->last_sent >= options_.keepalive_interval_ms / 2) advertise_to(*p);
 }
 
 // The peer restarted (new epoch): its stream from us starts over at id 1 in
