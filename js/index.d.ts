@@ -253,7 +253,8 @@ export interface SignalClientEventMap {
   signal: DetailEvent<{ from: string; data: unknown }>;
   reconnecting: DetailEvent<{ attempt: number; delayMs: number; url: string; code?: string }>;
   /** Every error the server sends; `fatal` ones end the connection. */
-  error: DetailEvent<{ code: string; message: string; fatal: boolean }>;
+  /** `peer`: the member a refused signal was for (unknown-peer, peer-away). */
+  error: DetailEvent<{ code: string; message: string; fatal: boolean; peer?: string }>;
   /** Closed for good: by close() (no code), or by an error that cannot heal. */
   close: DetailEvent<{ code?: string; message?: string }>;
 }

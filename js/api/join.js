@@ -218,7 +218,13 @@ function wire(mesh, signaling, seal) {
       }
     }),
   ));
-  signaling.addEventListener('error', ({ detail }) => report(detail));
+  // A signal to a member that left the room (or is reconnecting to the
+  // server) comes back refused: its peerleft and removal are the events that
+  // say so, not each refused offer or candidate. The core's retries re-send.
+  const refusedSignals = new Set(['unknown-peer', 'peer-away']);
+  signaling.addEventListener('error', ({ detail }) => {
+    if (!(refusedSignals.has(detail.code) && detail.peer !== undefined)) report(detail);
+  });
   signaling.addEventListener('close', ({ detail }) => {
     if (detail.code && !mesh.closed) report({ code: detail.code, message: `signaling closed for good: ${detail.message}` });
   });

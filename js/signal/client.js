@@ -9,7 +9,8 @@
 //   peerjoined  { peer }           / peerleft { peer }
 //   signal      { from, data }       an offer, answer or candidate for us
 //   reconnecting{ attempt, delayMs, url, code } the socket dropped; trying again
-//   error       { code, message, fatal } every error the server sends
+//   error       { code, message, fatal, peer? } every error the server sends (`peer`: the
+//                                    member a refused signal was for)
 //   close       { code, message }    closed for good (close(), or an error that cannot heal)
 //
 // The welcome carries a resume token. When the socket drops, the client
@@ -229,6 +230,7 @@ export class SignalClient extends EventTarget {
         break;
       case 'error': {
         const error = { code: String(frame.code), message: String(frame.message), fatal: frame.fatal === true };
+        if (typeof frame.peer === 'string') error.peer = frame.peer;
         this.#emit('error', error);
         // Before the welcome, any error answers our join: this attempt is over.
         if (error.fatal || !this.joined) {

@@ -109,8 +109,8 @@ export class Connection {
   }
 
   /** An error frame; a fatal one is followed by a close whose reason is the code. */
-  fail(code, message, { fatal = false, closeCode = CloseCodes.POLICY } = {}) {
-    this.sendFrame({ type: 'error', code, message, fatal });
+  fail(code, message, { fatal = false, closeCode = CloseCodes.POLICY, peer } = {}) {
+    this.sendFrame(peer === undefined ? { type: 'error', code, message, fatal } : { type: 'error', code, message, fatal, peer });
     if (fatal) this.close(closeCode, code);
   }
 

@@ -78,8 +78,8 @@ export class LocalHub {
 
   async forward(conn, to, text) {
     const target = this.rooms.get(conn.room)?.get(to);
-    if (!target) throw new ProtocolError(ErrorCodes.UNKNOWN_PEER, `no peer "${to}" in room "${conn.room}"`);
-    if (!target.conn) throw new ProtocolError(ErrorCodes.PEER_AWAY, `peer "${to}" is reconnecting; try again`);
+    if (!target) throw new ProtocolError(ErrorCodes.UNKNOWN_PEER, `no peer "${to}" in room "${conn.room}"`, { peer: to });
+    if (!target.conn) throw new ProtocolError(ErrorCodes.PEER_AWAY, `peer "${to}" is reconnecting; try again`, { peer: to });
     target.conn.send(text);
   }
 

@@ -17,7 +17,8 @@
 //                                         welcome's are half spent (servers with `turn`)
 //   { type: 'peer-joined', peer }  /  { type: 'peer-left', peer }
 //   { type: 'signal', from, data }        forwarded from `from`
-//   { type: 'error', code, message, fatal } fatal errors are followed by a close
+//   { type: 'error', code, message, fatal, peer? } fatal errors are followed by a close;
+//                                         `peer`: the member a refused signal was for
 //                                         whose reason is the same `code`
 //
 // `data` is opaque to the server (an offer, answer or candidate from RTCMesh);
@@ -82,11 +83,12 @@ export function isValidName(value) {
 
 /** A frame-level error: what to tell the sender. */
 export class ProtocolError extends Error {
-  constructor(code, message, { fatal = false, closeCode = CloseCodes.POLICY } = {}) {
+  constructor(code, message, { fatal = false, closeCode = CloseCodes.POLICY, peer } = {}) {
     super(message);
     this.code = code;
     this.fatal = fatal; // the connection is closed after the error frame
     this.closeCode = closeCode;
+    this.peer = peer; // the member a refused signal was for, if any
   }
 }
 

@@ -162,10 +162,10 @@ export class RedisHub {
       // The view may lag an event: ask Redis before calling the peer unknown.
       const raw = await this.redis.hget(this.#roomKey(room), to);
       const member = raw ? JSON.parse(raw) : null;
-      if (!member || member.exp < Date.now()) throw new ProtocolError(ErrorCodes.UNKNOWN_PEER, `no peer "${to}" in room "${room}"`);
+      if (!member || member.exp < Date.now()) throw new ProtocolError(ErrorCodes.UNKNOWN_PEER, `no peer "${to}" in room "${room}"`, { peer: to });
       node = member.node;
     }
-    if (node === this.nodeId) throw new ProtocolError(ErrorCodes.PEER_AWAY, `peer "${to}" is reconnecting; try again`);
+    if (node === this.nodeId) throw new ProtocolError(ErrorCodes.PEER_AWAY, `peer "${to}" is reconnecting; try again`, { peer: to });
     this.#queue(node, conn, `${room}\n${to}\n${text}`);
   }
 

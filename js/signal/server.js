@@ -343,7 +343,7 @@ export class SignalServer {
     } catch (error) {
       if (!(error instanceof ProtocolError)) return this.#internal(connection, error);
       this.stats.errors++;
-      connection.fail(error.code, error.message, { fatal: error.fatal, closeCode: error.closeCode });
+      connection.fail(error.code, error.message, { fatal: error.fatal, closeCode: error.closeCode, peer: error.peer });
     }
     return undefined;
   }

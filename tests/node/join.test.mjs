@@ -83,3 +83,28 @@ test('joining with an id already present rejects with code id-taken instead of w
     await server.close();
   }
 });
+
+test('signals refused for a member that left the room are folded into its leaving, not reported each', async () => {
+  const server = await startSignalServer();
+  const meshes = [];
+  try {
+    for (const id of ['ana', 'ben']) meshes.push(await RTCMesh.join(server.url, 'room-fold', options(id)));
+    await poll(() => fullyOpen(meshes), 15000, 'the mesh to form');
+    const [ana, ben] = meshes;
+    const errors = [];
+    ana.addEventListener('error', ({ detail }) => errors.push(detail));
+    const refused = new Promise((resolve) =>
+      ana.signaling.addEventListener('error', ({ detail }) => detail.code === 'unknown-peer' && resolve(detail)),
+    );
+    const left = nextEvent(ana.signaling, 'peerleft');
+    ben.signaling.close(); // ben leaves the room; its link to ana stays open
+    await withTimeout(left, 5000, 'peerleft');
+    await ana.createOffer('ben').catch(() => {}); // a signal for ben now comes back refused
+    assert.equal((await withTimeout(refused, 5000, 'the refusal')).peer, 'ben', 'the server says whom it was for');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(errors.filter((e) => e.code === 'unknown-peer'), []);
+  } finally {
+    for (const mesh of meshes) mesh.close();
+    await server.close();
+  }
+});

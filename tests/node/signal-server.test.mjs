@@ -44,11 +44,13 @@ describe('rooms and presence', () => {
     a1.send({ type: 'signal', to: 'b1', data: 'cross-room' });
     const error = await a1.next('error');
     assert.equal(error.code, 'unknown-peer');
+    assert.equal(error.peer, 'b1', 'the refusal names the member it was for');
     await b1.next('peer-joined');
     a2.send({ type: 'signal', to: 'a2', data: 'flush' });
     await a2.next('signal', { where: (f) => f.data === 'flush' });
     for (const client of [a1, a2]) {
-      const seen = client.frames.flatMap((f) => [f.from, f.peer, ...(f.peers ?? [])]).filter(Boolean);
+      // An error's `peer` is the id the client itself sent a signal to: not room B's news.
+      const seen = client.frames.filter((f) => f.type !== 'error').flatMap((f) => [f.from, f.peer, ...(f.peers ?? [])]).filter(Boolean);
       assert.ok(seen.every((peer) => peer === 'a1' || peer === 'a2'), `room A saw ${seen}`);
     }
   }));
