@@ -1,0 +1,124 @@
+// Attacks by a member, in Chromium: mallory's tab runs a modified page whose
+// RTCPeerConnection rewrites the frames her mesh writes (as anyone who edits
+// the page can). The same attacks run in Node (tests/node/trust.test.mjs) and
+// against the core with the protection off first (native-tests/mesh/trust_test.cpp).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSignalServer } from '../../js/signal/server.js';
+import { startStaticServer } from '../../tools/static-server.mjs';
+import { poll } from '../support/wait.mjs';
+import { collectPageErrors, launchChromium, testPageMounts } from './chromium.mjs';
+
+let web;
+let browser;
+let signal;
+
+before(async () => {
+  web = await startStaticServer({ mounts: testPageMounts });
+  browser = await launchChromium();
+  signal = await startSignalServer();
+});
+
+after(async () => {
+  await browser?.close();
+  await web?.close();
+  await signal?.close();
+});
+
+// In mallory's page: frames (v3, 40-byte header) of her text messages that
+// start with "pay eve" leave with alice's origin hash and epoch (learned from
+// alice's frames to her); first chunks of her 1000-byte binary messages claim
+// 64 MiB.
+function installTampering() {
+  const HEADER = 40;
+  const fnv = (id) => {
+    let h = 0xcbf29ce484222325n;
+    for (const byte of new TextEncoder().encode(id)) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+    return h === 0n ? 1n : h;
+  };
+  const alice = fnv('alice');
+  let aliceEpoch = 0;
+  window.aliceEpochSeen = () => aliceEpoch !== 0;
+  const Native = window.RTCPeerConnection;
+  window.TamperingPeerConnection = class extends Native {
+    createDataChannel(label, init) {
+      const channel = super.createDataChannel(label, init);
+      const send = channel.send.bind(channel);
+      channel.send = (data) => {
+        const frame = new Uint8Array(ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data);
+        const view = new DataView(frame.buffer);
+        if (frame[0] === 3 && frame[1] === 1) {
+          if (new TextDecoder().decode(frame.subarray(HEADER)).startsWith('pay eve')) {
+            view.setBigUint64(8, alice, true);
+            view.setUint32(4, aliceEpoch, true);
+          } else if (frame.length - HEADER === 1000) {
+            view.setUint32(36, 64 << 20, true);
+          }
+        }
+        send(frame);
+      };
+      channel.addEventListener('message', ({ data }) => {
+        const frame = new Uint8Array(data);
+        if (frame.length >= HEADER && frame[0] === 3 && new DataView(frame.buffer).getBigUint64(8, true) === alice) {
+          aliceEpoch = new DataView(frame.buffer).getUint32(4, true);
+        }
+      });
+      return channel;
+    }
+  };
+}
+
+async function openTab(id, { tampering = false } = {}) {
+  const page = await browser.context.newPage();
+  const errors = collectPageErrors(page);
+  await page.goto(`${web.url}blank.html`);
+  if (tampering) await page.evaluate(installTampering);
+  await page.evaluate(
+    async ({ url, id }) => {
+      const { RTCMesh } = await import('/js/index.js');
+      window.heard = [];
+      window.errors = [];
+      const options = { id, ...(window.TamperingPeerConnection ? { RTCPeerConnection: window.TamperingPeerConnection } : {}) };
+      window.mesh = await RTCMesh.join(url, 'trust', options);
+      window.mesh.addEventListener('message', ({ origin, data }) => window.heard.push(`${origin}: ${typeof data === 'string' ? data : `${data.byteLength} bytes`}`));
+      window.mesh.addEventListener('error', ({ detail }) => window.errors.push(detail));
+    },
+    { url: signal.url, id },
+  );
+  return { page, errors, id };
+}
+
+test("a member's forged origin and oversized claims are refused, and others' messages flow", { timeout: 60000 }, async () => {
+  const alice = await openTab('alice');
+  const bob = await openTab('bob');
+  const mallory = await openTab('mallory', { tampering: true });
+  const tabs = [alice, bob, mallory];
+  try {
+    const open = (tab) => tab.page.evaluate(() => window.mesh.peers.filter((p) => window.mesh.readyState(p) === 'open').length);
+    await poll(async () => (await Promise.all(tabs.map(open))).every((n) => n === 2), 30000, 'three linked tabs');
+    await poll(() => mallory.page.evaluate(() => window.aliceEpochSeen()), 10000, "alice's epoch at mallory");
+    await mallory.page.evaluate(() => {
+      window.mesh.send('bob', 'pay eve 9999');
+      for (let i = 0; i < 300; i++) window.mesh.send('bob', new Uint8Array(1000));
+    });
+    const state = () => bob.page.evaluate(() => ({ heard: window.heard, errors: window.errors }));
+    await poll(async () => (await state()).errors.some((e) => e.code === 'forged_frame'), 10000, 'forged_frame at bob');
+    // alice's 3 MiB and her text arrive under her name, at once.
+    await alice.page.evaluate(() => {
+      window.mesh.send('bob', new Uint8Array(3 << 20));
+      window.mesh.send('bob', 'pay bob 10');
+    });
+    await poll(async () => (await state()).heard.includes('alice: pay bob 10'), 15000, "alice's messages at bob");
+    const { heard, errors } = await state();
+    assert.ok(heard.includes(`alice: ${3 << 20} bytes`));
+    assert.deepEqual(heard.filter((line) => line.includes('pay eve')), []);
+    const forged = errors.filter((e) => e.code === 'forged_frame');
+    assert.ok(forged.every((e) => e.peer === 'mallory'));
+    const limits = errors.filter((e) => e.code === 'reassembly_limit');
+    assert.ok(limits.length > 0, "mallory's claims ran into her own budget");
+    assert.ok(limits.every((e) => e.peer === 'mallory'));
+    for (const tab of tabs) assert.deepEqual(tab.errors, [], `${tab.id} page errors`);
+  } finally {
+    for (const tab of tabs) await tab.page.close();
+  }
+});
