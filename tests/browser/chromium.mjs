@@ -2,7 +2,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
+import { startSignalServer } from '../../js/signal/server.js';
+import { startStaticServer } from '../../tools/static-server.mjs';
 
 const flags = [
   '--no-sandbox', // tests run as root in CI
@@ -48,4 +51,32 @@ export function collectPageErrors(page) {
   });
   page.on('pageerror', (error) => errors.push(`page: ${error.message}`));
   return errors;
+}
+
+/**
+ * For a test file whose tabs meet in rooms: registers before/after hooks that
+ * start Chromium, the test pages' static server and a signaling server, and
+ * returns { signal, blankTab() } (blankTab: a new tab on blank.html, with its
+ * page errors collected, as { page, errors }). `signal` is set once before()
+ * ran.
+ */
+export function chromiumRooms() {
+  const fixture = { signal: null, web: null, browser: null };
+  before(async () => {
+    fixture.web = await startStaticServer({ mounts: testPageMounts });
+    fixture.browser = await launchChromium();
+    fixture.signal = await startSignalServer();
+  });
+  after(async () => {
+    await fixture.browser?.close();
+    await fixture.web?.close();
+    await fixture.signal?.close();
+  });
+  fixture.blankTab = async () => {
+    const page = await fixture.browser.context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${fixture.web.url}blank.html`);
+    return { page, errors };
+  };
+  return fixture;
 }

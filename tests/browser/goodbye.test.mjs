@@ -1,33 +1,15 @@
 // A tab that goes away says goodbye (pagehide closes a joined mesh, and the
 // core sends a goodbye frame ahead of the channel's close): the others drop
 // its link without ICE's failure detection, and do not redial it.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSignalServer } from '../../js/signal/server.js';
-import { startStaticServer } from '../../tools/static-server.mjs';
 import { poll } from '../support/wait.mjs';
-import { collectPageErrors, launchChromium, testPageMounts } from './chromium.mjs';
+import { chromiumRooms } from './chromium.mjs';
 
-let web;
-let browser;
-let signal;
-
-before(async () => {
-  web = await startStaticServer({ mounts: testPageMounts });
-  browser = await launchChromium();
-  signal = await startSignalServer();
-});
-
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await signal?.close();
-});
+const rooms = chromiumRooms();
 
 async function openTab(id) {
-  const page = await browser.context.newPage();
-  const errors = collectPageErrors(page);
-  await page.goto(`${web.url}blank.html`);
+  const { page, errors } = await rooms.blankTab();
   await page.evaluate(
     async ({ url, id }) => {
       const { RTCMesh } = await import('/js/index.js');
@@ -37,7 +19,7 @@ async function openTab(id) {
         window.mesh.addEventListener(type, (event) => window.seen.push([type, event.detail?.peer]));
       }
     },
-    { url: signal.url, id },
+    { url: rooms.signal.url, id },
   );
   return { page, errors };
 }

@@ -1,33 +1,15 @@
 // A page whose network changes (here: an `online` event) makes the offering
 // side of each of its links restart ICE at once; the channels stay open and
 // carry messages through it. The core's part is in native-tests/mesh.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSignalServer } from '../../js/signal/server.js';
-import { startStaticServer } from '../../tools/static-server.mjs';
 import { poll } from '../support/wait.mjs';
-import { collectPageErrors, launchChromium, testPageMounts } from './chromium.mjs';
+import { chromiumRooms } from './chromium.mjs';
 
-let web;
-let browser;
-let signal;
-
-before(async () => {
-  web = await startStaticServer({ mounts: testPageMounts });
-  browser = await launchChromium();
-  signal = await startSignalServer();
-});
-
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await signal?.close();
-});
+const rooms = chromiumRooms();
 
 async function openTab(id) {
-  const page = await browser.context.newPage();
-  const errors = collectPageErrors(page);
-  await page.goto(`${web.url}blank.html`);
+  const { page, errors } = await rooms.blankTab();
   await page.evaluate(
     async ({ url, id }) => {
       const { RTCMesh } = await import('/js/index.js');
@@ -38,7 +20,7 @@ async function openTab(id) {
       }
       window.mesh.addEventListener('message', (event) => window.seen.push(['message', event.origin, event.data]));
     },
-    { url: signal.url, id },
+    { url: rooms.signal.url, id },
   );
   return { page, errors };
 }

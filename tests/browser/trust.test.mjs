@@ -2,28 +2,12 @@
 // RTCPeerConnection rewrites the frames her mesh writes (as anyone who edits
 // the page can). The same attacks run in Node (tests/node/trust.test.mjs) and
 // against the core with the protection off first (native-tests/mesh/trust_test.cpp).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSignalServer } from '../../js/signal/server.js';
-import { startStaticServer } from '../../tools/static-server.mjs';
 import { poll } from '../support/wait.mjs';
-import { collectPageErrors, launchChromium, testPageMounts } from './chromium.mjs';
+import { chromiumRooms } from './chromium.mjs';
 
-let web;
-let browser;
-let signal;
-
-before(async () => {
-  web = await startStaticServer({ mounts: testPageMounts });
-  browser = await launchChromium();
-  signal = await startSignalServer();
-});
-
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await signal?.close();
-});
+const rooms = chromiumRooms();
 
 // In mallory's page: frames (v3, 40-byte header) of her text messages that
 // start with "pay eve" leave with alice's origin hash and epoch (learned from
@@ -69,9 +53,7 @@ function installTampering() {
 }
 
 async function openTab(id, { tampering = false } = {}) {
-  const page = await browser.context.newPage();
-  const errors = collectPageErrors(page);
-  await page.goto(`${web.url}blank.html`);
+  const { page, errors } = await rooms.blankTab();
   if (tampering) await page.evaluate(installTampering);
   await page.evaluate(
     async ({ url, id }) => {
@@ -83,7 +65,7 @@ async function openTab(id, { tampering = false } = {}) {
       window.mesh.addEventListener('message', ({ origin, data }) => window.heard.push(`${origin}: ${typeof data === 'string' ? data : `${data.byteLength} bytes`}`));
       window.mesh.addEventListener('error', ({ detail }) => window.errors.push(detail));
     },
-    { url: signal.url, id },
+    { url: rooms.signal.url, id },
   );
   return { page, errors, id };
 }
