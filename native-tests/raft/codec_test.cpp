@@ -70,6 +70,28 @@ TEST_CASE("truncated, extended, wrong-version and random bytes are refused with 
     CHECK(refused > 19000);
 }
 
+TEST_CASE("the flags byte carries transfer and keeper, and refuses unknown bits", "[raft][codec]") {
+    for (const bool transfer : {false, true}) {
+        for (const bool keeper : {false, true}) {
+            Message m{.type = MessageType::Vote, .from = "a", .to = "b", .term = 3};
+            m.transfer = transfer;
+            m.keeper = keeper;
+            const auto decoded = decode(encode(m));
+            REQUIRE(decoded.ok());
+            CHECK(decoded.value->transfer == transfer);
+            CHECK(decoded.value->keeper == keeper);
+        }
+    }
+    // version, type, "a", "b", term, log_term, index, commit, reject: the flags byte follows.
+    Bytes bytes = encode(Message{.type = MessageType::Vote, .from = "a", .to = "b", .term = 3});
+    const std::size_t flags_at = 1 + 1 + 2 + 2 + 1 + 1 + 1 + 1 + 1;
+    REQUIRE(bytes[flags_at] == 0);
+    bytes[flags_at] = 4;
+    const auto refused = decode(bytes);
+    CHECK_FALSE(refused.ok());
+    CHECK(refused.error.find("flags") != std::string::npos);
+}
+
 TEST_CASE("entries that are not consecutive are refused", "[raft][codec]") {
     Message m = full_append();
     m.entries[1].index = 50;

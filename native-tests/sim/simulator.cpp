@@ -146,6 +146,7 @@ private:
         config.commit_by_counting_old_term_entries = options_.fault_commit_old_term;
         config.grant_two_votes_per_term = options_.fault_two_votes;
         config.serve_forwarded_reads_as_follower = options_.fault_stale_forwarded_reads;
+        config.keeper = options_.keeper && !initial_.empty() && address == initial_.front();
         return config;
     }
 
@@ -313,6 +314,10 @@ private:
         for (const auto& [address, n] : nodes_) {
             if (!n.node || n.node->role() != Role::Leader) continue;
             const Term term = n.node->term();
+            // A leadership no storage holds yet is invisible (its messages
+            // wait for the write): a crash erases it, and a sole voter (a
+            // keeper) may then win the same term again on its own.
+            if (n.storage.state().hard_state.term < term) continue;
             auto [known, fresh] = leader_of_term_.emplace(term, address);
             if (!fresh && known->second != address) {
                 fail("Election Safety: both " + known->second + " and " + address + " lead term " + std::to_string(term));

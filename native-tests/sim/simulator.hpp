@@ -61,6 +61,7 @@ struct SimOptions {
     int keys = 3;
     bool membership_changes = true;
     bool trace = false;  // keep a readable trace of every step
+    bool keeper = false;  // the first node is a keeper (Config::keeper): it keeps the cluster alone while it leads
     // Replay: apply exactly these faults (and no others) instead of drawing them.
     std::optional<std::vector<Fault>> schedule;
     // Test-only core faults, to prove the checks catch real bugs.

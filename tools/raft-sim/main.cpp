@@ -1,7 +1,8 @@
 // raft-sim: sweeps the Raft fault simulator over seeds, replays one seed, or
 // measures election times (the Raft paper's Figure 16).
 //
-//   raft-sim --seeds 1-10000 [--nodes 5] [--fault old-term|two-votes|stale-reads] [--expect-failure]
+//   raft-sim --seeds 1-10000 [--nodes 5] [--fault old-term|two-votes|stale-reads] [--keeper] [--expect-failure]
+//   (--keeper: the first node is a keeper, Config::keeper)
 //   raft-sim --seed 42 --trace
 //   raft-sim --figure16 [--trials 1000] [--no-prevote]
 //
@@ -34,6 +35,7 @@ struct Args {
     bool expect_failure = false;
     bool pre_vote = true;
     bool shrink = true;
+    bool keeper = false;
     std::string fault;
 };
 
@@ -60,6 +62,8 @@ bool parse(int argc, char** argv, Args& args) {
             args.figure16 = true;
         } else if (arg == "--no-prevote") {
             args.pre_vote = false;
+        } else if (arg == "--keeper") {
+            args.keeper = true;
         } else if (arg == "--no-shrink") {
             args.shrink = false;
         } else if (arg == "--trials") {
@@ -105,7 +109,7 @@ int figure16(const Args& args) {
 int main(int argc, char** argv) {
     Args args;
     if (!parse(argc, argv, args)) {
-        std::fprintf(stderr, "usage: raft-sim --seeds A-B [--nodes 2..7] [--fault old-term|two-votes|stale-reads] [--expect-failure]\n"
+        std::fprintf(stderr, "usage: raft-sim --seeds A-B [--nodes 2..7] [--fault old-term|two-votes|stale-reads] [--keeper] [--expect-failure]\n"
                              "       raft-sim --seed S --trace\n       raft-sim --figure16 [--trials N] [--no-prevote]\n");
         return 2;
     }
@@ -126,6 +130,7 @@ int main(int argc, char** argv) {
         options.fault_commit_old_term = args.fault == "old-term";
         options.fault_two_votes = args.fault == "two-votes";
         options.fault_stale_forwarded_reads = args.fault == "stale-reads";
+        options.keeper = args.keeper;
         const SimResult result = run_simulation(options);
         operations += result.operations;
         completed += result.completed;
@@ -145,8 +150,8 @@ int main(int argc, char** argv) {
             }
             const std::size_t from = shown.trace.size() > 80 && !args.trace ? shown.trace.size() - 80 : 0;
             for (std::size_t i = from; i < shown.trace.size(); ++i) std::printf("  %s\n", shown.trace[i].c_str());
-            if (!result.ok) std::printf("  replay: raft-sim --seed %llu --nodes %d%s%s --trace\n", static_cast<unsigned long long>(seed), args.nodes,
-                                        args.fault.empty() ? "" : " --fault ", args.fault.c_str());
+            if (!result.ok) std::printf("  replay: raft-sim --seed %llu --nodes %d%s%s%s --trace\n", static_cast<unsigned long long>(seed), args.nodes,
+                                        args.fault.empty() ? "" : " --fault ", args.fault.c_str(), args.keeper ? " --keeper" : "");
         }
         if (!result.ok) {
             if (failures++ == 0) first_failure = seed;

@@ -26,6 +26,17 @@ struct Config {
     // configuration of its own and waits to receive one from a leader.
     bool join_existing_cluster = false;
 
+    // A keeper is a member that stays (a server-side bot with durable
+    // storage) while others come and go (browser tabs). While a keeper leads
+    // it is the only voter: other members are kept as learners (voters are
+    // demoted), so any number of them may leave at once without costing a
+    // quorum, and the cluster is available exactly when a keeper is. A
+    // leader that is no keeper hands the lead to a caught-up keeper voter.
+    // A keeper that closes while it leads leaves the configuration first
+    // (promoting a learner if it is the only voter), so the others carry on. Every message carries the flag, so the others learn
+    // who keeps the cluster from the keeper itself.
+    bool keeper = false;
+
     bool pre_vote = true;      // §9.6: don't bump terms unless an election could win
     bool check_quorum = true;  // leader steps down without a live quorum; followers keep a lease
 

@@ -8,6 +8,10 @@ namespace rtcmesh::raft {
 
 namespace {
 
+// The flags byte of every message.
+constexpr std::uint8_t kFlagTransfer = 1;  // Message::transfer
+constexpr std::uint8_t kFlagKeeper = 2;    // Message::keeper
+
 // ---------------------------------------------------------------- writing
 class Writer {
 public:
@@ -240,7 +244,7 @@ void encode_into(const Message& m, Bytes& out) {
     w.varint(m.index);
     w.varint(m.commit);
     w.u8(m.reject ? 1 : 0);
-    w.u8(m.transfer ? 1 : 0);
+    w.u8((m.transfer ? kFlagTransfer : 0) | (m.keeper ? kFlagKeeper : 0));
     w.varint(m.hint_index);
     w.varint(m.hint_term);
     w.varint(m.read_seq);
@@ -286,7 +290,10 @@ Result<Message> decode(const Bytes& bytes) {
     m.index = r.varint("index");
     m.commit = r.varint("commit");
     m.reject = r.flag("reject");
-    m.transfer = r.flag("transfer");
+    const std::uint8_t flags = r.u8("flags");
+    if (flags & ~(kFlagTransfer | kFlagKeeper)) r.fail("unknown bits in field 'flags'");
+    m.transfer = (flags & kFlagTransfer) != 0;
+    m.keeper = (flags & kFlagKeeper) != 0;
     m.hint_index = r.varint("hint_index");
     m.hint_term = r.varint("hint_term");
     m.read_seq = r.varint("read_seq");

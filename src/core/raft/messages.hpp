@@ -18,7 +18,7 @@
 
 namespace rtcmesh::raft {
 
-inline constexpr std::uint8_t kWireVersion = 2;  // 2: `request` and `payload`, for forwarding
+inline constexpr std::uint8_t kWireVersion = 3;  // 2: `request` and `payload`, for forwarding; 3: flags carry `keeper`
 // Configuration entries have their own version: they are stored in logs.
 inline constexpr std::uint8_t kMembershipVersion = 1;
 inline constexpr std::size_t kMaxAddressBytes = 256;
@@ -71,6 +71,7 @@ struct Message {
     Index commit = 0;
     bool reject = false;
     bool transfer = false;  // vote request from a leadership transfer: ignore the lease
+    bool keeper = false;    // the sender is a keeper (Config::keeper); set by Node::send on every message
     Index hint_index = 0;
     Term hint_term = 0;
     std::uint64_t read_seq = 0;

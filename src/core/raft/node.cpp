@@ -194,6 +194,7 @@ Status Node::step(const Message& m) {
         }
     }
     if (!known_peer(m.from)) return fail(ErrorCode::unknown_peer, "message from unknown peer '" + m.from + "'");
+    keeper_flags_[m.from] = m.keeper;
     if (leader_only(m.type) && !may_lead(m)) return refuse_stranger_leader(m);
     // Before the term rules: these say nothing about terms.
     switch (m.type) {
@@ -296,10 +297,16 @@ void Node::tick_follower() {
     if (promotable()) {
         campaign(false);
     } else if (membership().is_learner(config_.address) && !removed() && term_ < kMaxWireNumber) {
-        // A learner that hears from no leader asks the voters, without
-        // campaigning: one that removed it while it was away answers Removed.
-        for (const auto& voter : membership().voters)
-            send(Message{.type = MessageType::PreVote, .to = voter, .term = term_ + 1,
+        // A learner that hears from no leader asks the others, without
+        // campaigning: one that knows a committed configuration removed it
+        // answers Removed. Every member and every node the host routes to:
+        // with a keeper, the only voter it knows may be the one that went.
+        std::set<std::string> others(routes_.begin(), routes_.end());
+        others.insert(membership().voters.begin(), membership().voters.end());
+        others.insert(membership().learners.begin(), membership().learners.end());
+        others.erase(config_.address);
+        for (const auto& other : others)
+            send(Message{.type = MessageType::PreVote, .to = other, .term = term_ + 1,
                          .log_term = log_.last_term(), .index = log_.last_index()});
     }
 }
@@ -322,7 +329,51 @@ void Node::tick_leader() {
             return;
         }
     }
+    if (closing_ && transfer_target_.empty()) hand_over_lead();  // a transfer timed out, or a keeper's next step
+    hand_lead_to_keeper();
     run_membership_ops();
+}
+
+// A closing leader hands the lead on, so the cluster does not wait an
+// election timeout for it: to the most up-to-date other voter. A keeper
+// instead leaves the configuration before it goes (promoting the most
+// up-to-date learner first if it is the only voter): a successor must not
+// need its vote once it is gone, and a keeper may be the only durable
+// member. False: there is no one to hand it to.
+bool Node::hand_over_lead() {
+    auto best_of = [&](const std::vector<std::string>& members) {
+        std::string best;
+        Index best_match = 0;
+        for (const auto& address : members) {
+            auto pr = progress_.find(address);
+            if (address == config_.address || pr == progress_.end() || left_.count(address) > 0) continue;
+            if (best.empty() || pr->second.match > best_match) best = address, best_match = pr->second.match;
+        }
+        return best;
+    };
+    const std::string voter = best_of(membership().voters);
+    if (!config_.keeper) return !voter.empty() && transfer_leadership(voter).ok();
+    if (voter.empty()) {
+        const std::string learner = best_of(membership().learners);
+        if (learner.empty()) return false;
+        queue_membership_op({MembershipOp::Kind::Promote, learner});
+        return true;
+    }
+    if (membership().contains(config_.address)) queue_membership_op({MembershipOp::Kind::Remove, config_.address});
+    return true;
+}
+
+// Our removal committed while we close: the best remaining voter campaigns
+// at once instead of after its election timeout.
+void Node::wake_successor() {
+    std::string best;
+    Index best_match = 0;
+    for (const auto& voter : membership().voters) {
+        auto pr = progress_.find(voter);
+        if (pr == progress_.end()) continue;
+        if (best.empty() || pr->second.match > best_match) best = voter, best_match = pr->second.match;
+    }
+    if (!best.empty()) send(Message{.type = MessageType::TimeoutNow, .to = best});
 }
 
 Status Node::close() {
@@ -331,16 +382,10 @@ Status Node::close() {
     closing_ = true;
     emit(Closing{});
     close_deadline_ = now_ + config_.election_max_timeout;
-    if (role_ == Role::Leader) {
-        // Hand leadership to the most up-to-date other voter so the cluster
-        // does not wait an election timeout for us.
-        std::string best;
-        Index best_match = 0;
-        for (const auto& [address, pr] : progress_) {
-            if (address == config_.address || !membership().is_voter(address)) continue;
-            if (best.empty() || pr.match > best_match) best = address, best_match = pr.match;
-        }
-        if (!best.empty() && transfer_leadership(best).ok()) return ok_status();
+    if (role_ == Role::Leader && hand_over_lead()) {
+        // Time for a promotion and the removal to commit.
+        if (config_.keeper) close_deadline_ = now_ + 3 * config_.election_max_timeout;
+        return ok_status();
     }
     finish_close();
     return ok_status();
@@ -382,6 +427,7 @@ void Node::set_leader(const std::string& leader) {
 
 void Node::send(Message message) {
     message.from = config_.address;
+    message.keeper = config_.keeper && !closing_;  // a closing keeper keeps no more
     if (message.term == 0) message.term = term_;
     OutgoingMessage out{message.to, {}};
     encode_into(message, out.bytes);

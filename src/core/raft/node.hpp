@@ -161,7 +161,7 @@ private:
         std::uint64_t seq;
     };
     struct MembershipOp {
-        enum class Kind : std::uint8_t { Add, Promote, Remove } kind;
+        enum class Kind : std::uint8_t { Add, Promote, Demote, Remove } kind;
         std::string address;
     };
 
@@ -180,6 +180,8 @@ private:
     Status fail(ErrorCode code, std::string message);
     Status step_by_term(const Message& m, bool& handled);
     void finish_close();
+    bool hand_over_lead();
+    void wake_successor();
     void maybe_bootstrap_alone();
 
     // node_election.cpp
@@ -233,6 +235,10 @@ private:
     void run_membership_ops();
     void reconcile_membership();
     void queue_learner_promotions();
+    void queue_keeper_demotions();
+    void hand_lead_to_keeper();
+    bool known_keeper(const std::string& address) const;
+    bool wants_vote(const std::string& learner) const;
     bool can_change_membership() const;
     Index latest_config_index() const;
     const Membership& membership_at(Index index) const;
@@ -298,6 +304,10 @@ private:
     bool removed_ = false;  // told (by a Removed message) that a committed configuration removed us
     std::set<std::string> departed_;  // addresses a configuration removed or the host let go (kept past compaction)
     int votes_granted_this_term_ = 0;
+    // Keepers (Config::keeper): what each member's last message said it is,
+    // and when a leader that is none may next try to hand the lead to one.
+    std::map<std::string, bool> keeper_flags_;
+    Millis next_keeper_handoff_ = 0;
 
     // Time: deadlines on the host's clock, set from the first update().
     bool started_ = false;

@@ -111,14 +111,26 @@ void Node::request_votes(MessageType type, Term term, bool transfer) {
         }
         return;
     }
-    for (const auto& voter : membership().voters) {
-        if (voter == config_.address) continue;
-        send(Message{.type = type,
-                     .to = voter,
-                     .term = term,
-                     .log_term = log_.last_term(),
-                     .index = log_.last_index(),
-                     .transfer = transfer});
+    // Where a keeper votes, pre-votes go to learners too (their answers do
+    // not count): a removed node's only fellow voter may be a keeper gone
+    // for good, and a learner that knows a committed configuration removed
+    // it answers Removed. (Not in every cluster: sent everywhere, they
+    // changed the simulator's schedules and raft-sim seed 226 at 3 nodes then
+    // failed the Removal check; not yet understood.)
+    const bool ask_learners = type == MessageType::PreVote &&
+                              std::any_of(membership().voters.begin(), membership().voters.end(),
+                                          [&](const std::string& voter) { return known_keeper(voter); });
+    for (const auto* members : {&membership().voters, &membership().learners}) {
+        if (members == &membership().learners && !ask_learners) break;
+        for (const auto& member : *members) {
+            if (member == config_.address) continue;
+            send(Message{.type = type,
+                         .to = member,
+                         .term = term,
+                         .log_term = log_.last_term(),
+                         .index = log_.last_index(),
+                         .transfer = transfer});
+        }
     }
 }
 

@@ -11,7 +11,8 @@ namespace rtcmesh::raft {
 Index Node::latest_config_index() const { return config_history_.empty() ? 0 : config_history_.back().first; }
 
 bool Node::can_change_membership() const {
-    return role_ == Role::Leader && !closing_ && committed_in_current_term() && latest_config_index() <= commit_ &&
+    // A closing keeper still promotes the learner it hands the lead to.
+    return role_ == Role::Leader && (!closing_ || config_.keeper) && committed_in_current_term() && latest_config_index() <= commit_ &&
            transfer_target_.empty();
 }
 
@@ -23,10 +24,11 @@ void Node::queue_membership_op(MembershipOp op) {
     run_membership_ops();
 }
 
-// A learner is promoted once it has everything the leader has committed.
+// A learner is promoted once it has everything the leader has committed,
+// unless keepers keep the cluster (Config::keeper).
 void Node::queue_learner_promotions() {
     for (const auto& learner : membership().learners) {
-        if (left_.count(learner) > 0) continue;
+        if (left_.count(learner) > 0 || !wants_vote(learner)) continue;
         auto it = progress_.find(learner);
         if (it == progress_.end() || it->second.match < commit_) continue;
         const bool queued = std::any_of(membership_ops_.begin(), membership_ops_.end(), [&](const MembershipOp& o) {
@@ -36,10 +38,53 @@ void Node::queue_learner_promotions() {
     }
 }
 
+// ---- keepers (Config::keeper) ----
+
+bool Node::known_keeper(const std::string& address) const {
+    auto it = keeper_flags_.find(address);
+    return it != keeper_flags_.end() && it->second;
+}
+
+// Who may vote: while a keeper leads, or a keeper votes, only keepers.
+bool Node::wants_vote(const std::string& learner) const {
+    if (known_keeper(learner)) return true;
+    if (config_.keeper) return false;
+    return std::none_of(membership().voters.begin(), membership().voters.end(),
+                        [&](const std::string& voter) { return known_keeper(voter); });
+}
+
+// A keeper that leads demotes every voter that said it is no keeper (one
+// that has not spoken yet keeps its vote until it does).
+void Node::queue_keeper_demotions() {
+    if (!config_.keeper || closing_) return;
+    for (const auto& voter : membership().voters) {
+        auto flag = keeper_flags_.find(voter);
+        if (voter == config_.address || flag == keeper_flags_.end() || flag->second) continue;
+        const bool queued = std::any_of(membership_ops_.begin(), membership_ops_.end(), [&](const MembershipOp& o) {
+            return o.address == voter;
+        });
+        if (!queued) membership_ops_.push_back({MembershipOp::Kind::Demote, voter});
+    }
+}
+
+// A leader that is no keeper hands the lead to a keeper voter that has
+// caught up; after a try, it waits two election timeouts before the next.
+void Node::hand_lead_to_keeper() {
+    if (config_.keeper || closing_ || !transfer_target_.empty() || now_ < next_keeper_handoff_) return;
+    for (const auto& voter : membership().voters) {
+        auto pr = progress_.find(voter);
+        if (voter == config_.address || !known_keeper(voter) || pr == progress_.end() || pr->second.match < commit_) continue;
+        next_keeper_handoff_ = now_ + 2 * config_.election_max_timeout;
+        (void)transfer_leadership(voter);
+        return;
+    }
+}
+
 // Appends at most one configuration entry; the next waits for its commit.
 void Node::run_membership_ops() {
     if (role_ != Role::Leader) return;
     queue_learner_promotions();
+    queue_keeper_demotions();
     while (can_change_membership() && !membership_ops_.empty()) {
         const MembershipOp op = membership_ops_.front();
         membership_ops_.erase(membership_ops_.begin());
@@ -52,6 +97,10 @@ void Node::run_membership_ops() {
             case MembershipOp::Kind::Promote:
                 if (!next.is_learner(op.address)) continue;
                 next.add_voter(op.address);
+                break;
+            case MembershipOp::Kind::Demote:
+                if (!next.is_voter(op.address) || op.address == config_.address) continue;
+                next.add_learner(op.address);
                 break;
             case MembershipOp::Kind::Remove:
                 if (!next.contains(op.address)) continue;
@@ -66,9 +115,11 @@ void Node::run_membership_ops() {
 
 // A new leader reconciles the configuration with what its host asked for:
 // routed nodes that are not members are added, nodes told to leave removed.
+// A node a configuration removed stays out until its host joins it again:
+// one that removed itself (a closing keeper) must not be voted back in.
 void Node::reconcile_membership() {
     for (const auto& address : routes_) {
-        if (!membership().contains(address) && left_.count(address) == 0) {
+        if (!membership().contains(address) && left_.count(address) == 0 && departed_.count(address) == 0) {
             membership_ops_.push_back({MembershipOp::Kind::Add, address});
         }
     }
@@ -111,10 +162,13 @@ void Node::on_membership_changed(const Membership& before) {
         if (!after.contains(address)) emit(MemberLeft{address});
     }
     if (after.contains(config_.address)) removed_ = false;
-    for (const auto& address : before.voters)
-        if (!after.contains(address)) departed_.insert(address);
-    for (const auto& address : before.learners)
-        if (!after.contains(address)) departed_.insert(address);
+    for (const auto* list : {&before.voters, &before.learners}) {
+        for (const auto& address : *list) {
+            if (after.contains(address)) continue;
+            departed_.insert(address);
+            keeper_flags_.erase(address);  // it says again if it comes back
+        }
+    }
     for (const auto& address : after.voters) departed_.erase(address);
     for (const auto& address : after.learners) departed_.erase(address);
     if (role_ == Role::Leader) {

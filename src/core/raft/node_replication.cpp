@@ -270,6 +270,7 @@ void Node::on_commit_advanced() {
     release_waiting_reads();
     const bool removed_self = !membership().is_voter(config_.address);
     if (removed_self && latest_config_index() <= commit_) {
+        if (closing_) wake_successor();
         become_follower(term_, std::string());  // our removal is committed: step down
         return;
     }
