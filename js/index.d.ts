@@ -310,6 +310,13 @@ export interface RaftOptions {
   members?: string[];
   /** Wait to be added by an existing leader instead of bootstrapping. */
   joinExisting?: boolean;
+  /**
+   * This member stays while others come and go (a bot with durable storage,
+   * such as `rtcmesh-bot`). While a keeper leads it is the only voter and
+   * every other member a learner, so any number of them may leave at once;
+   * the cluster is then available exactly when a keeper is.
+   */
+  keeper?: boolean;
   /** Run over this mesh: messages, membership and forwarding are wired for you. */
   mesh?: RTCMesh;
   /** Durable storage, e.g. from openIndexedDBStorage(); use Raft.open() to restore from it. */

@@ -91,6 +91,8 @@ export class Raft extends EventTarget {
    * @param {number} [options.heartbeatInterval=500]
    * @param {string[]} [options.members] explicit initial members (default: itself + join()ed)
    * @param {boolean} [options.joinExisting] wait to be added by a leader instead of bootstrapping
+   * @param {boolean} [options.keeper] this member stays while others come and go (a bot with
+   *   durable storage): while it leads it is the only voter, the others learners
    * @param {RTCMesh} [options.mesh] run over this mesh
    * @param {object} [options.restored] state from a durable storage (see Raft.open)
    * @param {object} [options.storage] durable storage: { save(ready) -> Promise }
@@ -114,6 +116,7 @@ export class Raft extends EventTarget {
       throw argumentError('Raft: electionMaxTimeout must not be below electionMinTimeout', RangeError);
     }
     if (options.members !== undefined && !Array.isArray(options.members)) throw argumentError('Raft: options.members must be an array');
+    if (options.keeper !== undefined && typeof options.keeper !== 'boolean') throw argumentError('Raft: options.keeper must be a boolean');
     const bootstrap = mesh ? meshBootstrap(mesh, address, options) : { members: options.members, joinExisting: options.joinExisting };
 
     const config = {
@@ -124,6 +127,7 @@ export class Raft extends EventTarget {
         seed: options.seed ?? randomSeed(),
         maxEntryBytes: options.maxEntryBytes,
         forwardTimeout: options.forwardTimeout,
+        keeper: options.keeper === true,
     };
     const restored = options.restored ?? null;
     if (mesh) {

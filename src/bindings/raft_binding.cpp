@@ -50,6 +50,7 @@ raft::Config config_from_js(const val& js) {
     read_number(js, "forwardTimeout", config.forward_timeout);
     config.initial_members = strings_from_js(js["members"]);
     config.join_existing_cluster = js["joinExisting"].isTrue();
+    config.keeper = js["keeper"].isTrue();
     if (js["preVote"].isFalse()) config.pre_vote = false;
     if (js["checkQuorum"].isFalse()) config.check_quorum = false;
     return config;
