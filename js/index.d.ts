@@ -135,6 +135,8 @@ export interface RTCMeshJoinOptions extends Omit<RTCMeshOptions, 'id' | 'peers'>
   WebSocket?: unknown;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** The `signaling.token` of an earlier run with this id: takes the id back within the server's grace period (a restarted bot). */
+  resumeToken?: string;
   /** join() settles within this: it rejects with an RTCMeshError saying why. Default 10000. */
   timeoutMs?: number;
   /**
@@ -276,7 +278,9 @@ export class RoomSeal {
 }
 
 export class SignalClient extends EventTargetBase {
-  constructor(url: string | string[], room: string, peer: string, options?: { WebSocket?: unknown; reconnectMinMs?: number; reconnectMaxMs?: number });
+  constructor(url: string | string[], room: string, peer: string, options?: { WebSocket?: unknown; reconnectMinMs?: number; reconnectMaxMs?: number; token?: string });
+  /** The resume token of the latest welcome: a process that keeps it can take its id back within the server's grace period. */
+  token: string | null;
   /** The server URL in use. */
   readonly url: string;
   readonly urls: string[];

@@ -41,12 +41,12 @@ function randomId() {
  * @returns {Promise<RTCMesh>} with `signaling` set to its SignalClient
  */
 export async function joinRoom(url, room, options, createMesh) {
-  const { WebSocket, reconnectMinMs, reconnectMaxMs, timeoutMs = DEFAULT_TIMEOUT_MS, secret, password, identity, ...meshOptions } = options ?? {};
+  const { WebSocket, reconnectMinMs, reconnectMaxMs, resumeToken, timeoutMs = DEFAULT_TIMEOUT_MS, secret, password, identity, ...meshOptions } = options ?? {};
   if (!(timeoutMs > 0)) throw argumentError(`RTCMesh.join: timeoutMs must be a positive number, got ${String(timeoutMs)}`);
   const id = meshOptions.id ?? randomId();
   // Before joining: a bad secret leaves no member behind.
   const seal = secret !== undefined || password !== undefined ? await RoomSeal.create(room, id, { secret, password, identity }) : null;
-  const signaling = new SignalClient(url, room, id, { WebSocket, reconnectMinMs, reconnectMaxMs });
+  const signaling = new SignalClient(url, room, id, { WebSocket, reconnectMinMs, reconnectMaxMs, token: resumeToken });
   let present;
   try {
     present = await signaling.ready({ timeoutMs });

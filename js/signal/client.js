@@ -63,7 +63,9 @@ export class SignalClient extends EventTarget {
    *                                 several servers sharing rooms (tried in turn)
    * @param {string} room
    * @param {string} peer      our id in the room
-   * @param {object} [options] { WebSocket, reconnectMinMs, reconnectMaxMs }
+   * @param {object} [options] { WebSocket, reconnectMinMs, reconnectMaxMs, token }
+   *   token: a resume token from an earlier welcome to this id (a restarted
+   *   process that kept it takes its id back within the server's grace period)
    */
   constructor(url, room, peer, options = {}) {
     super();
@@ -83,7 +85,7 @@ export class SignalClient extends EventTarget {
     if (typeof this.WebSocket !== 'function') throw argumentError('SignalClient: no WebSocket here; pass options.WebSocket (e.g. from the "ws" package)');
     this.peers = new Set();
     this.olderPeers = new Set(); // members that joined the room before us and are still in it
-    this.token = null;
+    this.token = typeof options.token === 'string' ? options.token : null;
     this.iceServers = []; // from the latest welcome
     this.attempt = 0;
     this.closed = false;
