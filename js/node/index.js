@@ -4,3 +4,5 @@
 import './wasm-binary.js';
 
 export * from '../index.js';
+export { openFileStorage } from './file-storage.js';
+export { startBot } from './bot.js';
