@@ -496,6 +496,14 @@ std::size_t SimNetwork::open_channels(const std::string& a, const std::string& b
     return count;
 }
 
+bool SimNetwork::link_connected(const std::string& a, const std::string& b) const {
+    Node* n = node(a);
+    if (n == nullptr) return false;
+    for (const auto& [h, pc] : n->pcs)
+        if (pc.peer == b && !pc.closed && pc.channel_open && pc.state == ConnectionState::connected) return true;
+    return false;
+}
+
 std::size_t SimNetwork::live_connections(const std::string& a) const {
     Node* n = node(a);
     if (n == nullptr) return 0;

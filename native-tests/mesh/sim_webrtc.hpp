@@ -92,6 +92,8 @@ public:
 
     // Channel-level inspection.
     std::size_t open_channels(const std::string& a, const std::string& b) const;  // a's open channels to b
+    // a holds a connection to b that is ICE-connected with its channel open.
+    bool link_connected(const std::string& a, const std::string& b) const;
     std::size_t live_connections(const std::string& a) const;                    // not closed pcs
     std::size_t buffered(const std::string& a, const std::string& b) const;
     std::size_t max_buffered_seen() const { return max_buffered_seen_; }

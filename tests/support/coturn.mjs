@@ -7,6 +7,8 @@
 //   const turn = await startCoturn({ secret: 's3cret' });
 //   turn.url          // 'turn:127.0.0.1:PORT?transport=udp'
 //   await turn.stop();
+//   // a restart: the same port and secret, so clients' URLs and credentials hold
+//   const again = await startCoturn({ secret: 's3cret', port: turn.port });
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -92,10 +94,11 @@ async function answersStun(port, timeoutMs) {
 /**
  * Starts turnserver; resolves once it answers a STUN Binding request on its
  * port (within `readyTimeoutMs`), with { url, urls, port, realm, secret,
- * output(), stop() }.
+ * output(), stop() }. `port`: listen there (a stopped server's, to restart
+ * it) instead of on a free one.
  */
-export async function startCoturn({ secret = randomBytes(16).toString('hex'), realm = 'rtcmesh.test', readyTimeoutMs = 10000 } = {}) {
-  const port = await freeTurnPort();
+export async function startCoturn({ secret = randomBytes(16).toString('hex'), realm = 'rtcmesh.test', readyTimeoutMs = 10000, port: wanted } = {}) {
+  const port = wanted ?? await freeTurnPort();
   const dir = mkdtempSync(join(tmpdir(), 'rtcmesh-coturn-'));
   const args = [
     '-n', // no configuration file
