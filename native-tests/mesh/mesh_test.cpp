@@ -178,6 +178,41 @@ TEST_CASE("killed link: relay carries traffic exactly once in order, ICE restart
     CHECK(net.fully_meshed(ids));
 }
 
+TEST_CASE("switching back from a relay to the direct link stalls nothing: the relay's share is sent again directly",
+          "[mesh][relay]") {
+    // The receiver drops relayed copies once its own link to the origin is
+    // up; with a retransmit timeout of a minute, a message left with the
+    // relay would hold its whole stream back far past this test's waits.
+    int runs_that_switched = 0;
+    for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+        INFO("seed " << seed);
+        SimNetwork net(seed);
+        const std::vector<std::string> ids{"a", "b", "c"};
+        Options base;
+        base.retransmit_timeout_ms = 60'000;
+        add_all(net, ids, base);
+        REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+        net.run_for(1'500);
+        int sent = 0;
+        auto send_for = [&](Millis ms) {
+            for (Millis t = 0; t < ms; t += 10, ++sent) {
+                REQUIRE(net.mesh("a").send("b", numbered(sent), false).ok());
+                net.run_for(10);
+            }
+        };
+        net.kill_link("a", "b");
+        send_for(1'000);
+        runs_that_switched += net.mesh("a").relayed("b") ? 1 : 0;
+        net.restore_link("a", "b");
+        send_for(3'000);
+        net.run_for(1'000);
+        std::size_t got = 0;
+        for (const auto& m : net.log("b").messages) got += m.from == "a" ? 1 : 0;
+        CHECK(got == static_cast<std::size_t>(sent));
+    }
+    CHECK(runs_that_switched == 40);
+}
+
 TEST_CASE("system and app messages each keep their order through a relay and arrive flagged", "[mesh][relay]") {
     SimNetwork net(77);
     const std::vector<std::string> ids{"a", "b", "c"};

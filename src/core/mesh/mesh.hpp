@@ -177,6 +177,7 @@ private:
     PeerHash compute_route(const Peer& to) const;
     void refresh_routes();
     void route_pending(Peer& to);
+    void resend_direct(Peer& to);
     void queue_on_route(Peer& to, const std::shared_ptr<OutMessage>& message);
     void add_job(Peer& via, const Peer& to, const std::shared_ptr<OutMessage>& message);
     void restart_send_stream(Peer& to);

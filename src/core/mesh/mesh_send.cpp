@@ -94,8 +94,23 @@ void Mesh::refresh_routes() {
             out_.event(EventKind::relay_on, id, find_by_hash(p->route)->id);
         } else if (was_relay) {
             out_.event(EventKind::relay_off, id);
+            if (p->route == p->hash) resend_direct(*p);
         }
         route_pending(*p);
+    }
+}
+
+// The direct link is back: what the relay still holds is sent again on it.
+// With its own link to us up, the peer drops relayed copies that arrive late
+// (mesh_receive.cpp), so waiting for them would stall the stream until the
+// retransmit timeout; a copy that did arrive is a duplicate it ignores.
+void Mesh::resend_direct(Peer& to) {
+    for (auto& lane : to.out) {
+        for (auto& m : lane.unacked) {
+            if (m->via == 0 || m->via == to.hash) continue;
+            m->via = 0;
+            m->sent = false;
+        }
     }
 }
 
