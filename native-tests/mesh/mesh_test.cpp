@@ -262,7 +262,7 @@ TEST_CASE("relay can be switched off", "[mesh][relay]") {
     REQUIRE(net.run_until([&] { return !net.log("b").messages.empty(); }, 15'000));  // delivered after recovery
 }
 
-TEST_CASE("a vanished peer is reported once, and its return reconnects", "[mesh]") {
+TEST_CASE("a vanished peer is reported once, tried slowly after that, and its return reconnects", "[mesh]") {
   for (std::uint64_t seed = 9; seed < 14; ++seed) {
     INFO("seed " << seed);
     SimNetwork net(seed);
@@ -270,13 +270,23 @@ TEST_CASE("a vanished peer is reported once, and its return reconnects", "[mesh]
     add_all(net, ids);
     REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
     net.vanish("p01");
-    net.run_for(400'000);  // long enough to give up: 8 attempts of up to 15 s + backoff
+    net.run_for(400'000);  // long enough for the limit: 8 attempts of up to 15 s + backoff
+    std::map<std::string, int> attempts_before;
     for (const auto& id : ids) {
         if (id == "p01") continue;
         CHECK(net.log(id).removechannel.at("p01") == 1);
         CHECK(net.log(id).addchannel.at("p01") == 1);
-        CHECK(error_count(net.log(id), ErrorCode::gave_up) == 1);  // retries are bounded
-        CHECK(net.live_connections(id) == 2);  // nothing half-made left for p01
+        CHECK(error_count(net.log(id), ErrorCode::gave_up) == 1);  // said once
+        attempts_before[id] = net.log(id).count(EventKind::reconnecting, "p01");
+        CHECK(attempts_before[id] > 8);  // the offering side is still trying
+    }
+    // Past the limit, at most one attempt per 30 s backoff plus its 15-60 s timeout.
+    net.run_for(300'000);
+    for (const auto& id : ids) {
+        if (id == "p01") continue;
+        CHECK(net.log(id).count(EventKind::reconnecting, "p01") - attempts_before[id] <= 300 / 15 / 2 + 1);
+        CHECK(error_count(net.log(id), ErrorCode::gave_up) == 1);
+        CHECK(net.live_connections(id) <= 3);  // at most the one attempt for p01
     }
     net.add_node(make_options("p01", ids));
     REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 60'000));

@@ -312,13 +312,15 @@ void PeerLink::fail(Outbox& out, Millis now, Rng& rng, const std::string& why) {
     out.event(EventKind::failed, peer_, why);
     close_connection(out);
     ++attempts_;
-    if (attempts_ > timings_.max_reconnect_attempts) {
-        phase_ = Phase::gave_up;
+    // Past the limit, said once: the link keeps trying, at the slowest
+    // backoff. A peer still in the room may come back on a path that was
+    // dead for minutes (a TURN server restarted); one that is gone for good
+    // leaves the room, which removes it.
+    if (attempts_ == timings_.max_reconnect_attempts + 1)
         out.error(ErrorCode::gave_up, peer_,
-                  "giving up on " + peer_ + " after " + std::to_string(timings_.max_reconnect_attempts) +
-                      " attempts; an offer from it or createOffer reconnects");
-        return;
-    }
+                  "no link to " + peer_ + " after " + std::to_string(timings_.max_reconnect_attempts) +
+                      " attempts; trying again every " + std::to_string(timings_.backoff_max_ms / 1000) +
+                      " s, and at once on an offer from it or createOffer");
     phase_ = Phase::backoff;
     retry_at_ = now + backoff_delay(rng);
     out.event(EventKind::reconnecting, peer_, std::to_string(attempts_));

@@ -123,9 +123,9 @@ public:
     void shutdown(Outbox& out);  // close everything, no events
 
 private:
-    // left: the peer said goodbye. Like gave_up, only an offer from it (or
-    // create_offer) reopens the link, but nothing went wrong.
-    enum class Phase : std::uint8_t { fresh, active, backoff, gave_up, closed_by_user, left };
+    // left: the peer said goodbye: only an offer from it (or create_offer)
+    // reopens the link.
+    enum class Phase : std::uint8_t { fresh, active, backoff, closed_by_user, left };
     enum class Signaling : std::uint8_t { stable, have_local_offer, have_remote_offer };
     enum class Op : std::uint8_t { none, setting_local, setting_remote_offer, setting_remote_answer };
 
