@@ -106,6 +106,7 @@ double JsMesh::queued_bytes(const std::string& peer) const { return static_cast<
 void JsMesh::set_buffered_low_threshold(double bytes) { mesh_->set_buffered_low_threshold(to_size(bytes)); }
 void JsMesh::close() { mesh_->close(); }
 void JsMesh::network_changed() { mesh_->on_network_change(); }
+val JsMesh::set_metadata(const std::string& json) { return status_to_js(session_->set_metadata(json)); }
 
 double JsMesh::reserve_inbox(double used, double capacity) {
     if (to_size(capacity) < inbox_.size() / 2) {  // a big message's inbox is given back when JS asks for less
@@ -193,6 +194,7 @@ EMSCRIPTEN_BINDINGS(rtcmesh_mesh) {
         .function("setBufferedLowThreshold", &JsMesh::set_buffered_low_threshold)
         .function("close", &JsMesh::close)
         .function("networkChanged", &JsMesh::network_changed)
+        .function("setMetadata", &JsMesh::set_metadata)
         .function("address", &JsMesh::address)
         .function("onLocalDescription", &JsMesh::on_local_description)
         .function("onRemoteDescriptionSet", &JsMesh::on_remote_description_set)

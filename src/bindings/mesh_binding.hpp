@@ -36,6 +36,7 @@ public:
     void set_buffered_low_threshold(double bytes);
     void close();
     void network_changed();
+    emscripten::val set_metadata(const std::string& json);
 
     // The one wire (session/host_wire.hpp). JS writes its input records into
     // the inbox at the address reserve_inbox returns (keeping the first

@@ -24,8 +24,9 @@ enum class EventKind : std::uint8_t {
     relay_off,      // peer: traffic to peer is direct again (or has no route)
     error,          // peer (may be empty), code, text = message for humans
     buffered_amount_low,  // peer: its queued bytes fell to Options::buffered_low_threshold after a send took them above
+    metadata,             // peer, text = its metadata (a JSON text, session::Session::set_metadata), new or changed
 };
-inline constexpr int kEventKindCount = static_cast<int>(EventKind::buffered_amount_low) + 1;  // keep after the last
+inline constexpr int kEventKindCount = static_cast<int>(EventKind::metadata) + 1;  // keep after the last
 
 enum class ErrorCode : std::uint8_t {
     none,

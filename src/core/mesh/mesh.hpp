@@ -111,6 +111,7 @@ public:
     Status add_peer(const std::string& peer);
     Status remove_peer(const std::string& peer);
     void close();  // closes every connection; later calls fail with ErrorCode::closed
+    bool closed() const { return closed_; }
     void set_buffered_low_threshold(std::size_t bytes) { options_.buffered_low_threshold = bytes; }
     void update(Millis now);
     // The time by which update() must be called again: soon (kBusyTickMs)

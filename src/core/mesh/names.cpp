@@ -47,6 +47,7 @@ const char* to_string(EventKind kind) {
         case EventKind::relay_off: return "relay_off";
         case EventKind::error: return "error";
         case EventKind::buffered_amount_low: return "buffered_amount_low";
+        case EventKind::metadata: return "metadata";
     }
     return "unknown";
 }

@@ -54,6 +54,7 @@ void Session::advance() {
 Status Session::add_peer(const std::string& peer) {
     Status status = mesh_.add_peer(peer);
     if (status.ok() && raft_) (void)raft_->join(peer);
+    if (status.ok()) send_metadata(peer);  // queued until a link (or a relay) reaches it
     return status;
 }
 
@@ -62,6 +63,7 @@ Status Session::add_peer(const std::string& peer) {
 Status Session::remove_peer(const std::string& peer) {
     Status status = mesh_.remove_peer(peer);
     if (status.ok() && raft_) (void)raft_->leave(peer);
+    if (status.ok()) metadata_.erase(peer);
     return status;
 }
 
@@ -88,28 +90,82 @@ std::vector<Event> Session::take_events() {
 // Without a node they pass through, flagged `system`, as the mesh made them.
 void Session::route_system_frames() {
     for (auto& event : mesh_.take_events()) {
-        if (raft_ && event.kind == EventKind::message && event.system) {
+        const bool metadata = event.kind == EventKind::message && event.system && !event.data.empty() &&
+                              event.data[0] == static_cast<std::uint8_t>(SystemKind::metadata);
+        if (metadata || (raft_ && event.kind == EventKind::message && event.system)) {
             receive_system(event.peer, event.data);
             continue;
         }
+        // Every new channel may be a peer that never had our metadata, or a
+        // restarted one that lost it: it is small, so it goes again.
+        const std::string opened = event.kind == EventKind::addchannel ? event.peer : std::string();
         events_.push_back(std::move(event));
+        if (!opened.empty()) send_metadata(opened);
     }
 }
 
+void Session::system_error(const std::string& from, std::string text) {
+    Event error;
+    error.kind = EventKind::error;
+    error.peer = from;
+    error.code = ErrorCode::malformed_frame;
+    error.text = std::move(text);
+    events_.push_back(std::move(error));
+}
+
 void Session::receive_system(const std::string& from, const Bytes& frame) {
-    if (frame.empty() || frame[0] != static_cast<std::uint8_t>(SystemKind::raft)) {
-        Event error;
-        error.kind = EventKind::error;
-        error.peer = from;
-        error.code = ErrorCode::malformed_frame;
-        error.text = "a system frame of unknown kind " + (frame.empty() ? std::string("(empty)") : std::to_string(frame[0])) +
-                     " from " + from + "; dropped";
-        events_.push_back(std::move(error));
-        return;
+    const auto kind = frame.empty() ? std::uint8_t{255} : frame[0];
+    if (kind == static_cast<std::uint8_t>(SystemKind::metadata)) return receive_metadata(from, frame);
+    if (kind != static_cast<std::uint8_t>(SystemKind::raft)) {
+        return system_error(from, "a system frame of unknown kind " + (frame.empty() ? std::string("(empty)") : std::to_string(frame[0])) +
+                                      " from " + from + "; dropped");
     }
     if (raft_->closed()) return;  // late: networks deliver after close, and Raft tolerates the loss
     // A refused message comes out as an error event of the node's own.
     (void)raft_->receive(from, Bytes(frame.begin() + 1, frame.end()));
+}
+
+// ---------------------------------------------------------------- metadata
+
+mesh::Status Session::set_metadata(const std::string& value) {
+    if (mesh_.closed()) return Status::fail(ErrorCode::closed, "cannot set metadata: the mesh is closed");
+    if (value.size() > kMaxMetadataBytes)
+        return Status::fail(ErrorCode::message_too_large, "metadata of " + std::to_string(value.size()) +
+                                                              " bytes is over the limit of " +
+                                                              std::to_string(kMaxMetadataBytes));
+    own_metadata_ = value;
+    for (const auto& peer : mesh_.peer_ids()) send_metadata(peer);
+    return Status::success();
+}
+
+const std::string* Session::metadata_of(const std::string& peer) const {
+    auto it = metadata_.find(peer);
+    return it == metadata_.end() ? nullptr : &it->second;
+}
+
+void Session::send_metadata(const std::string& peer) {
+    if (own_metadata_.empty()) return;
+    Bytes frame;
+    frame.reserve(own_metadata_.size() + 1);
+    frame.push_back(static_cast<std::uint8_t>(SystemKind::metadata));
+    frame.insert(frame.end(), own_metadata_.begin(), own_metadata_.end());
+    (void)mesh_.send(peer, std::move(frame), false, true);
+}
+
+void Session::receive_metadata(const std::string& from, const Bytes& frame) {
+    const std::size_t size = frame.size() - 1;
+    if (size == 0 || size > kMaxMetadataBytes)
+        return system_error(from, "metadata of " + std::to_string(size) + " bytes from " + from + " (1 to " +
+                                      std::to_string(kMaxMetadataBytes) + " allowed); dropped");
+    std::string value(frame.begin() + 1, frame.end());
+    std::string& known = metadata_[from];
+    if (known == value) return;  // sent again on a new channel: nothing new
+    known = std::move(value);
+    Event event;
+    event.kind = EventKind::metadata;
+    event.peer = from;
+    event.text = known;
+    events_.push_back(std::move(event));
 }
 
 // A link that is being made (new, connecting) will carry what waits for it:

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,7 +33,11 @@
 namespace rtcmesh::session {
 
 // The first byte of a system frame: which of rtcmesh's protocols it carries.
-enum class SystemKind : std::uint8_t { raft = 0 };
+enum class SystemKind : std::uint8_t { raft = 0, metadata = 1 };
+
+// A member's metadata (a small JSON text the app shares with every member)
+// is at most this long, sent and received.
+inline constexpr std::size_t kMaxMetadataBytes = 4096;
 
 class Session {
 public:
@@ -57,6 +62,16 @@ public:
     // Stops the node (its mesh stays). Held messages are dropped.
     void stop_raft();
 
+    // ---- member metadata ----
+    // Shares `value` (the host checks it is JSON) with every peer, now and
+    // whenever a channel to one opens (a new member, a reconnect, a restart);
+    // peers report it with a `metadata` event when it is new or changed.
+    // Fails past kMaxMetadataBytes or when the mesh is closed.
+    mesh::Status set_metadata(const std::string& value);
+    const std::string& own_metadata() const { return own_metadata_; }
+    // The last metadata `peer` sent, or nullptr.
+    const std::string* metadata_of(const std::string& peer) const;
+
     // ---- membership: the mesh's peers, and Raft's with them ----
     mesh::Status add_peer(const std::string& peer);
     mesh::Status remove_peer(const std::string& peer);
@@ -76,6 +91,9 @@ public:
 private:
     void route_system_frames();
     void receive_system(const std::string& from, const Bytes& frame);
+    void receive_metadata(const std::string& from, const Bytes& frame);
+    void send_metadata(const std::string& peer);
+    void system_error(const std::string& from, std::string text);
     void send_raft(raft::OutgoingMessage message);
     bool reachable(const std::string& peer) const;
 
@@ -83,6 +101,8 @@ private:
     std::unique_ptr<raft::Node> raft_;
     std::vector<raft::OutgoingMessage> held_;  // of the Ready taken last
     std::vector<mesh::Event> events_;          // for the app, in order
+    std::string own_metadata_;                 // empty: none set
+    std::map<std::string, std::string> metadata_;  // what each peer sent last
     Millis now_ = 0;
 };
 
