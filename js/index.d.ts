@@ -120,6 +120,12 @@ export interface RTCMeshOptions {
   RTCPeerConnection?: abstract new (configuration?: any) => object;
   /** Seed of the core's randomness, for reproducible runs. */
   seed?: number;
+  /**
+   * A JSON value shared with every member (a name, an avatar URL), at most
+   * 4096 bytes as JSON; past that, or not JSON, the constructor throws with
+   * code `bad_argument`. Members read it with metadata(peer).
+   */
+  metadata?: unknown;
 }
 
 /** A member's signing key pair: a WebCrypto CryptoKeyPair from RTCMesh.createIdentity(). */
@@ -160,7 +166,7 @@ export type RTCMeshReadyState = 'new' | 'connecting' | 'open' | 'closing' | 'clo
 export type RTCMeshErrorCode =
   | 'bad_argument' | 'unknown_peer' | 'bad_sdp' | 'stale_description' | 'message_too_large'
   | 'queue_full' | 'malformed_frame' | 'reassembly_limit' | 'too_many_peers' | 'closed'
-  | 'gave_up' | 'operation_failed' | 'connection_refused' | 'peer_refused' | 'forged_frame' | 'bad_seal' | 'not_ready' | 'ice_server' | RTCMeshJoinErrorCode | (string & {});
+  | 'gave_up' | 'operation_failed' | 'connection_refused' | 'peer_refused' | 'forged_frame' | 'bad_seal' | 'not_ready' | 'ice_server' | 'timeout' | RTCMeshJoinErrorCode | (string & {});
 
 export interface RTCMeshEventMap {
   offer: DetailEvent<{ peer: string; sdp: string }>;
@@ -174,7 +180,10 @@ export interface RTCMeshEventMap {
   removechannel: DetailEvent<{ peer: string }>;
   relay: DetailEvent<{ peer: string; via: string | null }>;
   bufferedamountlow: DetailEvent<{ peer: string }>;
-  peeradded: DetailEvent<{ peer: string }>;
+  /** `metadata`: what the peer shared, if it arrived already (else a `metadata` event follows). */
+  peeradded: DetailEvent<{ peer: string; metadata: unknown }>;
+  /** A peer's metadata arrived, or it changed it. */
+  metadata: DetailEvent<{ peer: string; metadata: unknown }>;
   peerremoved: DetailEvent<{ peer: string }>;
   /** `data` is a string or an ArrayBuffer; `origin` is the sender's id. */
   message: DataEvent<string | ArrayBuffer>;
@@ -232,6 +241,15 @@ export class RTCMesh extends EventTargetBase {
   relayed(peer: string): boolean;
   addPeer(peer: string): void;
   removePeer(peer: string): void;
+  /** This member's metadata (no argument), or what `peer` shared; undefined when none. */
+  metadata(peer?: string): unknown;
+  /** Shares a new JSON value (at most 4096 bytes as JSON) with every member. */
+  setMetadata(value: unknown): void;
+  /**
+   * Resolves with the peers once the link to every current member is open;
+   * rejects with an RTCMeshError, code `timeout` (default 30000 ms) or `closed`.
+   */
+  connected(options?: { timeoutMs?: number }): Promise<string[]>;
   /** close(peer) closes one connection; close() closes the mesh. */
   close(peer?: string): void;
 
@@ -379,6 +397,8 @@ export type RaftErrorCode =
   | 'lost'
   | 'storage'
   | 'send_failed'
+  /** synced() did not catch up in time. */
+  | 'timeout'
   /** From the constructor: the wasm core is not loaded ("rtcmesh/async" without ready()). */
   | 'not_ready';
 
@@ -415,6 +435,12 @@ export class Raft extends EventTargetBase {
   close(): Promise<void>;
   propose(data: string | ArrayBuffer | ArrayBufferView): Promise<{ index: number; term: number }>;
   readIndex(): Promise<number>;
+  /**
+   * Resolves with the applied index once this member applied everything the
+   * cluster had committed at the call, retrying while no leader answers;
+   * rejects with a RaftError, code `timeout` (default 30000 ms) or `closed`.
+   */
+  synced(options?: { timeoutMs?: number }): Promise<number>;
   transferLeadership(address: string): void;
   compact(data: string | ArrayBuffer | ArrayBufferView, index?: number): { index: number; term: number };
 

@@ -20,6 +20,7 @@
 // server sends before they are half spent replaces them.
 import { SignalClient } from '../signal/client.js';
 import { RTCMeshError, signalingIceServers } from './rtc-mesh.js';
+import { metadataText } from './metadata.js';
 import { RoomSeal } from './room-seal.js';
 import { argumentError } from './values.js';
 
@@ -44,6 +45,8 @@ export async function joinRoom(url, room, options, createMesh) {
   const { WebSocket, reconnectMinMs, reconnectMaxMs, resumeToken, timeoutMs = DEFAULT_TIMEOUT_MS, secret, password, identity, ...meshOptions } = options ?? {};
   if (!(timeoutMs > 0)) throw argumentError(`RTCMesh.join: timeoutMs must be a positive number, got ${String(timeoutMs)}`);
   const id = meshOptions.id ?? randomId();
+  // Checked before joining, as the secret is: a bad value leaves no member behind.
+  if (meshOptions.metadata !== undefined) metadataText(meshOptions.metadata, 'RTCMesh.join: options.metadata');
   // Before joining: a bad secret leaves no member behind.
   const seal = secret !== undefined || password !== undefined ? await RoomSeal.create(room, id, { secret, password, identity }) : null;
   const signaling = new SignalClient(url, room, id, { WebSocket, reconnectMinMs, reconnectMaxMs, token: resumeToken });

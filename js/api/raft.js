@@ -312,6 +312,30 @@ export class Raft extends EventTarget {
     return read.then((index) => this.#whenAppliedUpTo(index));
   }
 
+  /**
+   * Resolves with the applied index once this member has applied everything
+   * the cluster had committed when it was called (waitToSync in
+   * peerjs-mesh): a linearizable read, retried while no leader answers.
+   * Rejects with a RaftError, code "timeout", after `timeoutMs` (default
+   * 30 s), or "closed".
+   */
+  async synced({ timeoutMs = 30000 } = {}) {
+    if (!(timeoutMs > 0)) throw argumentError(`Raft.synced: timeoutMs must be a positive number, got ${String(timeoutMs)}`);
+    const deadline = Date.now() + timeoutMs;
+    for (let wait = 50; ; wait = Math.min(2 * wait, 1000)) {
+      let last;
+      try {
+        await this.readIndex();
+        return this.appliedIndex;
+      } catch (error) {
+        if (error.code === 'closed') throw error;
+        last = error;
+      }
+      if (Date.now() + wait > deadline) throw new RaftError('timeout', `Raft.synced: not caught up within ${timeoutMs} ms (${last.message})`, this.leader);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
   /** Asks the leader (this node) to hand leadership to `address`. */
   transferLeadership(address) {
     requireAddress(address, 'address');

@@ -22,13 +22,15 @@
 //   error         { code, message, peer }  something failed that no call could report;
 //                                       code "ice_server" adds { url, errorCode } (401: the
 //                                       TURN server refused the credentials)
-//   peeradded     { peer }             addPeer() (or the room) added a node to the network
+//   peeradded     { peer, metadata }   addPeer() (or the room) added a node to the network
+//   metadata      { peer, metadata }   a peer's metadata arrived, or changed
 //   peerremoved   { peer }             removePeer() (or the room) removed one
 //   bufferedamountlow { peer }         bufferedAmount(peer) fell to bufferedAmountLowThreshold or below
 //   close         {}                 the mesh was closed (close() without a peer)
 import { loadCore, loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
 import { createIdentity, createSecret, inviteLink, readInvite } from './room-seal.js';
+import { metadataText, parseMetadata } from './metadata.js';
 import { argumentError, bytesOf, describe, randomSeed } from './values.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
 import { BatchReader } from '../shim/mesh-batch.js';
@@ -143,6 +145,8 @@ export class RTCMesh extends EventTarget {
   #signalingIceServers = [];
   #iceServerFailures = new Set(); // "url errorCode" already reported
   #unwatchNetwork = () => {};
+  #ownMetadata = undefined;
+  #metadata = new Map(); // peer -> its metadata, as it last sent it
 
   /**
    * @param {object} options
@@ -162,6 +166,8 @@ export class RTCMesh extends EventTarget {
    * @param {number} [options.silenceTimeoutMs=4500] a peer from which nothing arrived for this
    *   long (the core sends keep-alives on quiet links, about 2 per timeout) loses its link
    *   (removechannel, failed) and is redialled: how fast a vanished peer is noticed
+   * @param {*} [options.metadata] a JSON value shared with every member (at most 4096
+   *   bytes as JSON): mesh.metadata(peer) and the `metadata` event on theirs
    */
   constructor(options = {}) {
     super();
@@ -190,6 +196,7 @@ export class RTCMesh extends EventTarget {
     if (options.connectTimeoutMs !== undefined && !(Number.isSafeInteger(options.connectTimeoutMs) && options.connectTimeoutMs > 0)) {
       throw argumentError('RTCMesh: options.connectTimeoutMs must be a positive integer (milliseconds)');
     }
+    const metadata = options.metadata === undefined ? null : metadataText(options.metadata, 'RTCMesh: options.metadata');
     const silence = options.silenceTimeoutMs;
     if (silence !== undefined && !(Number.isSafeInteger(silence) && silence >= 300)) {
       throw argumentError('RTCMesh: options.silenceTimeoutMs must be an integer of at least 300 (milliseconds)');
@@ -216,6 +223,10 @@ export class RTCMesh extends EventTarget {
       this.#core.delete();
       this.#closed = true;
       throw new RTCMeshError(problem.code, `RTCMesh: ${problem.message}`);
+    }
+    if (metadata !== null) {
+      this.#core.setMetadata(metadata);
+      this.#ownMetadata = JSON.parse(metadata);
     }
     this.id = id;
     this.label = options.label ?? 'rtcmesh';
@@ -395,18 +406,62 @@ export class RTCMesh extends EventTarget {
 
   // ---- beyond the seed ----------------------------------------------------
 
+  /**
+   * This member's metadata (`peer` omitted), or what `peer` shared; undefined
+   * when none is set or none arrived yet.
+   */
+  metadata(peer = this.id) {
+    requireString(peer, 'peer');
+    return peer === this.id ? this.#ownMetadata : this.#metadata.get(peer);
+  }
+
+  /** Shares `value` (JSON, at most 4096 bytes as JSON) with every member, now and as they come. */
+  setMetadata(value) {
+    const text = metadataText(value, 'RTCMesh.setMetadata: value');
+    this.#call('setMetadata', text);
+    this.#ownMetadata = JSON.parse(text);
+  }
+
+  /**
+   * Resolves once the link to every current member is open (waitToJoin in
+   * peerjs-mesh): at once for a mesh alone. Rejects with an RTCMeshError,
+   * code "timeout", after `timeoutMs` (default 30 s), or "closed".
+   */
+  connected({ timeoutMs = 30000 } = {}) {
+    if (!(timeoutMs > 0)) throw argumentError(`RTCMesh.connected: timeoutMs must be a positive number, got ${describe(timeoutMs)}`);
+    return new Promise((resolve, reject) => {
+      const types = ['addchannel', 'peeradded', 'peerremoved', 'close'];
+      const done = (settle, value) => {
+        clearTimeout(timer);
+        for (const type of types) this.removeEventListener(type, check);
+        settle(value);
+      };
+      const check = () => {
+        if (this.#closed) return done(reject, new RTCMeshError('closed', 'RTCMesh.connected: the mesh closed'));
+        if (this.peers.every((peer) => this.readyState(peer) === 'open')) done(resolve, this.peers);
+      };
+      const timer = setTimeout(() => {
+        const missing = this.peers.filter((peer) => this.readyState(peer) !== 'open');
+        done(reject, new RTCMeshError('timeout', `RTCMesh.connected: no open link to ${missing.join(', ')} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      for (const type of types) this.addEventListener(type, check);
+      check();
+    });
+  }
+
   /** Adds a node to the network at run time; the lower id offers. */
   addPeer(peer) {
     this.#call('addPeer', requireString(peer, 'peer'));
     if (this.#peers.has(peer)) return;
     this.#peers.add(peer);
-    this.#emit('peeradded', { peer });
+    this.#emit('peeradded', { peer, metadata: this.#metadata.get(peer) });
   }
 
   /** Removes a node: its connection is closed and it is no longer dialled. */
   removePeer(peer) {
     this.#call('removePeer', requireString(peer, 'peer'));
     this.#peers.delete(peer);
+    this.#metadata.delete(peer);
     this.#emit('peerremoved', { peer });
   }
 
@@ -631,6 +686,12 @@ export class RTCMesh extends EventTarget {
         return this.#emit('relay', { peer, via: event.text });
       case 'relay_off':
         return this.#emit('relay', { peer, via: null });
+      case 'metadata': {
+        const { value, problem } = parseMetadata(event.text);
+        if (problem) return this.#emit('error', { peer, code: 'malformed_frame', message: `metadata from ${peer} is not JSON (${problem}); ignored` });
+        this.#metadata.set(peer, value);
+        return this.#emit('metadata', { peer, metadata: value });
+      }
       case 'error':
         if (event.code === 'peer_refused') this.#peers.delete(peer); // the core skipped it
         return this.#emit('error', { peer: peer || null, code: event.code, message: event.text });

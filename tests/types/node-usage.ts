@@ -67,6 +67,18 @@ async function later(): Promise<void> {
 }
 void later;
 
+// Member metadata, and the waits for the room.
+async function room(): Promise<void> {
+  const raft = new Raft({ address: 'a', keeper: true });
+  const index: number = await raft.synced({ timeoutMs: 1000 });
+  const mesh = new RTCMesh({ id: 'm', metadata: { name: 'Ana' }, RTCPeerConnection: wrtc.RTCPeerConnection });
+  mesh.setMetadata({ name: 'Ana', away: true });
+  const peers: string[] = await mesh.connected({ timeoutMs: 1000 });
+  mesh.addEventListener('metadata', ({ detail }) => { const who: string = detail.peer; void [who, detail.metadata]; });
+  void [index, peers, mesh.metadata('b')];
+}
+void room;
+
 // @ts-expect-error: message data is a string or an ArrayBuffer, not a number
 new RTCMesh({ id: 'x' }).addEventListener('message', (event) => { const n: number = event.data; void n; });
 // @ts-expect-error: an ICE server needs urls
