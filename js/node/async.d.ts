@@ -1,1 +1,2 @@
 export * from '../async.js';
+export * from './node-only.js';

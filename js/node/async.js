@@ -4,3 +4,4 @@
 import './wasm-binary.js';
 
 export * from '../async.js';
+export * from './node-only.js';

@@ -19,7 +19,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import './wasm-binary.js';
-import { Raft, ReplicatedMap, RTCMesh } from '../index.js';
+import { Raft, ReplicatedMap, RTCMesh } from '../async.js'; // no top-level await: require('rtcmesh/async') works
 import { openFileStorage } from './file-storage.js';
 
 // Join failures that heal by themselves: the server is restarting, or holds

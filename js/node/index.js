@@ -4,5 +4,4 @@
 import './wasm-binary.js';
 
 export * from '../index.js';
-export { openFileStorage } from './file-storage.js';
-export { startBot } from './bot.js';
+export * from './node-only.js';

@@ -24,9 +24,12 @@ test('npm publish --dry-run ships the wasm core, the API, the types and the LICE
   const files = report.files.map((file) => file.path);
   // Every file an export condition names (rtcmesh/async's included), besides these.
   const { exports } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
-  const exported = Object.values(exports).flatMap((conditions) => Object.values(conditions)).map((path) => path.replace(/^\.\//, ''));
-  assert.ok(exported.includes('js/async.js') && exported.includes('js/node/async.js') && exported.includes('js/async.d.ts'));
-  for (const needed of ['LICENSE', 'README.md', 'package.json', 'dist/rtcmesh-core.mjs', 'dist/rtcmesh-core.wasm', 'bin/rtcmesh-signal.js', ...exported]) {
+  const paths = (target) => (typeof target === 'string' ? [target] : Object.values(target).flatMap(paths)); // conditions nest
+  const exported = Object.values(exports).flatMap(paths).map((path) => path.replace(/^\.\//, ''));
+  assert.ok(exported.includes('js/async.js') && exported.includes('js/node/async.js') && exported.includes('js/async.d.ts')
+    && exported.includes('js/node/index.d.ts'));
+  for (const needed of ['LICENSE', 'README.md', 'package.json', 'dist/rtcmesh-core.mjs', 'dist/rtcmesh-core.wasm', 'bin/rtcmesh-signal.js',
+    'bin/rtcmesh-bot.js', 'js/node/node-only.d.ts', ...exported]) {
     assert.ok(files.includes(needed), `the package has ${needed}`);
   }
   const strays = files.filter((path) => /^(src|tests|web|tools|native-tests|fuzz|bench|build|emsdk-toolchain)\//.test(path));
