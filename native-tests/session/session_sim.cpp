@@ -93,6 +93,7 @@ private:
         config.join_existing_cluster = true;  // the room rule decides
         config.seed = options_.seed * 977 + std::hash<std::string>{}(id) + ++restarts_;
         config.serve_forwarded_reads_as_follower = options_.fault_stale_forwarded_reads;
+        config.keeper = options_.keeper && id == ids_.front();
         // The session joins every peer of the mesh to the node.
         (void)net_.session(id).start_raft(config, m.storage.load());
         m.kv.clear();  // re-applied from the log
@@ -227,7 +228,7 @@ private:
                 if (up(a)) vanish(a);
                 break;
             case 4:
-                if (cluster_survives_leave()) leave(a);
+                if (cluster_survives_leave(a)) leave(a);
                 break;
             default:
                 for (const auto& id : ids_)
@@ -243,7 +244,8 @@ private:
     // more, so the cluster always keeps a member. A cluster whose every
     // voter left for good is gone; a page returning later with its state
     // would find another cluster in the room, which is not supported.
-    bool cluster_survives_leave() {
+    bool cluster_survives_leave(const std::string& who) {
+        if (options_.keeper) return who != ids_.front();  // the keeper holds the only vote
         const std::string at = leader();
         if (at.empty() || room_.size() <= 2) return false;
         const Node& n = *node(at);
@@ -283,6 +285,17 @@ private:
         }
     }
 
+    // With a keeper, the cluster settles on it: it leads, with the only vote.
+    void check_keeper(const std::string& at) {
+        const std::string& keeper = ids_.front();
+        const auto settled = [&] {
+            return leader() == keeper && node(keeper)->membership().voters == std::vector<std::string>{keeper};
+        };
+        const Millis deadline = net_.now() + options_.liveness_bound_ms;
+        while (log_.ok() && net_.now() < deadline && !settled()) tick(false);
+        if (!settled()) fail("Keeper: " + keeper + " does not lead as the only voter (leader " + at + ")");
+    }
+
     // Everyone back, links healed: a proposal made at the leader commits.
     void liveness() {
         heal_links();
@@ -304,6 +317,7 @@ private:
                 if (proposed.ok()) probe = {at, proposed.value->index};
             } else if (probe && up(probe->first) && node(probe->first)->applied_index() >= probe->second) {
                 note("liveness: committed at index " + std::to_string(probe->second));
+                if (options_.keeper) check_keeper(probe->first);
                 return;
             } else if (probe && (!up(probe->first) || node(probe->first)->role() != Role::Leader)) {
                 probe.reset();

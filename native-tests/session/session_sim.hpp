@@ -32,6 +32,10 @@ struct SessionSimOptions {
     Millis liveness_bound_ms = 30'000;
     bool trace = false;
     bool fault_stale_forwarded_reads = false;  // TEST-ONLY core fault: followers answer forwarded reads
+    // The first member is a keeper (raft::Config::keeper): the others may
+    // then leave for good in any number; the keeper itself only vanishes
+    // and comes back, as a bot restarted from its disk does.
+    bool keeper = false;
 };
 
 struct SessionSimResult {

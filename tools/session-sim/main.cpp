@@ -1,7 +1,8 @@
 // session-sim: sweeps the session simulator (mesh + Raft over the simulated
 // WebRTC) over seeds, or replays one seed with its trace.
 //
-//   session-sim --seeds 1-2000 [--members 3] [--simultaneous] [--fault stale-reads] [--expect-failure]
+//   session-sim --seeds 1-2000 [--members 3] [--simultaneous] [--fault stale-reads] [--keeper] [--expect-failure]
+//   (--keeper: the first member is a Raft keeper; the others may leave in any number)
 //   session-sim --seed 42 --members 3 --trace
 //
 // Exit status: 0 when every seed passed (or, with --expect-failure, when at
@@ -19,7 +20,7 @@ using namespace rtcmesh::sim;
 int main(int argc, char** argv) {
     std::uint64_t first = 1, last = 100;
     int members = 3;
-    bool trace = false, expect_failure = false, simultaneous = false, stale_reads = false;
+    bool trace = false, expect_failure = false, simultaneous = false, stale_reads = false, keeper = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -40,8 +41,10 @@ int main(int argc, char** argv) {
             expect_failure = true;
         } else if (arg == "--trace") {
             trace = true;
+        } else if (arg == "--keeper") {
+            keeper = true;
         } else {
-            std::fprintf(stderr, "usage: session-sim --seeds A-B [--members 2..7] [--simultaneous] [--fault stale-reads] [--expect-failure] [--trace]\n");
+            std::fprintf(stderr, "usage: session-sim --seeds A-B [--members 2..7] [--simultaneous] [--fault stale-reads] [--keeper] [--expect-failure] [--trace]\n");
             return 2;
         }
     }
@@ -56,6 +59,7 @@ int main(int argc, char** argv) {
         options.simultaneous_join = simultaneous;
         options.fault_stale_forwarded_reads = stale_reads;
         options.trace = trace;
+        options.keeper = keeper;
         const SessionSimResult result = run_session_simulation(options);
         operations += result.operations;
         completed += result.completed;
