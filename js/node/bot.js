@@ -130,7 +130,10 @@ export async function startBot(options) {
   const storage = observed(await openFileStorage(join(data, 'raft')), seen);
   let mesh;
   try {
-    const resumeToken = await readResumeToken(data);
+    // In a room with a secret, members pin each other's signing keys until
+    // one leaves, and a new process has a new key: there the bot waits out
+    // the server's grace period (its join is retried) and joins afresh.
+    const resumeToken = secret === undefined ? await readResumeToken(data) : undefined;
     const meshOptions = { ...options.mesh, id, RTCPeerConnection, WebSocket, resumeToken, ...(secret === undefined ? {} : { secret }) };
     mesh = await joinWithRetries({ signal, room, meshOptions, joinDeadlineMs }, log);
     keepResumeToken(data, mesh.signaling, log);
