@@ -6,7 +6,7 @@
 // started as `node bin/rtcmesh-signal.js` get the same from
 // `node --max-semi-space-size=2` or NODE_OPTIONS (tools/signal-cluster.mjs
 // reads the flags from this line).
-// npx rtcmesh-signal [--port N] [--host H] [--origin URL ...] [--redis redis://...] [--limit name=value ...]
+// npx rtcmesh-signal [--port N] [--host H] [--origin URL ...] [--redis redis://...] [--limit name=value ...] [--relay]
 //                    [--turn-url turn:host:3478 ... --turn-secret S] [--turn-lifetime 3600]
 // Environment: PORT (or RTCMESH_SIGNAL_PORT), RTCMESH_SIGNAL_HOST,
 // RTCMESH_ALLOWED_ORIGINS (comma-separated), RTCMESH_REDIS_URL,
@@ -20,6 +20,9 @@ import { DEFAULT_TURN_LIFETIME_SECONDS } from '../js/signal/turn.js';
 const usage = `usage: rtcmesh-signal [--port 8787] [--host 127.0.0.1] [--origin https://app.example ...]
                       [--redis redis://127.0.0.1:6379] [--limit name=value ...]
                       [--turn-url turn:turn.example:3478 ... --turn-secret SECRET] [--turn-lifetime ${DEFAULT_TURN_LIFETIME_SECONDS}]
+                      [--relay]
+relay: forward mesh frames between members that no link reaches (the last-resort
+      path), metered by the relay* limits; RTCMESH_SIGNAL_RELAY=1 does the same
 turn: with --turn-url and the TURN server's REST API shared secret (better from
       RTCMESH_TURN_SECRET than --turn-secret, which \`ps\` shows), every member's
       welcome carries TURN credentials valid for --turn-lifetime seconds
@@ -65,6 +68,7 @@ function options() {
       'turn-url': { type: 'string', multiple: true },
       'turn-secret': { type: 'string' },
       'turn-lifetime': { type: 'string' },
+      relay: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -82,6 +86,7 @@ function options() {
     redis: values.redis ?? process.env.RTCMESH_REDIS_URL ?? null,
     limits: parseLimits(values.limit),
     turn: turnOptions(values),
+    relay: values.relay === true || process.env.RTCMESH_SIGNAL_RELAY === '1',
     log: (line) => console.log(line),
   };
 }

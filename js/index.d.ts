@@ -271,6 +271,8 @@ export interface SignalClientEventMap {
   peerjoined: DetailEvent<{ peer: string }>;
   peerleft: DetailEvent<{ peer: string }>;
   signal: DetailEvent<{ from: string; data: unknown }>;
+  /** A mesh frame through the server's last-resort path (servers started with `relay`). */
+  relay: DetailEvent<{ from: string; bytes: Uint8Array }>;
   reconnecting: DetailEvent<{ attempt: number; delayMs: number; url: string; code?: string }>;
   /** Every error the server sends; `fatal` ones end the connection. */
   /** `peer`: the member a refused signal was for (unknown-peer, peer-away). */
@@ -311,6 +313,10 @@ export class SignalClient extends EventTargetBase {
   /** Resolves with the peers present once joined; rejects (Error with `code`) on a final failure or the timeout. */
   ready(options?: { timeoutMs?: number }): Promise<string[]>;
   signal(to: string, data: unknown): boolean;
+  /** The welcome's relay limits when the server relays mesh frames (started with `relay`), else null. */
+  readonly relayLimits: { maxFrameBytes: number; bytesPerSecond: number } | null;
+  /** Sends a mesh frame through the server; false when disconnected, not relaying, or over its size limit. */
+  relay(to: string, bytes: Uint8Array): boolean;
   close(): void;
   addEventListener<K extends keyof SignalClientEventMap>(
     type: K, listener: (event: SignalClientEventMap[K]) => void, options?: HostAddOptions): void;

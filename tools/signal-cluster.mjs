@@ -51,11 +51,11 @@ export async function startSignalProcess({ redis, port = 0, limits = {}, args = 
 }
 
 /** Starts redis-server and `count` server processes on it. */
-export async function startSignalCluster({ count = 3, limits = {}, ports = [], nodeArgs = [] } = {}) {
+export async function startSignalCluster({ count = 3, limits = {}, ports = [], nodeArgs = [], args = [] } = {}) {
   const redis = await startRedis();
   const nodes = [];
   try {
-    for (let i = 0; i < count; i++) nodes.push(await startSignalProcess({ redis: redis.url, port: ports[i] ?? 0, limits, nodeArgs }));
+    for (let i = 0; i < count; i++) nodes.push(await startSignalProcess({ redis: redis.url, port: ports[i] ?? 0, limits, nodeArgs, args }));
   } catch (error) {
     await Promise.all(nodes.map((node) => node.stop('SIGKILL')));
     await redis.stop();

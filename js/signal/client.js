@@ -8,6 +8,8 @@
 //   iceservers  { iceServers }       the server sent fresh TURN credentials
 //   peerjoined  { peer }           / peerleft { peer }
 //   signal      { from, data }       an offer, answer or candidate for us
+//   relay       { from, bytes }      a mesh frame through the server's last-resort
+//                                    path (Uint8Array; servers started with `relay`)
 //   reconnecting{ attempt, delayMs, url, code } the socket dropped; trying again
 //   error       { code, message, fatal, peer? } every error the server sends (`peer`: the
 //                                    member a refused signal was for)
@@ -21,7 +23,9 @@
 //
 // A server started with `turn` puts fresh, time-limited TURN credentials in
 // every welcome, and fresh ones before those are half spent; `iceServers`
-// holds the latest.
+// holds the latest. A server started with `relay` says so in its welcome
+// (`relayLimits`): members no link reaches can then exchange mesh frames
+// through it, with relay().
 import { argumentError } from '../api/values.js';
 import { CloseCodes, RETRYABLE_CODES } from './protocol.js';
 
@@ -31,6 +35,24 @@ const defaults = {
 };
 
 const NOT_A_SERVER = 'not-a-signaling-server';
+
+// Mesh frames travel as base64 in the JSON text of the protocol.
+function toBase64(bytes) {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+function fromBase64(data) {
+  try {
+    const text = atob(data);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return bytes;
+  } catch {
+    return null;
+  }
+}
 const UNREACHABLE = 'unreachable';
 
 /** The RTCIceServer entries of a welcome that have the shape one needs; null if any has not. */
@@ -86,6 +108,7 @@ export class SignalClient extends EventTarget {
     this.peers = new Set();
     this.olderPeers = new Set(); // members that joined the room before us and are still in it
     this.token = typeof options.token === 'string' ? options.token : null;
+    this.relayLimits = null; // { maxFrameBytes, bytesPerSecond } from a welcome of a server started with `relay`
     this.iceServers = []; // from the latest welcome
     this.attempt = 0;
     this.closed = false;
@@ -133,6 +156,17 @@ export class SignalClient extends EventTarget {
   signal(to, data) {
     if (!this.joined || this.socket?.readyState !== 1) return false;
     this.socket.send(JSON.stringify({ type: 'signal', to, data }));
+    return true;
+  }
+
+  /**
+   * Sends a mesh frame to `to` through the server (the last-resort path).
+   * False while disconnected, when the server does not relay, or when the
+   * frame is over its size limit: the mesh resends what is not acknowledged.
+   */
+  relay(to, bytes) {
+    if (!this.relayLimits || !this.joined || this.socket?.readyState !== 1 || bytes.length > this.relayLimits.maxFrameBytes) return false;
+    this.socket.send(JSON.stringify({ type: 'relay', to, data: toBase64(bytes) }));
     return true;
   }
 
@@ -230,6 +264,12 @@ export class SignalClient extends EventTarget {
         if (typeof frame.from !== 'string') return this.#badFrame('signal without a sender');
         this.#emit('signal', { from: frame.from, data: frame.data });
         break;
+      case 'relay': {
+        const bytes = typeof frame.from === 'string' && typeof frame.data === 'string' ? fromBase64(frame.data) : null;
+        if (!bytes) return this.#badFrame('a relay frame without a sender or base64 data');
+        this.#emit('relay', { from: frame.from, bytes });
+        break;
+      }
       case 'error': {
         const error = { code: String(frame.code), message: String(frame.message), fatal: frame.fatal === true };
         if (typeof frame.peer === 'string') error.peer = frame.peer;
@@ -259,6 +299,9 @@ export class SignalClient extends EventTarget {
     const iceServers = iceServersOf(frame.iceServers);
     if (iceServers === null) this.#badFrame('a welcome whose iceServers are not RTCIceServer entries (ignored)');
     this.iceServers = iceServers ?? [];
+    const relay = frame.relay;
+    this.relayLimits = relay && Number.isSafeInteger(relay.maxFrameBytes) && relay.maxFrameBytes > 0
+      ? { maxFrameBytes: relay.maxFrameBytes, bytesPerSecond: Number(relay.bytesPerSecond) || 0 } : null;
     const before = this.peers;
     this.peers = new Set(present);
     // The server lists the members present in arrival order: these came

@@ -47,6 +47,7 @@ export class Connection {
     this.turnExpires = 0; // unix seconds at which the TURN credentials it holds expire
     this.messages = 0; // token bucket states (see limits.js `bucket`)
     this.joins = 0;
+    this.relayBytes = 0; // the relay's byte bucket (servers started with `relay`)
     this.inbox = null; // frames waiting for a token or for the previous frame
     this.delayed = 0; // frames in the inbox waiting for a token
     this.delayedBytes = 0;
@@ -70,6 +71,14 @@ export class Connection {
     const next = bucket.take(this.joins, joinBurst, joinsPerMinute / 60);
     if (next < 0) return false;
     this.joins = next;
+    return true;
+  }
+
+  /** Takes `bytes` from the relay's byte bucket; false past the relay rate (nothing taken). */
+  takeRelayBytes(bytes) {
+    const { relayBurstBytes, relayBytesPerSecond } = this.shared.limits;
+    if (bucket.tokens(this.relayBytes, relayBurstBytes, relayBytesPerSecond) < bytes) return false;
+    this.relayBytes = Math.max(this.relayBytes, Date.now()) + (bytes * 1000) / relayBytesPerSecond;
     return true;
   }
 

@@ -21,6 +21,12 @@ export const defaultLimits = Object.freeze({
   ipJoinBurst: 128, // joins from one address (a loop over new sockets); a whole
   ipJoinsPerMinute: 600, // room behind one NAT can still join at once
   maxSendQueueBytes: 1024 * 1024, // a receiver whose bufferedAmount passes this is dropped
+  // The last-resort path (servers started with `relay`): mesh frames between
+  // members no link reaches, metered in bytes per socket, on top of the
+  // frame bucket. A mesh frame is at most 16 KiB and a header.
+  relayMaxFrameBytes: 40 * 1024, // as base64 in a frame, well under maxMessageBytes
+  relayBurstBytes: 1024 * 1024,
+  relayBytesPerSecond: 256 * 1024,
   joinTimeoutMs: 10000, // a socket that has not joined by then is closed
   handshakeTimeoutMs: 5000, // a TCP connection that has not become a WebSocket by then is dropped
   // Server-wide

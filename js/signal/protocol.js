@@ -6,17 +6,23 @@
 //                                         takes the id back after a reconnect
 //   { type: 'signal', to, data }          forward `data` to peer `to` in the room
 //   { type: 'leave' }                     leave the room at once (no grace period)
+//   { type: 'relay',  to, data }          last-resort path (servers started with
+//                                         `relay`): `data` is base64 of a mesh frame
+//                                         for `to`, which no link reaches
 // Server -> client
-//   { type: 'welcome', room, peer, peers, token, resumed, iceServers? }
+//   { type: 'welcome', room, peer, peers, token, resumed, iceServers?, relay? }
 //                                         joined; `peers` are the others present,
 //                                         `token` resumes this id after a blip;
 //                                         `iceServers` (servers started with `turn`):
 //                                         RTCIceServer entries with time-limited
-//                                         TURN credentials minted for this member
+//                                         TURN credentials minted for this member;
+//                                         `relay` (servers started with `relay`):
+//                                         { maxFrameBytes, bytesPerSecond }
 //   { type: 'ice-servers', iceServers }   fresh TURN credentials, before the
 //                                         welcome's are half spent (servers with `turn`)
 //   { type: 'peer-joined', peer }  /  { type: 'peer-left', peer }
 //   { type: 'signal', from, data }        forwarded from `from`
+//   { type: 'relay', from, data }         a relayed mesh frame from `from` (base64)
 //   { type: 'error', code, message, fatal, peer? } fatal errors are followed by a close;
 //                                         `peer`: the member a refused signal was for
 //                                         whose reason is the same `code`
@@ -28,6 +34,7 @@
 // could confuse logs or URLs.
 const NAME_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export const ErrorCodes = Object.freeze({
   BAD_JSON: 'bad-json',
@@ -49,6 +56,8 @@ export const ErrorCodes = Object.freeze({
   JOIN_TIMEOUT: 'join-timeout',
   SLOW_READER: 'slow-reader',
   ORIGIN_REFUSED: 'origin-refused',
+  RELAY_OFF: 'relay-off', // a relay frame to a server started without `relay`
+  RELAY_LIMIT: 'relay-limit', // past the relay byte rate: the frame is dropped (the mesh resends)
   REPLACED: 'replaced', // the id was resumed on another socket
   SHUTDOWN: 'shutdown',
   INTERNAL: 'internal',
@@ -108,7 +117,12 @@ export function jsonDepth(value, limit = Infinity) {
   return deepest;
 }
 
-function validators({ maxDataDepth }) {
+/** Bytes that `length` characters of base64 decode to, at most. */
+export function base64Bytes(length) {
+  return Math.floor((length * 3) / 4);
+}
+
+function validators({ maxDataDepth, relayMaxFrameBytes }) {
   return {
     join(frame) {
       if (!isValidName(frame.room)) throw new ProtocolError(ErrorCodes.BAD_FRAME, 'join needs a "room": 1-128 characters of A-Z a-z 0-9 . _ : -');
@@ -129,13 +143,23 @@ function validators({ maxDataDepth }) {
     leave() {
       return { type: 'leave' };
     },
+    relay(frame) {
+      if (!isValidName(frame.to)) throw new ProtocolError(ErrorCodes.BAD_FRAME, 'relay needs a "to" peer id');
+      if (typeof frame.data !== 'string' || frame.data.length % 4 !== 0 || !BASE64_PATTERN.test(frame.data)) {
+        throw new ProtocolError(ErrorCodes.BAD_FRAME, 'relay "data" must be a base64 string', { peer: frame.to });
+      }
+      if (base64Bytes(frame.data.length) > relayMaxFrameBytes) {
+        throw new ProtocolError(ErrorCodes.TOO_LARGE, `relay "data" of ${base64Bytes(frame.data.length)} bytes exceeds the limit of ${relayMaxFrameBytes}`, { peer: frame.to });
+      }
+      return { type: 'relay', to: frame.to, data: frame.data };
+    },
   };
 }
 
-const validatorTables = new Map(); // maxDataDepth -> validators
+const validatorTables = new Map(); // "maxDataDepth relayMaxFrameBytes" -> validators
 
 /** Parses and validates one client frame; throws ProtocolError when it is bad. */
-export function parseClientFrame(text, { maxDataDepth = 32 } = {}) {
+export function parseClientFrame(text, { maxDataDepth = 32, relayMaxFrameBytes = 40 * 1024 } = {}) {
   let frame;
   try {
     frame = JSON.parse(text);
@@ -145,16 +169,22 @@ export function parseClientFrame(text, { maxDataDepth = 32 } = {}) {
   if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
     throw new ProtocolError(ErrorCodes.BAD_FRAME, 'frame must be a JSON object');
   }
-  let table = validatorTables.get(maxDataDepth);
+  const key = `${maxDataDepth} ${relayMaxFrameBytes}`;
+  let table = validatorTables.get(key);
   if (!table) {
-    table = validators({ maxDataDepth });
-    validatorTables.set(maxDataDepth, table);
+    table = validators({ maxDataDepth, relayMaxFrameBytes });
+    validatorTables.set(key, table);
   }
   const validate = Object.hasOwn(table, frame.type) ? table[frame.type] : null;
   if (!validate) {
-    throw new ProtocolError(ErrorCodes.UNKNOWN_TYPE, `unknown frame type ${JSON.stringify(String(frame.type).slice(0, 64))}; expected join, signal or leave`);
+    throw new ProtocolError(ErrorCodes.UNKNOWN_TYPE, `unknown frame type ${JSON.stringify(String(frame.type).slice(0, 64))}; expected join, signal, relay or leave`);
   }
   return validate(frame);
+}
+
+/** The text of a server -> client relay frame. `data` has been checked as base64. */
+export function relayFrame(from, data) {
+  return JSON.stringify({ type: 'relay', from, data });
 }
 
 /** The text of a server -> client signal frame. `data` has been depth-checked. */

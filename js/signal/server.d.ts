@@ -25,6 +25,12 @@ export interface SignalLimits {
   ipJoinsPerMinute: number;
   /** A receiver whose send queue passes this is dropped: close 4002 `slow-reader`. Default 1 MiB. */
   maxSendQueueBytes: number;
+  /** Last-resort path: largest relayed mesh frame, decoded. Past it: error `too-large` (not fatal). Default 40 KiB. */
+  relayMaxFrameBytes: number;
+  /** Last-resort path: relayed bytes per socket, burst. Past it: error `relay-limit`, frame dropped. Default 1 MiB. */
+  relayBurstBytes: number;
+  /** Last-resort path: relayed bytes per socket, refill per second. Default 256 KiB. */
+  relayBytesPerSecond: number;
   /** An unjoined socket is closed after this: error `join-timeout`, close 4001. Default 10000. */
   joinTimeoutMs: number;
   /** A TCP connection that is not a WebSocket by then is dropped. Default 5000. */
@@ -88,6 +94,12 @@ export interface SignalServerOptions {
    * code `bad_argument`.
    */
   turn?: SignalTurnOptions | null;
+  /**
+   * The last-resort path: forward mesh frames between members of a room that
+   * no link reaches, metered by the relay* limits. Default false (error
+   * `relay-off`).
+   */
+  relay?: boolean;
   /** Where log lines (and the bind warning) go. */
   log?: (line: string) => void;
   /** Cluster only: this process's id in Redis. Default: a random UUID. */
@@ -106,6 +118,10 @@ export interface SignalServerStats {
   delayedFrames: number;
   /** Frames refused because the bucket's wait queue was full. */
   refusedFrames: number;
+  /** Mesh frame bytes forwarded on the last-resort path. */
+  relayedBytes: number;
+  /** Relay frames dropped past the relay byte rate. */
+  relayRefused: number;
 }
 
 export class SignalServer {

@@ -14,7 +14,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { Connection } from './connection.js';
 import { LocalHub } from './local-hub.js';
 import { TokenBucket, resolveLimits } from './limits.js';
-import { CloseCodes, ErrorCodes, ProtocolError, parseClientFrame, signalFrame } from './protocol.js';
+import { CloseCodes, ErrorCodes, ProtocolError, base64Bytes, parseClientFrame, relayFrame, signalFrame } from './protocol.js';
 import { mintTurnCredentials, resolveTurnOptions } from './turn.js';
 
 export { defaultLimits } from './limits.js';
@@ -51,10 +51,12 @@ export class SignalServer {
    * @param {object} [options.limits]          overrides of defaultLimits
    * @param {object} [options.turn]            { urls, secret, lifetimeSeconds = 3600 }: mint
    *                                           TURN REST API credentials into every welcome
+   * @param {boolean} [options.relay=false]  the last-resort path: forward mesh frames between
+   *                                           members that no link reaches (limits relay*)
    * @param {(line: string) => void} [options.log]
    */
-  constructor({ port = 0, host = '127.0.0.1', allowedOrigins = null, redis = null, limits = {}, turn = null, log = () => {}, nodeId } = {}) {
-    this.options = { port, host, allowedOrigins: allowedOrigins?.length ? [...allowedOrigins] : null, redis, nodeId };
+  constructor({ port = 0, host = '127.0.0.1', allowedOrigins = null, redis = null, limits = {}, turn = null, relay = false, log = () => {}, nodeId } = {}) {
+    this.options = { port, host, allowedOrigins: allowedOrigins?.length ? [...allowedOrigins] : null, redis, nodeId, relay: relay === true };
     this.limits = resolveLimits(limits);
     // Not in `options`: the shared secret stays out of anything printed.
     this.turn = resolveTurnOptions(turn);
@@ -66,7 +68,7 @@ export class SignalServer {
     this.joinsPerIp = new Map(); // address -> TokenBucket of joins
     this.tcpSockets = 0;
     // refused: sockets turned away; delayedFrames / refusedFrames: frames past the token bucket.
-    this.stats = { connections: 0, framesIn: 0, framesForwarded: 0, errors: 0, refused: 0, slowReaders: 0, internalErrors: 0, delayedFrames: 0, refusedFrames: 0 };
+    this.stats = { connections: 0, framesIn: 0, framesForwarded: 0, errors: 0, refused: 0, slowReaders: 0, internalErrors: 0, delayedFrames: 0, refusedFrames: 0, relayedBytes: 0, relayRefused: 0 };
     // What every Connection shares, so that each holds one reference to it.
     this.shared = { limits: this.limits, stats: this.stats, log, handle: (connection, text) => this.#handle(connection, text) };
     // Deadlines are checked by one sweep (#sweep), not a timer per socket:
@@ -338,6 +340,7 @@ export class SignalServer {
         this.#armJoinDeadline(connection);
         return undefined;
       }
+      if (frame.type === 'relay') return await this.#relay(connection, frame);
       await this.hub.forward(connection, frame.to, signalFrame(connection.peer, frame.data));
       this.stats.framesForwarded++;
     } catch (error) {
@@ -345,6 +348,21 @@ export class SignalServer {
       this.stats.errors++;
       connection.fail(error.code, error.message, { fatal: error.fatal, closeCode: error.closeCode, peer: error.peer });
     }
+    return undefined;
+  }
+
+  // The last-resort path: a mesh frame for a member no link reaches. Past
+  // the byte rate it is dropped with a non-fatal error: the mesh resends
+  // what is not acknowledged, so a sender over the rate slows down.
+  async #relay(connection, frame) {
+    if (!this.options.relay) throw new ProtocolError(ErrorCodes.RELAY_OFF, 'this server does not relay mesh frames (start it with relay)', { peer: frame.to });
+    const bytes = base64Bytes(frame.data.length);
+    if (!connection.takeRelayBytes(bytes)) {
+      this.stats.relayRefused++;
+      throw new ProtocolError(ErrorCodes.RELAY_LIMIT, `past ${this.limits.relayBytesPerSecond} relayed bytes per second; frame dropped`, { peer: frame.to });
+    }
+    await this.hub.forward(connection, frame.to, relayFrame(connection.peer, frame.data));
+    this.stats.relayedBytes += bytes;
     return undefined;
   }
 
@@ -375,6 +393,7 @@ export class SignalServer {
     // Fresh credentials on every welcome (a resume too): a member that
     // reconnects gets a new lifetime.
     if (this.turn) welcome.iceServers = [this.#mintFor(connection)];
+    if (this.options.relay) welcome.relay = { maxFrameBytes: this.limits.relayMaxFrameBytes, bytesPerSecond: this.limits.relayBytesPerSecond };
     connection.sendFrame(welcome);
   }
 
