@@ -38,6 +38,7 @@ Message plausible_message(fuzz::FuzzInput& in, const Node& node) {
     if (m.type == MessageType::ForwardPropose) m.payload = in.bytes(8);
     m.reject = in.below(2) == 1;
     m.transfer = in.below(4) == 0;
+    m.keeper = in.below(4) == 0;  // a keeper asks for the lead; the node may hand it over or demote
     m.hint_index = in.below(8);
     m.hint_term = in.below(4);
     m.read_seq = in.below(4);
@@ -60,6 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     config.address = "n1";
     config.initial_members = {"n1", "n2", "n3"};
     config.seed = in.u32();
+    config.keeper = in.below(4) == 0;  // the keeper's demotions and hand-offs, under hostile input too
     Node node(config);
     for (const char* peer : kPeers) (void)node.join(peer);
     Millis now = 0;
