@@ -29,6 +29,18 @@ Node& add_newcomer(Cluster& c, const std::string& address, std::uint64_t seed, b
     return node;
 }
 
+// A room a bot started (it leads alone) that two tabs then joined, with one
+// entry every member applied.
+Node& bot_and_two_tabs(Cluster& c, std::uint64_t seed, const std::string& first_entry) {
+    Node& keeper = c.start(member("bot", seed, true, false));
+    REQUIRE(c.elect() == "bot");
+    add_newcomer(c, "tab1", seed + 1, false);
+    add_newcomer(c, "tab2", seed + 2, false);
+    REQUIRE(keeper.propose(to_bytes(first_entry)).ok());
+    REQUIRE(c.run_until([&] { return c.applied_data("tab1").size() == 1 && c.applied_data("tab2").size() == 1; }, 5'000));
+    return keeper;
+}
+
 bool commits_alone(Cluster& c, const std::string& leader, const std::string& what) {
     if (!c.node(leader).propose(to_bytes(what)).ok()) return false;
     c.run_for(300);
@@ -40,12 +52,7 @@ bool commits_alone(Cluster& c, const std::string& leader, const std::string& wha
 
 TEST_CASE("a keeper that leads keeps newcomers as learners, and outlives them all", "[raft][keeper]") {
     Cluster c(0, 70);
-    Node& keeper = c.start(member("bot", 70, true, false));
-    REQUIRE(c.elect() == "bot");
-    add_newcomer(c, "tab1", 71, false);
-    add_newcomer(c, "tab2", 72, false);
-    REQUIRE(keeper.propose(to_bytes("before")).ok());
-    REQUIRE(c.run_until([&] { return c.applied_data("tab1").size() == 1 && c.applied_data("tab2").size() == 1; }, 5'000));
+    Node& keeper = bot_and_two_tabs(c, 70, "before");
     CHECK(keeper.membership().voters == std::vector<std::string>{"bot"});
     CHECK(keeper.membership().learners == std::vector<std::string>{"tab1", "tab2"});
 
@@ -92,12 +99,7 @@ TEST_CASE("a keeper that joins a cluster of tabs gets the lead and the only vote
 
 TEST_CASE("a keeper that closes while it leads promotes a learner, leaves, and the tabs carry on", "[raft][keeper]") {
     Cluster c(0, 80);
-    Node& keeper = c.start(member("bot", 80, true, false));
-    REQUIRE(c.elect() == "bot");
-    add_newcomer(c, "tab1", 81, false);
-    add_newcomer(c, "tab2", 82, false);
-    REQUIRE(keeper.propose(to_bytes("state")).ok());
-    REQUIRE(c.run_until([&] { return c.applied_data("tab1").size() == 1 && c.applied_data("tab2").size() == 1; }, 5'000));
+    Node& keeper = bot_and_two_tabs(c, 80, "state");
 
     REQUIRE(keeper.close().ok());
     REQUIRE(c.run_until([&] { return keeper.closed(); }, 5'000));
