@@ -101,6 +101,7 @@ mesh::Mesh& SimNetwork::add_node(mesh::Options options) {
     n->session = std::make_unique<session::Session>(std::move(options), rng_.next());
     n->mesh = &n->session->mesh();
     n->op_ready = now_;
+    if (server_up_) n->mesh->on_server_path(true, server_max_frame_, server_rate_);
     logs_[n->id] = NodeLog{};
     Node& ref = *n;
     nodes_[n->id] = std::move(n);
@@ -162,6 +163,17 @@ void SimNetwork::drain(Node& n) {
         if (commands.empty()) break;
         std::set<Handle> sent_on;
         for (auto& c : commands) {
+            if (c.kind == CommandKind::send_via_server) {  // a WebSocket frame: the signaling bus's delay
+                if (!server_up_ || c.bytes.size() > server_max_frame_) continue;
+                ++server_frames_;
+                Node* target = node(c.peer);
+                if (target == nullptr) continue;
+                auto frame = std::make_shared<Bytes>(std::move(c.bytes));
+                const std::string from = n.id;
+                on_node(c.peer, target->incarnation, [frame, from](Node& t) { t.mesh->on_server_frame(from, std::move(*frame)); },
+                        now_ + config_.description_delay_ms);
+                continue;
+            }
             if (c.kind == CommandKind::send) {  // sends are synchronous calls on the channel
                 for (auto& [h, p] : n.pcs)
                     if (p.channel == c.channel) {
@@ -218,6 +230,17 @@ void SimNetwork::route_event(Node& n, Event e) {
 }
 
 void SimNetwork::cap_connections(const std::string& id, std::size_t cap) { connection_caps_[id] = cap; }
+
+void SimNetwork::server_path(bool up, std::size_t max_frame_bytes, std::size_t bytes_per_second) {
+    server_up_ = up;
+    server_max_frame_ = max_frame_bytes;
+    server_rate_ = bytes_per_second;
+    for (auto& [id, n] : nodes_) {
+        if (!n->mesh) continue;
+        n->mesh->on_server_path(up, max_frame_bytes, bytes_per_second);
+        drain(*n);
+    }
+}
 
 void SimNetwork::execute(Node& n, Command c) {
     Pc* pc = nullptr;
@@ -342,7 +365,8 @@ void SimNetwork::execute(Node& n, Command c) {
             }
             break;
         }
-        case CommandKind::send: break;  // handled in drain
+        case CommandKind::send:
+        case CommandKind::send_via_server: break;  // handled in drain
     }
 }
 

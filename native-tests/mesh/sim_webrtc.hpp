@@ -97,6 +97,11 @@ public:
     std::size_t live_connections(const std::string& a) const;                    // not closed pcs
     std::size_t buffered(const std::string& a, const std::string& b) const;
     std::size_t max_buffered_seen() const { return max_buffered_seen_; }
+    // The signaling server's last-resort path (mesh::Options::server_path):
+    // whether it relays, and with what limits; frames take the signaling
+    // bus's delay. Counted, for tests.
+    void server_path(bool up, std::size_t max_frame_bytes = 40 * 1024, std::size_t bytes_per_second = 256 * 1024);
+    std::size_t server_frames() const { return server_frames_; }
     // Injects a raw frame as if `from` sent it on its channel to `to`.
     bool inject(const std::string& from, const std::string& to, Bytes frame);
     bool fully_meshed(const std::vector<std::string>& ids) const;
@@ -139,6 +144,10 @@ private:
     std::map<std::string, NodeLog> logs_;
     std::set<std::pair<std::string, std::string>> dead_links_;
     std::map<std::string, std::size_t> connection_caps_;
+    bool server_up_ = false;
+    std::size_t server_max_frame_ = 0;
+    std::size_t server_rate_ = 0;
+    std::size_t server_frames_ = 0;
 };
 
 // A member's options with the defaults: its id and every member's.

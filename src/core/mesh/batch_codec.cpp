@@ -21,6 +21,7 @@ void pack_command(Packer& p, const Command& c) {
         case CommandKind::set_buffered_amount_low_threshold: p.u32(c.channel), p.num(c.number); break;
         case CommandKind::close_channel: p.u32(c.channel); break;
         case CommandKind::close_peer_connection: p.u32(c.pc); break;
+        case CommandKind::send_via_server: p.str(c.peer), p.bytes(c.bytes); break;
     }
 }
 

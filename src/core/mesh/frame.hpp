@@ -100,5 +100,8 @@ std::optional<std::vector<PeerHash>> decode_peer_list(const Bytes& frame, std::s
 // knows (see Mesh::add_peer), so a collision costs the newcomer its link, and
 // never the room.
 PeerHash peer_hash(const std::string& id);
+// A route through the signaling server (Mesh's last-resort path); no peer's
+// hash may equal it.
+inline constexpr PeerHash kServerRoute = 1;
 
 }  // namespace rtcmesh::mesh

@@ -36,6 +36,8 @@ Mesh::Mesh(Options options, std::uint64_t seed)
             return;
         }
     }
+    // Not a member: no link of its own, never in peers_ (mesh_server_path.cpp).
+    if (options_.server_path) server_ = std::make_unique<Peer>(options_.id, std::string(), kServerRoute, options_);
 }
 
 Mesh::~Mesh() = default;
@@ -64,6 +66,7 @@ Mesh::Peer* Mesh::find_by_channel(Handle channel) const {
 }
 
 Mesh::Peer* Mesh::find_by_hash(PeerHash hash) const {
+    if (hash == kServerRoute) return server_.get();
     for (const auto& [id, p] : peers_)
         if (p->hash == hash) return p.get();
     return nullptr;
@@ -99,6 +102,9 @@ Status Mesh::add_peer(const std::string& peer) {
     if (peers_.size() >= options_.max_peers)
         return Status::fail(ErrorCode::too_many_peers, "peer limit of " + std::to_string(options_.max_peers) + " reached");
     const PeerHash hash = hash_of(peer);
+    if (hash == kServerRoute)
+        return Status::fail(ErrorCode::peer_refused,
+                            "peer '" + peer + "' refused: its id hashes like the server path's mark on the wire; it is skipped");
     if (hash == self_hash_ || find_by_hash(hash) != nullptr)
         return Status::fail(ErrorCode::peer_refused,
                             "peer '" + peer + "' refused: its id hashes like " +
@@ -323,6 +329,7 @@ void Mesh::update(Millis now) {
     }
     if (now_ >= next_advertise_) advertise_links();
     check_liveness();
+    if (server_) pump(*server_);  // its byte budget refills with time
 }
 
 Millis Mesh::next_wakeup() const {

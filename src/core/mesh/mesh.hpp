@@ -43,6 +43,10 @@ struct Options {
     std::vector<std::string> peers;        // may include id itself; it is skipped
     std::string ice_servers_json = "[]";   // passed verbatim to create_peer_connection
     bool relay = true;                     // route around broken links through a common neighbour
+    // The last-resort path: a peer that no link and no relay member reaches
+    // gets its frames through the signaling server (send_via_server), while
+    // the host says the server offers it (on_server_path).
+    bool server_path = false;
 
     std::size_t max_peers = 64;
     std::size_t max_message_bytes = 64u << 20;
@@ -140,6 +144,12 @@ public:
     void on_operation_failed(Handle pc, CommandKind what, const std::string& error);
     void on_max_message_size(Handle pc, std::size_t bytes);
     void on_network_change();  // see PeerLink::on_network_change
+    // The last-resort path (Options::server_path). The host says whether its
+    // signaling server relays frames now, the largest frame it takes and the
+    // bytes per second it allows; and hands in what arrived through it, with
+    // the sender the server names.
+    void on_server_path(bool up, std::size_t max_frame_bytes, std::size_t bytes_per_second);
+    void on_server_frame(const std::string& from, Bytes frame);
 
     std::vector<Command> take_commands();
     std::vector<Event> take_events();
@@ -184,6 +194,7 @@ private:
     void restart_send_stream(Peer& to);
     void retransmit_if_stalled(Peer& to, Lane lane);
     void pump(Peer& neighbour);
+    void pump_server();
     std::optional<Bytes> take_frame(Peer& neighbour, std::deque<SendJob>& queue);
     std::size_t payload_limit(const Peer& neighbour) const;
 
@@ -212,6 +223,12 @@ private:
     std::uint32_t epoch_;
     Millis next_advertise_ = 0;
     std::map<std::string, std::unique_ptr<Peer>> peers_;  // ordered: deterministic iteration
+    // The signaling server as a pseudo neighbour (Options::server_path): in
+    // no map, named in routes by kServerRoute; sends metered in bytes.
+    std::unique_ptr<Peer> server_;
+    double server_budget_ = 0;  // bytes it may take now
+    double server_rate_ = 0;    // bytes per second
+    Millis server_refilled_ = 0;
 };
 
 }  // namespace rtcmesh::mesh

@@ -74,9 +74,11 @@ Status Mesh::enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& paylo
 
 PeerHash Mesh::compute_route(const Peer& to) const {
     if (to.usable) return to.hash;
-    if (!options_.relay) return 0;
-    for (const auto& [id, via] : peers_)  // ordered by id: every node picks deterministically
-        if (via.get() != &to && via->usable && contains(via->reach, to.hash)) return via->hash;
+    if (options_.relay) {
+        for (const auto& [id, via] : peers_)  // ordered by id: every node picks deterministically
+            if (via.get() != &to && via->usable && contains(via->reach, to.hash)) return via->hash;
+    }
+    if (server_ && server_->usable) return kServerRoute;  // the last resort
     return 0;
 }
 
@@ -160,6 +162,7 @@ std::size_t Mesh::payload_limit(const Peer& neighbour) const {
 // first: a system message queued while a big app message is being cut into
 // chunks goes out right after the current chunk.
 void Mesh::pump(Peer& n) {
+    if (&n == server_.get()) return pump_server();
     if (!n.usable) return;
     auto emit = [&](Bytes frame) {
         n.last_sent = now_;

@@ -15,6 +15,7 @@ const char* to_string(CommandKind kind) {
         case CommandKind::set_buffered_amount_low_threshold: return "set_buffered_amount_low_threshold";
         case CommandKind::close_channel: return "close_channel";
         case CommandKind::close_peer_connection: return "close_peer_connection";
+        case CommandKind::send_via_server: return "send_via_server";
     }
     return "unknown";
 }

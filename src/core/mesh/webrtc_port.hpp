@@ -47,9 +47,10 @@ enum class CommandKind : std::uint8_t {
     set_buffered_amount_low_threshold,  // channel, number = bytes
     close_channel,           // channel
     close_peer_connection,   // pc (the host forgets the handle afterwards)
+    send_via_server,         // peer, bytes: a frame for peer through the signaling server (Options::server_path)
 };
 // How many kinds there are, for tables of their names: keep it after the last.
-inline constexpr int kCommandKindCount = static_cast<int>(CommandKind::close_peer_connection) + 1;
+inline constexpr int kCommandKindCount = static_cast<int>(CommandKind::send_via_server) + 1;
 
 // One flat struct instead of a variant: trivial to bind with embind and to
 // switch over in JS. Unused fields keep their defaults.

@@ -65,6 +65,19 @@ Status apply_input(Session& session, const std::uint8_t* input, std::size_t size
                 if (in.ok()) session.mesh().on_buffered_amount(channel, to_size(amount));
                 break;
             }
+            case HostInput::server_path: {
+                const bool up = in.u8() != 0;
+                const double max_frame = in.num();
+                const double rate = in.num();
+                if (in.ok()) session.mesh().on_server_path(up, to_size(max_frame), to_size(rate));
+                break;
+            }
+            case HostInput::server_frame: {
+                const std::string from = in.str();
+                auto [data, frame_size] = in.bytes();
+                if (in.ok()) session.mesh().on_server_frame(from, Bytes(data, data + frame_size));
+                break;
+            }
             default:
                 return Status::fail(ErrorCode::bad_argument,
                                     "malformed host input: unknown record kind " + std::to_string(static_cast<int>(kind)));

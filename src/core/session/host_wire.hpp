@@ -29,9 +29,9 @@
 
 namespace rtcmesh::session {
 
-enum class HostInput : std::uint8_t { tick, send, channel_message, buffered_amount };
+enum class HostInput : std::uint8_t { tick, send, channel_message, buffered_amount, server_path, server_frame };
 
-inline constexpr std::uint8_t kHostWireVersion = 3;
+inline constexpr std::uint8_t kHostWireVersion = 4;  // 4: the last-resort path's records and command
 
 // How old the session's clock may be when an exchange applies what arrived:
 // a Raft heartbeat stepped in at a clock 250 ms old (a quiet mesh sleeps
