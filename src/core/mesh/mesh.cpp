@@ -329,7 +329,16 @@ void Mesh::update(Millis now) {
     }
     if (now_ >= next_advertise_) advertise_links();
     check_liveness();
-    if (server_) pump(*server_);  // its byte budget refills with time
+    if (server_ && server_->usable) {
+        // A link that failed without ever being up changes no route by
+        // itself: look for peers the server path may carry now.
+        for (auto& [id, p] : peers_) {
+            if (p->route != 0 || compute_route(*p) == 0) continue;
+            refresh_routes();
+            break;
+        }
+        pump(*server_);  // its byte budget refills with time
+    }
 }
 
 Millis Mesh::next_wakeup() const {

@@ -78,7 +78,9 @@ PeerHash Mesh::compute_route(const Peer& to) const {
         for (const auto& [id, via] : peers_)  // ordered by id: every node picks deterministically
             if (via.get() != &to && via->usable && contains(via->reach, to.hash)) return via->hash;
     }
-    if (server_ && server_->usable) return kServerRoute;  // the last resort
+    // The last resort, for a peer whose link failed (not one still being
+    // made: a room's joins would all start on the server).
+    if (server_ && server_->usable && to.link.failed_since_open()) return kServerRoute;
     return 0;
 }
 

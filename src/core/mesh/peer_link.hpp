@@ -79,6 +79,9 @@ public:
     bool channel_open() const { return channel_open_; }
     // Open and ICE connected: safe to hand data to this channel.
     bool usable() const { return channel_open_ && state_ == ConnectionState::connected; }
+    // An attempt failed since the channel was last open (or ever): the
+    // last-resort path may carry the peer's traffic meanwhile.
+    bool failed_since_open() const { return attempts_ > 0; }
     std::string ready_state() const;
     // Open, or being made: not "closed" (failed and waiting to retry, given
     // up, or closed by the user).
