@@ -19,7 +19,7 @@
 // every connection; each new welcome (a reconnect) and each refresh the
 // server sends before they are half spent replaces them.
 import { SignalClient } from '../signal/client.js';
-import { RTCMeshError, signalingIceServers } from './rtc-mesh.js';
+import { RTCMeshError, signalingIceServers, useServerPath } from './rtc-mesh.js';
 import { metadataText } from './metadata.js';
 import { RoomSeal } from './room-seal.js';
 import { argumentError } from './values.js';
@@ -72,6 +72,7 @@ export async function joinRoom(url, room, options, createMesh) {
   }
   mesh.signaling = signaling;
   wire(mesh, signaling, seal);
+  if (meshOptions.lastResort === true) mesh[useServerPath](signaling);
   if (seal) for (const peer of present) mesh[roomWire].hello(peer);
   return mesh;
 }

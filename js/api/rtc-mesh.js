@@ -17,7 +17,9 @@
 //   icerestart    { peer }             an ICE-restart offer is being made
 //   addchannel    { peer }             a direct channel to peer is open
 //   removechannel { peer }             an open channel to peer is gone
-//   relay         { peer, via }        traffic to peer now travels through `via` (null: direct again)
+//   relay         { peer, via, server } traffic to peer now travels through member `via`, or
+//                                       through the signaling server (`server`: the
+//                                       last-resort path); via null and server false: direct again
 //   message       MessageEvent: `data` (string or ArrayBuffer), `origin` (sender id)
 //   error         { code, message, peer }  something failed that no call could report;
 //                                       code "ice_server" adds { url, errorCode } (401: the
@@ -60,6 +62,7 @@ export const sessionPort = Symbol('rtcmesh.sessionPort');
  * then on, and applied to the open ones for their next ICE restart.
  */
 export const signalingIceServers = Symbol('rtcmesh.signalingIceServers');
+export const useServerPath = Symbol('rtcmesh.useServerPath');
 
 const ICE_TRANSPORT_POLICIES = ['all', 'relay'];
 
@@ -146,6 +149,7 @@ export class RTCMesh extends EventTarget {
   #iceServerFailures = new Set(); // "url errorCode" already reported
   #unwatchNetwork = () => {};
   #ownMetadata = undefined;
+  #serverSend = () => false; // (peer, bytes): the last-resort path, once joined through a server that relays
   #metadata = new Map(); // peer -> its metadata, as it last sent it
 
   /**
@@ -166,6 +170,9 @@ export class RTCMesh extends EventTarget {
    * @param {number} [options.silenceTimeoutMs=4500] a peer from which nothing arrived for this
    *   long (the core sends keep-alives on quiet links, about 2 per timeout) loses its link
    *   (removechannel, failed) and is redialled: how fast a vanished peer is noticed
+   * @param {boolean} [options.lastResort=false] with RTCMesh.join and a signaling server
+   *   started with `relay`: a peer no link and no relay member reaches gets
+   *   its traffic through the server (a `relay` event with `server: true`)
    * @param {*} [options.metadata] a JSON value shared with every member (at most 4096
    *   bytes as JSON): mesh.metadata(peer) and the `metadata` event on theirs
    */
@@ -209,6 +216,7 @@ export class RTCMesh extends EventTarget {
         label: options.label ?? 'rtcmesh',
         iceServersJson: JSON.stringify(iceServers),
         relay: options.relay ?? true,
+        serverPath: options.lastResort === true,
         maxMessageBytes: options.maxMessageBytes,
         maxQueuedBytesPerPeer: options.maxQueuedBytesPerPeer,
         maxPeers: options.maxPeers,
@@ -240,6 +248,7 @@ export class RTCMesh extends EventTarget {
         iceTransportPolicy: this.#iceTransportPolicy,
       }),
       iceServerError: (failure) => this.#iceServerFailed(failure),
+      sendViaServer: (peer, bytes) => this.#serverSend(peer, bytes),
     });
     // Offers are made from the first tick, after the caller had a chance to
     // add its event listeners.
@@ -510,6 +519,27 @@ export class RTCMesh extends EventTarget {
     if (problem) throw new RTCMeshError(problem.code, `RTCMesh.${method}: ${problem.message}`);
   }
 
+  // The last-resort path through `signaling` (RTCMesh.join with lastResort):
+  // the core learns when the server relays, hands its frames to it, and
+  // gets what the server relayed to us.
+  [useServerPath](signaling) {
+    const state = () => {
+      const limits = signaling.joined ? signaling.relayLimits : null;
+      if (this.#closed) return;
+      this.#inbox.serverPath(limits !== null, limits?.maxFrameBytes ?? 0, limits?.bytesPerSecond ?? 0);
+      this.#flush();
+    };
+    const arrived = ({ detail }) => {
+      if (this.#closed) return;
+      this.#inbox.serverFrame(detail.from, detail.bytes);
+      this.#flush();
+    };
+    for (const type of ['open', 'reconnecting', 'close']) signaling.addEventListener(type, state);
+    signaling.addEventListener('relay', arrived);
+    this.#serverSend = (peer, bytes) => signaling.relay(peer, bytes);
+    state();
+  }
+
   [signalingIceServers](servers) {
     this.#signalingIceServers = [...servers];
     this.#iceServerFailures.clear(); // new credentials: a refusal of them is news
@@ -682,10 +712,10 @@ export class RTCMesh extends EventTarget {
         return this.#emit(kind, { peer, attempt: Number(event.text) });
       case 'ice_restart':
         return this.#emit('icerestart', { peer });
-      case 'relay_on':
-        return this.#emit('relay', { peer, via: event.text });
+      case 'relay_on': // no member named: the signaling server (the last-resort path)
+        return this.#emit('relay', { peer, via: event.text || null, server: event.text === '' });
       case 'relay_off':
-        return this.#emit('relay', { peer, via: null });
+        return this.#emit('relay', { peer, via: null, server: false });
       case 'metadata': {
         const { value, problem } = parseMetadata(event.text);
         if (problem) return this.#emit('error', { peer, code: 'malformed_frame', message: `metadata from ${peer} is not JSON (${problem}); ignored` });

@@ -5,7 +5,7 @@
 
 const INITIAL_BYTES = 64 * 1024;
 const KEPT_BYTES = 1024 * 1024; // a bigger inbox (a big message passed through) is given back
-const KIND = { tick: 0, send: 1, channelMessage: 2, bufferedAmount: 3 };
+const KIND = { tick: 0, send: 1, channelMessage: 2, bufferedAmount: 3, serverPath: 4, serverFrame: 5 };
 const encoder = new TextEncoder();
 
 export class HostInbox {
@@ -60,6 +60,27 @@ export class HostInbox {
     this.#view.setUint8(at, KIND.bufferedAmount);
     this.#view.setUint32(at + 1, channel, true);
     this.#view.setFloat64(at + 5, amount, true);
+  }
+
+  /** The last-resort path: whether the signaling server relays now, and its limits. */
+  serverPath(up, maxFrameBytes, bytesPerSecond) {
+    const at = this.#reserve(18);
+    this.#view.setUint8(at, KIND.serverPath);
+    this.#view.setUint8(at + 1, up ? 1 : 0);
+    this.#view.setFloat64(at + 2, maxFrameBytes, true);
+    this.#view.setFloat64(at + 10, bytesPerSecond, true);
+  }
+
+  /** A frame that came through the signaling server, from the member it names. */
+  serverFrame(from, bytes) {
+    const idRoom = from.length * 3;
+    const at = this.#reserve(1 + 4 + idRoom + 4 + bytes.byteLength);
+    this.#view.setUint8(at, KIND.serverFrame);
+    const { written } = encoder.encodeInto(from, this.#heap.subarray(at + 5, at + 5 + idRoom));
+    this.#view.setUint32(at + 1, written, true);
+    this.#view.setUint32(at + 5 + written, bytes.byteLength, true);
+    this.#heap.set(bytes, at + 9 + written);
+    this.#used -= idRoom - written;
   }
 
   /** Hands the records to the core: returns the address of its output. */

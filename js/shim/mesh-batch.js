@@ -5,7 +5,7 @@
 // (meshKindNames), so there is one table of names.
 
 const decoder = new TextDecoder();
-const VERSION = 3;
+const VERSION = 4;
 
 export class BatchReader {
   /**
@@ -61,6 +61,7 @@ export class BatchReader {
       case 'set_buffered_amount_low_threshold': return { kind, channel: this.u32(), bytes: this.num() };
       case 'close_channel': return { kind, channel: this.u32() };
       case 'close_peer_connection': return { kind, pc: this.u32() };
+      case 'send_via_server': return { kind, peer: this.str(), bytes: this.bytesView() };
       default: throw new Error(`RTCMesh: the core packed an unknown command ${kind}`);
     }
   }

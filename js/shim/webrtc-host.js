@@ -34,6 +34,7 @@ export class WebRtcHost {
   #changed;
   #configure;
   #iceServerError;
+  #sendViaServer; // (peer, bytes): the last-resort path, through the signaling server
   #connections = new Map(); // pc handle -> RTCPeerConnection
   #iceServersOf = new WeakMap(); // RTCPeerConnection -> the core's iceServers for it
   #channels = new Map(); // channel handle -> { channel, pc }
@@ -52,13 +53,14 @@ export class WebRtcHost {
    *   STUN or TURN server failed a connection's gathering (the browser's
    *   icecandidateerror; Node's wrtc has none)
    */
-  constructor(core, inbox, RTCPeerConnection, changed, { configure = (iceServers) => ({ iceServers }), iceServerError = () => {} } = {}) {
+  constructor(core, inbox, RTCPeerConnection, changed, { configure = (iceServers) => ({ iceServers }), iceServerError = () => {}, sendViaServer = () => false } = {}) {
     this.#core = core;
     this.#inbox = inbox;
     this.#RTCPeerConnection = RTCPeerConnection;
     this.#changed = changed;
     this.#configure = configure;
     this.#iceServerError = iceServerError;
+    this.#sendViaServer = sendViaServer;
   }
 
   /**
@@ -158,6 +160,8 @@ export class WebRtcHost {
         return this.#closeChannel(command.channel);
       case 'close_peer_connection':
         return this.#closeConnection(command.pc);
+      case 'send_via_server': // the last-resort path: a lost frame is resent by the core
+        return void this.#sendViaServer(command.peer, command.bytes);
       default:
         throw new Error(`unknown command "${command.kind}"`);
     }

@@ -117,9 +117,10 @@ export function jsonDepth(value, limit = Infinity) {
   return deepest;
 }
 
-/** Bytes that `length` characters of base64 decode to, at most. */
-export function base64Bytes(length) {
-  return Math.floor((length * 3) / 4);
+/** Bytes that a base64 text (checked: a multiple of 4 long) decodes to. */
+export function base64Bytes(text) {
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return (text.length / 4) * 3 - padding;
 }
 
 function validators({ maxDataDepth, relayMaxFrameBytes }) {
@@ -148,8 +149,8 @@ function validators({ maxDataDepth, relayMaxFrameBytes }) {
       if (typeof frame.data !== 'string' || frame.data.length % 4 !== 0 || !BASE64_PATTERN.test(frame.data)) {
         throw new ProtocolError(ErrorCodes.BAD_FRAME, 'relay "data" must be a base64 string', { peer: frame.to });
       }
-      if (base64Bytes(frame.data.length) > relayMaxFrameBytes) {
-        throw new ProtocolError(ErrorCodes.TOO_LARGE, `relay "data" of ${base64Bytes(frame.data.length)} bytes exceeds the limit of ${relayMaxFrameBytes}`, { peer: frame.to });
+      if (base64Bytes(frame.data) > relayMaxFrameBytes) {
+        throw new ProtocolError(ErrorCodes.TOO_LARGE, `relay "data" of ${base64Bytes(frame.data)} bytes exceeds the limit of ${relayMaxFrameBytes}`, { peer: frame.to });
       }
       return { type: 'relay', to: frame.to, data: frame.data };
     },

@@ -356,7 +356,7 @@ export class SignalServer {
   // what is not acknowledged, so a sender over the rate slows down.
   async #relay(connection, frame) {
     if (!this.options.relay) throw new ProtocolError(ErrorCodes.RELAY_OFF, 'this server does not relay mesh frames (start it with relay)', { peer: frame.to });
-    const bytes = base64Bytes(frame.data.length);
+    const bytes = base64Bytes(frame.data);
     if (!connection.takeRelayBytes(bytes)) {
       this.stats.relayRefused++;
       throw new ProtocolError(ErrorCodes.RELAY_LIMIT, `past ${this.limits.relayBytesPerSecond} relayed bytes per second; frame dropped`, { peer: frame.to });

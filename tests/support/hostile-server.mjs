@@ -10,8 +10,8 @@ import { startSignalServer } from '../../js/signal/server.js';
 export const drop = Symbol('drop');
 const { RTCPeerConnection } = wrtc;
 
-export async function startHostileServer({ onSignal = () => undefined } = {}) {
-  const upstream = await startSignalServer();
+export async function startHostileServer({ onSignal = () => undefined, serverOptions = {} } = {}) {
+  const upstream = await startSignalServer(serverOptions);
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => wss.once('listening', resolve));
   const seen = [];
@@ -62,6 +62,7 @@ export async function startHostileServer({ onSignal = () => undefined } = {}) {
   return {
     url: `ws://127.0.0.1:${wss.address().port}`,
     seen,
+    upstream, // the real server behind the proxy (its stats)
     /** Delivers `data` to member `to` as a signal from `from`, as the server may. */
     inject(to, from, data) {
       clients.get(to)?.send(JSON.stringify({ type: 'signal', from, data }));
