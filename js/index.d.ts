@@ -98,6 +98,13 @@ export interface RTCMeshOptions {
   iceTransportPolicy?: 'all' | 'relay';
   /** Route around broken links through a common peer (default true). */
   relay?: boolean;
+  /**
+   * The last-resort path (with RTCMesh.join, and a signaling server started
+   * with `relay`): a peer that no link and no relay member reaches gets its
+   * traffic through the signaling server, sealed end to end in a room with a
+   * secret; a `relay` event with `server: true` says so. Default false.
+   */
+  lastResort?: boolean;
   /** Largest message accepted by send/broadcast (default 64 MiB). */
   maxMessageBytes?: number;
   /** Unacknowledged bytes per peer before send() throws `queue_full` (default 128 MiB). */
@@ -178,7 +185,8 @@ export interface RTCMeshEventMap {
   icerestart: DetailEvent<{ peer: string }>;
   addchannel: DetailEvent<{ peer: string }>;
   removechannel: DetailEvent<{ peer: string }>;
-  relay: DetailEvent<{ peer: string; via: string | null }>;
+  /** Traffic to `peer` goes through member `via`, or through the signaling server (`server`); both null/false: direct again. */
+  relay: DetailEvent<{ peer: string; via: string | null; server: boolean }>;
   bufferedamountlow: DetailEvent<{ peer: string }>;
   /** `metadata`: what the peer shared, if it arrived already (else a `metadata` event follows). */
   peeradded: DetailEvent<{ peer: string; metadata: unknown }>;

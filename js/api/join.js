@@ -18,7 +18,7 @@
 // credentials minted for this member) are used with `options.iceServers` by
 // every connection; each new welcome (a reconnect) and each refresh the
 // server sends before they are half spent replaces them.
-import { SignalClient } from '../signal/client.js';
+import { SignalClient, fromBase64, toBase64 } from '../signal/client.js';
 import { RTCMeshError, signalingIceServers, useServerPath } from './rtc-mesh.js';
 import { metadataText } from './metadata.js';
 import { RoomSeal } from './room-seal.js';
@@ -71,20 +71,30 @@ export async function joinRoom(url, room, options, createMesh) {
     throw error;
   }
   mesh.signaling = signaling;
-  wire(mesh, signaling, seal);
-  if (meshOptions.lastResort === true) mesh[useServerPath](signaling);
+  wire(mesh, signaling, seal, meshOptions.lastResort === true);
   if (seal) for (const peer of present) mesh[roomWire].hello(peer);
   return mesh;
 }
 
 const roomWire = Symbol('room wire');
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 const MAX_BATCH = 16; // signals per sealed batch: an offer and its candidates stay far under the server's 64 KiB
 
 // Signals to and from the room: plain JSON, or sealed in order per member
 // (WebCrypto is asynchronous, and an offer must not overtake the hello
 // before it); members' chains run side by side.
 function channelOf(signaling, seal, report) {
-  if (!seal) return { send: (to, body) => signaling.signal(to, body), receive: (from, data, handle) => handle(data) };
+  if (!seal) {
+    return {
+      send: (to, body) => signaling.signal(to, body),
+      receive: (from, data, handle) => handle(data),
+      // The last-resort path: mesh frames through the server as they are.
+      frameLimit: (limits) => limits.maxFrameBytes,
+      sendFrame: (to, bytes) => signaling.relay(to, bytes),
+      receiveFrame: (from, bytes, handle) => handle(bytes),
+    };
+  }
   const sending = new Map(); // member -> the promise of its last sealed signal out
   const receiving = new Map(); // member -> the promise of its last signal in
   const chain = (chains, member, step) => {
@@ -125,6 +135,32 @@ function channelOf(signaling, seal, report) {
         ), { code: 'bad_seal', peer: from }));
       });
     },
+    // The last-resort path, sealed end to end like the signals and on the
+    // same chains, so each member's numbers stay in order. A frame that does
+    // not open is dropped: the mesh sends it again. Sealing grows a frame
+    // by about 16/9 (base64 twice, then a signature), hence the limit.
+    frameLimit: (limits) => Math.floor(((limits.maxFrameBytes - 1024) * 9) / 16),
+    sendFrame(to, bytes) {
+      const frame = bytes.slice(); // the core's view is gone after this call
+      chain(sending, to, async () => {
+        const envelope = await seal.seal(to, { kind: 'frame', data: toBase64(frame) });
+        signaling.relay(to, encoder.encode(JSON.stringify(envelope)));
+      });
+      return true;
+    },
+    receiveFrame(from, bytes, handle) {
+      chain(receiving, from, async () => {
+        let envelope = null;
+        try {
+          envelope = JSON.parse(decoder.decode(bytes));
+        } catch {
+          return; // not ours
+        }
+        const body = await seal.open(from, envelope);
+        const frame = body?.kind === 'frame' && typeof body.data === 'string' ? fromBase64(body.data) : null;
+        if (frame) handle(frame);
+      });
+    },
     forget(peer) {
       unreadable.delete(peer);
       seal.forget(peer);
@@ -132,7 +168,7 @@ function channelOf(signaling, seal, report) {
   };
 }
 
-function wire(mesh, signaling, seal) {
+function wire(mesh, signaling, seal, lastResort) {
   const leftSignaling = new Set(); // peers gone from the room whose link was still open
   const refused = new Set(); // ids the core refused (peer_refused): reported once, then ignored
   const admitted = new Set(); // sealed rooms: members whose sealed hello opened
@@ -165,6 +201,7 @@ function wire(mesh, signaling, seal) {
     }
   };
   mesh[roomWire] = { hello: (peer) => room.send(peer, seal.hello()) };
+  if (lastResort) mesh[useServerPath](signaling, room);
 
   mesh.addEventListener('offer', ({ detail }) => room.send(detail.peer, { kind: 'offer', sdp: detail.sdp }));
   mesh.addEventListener('answer', ({ detail }) => room.send(detail.peer, { kind: 'answer', sdp: detail.sdp }));
@@ -225,7 +262,9 @@ function wire(mesh, signaling, seal) {
   // A signal to a member that left the room (or is reconnecting to the
   // server) comes back refused: its peerleft and removal are the events that
   // say so, not each refused offer or candidate. The core's retries re-send.
-  const refusedSignals = new Set(['unknown-peer', 'peer-away']);
+  // relay-limit: the last-resort path is past the server's byte rate; the
+  // mesh sends the dropped frames again, so that is flow control, not news.
+  const refusedSignals = new Set(['unknown-peer', 'peer-away', 'relay-limit']);
   signaling.addEventListener('error', ({ detail }) => {
     if (!(refusedSignals.has(detail.code) && detail.peer !== undefined)) report(detail);
   });

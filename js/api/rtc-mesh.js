@@ -521,22 +521,23 @@ export class RTCMesh extends EventTarget {
 
   // The last-resort path through `signaling` (RTCMesh.join with lastResort):
   // the core learns when the server relays, hands its frames to it, and
-  // gets what the server relayed to us.
-  [useServerPath](signaling) {
+  // gets what the server relayed to us. `path` (join.js) seals the frames
+  // in rooms with a secret: { frameLimit(limits), sendFrame, receiveFrame }.
+  [useServerPath](signaling, path) {
     const state = () => {
       const limits = signaling.joined ? signaling.relayLimits : null;
       if (this.#closed) return;
-      this.#inbox.serverPath(limits !== null, limits?.maxFrameBytes ?? 0, limits?.bytesPerSecond ?? 0);
+      this.#inbox.serverPath(limits !== null, limits ? path.frameLimit(limits) : 0, limits?.bytesPerSecond ?? 0);
       this.#flush();
     };
-    const arrived = ({ detail }) => {
+    const arrived = ({ detail: { from, bytes } }) => path.receiveFrame(from, bytes, (frame) => {
       if (this.#closed) return;
-      this.#inbox.serverFrame(detail.from, detail.bytes);
+      this.#inbox.serverFrame(from, frame);
       this.#flush();
-    };
+    });
     for (const type of ['open', 'reconnecting', 'close']) signaling.addEventListener(type, state);
     signaling.addEventListener('relay', arrived);
-    this.#serverSend = (peer, bytes) => signaling.relay(peer, bytes);
+    this.#serverSend = (peer, bytes) => path.sendFrame(peer, bytes);
     state();
   }
 

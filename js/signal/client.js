@@ -37,13 +37,14 @@ const defaults = {
 const NOT_A_SERVER = 'not-a-signaling-server';
 
 // Mesh frames travel as base64 in the JSON text of the protocol.
-function toBase64(bytes) {
+export function toBase64(bytes) {
   let text = '';
   for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(text);
 }
 
-function fromBase64(data) {
+/** The bytes of a base64 text, or null. */
+export function fromBase64(data) {
   try {
     const text = atob(data);
     const bytes = new Uint8Array(text.length);

@@ -46,6 +46,8 @@ test('no link and no relay member: messages go through the server, then back to 
     await poll(() => got.ben.length === 21 && got.ana.length === 20, 20000, 'every message through the server');
     assert.deepEqual(got.ben.slice(0, 20), Array.from({ length: 20 }, (_, i) => `a${i}`));
     assert.equal(new Uint8Array(got.ben[20]).every((b) => b === 7) && got.ben[20].byteLength === 100 * 1024, true);
+    const seenByServer = server.relays.map((data) => Buffer.from(data, 'base64').toString('latin1'));
+    assert.ok(seenByServer.some((text) => text.includes('a19')), 'in an open room the server reads what it relays');
     const relayedBefore = server.upstream.stats.relayedBytes;
     assert.ok(relayedBefore > 100 * 1024, `${relayedBefore} bytes through the server`);
 
@@ -58,6 +60,34 @@ test('no link and no relay member: messages go through the server, then back to 
     await poll(() => got.ben.length === 41, 10000, 'messages over the link');
     assert.deepEqual(got.ben.slice(21), Array.from({ length: 20 }, (_, i) => `a${20 + i}`));
     assert.ok(server.upstream.stats.relayedBytes - relayedAtSwitch < 2000, 'nothing more through the server but acks in flight');
+  } finally {
+    for (const mesh of meshes) mesh.close();
+    await server.close();
+  }
+});
+
+test('in a room with a secret the server relays only sealed frames it cannot read', { timeout: 60000 }, async () => {
+  const server = await startHostileServer({ serverOptions: { relay: true } });
+  const secret = RTCMesh.createSecret();
+  const meshes = [];
+  try {
+    // Relay-only ICE and no TURN server: no candidate at all, so no link.
+    const options = (id) => ({
+      id, secret, WebSocket, RTCPeerConnection, lastResort: true, connectTimeoutMs: 2000, iceTransportPolicy: 'relay',
+    });
+    for (const id of ['ana', 'ben']) meshes.push(await RTCMesh.join(server.url, 'sealed-last-resort', options(id)));
+    const [ana, ben] = meshes;
+    const got = [];
+    ben.addEventListener('message', ({ data }) => got.push(data));
+    await poll(() => ana.relayed('ben') && ben.relayed('ana'), 30000, 'both to route through the server');
+    for (let i = 0; i < 10; i++) ana.send('ben', `secret message ${i}`);
+    ana.send('ben', new Uint8Array(60 * 1024).fill(42)); // more than one sealed frame
+    await poll(() => got.length === 11, 20000, 'every message, sealed through the server');
+    assert.deepEqual(got.slice(0, 10), Array.from({ length: 10 }, (_, i) => `secret message ${i}`));
+    assert.equal(got[10].byteLength, 60 * 1024);
+    assert.ok(server.relays.length > 10);
+    const seenByServer = server.relays.map((data) => Buffer.from(data, 'base64').toString('latin1'));
+    assert.ok(seenByServer.every((text) => !text.includes('secret message') && text.startsWith('{"sealed":')), 'ciphertext only');
   } finally {
     for (const mesh of meshes) mesh.close();
     await server.close();

@@ -15,6 +15,7 @@ export async function startHostileServer({ onSignal = () => undefined, serverOpt
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => wss.once('listening', resolve));
   const seen = [];
+  const relays = []; // the base64 data of every relay frame the real server delivered
   const sockets = new Set();
   const clients = new Map(); // member id -> socket to that member, to inject signals
 
@@ -41,6 +42,7 @@ export async function startHostileServer({ onSignal = () => undefined, serverOpt
     server.on('message', (data) => {
       let text = data.toString();
       const frame = JSON.parse(text);
+      if (frame.type === 'relay') relays.push(frame.data);
       if (frame.type === 'signal') {
         seen.push(frame.data);
         const replaced = onSignal({ from: frame.from, to: member, data: frame.data });
@@ -62,6 +64,7 @@ export async function startHostileServer({ onSignal = () => undefined, serverOpt
   return {
     url: `ws://127.0.0.1:${wss.address().port}`,
     seen,
+    relays,
     upstream, // the real server behind the proxy (its stats)
     /** Delivers `data` to member `to` as a signal from `from`, as the server may. */
     inject(to, from, data) {
