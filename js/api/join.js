@@ -209,7 +209,13 @@ function wire(mesh, signaling, seal, lastResort) {
     room.send(detail.peer, { kind: 'candidate', candidate: detail.candidate }),
   );
   mesh.addEventListener('removechannel', ({ detail }) => {
-    if (leftSignaling.delete(detail.peer) && !mesh.closed) mesh.removePeer(detail.peer);
+    if (leftSignaling.delete(detail.peer) && !mesh.closed) return mesh.removePeer(detail.peer);
+    // Lost without a goodbye (silence, a failure): ask the server whether
+    // the member is still connected to it. A killed process's socket is
+    // gone: the server answers peer-away, and the member is removed now
+    // instead of when its grace period ends. One that is there ignores it.
+    if (!mesh.closed) room.send(detail.peer, { kind: 'probe' });
+    return undefined;
   });
 
   const useIceServers = guarded(({ iceServers }) => mesh[signalingIceServers](iceServers));
@@ -246,6 +252,8 @@ function wire(mesh, signaling, seal, lastResort) {
         return mesh.addAnswer(from, data.sdp);
       case 'candidate':
         return mesh.addIceCandidate(from, data.candidate);
+      case 'probe': // are you there? (see removechannel above): the server's delivery is the answer
+        return undefined;
       default:
         throw Object.assign(new Error(`a signal of unknown kind from ${from}`), { code: 'bad-signal' });
     }
@@ -266,6 +274,11 @@ function wire(mesh, signaling, seal, lastResort) {
   // mesh sends the dropped frames again, so that is flow control, not news.
   const refusedSignals = new Set(['unknown-peer', 'peer-away', 'relay-limit']);
   signaling.addEventListener('error', ({ detail }) => {
+    // A member whose link is down and whose socket is gone has left: no
+    // need to wait out its grace period (it is added again if it comes back).
+    if (detail.code === 'peer-away' && mesh.peers.includes(detail.peer) && mesh.readyState(detail.peer) !== 'open' && !mesh.closed) {
+      mesh.removePeer(detail.peer);
+    }
     if (!(refusedSignals.has(detail.code) && detail.peer !== undefined)) report(detail);
   });
   signaling.addEventListener('close', ({ detail }) => {
