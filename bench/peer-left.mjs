@@ -65,7 +65,7 @@ async function once(browser, web, signal, kind, way, run) {
     }
     const linked = async () => (await Promise.all(tabs.map(({ page }) => call(page, 'openLinks')))).every((n) => n === 2)
       && (member === null || member.links === 2);
-    await until(linked, 30000, 'three linked members');
+    await until(linked, 60000, `three linked members (${kind}, ${way})`);
     await sleep(1000);
     const [a, victim, c] = member ? [tabs[0], null, tabs[1]] : tabs;
     const wentAt = await call(a.page, 'clock');
@@ -98,7 +98,11 @@ export async function runPeerLeftBenchmarks({ runs = 3, log = () => {} } = {}) {
     for (const way of ['closed', 'crashed', 'killed']) {
       for (let run = 0; run < runs; run++) {
         for (const kind of run % 2 === 0 ? ['rtcmesh', 'raw'] : ['raw', 'rtcmesh']) {
-          const ms = await once(browser, web, signal, kind, way, run);
+          // A room that does not link on a loaded machine is tried once more, in a new room.
+          const ms = await once(browser, web, signal, kind, way, run).catch((error) => {
+            log(`${way} ${kind} run ${run + 1}: ${error.message}; once more`);
+            return once(browser, web, signal, kind, way, `${run}-again`);
+          });
           ((results[way] ??= {})[kind] ??= []).push(ms);
           log(`${way} ${kind} run ${run + 1}: ${ms.toFixed(0)} ms`);
         }
