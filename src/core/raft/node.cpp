@@ -340,21 +340,24 @@ void Node::tick_leader() {
 // up-to-date learner first if it is the only voter): a successor must not
 // need its vote once it is gone, and a keeper may be the only durable
 // member. False: there is no one to hand it to.
+// Of `members`, the one (not this node, nor one told to leave) whose log
+// matches the leader's furthest; "" if none.
+std::string Node::most_caught_up(const std::vector<std::string>& members) const {
+    std::string best;
+    Index best_match = 0;
+    for (const auto& address : members) {
+        auto pr = progress_.find(address);
+        if (address == config_.address || pr == progress_.end() || left_.count(address) > 0) continue;
+        if (best.empty() || pr->second.match > best_match) best = address, best_match = pr->second.match;
+    }
+    return best;
+}
+
 bool Node::hand_over_lead() {
-    auto best_of = [&](const std::vector<std::string>& members) {
-        std::string best;
-        Index best_match = 0;
-        for (const auto& address : members) {
-            auto pr = progress_.find(address);
-            if (address == config_.address || pr == progress_.end() || left_.count(address) > 0) continue;
-            if (best.empty() || pr->second.match > best_match) best = address, best_match = pr->second.match;
-        }
-        return best;
-    };
-    const std::string voter = best_of(membership().voters);
+    const std::string voter = most_caught_up(membership().voters);
     if (!config_.keeper) return !voter.empty() && transfer_leadership(voter).ok();
     if (voter.empty()) {
-        const std::string learner = best_of(membership().learners);
+        const std::string learner = most_caught_up(membership().learners);
         if (learner.empty()) return false;
         queue_membership_op({MembershipOp::Kind::Promote, learner});
         return true;
@@ -366,13 +369,7 @@ bool Node::hand_over_lead() {
 // Our removal committed while we close: the best remaining voter campaigns
 // at once instead of after its election timeout.
 void Node::wake_successor() {
-    std::string best;
-    Index best_match = 0;
-    for (const auto& voter : membership().voters) {
-        auto pr = progress_.find(voter);
-        if (pr == progress_.end()) continue;
-        if (best.empty() || pr->second.match > best_match) best = voter, best_match = pr->second.match;
-    }
+    const std::string best = most_caught_up(membership().voters);
     if (!best.empty()) send(Message{.type = MessageType::TimeoutNow, .to = best});
 }
 

@@ -181,6 +181,7 @@ private:
     Status step_by_term(const Message& m, bool& handled);
     void finish_close();
     bool hand_over_lead();
+    std::string most_caught_up(const std::vector<std::string>& members) const;
     void wake_successor();
     void maybe_bootstrap_alone();
 
