@@ -78,5 +78,24 @@ export function chromiumRooms() {
     await page.goto(`${fixture.web.url}blank.html`);
     return { page, errors };
   };
+  /**
+   * A blank tab that joined `room` as `id`, recording in `window.seen` each
+   * event of `types` as [type, peer] (and, with `messages`, each message as
+   * ['message', origin, data]).
+   */
+  fixture.joinedTab = async (room, id, types, { messages = false } = {}) => {
+    const tab = await fixture.blankTab();
+    await tab.page.evaluate(
+      async ({ url, room, id, types, messages }) => {
+        const { RTCMesh } = await import('/js/index.js');
+        window.seen = [];
+        window.mesh = await RTCMesh.join(url, room, { id });
+        for (const type of types) window.mesh.addEventListener(type, (event) => window.seen.push([type, event.detail?.peer]));
+        if (messages) window.mesh.addEventListener('message', (event) => window.seen.push(['message', event.origin, event.data]));
+      },
+      { url: fixture.signal.url, room, id, types, messages },
+    );
+    return tab;
+  };
   return fixture;
 }

@@ -8,21 +8,7 @@ import { chromiumRooms } from './chromium.mjs';
 
 const rooms = chromiumRooms();
 
-async function openTab(id) {
-  const { page, errors } = await rooms.blankTab();
-  await page.evaluate(
-    async ({ url, id }) => {
-      const { RTCMesh } = await import('/js/index.js');
-      window.seen = [];
-      window.mesh = await RTCMesh.join(url, 'goodbye', { id });
-      for (const type of ['removechannel', 'failed', 'reconnecting', 'peerremoved', 'disconnected']) {
-        window.mesh.addEventListener(type, (event) => window.seen.push([type, event.detail?.peer]));
-      }
-    },
-    { url: rooms.signal.url, id },
-  );
-  return { page, errors };
-}
+const openTab = (id) => rooms.joinedTab('goodbye', id, ['removechannel', 'failed', 'reconnecting', 'peerremoved', 'disconnected']);
 
 test('a closed tab is dropped at once by the others, who do not redial it', { timeout: 60000 }, async () => {
   const tabs = { ana: await openTab('ana'), ben: await openTab('ben'), cho: await openTab('cho') };

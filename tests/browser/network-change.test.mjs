@@ -8,22 +8,7 @@ import { chromiumRooms } from './chromium.mjs';
 
 const rooms = chromiumRooms();
 
-async function openTab(id) {
-  const { page, errors } = await rooms.blankTab();
-  await page.evaluate(
-    async ({ url, id }) => {
-      const { RTCMesh } = await import('/js/index.js');
-      window.seen = [];
-      window.mesh = await RTCMesh.join(url, 'network-change', { id });
-      for (const type of ['icerestart', 'removechannel', 'failed']) {
-        window.mesh.addEventListener(type, (event) => window.seen.push([type, event.detail?.peer]));
-      }
-      window.mesh.addEventListener('message', (event) => window.seen.push(['message', event.origin, event.data]));
-    },
-    { url: rooms.signal.url, id },
-  );
-  return { page, errors };
-}
+const openTab = (id) => rooms.joinedTab('network-change', id, ['icerestart', 'removechannel', 'failed'], { messages: true });
 
 test('an online event restarts ICE on the offering side; the link stays open', { timeout: 60000 }, async () => {
   const ana = await openTab('ana'); // "ana" < "ben": ana offers
