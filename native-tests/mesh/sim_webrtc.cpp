@@ -40,6 +40,9 @@ struct SimNetwork::Pc {
     ConnectionState state = ConnectionState::new_;
     Handle channel = 0;
     bool channel_open = false;
+    // Direct channels (mesh/direct_channels.hpp): by handle, opened with
+    // the main channel; matched to the partner's by negotiated id.
+    std::map<Handle, mesh::DataChannelSpec> extras;
     bool closed = false;
     std::size_t buffered = 0;
     std::size_t threshold = 0;
@@ -175,12 +178,17 @@ void SimNetwork::drain(Node& n) {
                 continue;
             }
             if (c.kind == CommandKind::send) {  // sends are synchronous calls on the channel
-                for (auto& [h, p] : n.pcs)
+                for (auto& [h, p] : n.pcs) {
+                    if (p.extras.count(c.channel) != 0) {
+                        send_direct(n, p, p.extras.at(c.channel), std::move(c.bytes));
+                        break;
+                    }
                     if (p.channel == c.channel) {
                         send_frame(n, p, std::move(c.bytes));
                         sent_on.insert(c.channel);
                         break;
                     }
+                }
                 continue;
             }
             // The browser runs a connection's operations one after another.
@@ -202,7 +210,7 @@ void SimNetwork::route_event(Node& n, Event e) {
     NodeLog& log = logs_[n.id];
     switch (e.kind) {
         case EventKind::message:
-            log.messages.push_back(Received{e.peer, std::move(e.data), e.is_text, e.system, now_});
+            log.messages.push_back(Received{e.peer, std::move(e.data), e.is_text, e.system, now_, std::move(e.channel)});
             return;
         case EventKind::offer:
         case EventKind::answer:
@@ -268,7 +276,14 @@ void SimNetwork::execute(Node& n, Command c) {
             n.pcs[c.pc] = p;
             break;
         }
-        case CommandKind::create_data_channel: pc->channel = c.channel; break;
+        case CommandKind::create_data_channel:
+            if (c.data_channel.id == 0) {
+                pc->channel = c.channel;
+            } else {
+                pc->extras[c.channel] = c.data_channel;
+                if (pc->channel_open) n.mesh->on_channel_open(c.channel);  // SCTP is up already
+            }
+            break;
         case CommandKind::set_local_description: {
             SdpType type;
             if (pc->sig == Sig::have_remote_offer) {
@@ -345,6 +360,8 @@ void SimNetwork::execute(Node& n, Command c) {
         }
         case CommandKind::set_buffered_amount_low_threshold: pc->threshold = c.number; break;
         case CommandKind::close_channel:
+            if (pc->extras.erase(c.channel) != 0) break;  // a direct channel: its connection stays
+            [[fallthrough]];
         case CommandKind::close_peer_connection: {
             if (pc->closed) break;
             pc->closed = true;
@@ -407,6 +424,7 @@ void SimNetwork::try_connect(Node& n, Pc& pc) {
             if (!p->channel_open) {
                 p->channel_open = true;
                 nn->mesh->on_channel_open(p->channel);
+                for (const auto& [extra, spec] : p->extras) nn->mesh->on_channel_open(extra);
             }
         }
         drain(*na);
@@ -475,6 +493,30 @@ void SimNetwork::send_frame(Node& n, Pc& pc, Bytes bytes) {
             return;
         }
     }, done + config_.latency_ms);
+}
+
+// A direct channel's message: no bandwidth model, and lost with
+// config_.unreliable_loss when its channel does not retransmit.
+void SimNetwork::send_direct(Node& n, Pc& pc, const mesh::DataChannelSpec& spec, Bytes bytes) {
+    if (pc.closed || !pc.channel_open) return;
+    if (spec.max_retransmits >= 0 && rng_.chance(config_.unreliable_loss)) {
+        ++direct_lost_;
+        return;
+    }
+    Node* other = node(pc.peer);
+    if (other == nullptr) return;
+    const std::string from = n.id;
+    const std::uint64_t remote_session = pc.remote_session;
+    const std::uint16_t id = spec.id;
+    auto shared = std::make_shared<Bytes>(std::move(bytes));
+    on_node(pc.peer, other->incarnation, [this, from, remote_session, id, shared](Node& o) {
+        if (!link_up(from, o.id)) return;
+        for (auto& [ph, p] : o.pcs) {
+            if (p.session != remote_session || p.closed || !p.channel_open) continue;
+            for (const auto& [handle, spec] : p.extras)
+                if (spec.id == id) return o.mesh->on_channel_message(handle, std::move(*shared));
+        }
+    }, now_ + config_.latency_ms);
 }
 
 void SimNetwork::tick() {

@@ -45,6 +45,9 @@ struct SimConfig {
     // true: a node's update() runs only once its session's next_wakeup() is
     // due, as the JS host schedules it, instead of on every tick.
     bool tick_at_next_wakeup = false;
+    // The share of direct channels' messages lost on channels that do not
+    // retransmit (max_retransmits >= 0).
+    double unreliable_loss = 0;
 };
 
 struct Received {
@@ -53,6 +56,7 @@ struct Received {
     bool is_text = false;
     bool system = false;
     Millis at = 0;  // simulated time of delivery to the app: tests measure delays with it
+    std::string channel;  // a named channel's message: its name
 };
 
 struct NodeLog {
@@ -102,6 +106,7 @@ public:
     // bus's delay. Counted, for tests.
     void server_path(bool up, std::size_t max_frame_bytes = 40 * 1024, std::size_t bytes_per_second = 256 * 1024);
     std::size_t server_frames() const { return server_frames_; }
+    std::size_t direct_lost() const { return direct_lost_; }  // see SimConfig::unreliable_loss
     // Injects a raw frame as if `from` sent it on its channel to `to`.
     bool inject(const std::string& from, const std::string& to, Bytes frame);
     bool fully_meshed(const std::vector<std::string>& ids) const;
@@ -130,6 +135,7 @@ private:
     bool link_up(const std::string& a, const std::string& b) const;
     void tick();
     void send_frame(Node& node, Pc& pc, Bytes bytes);
+    void send_direct(Node& node, Pc& pc, const mesh::DataChannelSpec& spec, Bytes bytes);
 
     SimConfig config_;
     Rng rng_;
@@ -148,6 +154,7 @@ private:
     std::size_t server_max_frame_ = 0;
     std::size_t server_rate_ = 0;
     std::size_t server_frames_ = 0;
+    std::size_t direct_lost_ = 0;
 };
 
 // A member's options with the defaults: its id and every member's.

@@ -127,3 +127,47 @@ TEST_CASE("an exchange brings a stale session clock up to the host's first", "[s
     session::exchange(s, 1'000 + session::kStaleClockMs + 1, nullptr, 0, true, out);
     CHECK(s.now() == 1'000 + session::kStaleClockMs + 1);
 }
+
+TEST_CASE("the host wire opens and closes named channels and sends on them", "[session][wire][channels]") {
+    session::Session s(sim::member_options("a", {"a", "b"}), 5);
+    Bytes out;
+    const auto open = [&](const std::string& name, bool ordered, double retransmits) {
+        Bytes in;
+        Packer p(in);
+        p.u8(static_cast<std::uint8_t>(HostInput::open_channel));
+        p.str(name);
+        p.u8(ordered ? 1 : 0);
+        std::uint8_t raw[8];  // Packer::num takes integers; -1 is a double here
+        std::memcpy(raw, &retransmits, 8);
+        in.insert(in.end(), raw, raw + 8);
+        session::exchange(s, 0, in.data(), in.size(), true, out);
+        return read_header(out);
+    };
+    const auto send_on = [&](const std::string& channel, const std::string& payload) {
+        Bytes in;
+        Packer p(in);
+        p.u8(static_cast<std::uint8_t>(HostInput::send));
+        p.str("b");
+        p.u8(1 | 4);
+        p.str(channel);
+        p.str(payload);
+        session::exchange(s, 0, in.data(), in.size(), true, out);
+        return read_header(out);
+    };
+    CHECK(send_on("chat", "hi").status == mesh::ErrorCode::bad_argument);  // not open yet
+    CHECK(open("chat", true, -1).status == mesh::ErrorCode::none);
+    const std::size_t before = s.mesh().queued_bytes("b");
+    CHECK(send_on("chat", "hi").status == mesh::ErrorCode::none);
+    CHECK(s.mesh().queued_bytes("b") > before);  // rides the mesh's frames
+    CHECK(open("", true, -1).status == mesh::ErrorCode::bad_argument);
+    CHECK(open("cursor", false, 0).status == mesh::ErrorCode::none);
+    CHECK(s.mesh().direct_channel_open("cursor"));
+    CHECK(!s.mesh().direct_channel_open("chat"));
+
+    Bytes in;
+    Packer p(in);
+    p.u8(static_cast<std::uint8_t>(HostInput::close_channel));
+    p.str("cursor");
+    session::exchange(s, 0, in.data(), in.size(), true, out);
+    CHECK(!s.mesh().direct_channel_open("cursor"));
+}

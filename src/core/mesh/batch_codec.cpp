@@ -11,7 +11,11 @@ void pack_command(Packer& p, const Command& c) {
     p.u8(static_cast<std::uint8_t>(c.kind));
     switch (c.kind) {
         case CommandKind::create_peer_connection: p.u32(c.pc), p.str(c.peer), p.str(c.text); break;
-        case CommandKind::create_data_channel: p.u32(c.pc), p.u32(c.channel), p.str(c.text); break;
+        case CommandKind::create_data_channel:
+            p.u32(c.pc), p.u32(c.channel), p.str(c.text);
+            p.u32(c.data_channel.id), p.u8(c.data_channel.ordered ? 1 : 0);
+            p.num(static_cast<std::uint64_t>(c.data_channel.max_retransmits + 1));  // 0: reliable
+            break;
         case CommandKind::set_local_description: p.u32(c.pc), p.u8(c.ice_restart ? 1 : 0); break;
         case CommandKind::set_remote_description:
             p.u32(c.pc), p.u8(c.sdp_type == SdpType::offer ? 0 : 1), p.str(c.text);
@@ -29,7 +33,9 @@ void pack_event(Packer& p, const Event& e) {
     p.u8(static_cast<std::uint8_t>(e.kind));
     p.str(e.peer);
     if (e.kind == EventKind::message) {
-        p.u8(static_cast<std::uint8_t>((e.is_text ? 1 : 0) | (e.system ? 2 : 0)));
+        const bool named = !e.channel.empty();
+        p.u8(static_cast<std::uint8_t>((e.is_text ? 1 : 0) | (e.system ? 2 : 0) | (named ? 4 : 0)));
+        if (named) p.str(e.channel);
         p.bytes(e.data);
         return;
     }

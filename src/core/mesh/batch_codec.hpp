@@ -8,7 +8,8 @@
 // EventKind, ErrorCode); their names come from the core (`to_string`).
 //   u32 n, n × command: u8 kind, then
 //     create_peer_connection  u32 pc, str peer, str iceServers JSON
-//     create_data_channel     u32 pc, u32 channel, str label
+//     create_data_channel     u32 pc, u32 channel, str label, u32 negotiated id, u8 ordered,
+//                             num max retransmits + 1 (0: reliable)
 //     set_local_description   u32 pc, u8 ice_restart
 //     set_remote_description  u32 pc, u8 sdp_type (0 offer, 1 answer), str sdp
 //     add_ice_candidate       u32 pc, str candidate
@@ -17,7 +18,8 @@
 //     close_channel           u32 channel
 //     close_peer_connection   u32 pc
 //   u32 n, n × event: u8 kind, str peer, then
-//     message                 u8 flags (1 text, 2 system), bytes data
+//     message                 u8 flags (1 text, 2 system, 4 named channel),
+//                             [str channel name, when flag 4], bytes data
 //     error                   u8 code, str text
 //     any other               str text
 #pragma once

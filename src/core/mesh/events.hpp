@@ -17,7 +17,7 @@ enum class EventKind : std::uint8_t {
     failed,         // peer: a connection attempt failed; text says why; it will be retried
     addchannel,     // peer: direct channel open
     removechannel,  // peer: a previously open direct channel is gone (once per open)
-    message,        // peer = origin, data, is_text, system
+    message,        // peer = origin, data, is_text, system, channel (a named channel's, or "")
     reconnecting,   // peer, text = attempt number; a new connection is scheduled
     ice_restart,    // peer: an ICE restart offer is being made
     relay_on,       // peer, text = relay peer id: traffic to peer now goes through text
@@ -45,8 +45,9 @@ enum class ErrorCode : std::uint8_t {
     connection_refused,  // the host refused a new peer connection (Chromium caps a page at ~500)
     peer_refused,        // a peer whose id hashes like a known one on the wire: skipped
     forged_frame,        // a neighbour sent a frame under another member's origin: dropped
+    not_connected,       // a direct channel's message for a peer it is not open to (they are never relayed)
 };
-inline constexpr int kErrorCodeCount = static_cast<int>(ErrorCode::forged_frame) + 1;  // keep after the last
+inline constexpr int kErrorCodeCount = static_cast<int>(ErrorCode::not_connected) + 1;  // keep after the last
 
 struct Event {
     EventKind kind = EventKind::error;
@@ -55,6 +56,7 @@ struct Event {
     Bytes data;
     bool is_text = false;
     bool system = false;  // a message of rtcmesh's own protocols, not the app's
+    std::string channel;  // a message of a named channel: its name
     ErrorCode code = ErrorCode::none;
 };
 

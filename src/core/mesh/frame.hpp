@@ -49,9 +49,14 @@ enum class FrameType : std::uint8_t { data = 1, ack = 2, link_state = 3, window 
 
 // flag_system marks messages of rtcmesh's own protocols (Raft over the mesh)
 // that share the links with the application's messages but are delivered
-// apart from them.
-enum FrameFlag : std::uint8_t { flag_text = 1, flag_system = 2 };
-inline constexpr std::uint8_t kKnownFlags = flag_text | flag_system;
+// apart from them. flag_channel marks an application message of a named
+// channel (Mesh::send_on_channel): its payload starts with the channel's
+// name, `[u8 length][name]`, and the application's bytes follow.
+enum FrameFlag : std::uint8_t { flag_text = 1, flag_system = 2, flag_channel = 4 };
+inline constexpr std::uint8_t kKnownFlags = flag_text | flag_system | flag_channel;
+
+// A channel's name is 1 to this many bytes (UTF-8).
+inline constexpr std::size_t kMaxChannelNameBytes = 64;
 
 // flag_system also picks the message's lane. Each lane of a (me -> peer)
 // stream has its own message ids, acks (an ack frame's flag_system says which

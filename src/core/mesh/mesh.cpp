@@ -120,6 +120,7 @@ Status Mesh::remove_peer(const std::string& peer) {
     if (Status s = check_peer_id(peer); !s.ok()) return s;
     Peer& p = *find(peer);
     p.link.close_by_user(out_);
+    direct_.on_connection(peer, 0, out_);
     on_link_down(p);
     p.reset_inbound(0);
     peers_.erase(peer);
@@ -137,6 +138,7 @@ void Mesh::close() {
         }
         p->link.shutdown(out_);
         p->reset_inbound(0);
+        direct_.on_connection(id, 0, out_);
     }
     peers_.clear();
     closed_ = true;
@@ -261,15 +263,21 @@ void Mesh::on_connection_state(Handle pc, ConnectionState state) {
 }
 
 void Mesh::on_channel_open(Handle channel) {
+    if (direct_.owns(channel)) return direct_.on_open(channel);
     if (Peer* p = find_by_channel(channel)) with_link(*p, [&] { p->link.on_channel_open(out_); });
 }
 
 void Mesh::on_channel_closed(Handle channel) {
+    if (direct_.owns(channel)) return direct_.on_closed(channel);
     if (Peer* p = find_by_channel(channel)) with_link(*p, [&] { p->link.on_channel_closed(out_, now_, rng_); });
 }
 
 void Mesh::on_channel_message(Handle channel, Bytes frame) {
     if (closed_) return;
+    if (direct_.owns(channel)) {
+        if (Peer* p = find(direct_.peer_of(channel))) p->last_heard = now_;  // it is alive
+        return direct_.on_message(channel, frame, out_);
+    }
     Peer* p = find_by_channel(channel);
     if (p == nullptr) return;
     p->last_heard = now_;
@@ -280,6 +288,7 @@ void Mesh::on_channel_message(Handle channel, Bytes frame) {
 }
 
 void Mesh::on_buffered_amount(Handle channel, std::size_t buffered_amount) {
+    if (direct_.owns(channel)) return direct_.on_buffered_amount(channel, buffered_amount);
     Peer* p = find_by_channel(channel);
     if (p == nullptr) return;
     // The spec's bufferedAmount counts every byte sent in the current task,

@@ -26,6 +26,7 @@
 
 #include "core/common/bytes.hpp"
 #include "core/common/rng.hpp"
+#include "core/mesh/direct_channels.hpp"
 #include "core/mesh/events.hpp"
 #include "core/mesh/frame.hpp"
 #include "core/mesh/peer_link.hpp"
@@ -110,6 +111,20 @@ public:
     // To every peer reachable now (direct or relayed) or whose link is being
     // made; not to peers whose link failed and waits to be retried.
     Status broadcast(Bytes data, bool is_text, bool system = false);
+    // ---- Named channels ----
+    // A message of the named channel `channel` (1 to kMaxChannelNameBytes):
+    // delivered like send()'s (reliable, ordered, relayed when needed) and
+    // arriving with its name, so the receiver keeps channels apart. "" for
+    // `peer` broadcasts.
+    Status send_on_channel(const std::string& peer, const std::string& channel, const std::uint8_t* data,
+                           std::size_t size, bool is_text);
+    // Named channels with a data channel of their own on every direct link
+    // (unordered or unreliable ones; see direct_channels.hpp).
+    Status open_direct_channel(const std::string& name, DataChannelSpec spec);
+    void close_direct_channel(const std::string& name) { direct_.close(name, out_); }
+    bool direct_channel_open(const std::string& name) const { return direct_.is_open(name); }
+    Status send_direct(const std::string& peer, const std::string& channel, const std::uint8_t* data, std::size_t size,
+                       bool is_text);
     std::string ready_state(const std::string& peer) const;  // new|connecting|open|closing|closed
     Handle user_channel(const std::string& peer) const;      // 0 when none
     Status add_peer(const std::string& peer);
@@ -212,11 +227,13 @@ private:
     bool learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_link_state);
     void handle_data(Peer& from, Peer& origin, const FrameHeader& header, Bytes frame);
     void handle_ack(Peer& origin, Lane lane, std::uint32_t acked_upto);
+    static bool take_channel_name(Event& e);
 
     Options options_;
     Status init_status_;
     Rng rng_;
     Outbox out_;
+    DirectChannels direct_;  // follows each peer's connection (with_link)
     Millis now_ = 0;
     bool closed_ = false;
     PeerHash self_hash_;

@@ -100,6 +100,7 @@ struct Mesh::Peer {
 template <typename Fn>
 void Mesh::with_link(Peer& peer, Fn&& fn) {
     fn();
+    direct_.on_connection(peer.id, peer.link.pc(), out_);  // a new connection gets the direct channels
     const bool usable = peer.link.usable();
     if (usable == peer.usable) return;
     peer.usable = usable;

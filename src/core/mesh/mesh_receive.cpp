@@ -154,12 +154,28 @@ void Mesh::handle_data(Peer& from, Peer& origin, const FrameHeader& h, Bytes fra
         e.data = std::move(d.data);
         e.is_text = (d.flags & flag_text) != 0;
         e.system = (d.flags & flag_system) != 0;
+        if ((d.flags & flag_channel) != 0 && !take_channel_name(e)) {
+            out_.error(ErrorCode::malformed_frame, origin.id,
+                       "a named channel's message from " + origin.id + " without a valid name; dropped");
+            continue;
+        }
         out_.events.push_back(std::move(e));
     }
     if (!ready.empty()) {
         in.ack_due = true;
         if (in.stream.delivered_upto() - in.ack_sent_upto >= options_.ack_every_messages) send_ack(origin, lane);
     }
+}
+
+// A named channel's message starts with `[u8 length][name]` (flag_channel):
+// the name goes to e.channel, the rest stays the message.
+bool Mesh::take_channel_name(Event& e) {
+    if (e.system || e.data.empty()) return false;
+    const std::size_t length = e.data[0];
+    if (length == 0 || length > kMaxChannelNameBytes || e.data.size() < 1 + length) return false;
+    e.channel.assign(e.data.begin() + 1, e.data.begin() + 1 + static_cast<std::ptrdiff_t>(length));
+    e.data.erase(e.data.begin(), e.data.begin() + 1 + static_cast<std::ptrdiff_t>(length));
+    return true;
 }
 
 void Mesh::handle_ack(Peer& origin, Lane lane, std::uint32_t acked_upto) {

@@ -46,6 +46,59 @@ Status Mesh::broadcast(Bytes data, bool is_text, bool system) {
     return first_error;
 }
 
+Status Mesh::send_on_channel(const std::string& peer, const std::string& channel, const std::uint8_t* data,
+                             std::size_t size, bool is_text) {
+    if (channel.empty() || channel.size() > kMaxChannelNameBytes)
+        return Status::fail(ErrorCode::bad_argument, "a channel name must be 1 to " +
+                                                         std::to_string(kMaxChannelNameBytes) + " bytes, not " +
+                                                         std::to_string(channel.size()));
+    Bytes payload;
+    payload.reserve(1 + channel.size() + size);
+    payload.push_back(static_cast<std::uint8_t>(channel.size()));
+    payload.insert(payload.end(), channel.begin(), channel.end());
+    payload.insert(payload.end(), data, data + size);
+    const auto flags = static_cast<std::uint8_t>(message_flags(is_text, false) | flag_channel);
+    auto shared = std::make_shared<const Bytes>(std::move(payload));
+    if (!peer.empty()) {
+        if (Status s = check_peer_id(peer); !s.ok()) return s;
+        Peer& to = *find(peer);
+        Status status = enqueue_message(to, shared, flags);
+        if (status.ok()) watch_buffered_low(to);
+        return status;
+    }
+    if (Status s = check_open(); !s.ok()) return s;
+    Status first_error;
+    for (auto& [id, p] : peers_) {
+        if (p->route == 0 && !p->link.open_or_connecting()) continue;  // as broadcast()
+        Status s = enqueue_message(*p, shared, flags);
+        if (s.ok()) watch_buffered_low(*p);
+        if (!s.ok() && first_error.ok()) first_error = s;
+    }
+    return first_error;
+}
+
+Status Mesh::open_direct_channel(const std::string& name, DataChannelSpec spec) {
+    if (Status s = check_open(); !s.ok()) return s;
+    if (name.empty() || name.size() > kMaxChannelNameBytes)
+        return Status::fail(ErrorCode::bad_argument, "a channel name must be 1 to " +
+                                                         std::to_string(kMaxChannelNameBytes) + " bytes, not " +
+                                                         std::to_string(name.size()));
+    return direct_.open(name, spec, out_);
+}
+
+Status Mesh::send_direct(const std::string& peer, const std::string& channel, const std::uint8_t* data,
+                         std::size_t size, bool is_text) {
+    if (Status s = check_open(); !s.ok()) return s;
+    if (!peer.empty()) {
+        if (Status s = check_peer_id(peer); !s.ok()) return s;
+    }
+    const auto usable = [this](const std::string& id) {
+        const Peer* p = find(id);
+        return p != nullptr && p->link.usable();
+    };
+    return direct_.send(peer, channel, data, size, is_text, usable, out_);
+}
+
 Status Mesh::enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& payload, std::uint8_t flags) {
     const std::size_t size = payload->size();
     if (size > options_.max_message_bytes)

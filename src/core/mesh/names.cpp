@@ -71,6 +71,7 @@ const char* to_string(ErrorCode code) {
         case ErrorCode::connection_refused: return "connection_refused";
         case ErrorCode::peer_refused: return "peer_refused";
         case ErrorCode::forged_frame: return "forged_frame";
+        case ErrorCode::not_connected: return "not_connected";
     }
     return "unknown";
 }

@@ -39,7 +39,7 @@ enum class ConnectionState : std::uint8_t { new_, connecting, connected, disconn
 
 enum class CommandKind : std::uint8_t {
     create_peer_connection,  // pc, peer, text = iceServers JSON (passed through verbatim)
-    create_data_channel,     // pc, channel, text = label; negotiated id 0, ordered, reliable
+    create_data_channel,     // pc, channel, text = label, data_channel: negotiated with that id on both ends
     set_local_description,   // pc, ice_restart; host answers with on_local_description
     set_remote_description,  // pc, sdp_type, text = sdp; host answers with on_remote_description_set
     add_ice_candidate,       // pc, text = candidate ("" = end of candidates)
@@ -54,6 +54,15 @@ inline constexpr int kCommandKindCount = static_cast<int>(CommandKind::send_via_
 
 // One flat struct instead of a variant: trivial to bind with embind and to
 // switch over in JS. Unused fields keep their defaults.
+// How a data channel is made (RTCDataChannelInit). Both ends create it with
+// the same negotiated id, so no `datachannel` event is involved. The mesh's
+// own channel is the default: id 0, ordered and reliable.
+struct DataChannelSpec {
+    std::uint16_t id = 0;
+    bool ordered = true;
+    std::int32_t max_retransmits = -1;  // -1: reliable
+};
+
 struct Command {
     CommandKind kind = CommandKind::send;
     Handle pc = 0;
@@ -64,6 +73,7 @@ struct Command {
     bool ice_restart = false;
     std::uint64_t number = 0;
     Bytes bytes;
+    DataChannelSpec data_channel;
 };
 
 const char* to_string(CommandKind kind);

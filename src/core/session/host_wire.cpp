@@ -31,10 +31,12 @@ Millis to_millis(double value) {
 Status apply_send(Session& session, Unpacker& in) {
     const std::string peer = in.str();
     const std::uint8_t flags = in.u8();
+    const std::string channel = (flags & 4) != 0 ? in.str() : std::string();
     auto [data, size] = in.bytes();
     if (!in.ok()) return Status::fail(ErrorCode::bad_argument, "malformed host input: a truncated send");
-    Bytes payload(data, data + size);
     const bool is_text = (flags & 1) != 0;
+    if ((flags & 4) != 0) return session.send_on_channel(peer, channel, data, size, is_text);
+    Bytes payload(data, data + size);
     return peer.empty() ? session.mesh().broadcast(std::move(payload), is_text)
                         : session.mesh().send(peer, std::move(payload), is_text);
 }
@@ -53,6 +55,22 @@ Status apply_input(Session& session, const std::uint8_t* input, std::size_t size
                 break;
             }
             case HostInput::send: last_send = apply_send(session, in); break;
+            case HostInput::open_channel: {
+                const std::string name = in.str();
+                ChannelSpec spec;
+                spec.ordered = in.u8() != 0;
+                const double retransmits = in.num();
+                if (!in.ok()) break;
+                // NaN, negative: reliable; a huge count is as good as reliable.
+                spec.max_retransmits = retransmits >= 0 ? static_cast<std::int32_t>(std::min(retransmits, 65535.0)) : -1;
+                last_send = session.open_channel(name, spec);
+                break;
+            }
+            case HostInput::close_channel: {
+                const std::string name = in.str();
+                if (in.ok()) session.close_channel(name);
+                break;
+            }
             case HostInput::channel_message: {
                 const mesh::Handle channel = in.u32();
                 auto [data, frame_size] = in.bytes();

@@ -6,7 +6,10 @@
 //
 // Input, little-endian, a sequence of records `u8 kind` then:
 //   tick             num now (the host's clock, ms)
-//   send             str peer ("" = broadcast), u8 flags (1 text), bytes payload
+//   send             str peer ("" = broadcast), u8 flags (1 text, 4 named channel),
+//                    [str channel name, when flag 4], bytes payload
+//   open_channel     str name, u8 ordered, num max retransmits (negative: reliable)
+//   close_channel    str name
 //   channel_message  u32 channel, bytes frame
 //   buffered_amount  u32 channel, num bytes   (channel.bufferedAmount, see Mesh::on_buffered_amount)
 // str = u32 length + UTF-8, bytes = u32 length + raw, num = f64.
@@ -15,7 +18,7 @@
 // mesh/batch_codec.hpp's commands and events:
 //   u8 version (3), u32 total length in bytes
 //   num next wake-up (when update must run next; 0 when not drained)
-//   u8 status code (mesh::ErrorCode of the input's last send; 0 = ok), str message
+//   u8 status code (mesh::ErrorCode of the input's last send or open_channel; 0 = ok), str message
 //   u8 flags: 1 = frames wait for channel buffer room, so the host should
 //     report bufferedAmount of the channels it sent on now rather than later
 //   u32 n, n × command;  u32 n, n × event        (0 and 0 when not drained)
@@ -29,9 +32,19 @@
 
 namespace rtcmesh::session {
 
-enum class HostInput : std::uint8_t { tick, send, channel_message, buffered_amount, server_path, server_frame };
+enum class HostInput : std::uint8_t {
+    tick,
+    send,
+    channel_message,
+    buffered_amount,
+    server_path,
+    server_frame,
+    open_channel,
+    close_channel,
+};
 
-inline constexpr std::uint8_t kHostWireVersion = 4;  // 4: the last-resort path's records and command
+// 4: the last-resort path's records and command; 5: named channels.
+inline constexpr std::uint8_t kHostWireVersion = 5;
 
 // How old the session's clock may be when an exchange applies what arrived:
 // a Raft heartbeat stepped in at a clock 250 ms old (a quiet mesh sleeps

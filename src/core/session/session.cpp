@@ -96,6 +96,7 @@ void Session::route_system_frames() {
             receive_system(event.peer, event.data);
             continue;
         }
+        if (hold_if_unopened(event)) continue;
         // Every new channel may be a peer that never had our metadata, or a
         // restarted one that lost it: it is small, so it goes again.
         const std::string opened = event.kind == EventKind::addchannel ? event.peer : std::string();

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,6 +40,20 @@ enum class SystemKind : std::uint8_t { raft = 0, metadata = 1 };
 // is at most this long, sent and received.
 inline constexpr std::size_t kMaxMetadataBytes = 4096;
 
+// Messages that arrive on a named channel this member has not opened (yet)
+// wait for it, up to these bounds; past them the oldest are dropped.
+inline constexpr std::size_t kMaxHeldChannelMessages = 1024;
+inline constexpr std::size_t kMaxHeldChannelBytes = 1u << 20;
+
+// How a named channel delivers (RTCDataChannelInit's terms). Ordered and
+// reliable (the default) rides the mesh's own frames: relayed around a
+// broken link, any size. Anything else gets a data channel of its own on
+// each direct link (mesh/direct_channels.hpp).
+struct ChannelSpec {
+    bool ordered = true;
+    std::int32_t max_retransmits = -1;  // -1: reliable
+    bool rides_mesh() const { return ordered && max_retransmits < 0; }
+};
 class Session {
 public:
     Session(mesh::Options options, std::uint64_t seed);
@@ -72,6 +87,16 @@ public:
     // The last metadata `peer` sent, or nullptr.
     const std::string* metadata_of(const std::string& peer) const;
 
+    // ---- named channels ----
+    // Messages of a channel reach only that channel's listeners: the app's
+    // plain messages and other channels' never mix with them. Opening an
+    // open channel again with another spec fails.
+    mesh::Status open_channel(const std::string& name, ChannelSpec spec);
+    void close_channel(const std::string& name);
+    // To `peer`, or every peer for "". Fails for a channel not open here.
+    mesh::Status send_on_channel(const std::string& peer, const std::string& name, const std::uint8_t* data,
+                                 std::size_t size, bool is_text);
+
     // ---- membership: the mesh's peers, and Raft's with them ----
     mesh::Status add_peer(const std::string& peer);
     mesh::Status remove_peer(const std::string& peer);
@@ -95,6 +120,9 @@ private:
     void send_metadata(const std::string& peer);
     void system_error(const std::string& from, std::string text);
     void send_raft(raft::OutgoingMessage message);
+    // A named channel's message for a channel not open here waits for it.
+    bool hold_if_unopened(mesh::Event& event);
+    void release_held(const std::string& name);
     bool reachable(const std::string& peer) const;
 
     mesh::Mesh mesh_;
@@ -103,6 +131,10 @@ private:
     std::vector<mesh::Event> events_;          // for the app, in order
     std::string own_metadata_;                 // empty: none set
     std::map<std::string, std::string> metadata_;  // what each peer sent last
+    std::map<std::string, ChannelSpec> channels_;  // named channels open here
+    std::deque<mesh::Event> held_messages_;              // for channels not open here yet
+    std::size_t held_bytes_ = 0;
+    bool held_overflow_reported_ = false;
     Millis now_ = 0;
 };
 
