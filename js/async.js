@@ -6,6 +6,7 @@
 // themselves. This is the one list of exports: js/index.js re-exports it.
 export { loadCore, loadCore as ready } from './api/core-module.js';
 export { RTCMesh, RTCMeshError } from './api/rtc-mesh.js';
+export { MeshChannel } from './api/mesh-channel.js';
 export { SignalClient } from './signal/client.js';
 export { RoomSeal } from './api/room-seal.js';
 export { Raft, RaftError } from './api/raft.js';

@@ -173,7 +173,7 @@ export type RTCMeshReadyState = 'new' | 'connecting' | 'open' | 'closing' | 'clo
 export type RTCMeshErrorCode =
   | 'bad_argument' | 'unknown_peer' | 'bad_sdp' | 'stale_description' | 'message_too_large'
   | 'queue_full' | 'malformed_frame' | 'reassembly_limit' | 'too_many_peers' | 'closed'
-  | 'gave_up' | 'operation_failed' | 'connection_refused' | 'peer_refused' | 'forged_frame' | 'bad_seal' | 'not_ready' | 'ice_server' | 'timeout' | RTCMeshJoinErrorCode | (string & {});
+  | 'gave_up' | 'operation_failed' | 'connection_refused' | 'peer_refused' | 'forged_frame' | 'not_connected' | 'bad_seal' | 'not_ready' | 'ice_server' | 'timeout' | RTCMeshJoinErrorCode | (string & {});
 
 export interface RTCMeshEventMap {
   offer: DetailEvent<{ peer: string; sdp: string }>;
@@ -258,6 +258,14 @@ export class RTCMesh extends EventTargetBase {
    * rejects with an RTCMeshError, code `timeout` (default 30000 ms) or `closed`.
    */
   connected(options?: { timeoutMs?: number }): Promise<string[]>;
+  /**
+   * A named channel with its own `message` events. The default (ordered,
+   * reliable) rides the mesh's frames: relayed, any size. `ordered: false` or
+   * a `maxRetransmits` gets a data channel of its own per direct link: never
+   * relayed, at most 65535 bytes a message. The same name again returns the
+   * same channel; other options for an open name throw `bad_argument`.
+   */
+  channel(name: string, options?: MeshChannelOptions): MeshChannel;
   /** close(peer) closes one connection; close() closes the mesh. */
   close(peer?: string): void;
 
@@ -266,6 +274,39 @@ export class RTCMesh extends EventTargetBase {
   addEventListener(type: string, listener: HostListener, options?: HostAddOptions): void;
   removeEventListener<K extends keyof RTCMeshEventMap>(
     type: K, listener: (event: RTCMeshEventMap[K]) => void, options?: HostRemoveOptions): void;
+  removeEventListener(type: string, listener: HostListener, options?: HostRemoveOptions): void;
+}
+
+export interface MeshChannelOptions {
+  /** Default true. */
+  ordered?: boolean;
+  /** null (default): reliable; 0 to 65535: retransmissions before a message is given up. */
+  maxRetransmits?: number | null;
+}
+
+export interface MeshChannelEventMap {
+  /** `data` is a string or an ArrayBuffer; `origin` is the sender's id. */
+  message: DataEvent<string | ArrayBuffer>;
+}
+
+/** A named channel of an RTCMesh (mesh.channel(name, options)). */
+export class MeshChannel extends EventTargetBase {
+  readonly name: string;
+  readonly ordered: boolean;
+  readonly maxRetransmits: number | null;
+  /** Ordered and reliable: carried by the mesh's frames, relayed when a link is down. */
+  readonly reliable: boolean;
+  readonly closed: boolean;
+  /** Throws RTCMeshError `not_connected` (an unreliable channel to a peer not directly linked), `message_too_large`, `queue_full`, `closed`. */
+  send(peer: string, data: string | ArrayBuffer | ArrayBufferView): void;
+  broadcast(data: string | ArrayBuffer | ArrayBufferView): void;
+  close(): void;
+
+  addEventListener<K extends keyof MeshChannelEventMap>(
+    type: K, listener: (event: MeshChannelEventMap[K]) => void, options?: HostAddOptions): void;
+  addEventListener(type: string, listener: HostListener, options?: HostAddOptions): void;
+  removeEventListener<K extends keyof MeshChannelEventMap>(
+    type: K, listener: (event: MeshChannelEventMap[K]) => void, options?: HostRemoveOptions): void;
   removeEventListener(type: string, listener: HostListener, options?: HostRemoveOptions): void;
 }
 

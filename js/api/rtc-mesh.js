@@ -33,6 +33,7 @@ import { loadCore, loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
 import { createIdentity, createSecret, inviteLink, readInvite } from './room-seal.js';
 import { metadataText, parseMetadata } from './metadata.js';
+import { MeshChannel, channelOptions } from './mesh-channel.js';
 import { argumentError, bytesOf, describe, randomSeed } from './values.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
 import { BatchReader } from '../shim/mesh-batch.js';
@@ -151,6 +152,7 @@ export class RTCMesh extends EventTarget {
   #ownMetadata = undefined;
   #serverSend = () => false; // (peer, bytes): the last-resort path, once joined through a server that relays
   #metadata = new Map(); // peer -> its metadata, as it last sent it
+  #channels = new Map(); // name -> MeshChannel open here
 
   /**
    * @param {object} options
@@ -324,6 +326,50 @@ export class RTCMesh extends EventTarget {
     this.#sendPayload(payloadOf(data), peer);
   }
 
+  /**
+   * A named channel: `send(peer, data)`, `broadcast(data)` and its own
+   * `message` events, apart from the mesh's and other channels'. Options as
+   * RTCDataChannelInit's: the default (ordered, reliable) rides the mesh's
+   * frames; `ordered: false` or a `maxRetransmits` gets a data channel of its
+   * own on every direct link (never relayed; messages up to 65535 bytes).
+   * Peers open the same name with the same options; what they send before
+   * it is opened here waits for it. The same name again returns the same
+   * channel.
+   */
+  channel(name, options = {}) {
+    requireString(name, 'name');
+    const spec = channelOptions(options, 'RTCMesh.channel');
+    this.#ensureOpen();
+    const open = this.#channels.get(name);
+    if (open) {
+      if (open.ordered === spec.ordered && open.maxRetransmits === spec.maxRetransmits) return open;
+      throw new RTCMeshError('bad_argument', `RTCMesh.channel: channel "${name}" is open already with other options; close it first`);
+    }
+    const channel = new MeshChannel(name, spec, (peer, data) => {
+      if (channel.closed) throw new RTCMeshError('closed', `MeshChannel: channel "${name}" is closed`);
+      this.#sendPayload(payloadOf(data), peer, name);
+    }, () => {
+      if (this.#channels.get(name) !== channel) return;
+      this.#channels.delete(name);
+      if (this.#closed) return;
+      this.#inbox.closeChannel(name);
+      this.#flush();
+    });
+    this.#inbox.openChannel(name, spec.ordered, spec.maxRetransmits);
+    const problem = this.#exchange(false).status; // applied now; what it released waits for a flush
+    if (problem) {
+      channel.markClosed();
+      throw new RTCMeshError(problem.code, `RTCMesh.channel: ${problem.message}`);
+    }
+    this.#channels.set(name, channel);
+    // Messages that waited for the channel are dispatched after the caller's
+    // synchronous code, so listeners added right after this call get them.
+    queueMicrotask(() => {
+      if (!this.#closed) this.#flush();
+    });
+    return channel;
+  }
+
   /** "new" | "connecting" | "open" | "closing" | "closed" for the channel to `peer`. */
   readyState(peer) {
     requireString(peer, 'peer');
@@ -367,6 +413,7 @@ export class RTCMesh extends EventTarget {
     }
     if (this.#closed) return;
     this.#closed = true; // first, so listeners of the events below see a closed mesh
+    for (const channel of this.#channels.values()) channel.markClosed();
     this.#unwatchNetwork();
     clearTimeout(this.#timer);
     this.#core.close();
@@ -585,9 +632,16 @@ export class RTCMesh extends EventTarget {
   // applies it returns its status with the commands it produced. From an
   // event listener (a flush is running) the frames go out at once too; the
   // events wait until the running flush has dispatched its own.
-  #sendPayload({ bytes, isText }, peer) {
+  #sendPayload({ bytes, isText }, peer, channel = null) {
     this.#ensureOpen();
-    this.#inbox.send(peer ?? '', isText, bytes);
+    const problem = this.#apply(() => this.#inbox.send(peer ?? '', isText, bytes, channel));
+    const what = channel === null ? 'RTCMesh' : 'MeshChannel';
+    if (problem) throw new RTCMeshError(problem.code, `${what}.${peer === null ? 'broadcast' : 'send'}: ${problem.message}`);
+  }
+
+  // Writes one input record and applies it at once; returns its status.
+  #apply(write) {
+    write();
     let problem;
     if (this.#flushing) {
       const reader = this.#exchange(true);
@@ -600,7 +654,7 @@ export class RTCMesh extends EventTarget {
     } else {
       problem = this.#flush();
     }
-    if (problem) throw new RTCMeshError(problem.code, `RTCMesh.${peer === null ? 'broadcast' : 'send'}: ${problem.message}`);
+    return problem;
   }
 
   #tick() {
@@ -688,11 +742,12 @@ export class RTCMesh extends EventTarget {
       reader.at++;
       const origin = reader.str();
       const flags = reader.u8();
+      const target = flags & 4 ? this.#channels.get(reader.str()) : this; // a named channel's, or the mesh's
       const bytes = reader.bytesView();
-      if (flags & 2) continue; // a system frame while no Raft runs here: nobody's
+      if (flags & 2 || !target) continue; // a system frame while no Raft runs here, or a channel closed meanwhile
       const data = flags & 1 ? textDecoder.decode(bytes) : bytes.slice().buffer;
       reader.detach();
-      this.dispatchEvent(new MessageEvent('message', { data, origin }));
+      target.dispatchEvent(new MessageEvent('message', { data, origin }));
     }
     reader.detach();
   }

@@ -5,7 +5,7 @@
 
 const INITIAL_BYTES = 64 * 1024;
 const KEPT_BYTES = 1024 * 1024; // a bigger inbox (a big message passed through) is given back
-const KIND = { tick: 0, send: 1, channelMessage: 2, bufferedAmount: 3, serverPath: 4, serverFrame: 5 };
+const KIND = { tick: 0, send: 1, channelMessage: 2, bufferedAmount: 3, serverPath: 4, serverFrame: 5, openChannel: 6, closeChannel: 7 };
 const encoder = new TextEncoder();
 
 export class HostInbox {
@@ -29,18 +29,47 @@ export class HostInbox {
     this.#view.setFloat64(at + 1, now, true);
   }
 
-  /** `peer` '' broadcasts; `bytes` is a Uint8Array. */
-  send(peer, isText, bytes) {
+  /** `peer` '' broadcasts; `bytes` is a Uint8Array; `channel`: a named channel's name, or null. */
+  send(peer, isText, bytes, channel = null) {
     const idRoom = peer.length * 3; // UTF-8 of a JS string takes at most 3 bytes per unit
-    const at = this.#reserve(1 + 4 + idRoom + 1 + 4 + bytes.byteLength);
+    const nameRoom = channel === null ? 0 : 4 + channel.length * 3;
+    const size = 1 + 4 + idRoom + 1 + nameRoom + 4 + bytes.byteLength;
+    const at = this.#reserve(size);
     this.#view.setUint8(at, KIND.send);
-    const { written } = encoder.encodeInto(peer, this.#heap.subarray(at + 5, at + 5 + idRoom));
-    this.#view.setUint32(at + 1, written, true);
-    const payloadAt = at + 5 + written;
-    this.#view.setUint8(payloadAt, isText ? 1 : 0);
-    this.#view.setUint32(payloadAt + 1, bytes.byteLength, true);
-    this.#heap.set(bytes, payloadAt + 5);
-    this.#used -= idRoom - written; // the id's unused room
+    let next = this.#putString(at + 1, peer, idRoom);
+    this.#view.setUint8(next, (isText ? 1 : 0) | (channel === null ? 0 : 4));
+    next += 1;
+    if (channel !== null) next = this.#putString(next, channel, nameRoom - 4);
+    this.#view.setUint32(next, bytes.byteLength, true);
+    this.#heap.set(bytes, next + 4);
+    this.#used -= at + size - (next + 4 + bytes.byteLength); // the strings' unused room
+  }
+
+  /** Opens the named channel (maxRetransmits null: reliable). */
+  openChannel(name, ordered, maxRetransmits) {
+    const room = name.length * 3;
+    const at = this.#reserve(1 + 4 + room + 1 + 8);
+    this.#view.setUint8(at, KIND.openChannel);
+    const next = this.#putString(at + 1, name, room);
+    this.#view.setUint8(next, ordered ? 1 : 0);
+    this.#view.setFloat64(next + 1, maxRetransmits ?? -1, true);
+    this.#used -= room - (next - at - 5);
+  }
+
+  closeChannel(name) {
+    const room = name.length * 3;
+    const at = this.#reserve(1 + 4 + room);
+    this.#view.setUint8(at, KIND.closeChannel);
+    const next = this.#putString(at + 1, name, room);
+    this.#used -= room - (next - at - 5);
+  }
+
+  // A str field (u32 length + UTF-8) at `at`, with `room` bytes reserved for
+  // the text; returns where the next field goes.
+  #putString(at, text, room) {
+    const { written } = encoder.encodeInto(text, this.#heap.subarray(at + 4, at + 4 + room));
+    this.#view.setUint32(at, written, true);
+    return at + 4 + written;
   }
 
   /** A frame as it came off a channel (ArrayBuffer, or a string from a foreign peer). */

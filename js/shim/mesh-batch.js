@@ -5,7 +5,7 @@
 // (meshKindNames), so there is one table of names.
 
 const decoder = new TextDecoder();
-const VERSION = 4;
+const VERSION = 5;
 
 export class BatchReader {
   /**
@@ -53,7 +53,12 @@ export class BatchReader {
     const kind = this.names.commands[this.u8()];
     switch (kind) {
       case 'create_peer_connection': return { kind, pc: this.u32(), peer: this.str(), iceServers: this.str() };
-      case 'create_data_channel': return { kind, pc: this.u32(), channel: this.u32(), label: this.str() };
+      case 'create_data_channel': {
+        const command = { kind, pc: this.u32(), channel: this.u32(), label: this.str(), id: this.u32(), ordered: this.u8() === 1 };
+        const retransmits = this.num(); // max retransmits + 1; 0: reliable
+        command.maxRetransmits = retransmits === 0 ? null : retransmits - 1;
+        return command;
+      }
       case 'set_local_description': return { kind, pc: this.u32(), iceRestart: this.u8() === 1 };
       case 'set_remote_description': return { kind, pc: this.u32(), type: this.u8() === 0 ? 'offer' : 'answer', sdp: this.str() };
       case 'add_ice_candidate': return { kind, pc: this.u32(), candidate: this.str() };

@@ -144,7 +144,7 @@ export class WebRtcHost {
       case 'create_peer_connection':
         return this.#createConnection(command.pc, JSON.parse(command.iceServers || '[]'));
       case 'create_data_channel':
-        return this.#createChannel(command.pc, command.channel, command.label);
+        return this.#createChannel(command);
       case 'set_local_description':
         return this.#setLocalDescription(command.pc, command.iceRestart);
       case 'set_remote_description':
@@ -203,17 +203,34 @@ export class WebRtcHost {
     };
   }
 
-  #createChannel(pcHandle, handle, label) {
+  // Negotiated on both ends with the id the core chose (0 for the mesh's own
+  // channel): no `datachannel` event race.
+  #createChannel({ pc: pcHandle, channel: handle, label, id, ordered, maxRetransmits }) {
     const pc = this.#connections.get(pcHandle);
     if (!pc) return;
-    // Negotiated with id 0 on both ends: no `datachannel` event race.
-    const channel = pc.createDataChannel(label, { negotiated: true, id: 0, ordered: true });
+    const init = { negotiated: true, id, ordered };
+    if (maxRetransmits !== null) init.maxRetransmits = maxRetransmits;
+    let channel;
+    try {
+      channel = pc.createDataChannel(label, init);
+    } catch (error) {
+      return this.#failed(pcHandle, 'create_data_channel', error);
+    }
     channel.binaryType = 'arraybuffer';
     this.#channels.set(handle, { channel, pc: pcHandle });
     const alive = () => this.#channels.get(handle)?.channel === channel;
-    channel.onopen = () => {
-      if (alive()) this.#report((core) => core.onChannelOpen(handle));
+    let opened = false;
+    const open = () => {
+      if (!alive() || opened) return;
+      opened = true;
+      this.#report((core) => core.onChannelOpen(handle));
     };
+    channel.onopen = open;
+    // @roamhq/wrtc fires no `open` for a negotiated channel made on a
+    // connection whose SCTP is up already: it is open at once.
+    setTimeout(() => {
+      if (channel.readyState === 'open') open();
+    }, 0);
     channel.onclose = () => {
       if (!alive()) return;
       this.#channels.delete(handle);

@@ -1,0 +1,144 @@
+// Named channels in a real room (Node, @roamhq/wrtc): each name reaches only
+// its own listeners, what comes before a channel is opened waits for it, an
+// unreliable channel's messages do not wait behind a big reliable transfer,
+// and bad options and sizes throw clear errors.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { RTCMesh } from 'rtcmesh';
+import { startSignalServer } from '../../js/signal/server.js';
+import { RTCPeerConnection, withTimeout } from '../support/mesh-bus.mjs';
+import { poll } from '../support/wait.mjs';
+
+const join = (url, room, id) => RTCMesh.join(url, room, { id, WebSocket, RTCPeerConnection });
+const unreliable = { ordered: false, maxRetransmits: 0 };
+
+/** Every `message` event of a target as [origin, data]. */
+function record(target) {
+  const seen = [];
+  target.addEventListener('message', (event) => seen.push([event.origin, event.data]));
+  return seen;
+}
+
+async function room(name, ids) {
+  const server = await startSignalServer();
+  const meshes = [];
+  for (const id of ids) meshes.push(await join(server.url, name, id));
+  await withTimeout(Promise.all(meshes.map((mesh) => mesh.connected())), 30000, 'the room to link up');
+  return { server, meshes, close: async () => { for (const mesh of meshes) mesh.close(); await server.close(); } };
+}
+
+test('each channel reaches only its own listeners, and what comes first waits for the channel', { timeout: 60000 }, async () => {
+  const { meshes: [ana, ben, cho], close } = await room('names', ['ana', 'ben', 'cho']);
+  try {
+    const plain = record(ben);
+    const chat = [ana, ben, cho].map((mesh) => mesh.channel('chat'));
+    const cursor = [ana, ben, cho].map((mesh) => mesh.channel('cursor', unreliable));
+    const benChat = record(chat[1]);
+    const benCursor = record(cursor[1]);
+    const choCursor = record(cursor[2]);
+    assert.equal(ana.channel('chat'), chat[0], 'the same name again is the same channel');
+    assert.equal(chat[0].reliable, true);
+    assert.equal(cursor[0].reliable, false);
+
+    chat[0].send('ben', 'hello on chat');
+    ana.send('ben', 'plain hello');
+    // The unreliable channel's data channels open a moment after the call.
+    await poll(() => {
+      try {
+        cursor[0].broadcast(JSON.stringify({ x: 1 }));
+      } catch (error) {
+        if (error.code !== 'not_connected') throw error;
+      }
+      return benCursor.length > 0 && choCursor.length > 0;
+    }, 10000, 'the cursor channel to carry a message to both');
+    await poll(() => benChat.length === 1 && plain.length === 1, 10000, 'the chat and plain messages');
+    assert.deepEqual(benChat, [['ana', 'hello on chat']]);
+    assert.deepEqual(plain, [['ana', 'plain hello']], 'the mesh sees only its own messages');
+    assert.ok(benCursor.every(([origin, data]) => origin === 'ana' && data === '{"x":1}'));
+
+    // Sent before ben opens "late": it waits, then arrives in order.
+    const late = ana.channel('late');
+    late.send('ben', 'first');
+    late.send('ben', new Uint8Array([1, 2, 3]));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const benLate = record(ben.channel('late'));
+    await poll(() => benLate.length === 2, 10000, 'the waiting messages');
+    assert.equal(benLate[0][1], 'first');
+    assert.deepEqual([...new Uint8Array(benLate[1][1])], [1, 2, 3]);
+    assert.equal(plain.length, 1, 'no channel message reached the mesh');
+    assert.equal(benChat.length, 1, 'no other channel message reached chat');
+
+    // Closed here: no more delivery; sends throw.
+    chat[1].close();
+    assert.throws(() => chat[1].send('ana', 'x'), (error) => error.code === 'closed');
+    assert.notEqual(ben.channel('chat'), chat[1], 'a closed name can be opened again');
+  } finally {
+    await close();
+  }
+});
+
+// With "ticks" opened reliable (it then rides the mesh's frames, behind the
+// big message) no tick arrives before the big message: checked by hand.
+test('an unreliable channel delivers while a big reliable message is in flight', { timeout: 90000 }, async () => {
+  const { meshes: [ana, ben], close } = await room('busy', ['ana', 'ben']);
+  try {
+    const bulk = [ana.channel('bulk'), ben.channel('bulk')];
+    const ticks = [ana.channel('ticks', unreliable), ben.channel('ticks', unreliable)];
+    let bulkAt = null;
+    bulk[1].addEventListener('message', () => { bulkAt = performance.now(); });
+    const tickAt = [];
+    ticks[1].addEventListener('message', (event) => tickAt.push([Number(event.data), performance.now()]));
+    await poll(() => {
+      try {
+        ticks[0].send('ben', '-1');
+        return true;
+      } catch (error) {
+        if (error.code !== 'not_connected') throw error;
+        return false;
+      }
+    }, 10000, 'the ticks channel to open');
+
+    bulk[0].send('ben', new Uint8Array(32 * 1024 * 1024));
+    const started = performance.now();
+    for (let i = 0; i < 20 && bulkAt === null; i++) {
+      ticks[0].send('ben', String(i));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await poll(() => bulkAt !== null, 60000, 'the big message');
+    const during = tickAt.filter(([n, at]) => n >= 0 && at < bulkAt);
+    console.log(`bulk took ${(bulkAt - started).toFixed(0)} ms; ${during.length} ticks arrived before it`);
+    assert.ok(during.length > 0, 'ticks arrived while the big message was still in flight');
+  } finally {
+    await close();
+  }
+});
+
+test('channel options and sizes are checked with clear errors', { timeout: 60000 }, async () => {
+  const { meshes: [ana, ben], close } = await room('checks', ['ana', 'ben']);
+  try {
+    assert.throws(() => ana.channel(''), (error) => error instanceof TypeError || error.code === 'bad_argument');
+    assert.throws(() => ana.channel('x', { maxRetransmits: -1 }), (error) => error.code === 'bad_argument' && /maxRetransmits/.test(error.message));
+    assert.throws(() => ana.channel('x', { ordered: 'yes' }), (error) => error.code === 'bad_argument' && /ordered/.test(error.message));
+    assert.throws(() => ana.channel('y'.repeat(65)), (error) => error.code === 'bad_argument' && /1 to 64 bytes/.test(error.message));
+    const state = ana.channel('state', unreliable);
+    ben.channel('state', unreliable);
+    assert.throws(() => ana.channel('state'), (error) => error.code === 'bad_argument' && /other options/.test(error.message));
+    await poll(() => {
+      try {
+        state.send('ben', 'ping');
+        return true;
+      } catch (error) {
+        if (error.code !== 'not_connected') throw error;
+        return false;
+      }
+    }, 10000, 'the state channel to open');
+    assert.throws(() => state.send('ben', new Uint8Array(70000)),
+      (error) => error.code === 'message_too_large' && /65535/.test(error.message));
+    assert.throws(() => state.send('nobody', 'x'), (error) => error.code === 'unknown_peer' || error.code === 'not_connected');
+    ana.close();
+    assert.throws(() => state.send('ben', 'x'), (error) => error.code === 'closed');
+  } finally {
+    await close();
+  }
+});
