@@ -1,6 +1,7 @@
 #include "mesh/sim_webrtc.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <utility>
@@ -43,6 +44,10 @@ struct SimNetwork::Pc {
     // Direct channels (mesh/direct_channels.hpp): by handle, opened with
     // the main channel; matched to the partner's by negotiated id.
     std::map<Handle, mesh::DataChannelSpec> extras;
+    // Media: the tracks added to this connection, and the peer's tracks as
+    // its last description listed them ("a=tracks:" in the fake SDP).
+    std::set<std::uint32_t> sending;
+    std::set<std::uint32_t> receiving;
     bool closed = false;
     std::size_t buffered = 0;
     std::size_t threshold = 0;
@@ -63,10 +68,27 @@ struct SimNetwork::Node {
 
 namespace {
 
-std::string make_sdp(SdpType type, std::uint64_t session, int gen, std::size_t mms) {
+std::string make_sdp(SdpType type, std::uint64_t session, int gen, std::size_t mms, const std::set<std::uint32_t>& tracks) {
+    std::string listed;
+    for (auto track : tracks) listed += (listed.empty() ? "" : ",") + std::to_string(track);
     return std::string("v=0\r\no=- ") + std::to_string(session) + " 1 IN IP4 0.0.0.0\r\ns=-\r\na=type:" +
            (type == SdpType::offer ? "offer" : "answer") + "\r\na=ice-gen:" + std::to_string(gen) +
-           "\r\na=max-message-size:" + std::to_string(mms) + "\r\n";
+           "\r\na=max-message-size:" + std::to_string(mms) + "\r\na=tracks:" + listed + "\r\n";
+}
+
+std::set<std::uint32_t> sdp_tracks(const std::string& sdp) {
+    std::set<std::uint32_t> tracks;
+    const auto at = sdp.find("a=tracks:");
+    if (at == std::string::npos) return tracks;
+    std::size_t pos = at + 9;
+    while (pos < sdp.size() && sdp[pos] != '\r') {
+        std::size_t end = pos;
+        while (end < sdp.size() && std::isdigit(static_cast<unsigned char>(sdp[end]))) ++end;
+        if (end == pos) break;
+        tracks.insert(static_cast<std::uint32_t>(std::stoul(sdp.substr(pos, end - pos))));
+        pos = sdp[end] == ',' ? end + 1 : end;
+    }
+    return tracks;
 }
 
 // Parses the fields make_sdp wrote; false for anything else.
@@ -298,7 +320,7 @@ void SimNetwork::execute(Node& n, Command c) {
                 return;
             }
             pc->has_local = true;
-            n.mesh->on_local_description(pc->handle, type, make_sdp(type, pc->session, pc->ice_gen, config_.max_message_size));
+            n.mesh->on_local_description(pc->handle, type, make_sdp(type, pc->session, pc->ice_gen, config_.max_message_size, pc->sending));
             // Trickle: two candidates and end-of-candidates, a little later.
             const Handle h = pc->handle;
             const std::string cand_base = "candidate:" + std::to_string(pc->session) + ":" + std::to_string(pc->ice_gen) + ":";
@@ -336,6 +358,7 @@ void SimNetwork::execute(Node& n, Command c) {
             }
             if (session != pc->remote_session || gen != pc->remote_ice_gen) pc->remote_candidate_ok = false;
             pc->has_remote = true;
+            pc->receiving = sdp_tracks(c.text);
             pc->remote_session = session;
             pc->remote_ice_gen = gen;
             n.mesh->on_remote_description_set(pc->handle);
@@ -382,6 +405,8 @@ void SimNetwork::execute(Node& n, Command c) {
             }
             break;
         }
+        case CommandKind::add_track: pc->sending.insert(static_cast<std::uint32_t>(c.number)); break;
+        case CommandKind::remove_track: pc->sending.erase(static_cast<std::uint32_t>(c.number)); break;
         case CommandKind::send:
         case CommandKind::send_via_server: break;  // handled in drain
     }
@@ -560,6 +585,14 @@ std::size_t SimNetwork::open_channels(const std::string& a, const std::string& b
     for (const auto& [h, pc] : n->pcs)
         if (pc.peer == b && !pc.closed && pc.channel_open) ++count;
     return count;
+}
+
+std::set<std::uint32_t> SimNetwork::tracks_from(const std::string& a, const std::string& b) const {
+    const Node* n = node(a);
+    if (n == nullptr) return {};
+    for (const auto& [h, pc] : n->pcs)
+        if (pc.peer == b && !pc.closed && pc.state == ConnectionState::connected) return pc.receiving;
+    return {};
 }
 
 bool SimNetwork::link_connected(const std::string& a, const std::string& b) const {

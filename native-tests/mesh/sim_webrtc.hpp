@@ -99,6 +99,8 @@ public:
     // a holds a connection to b that is ICE-connected with its channel open.
     bool link_connected(const std::string& a, const std::string& b) const;
     std::size_t live_connections(const std::string& a) const;                    // not closed pcs
+    // The tracks b's last description to a listed, on a's connected pc to b.
+    std::set<std::uint32_t> tracks_from(const std::string& a, const std::string& b) const;
     std::size_t buffered(const std::string& a, const std::string& b) const;
     std::size_t max_buffered_seen() const { return max_buffered_seen_; }
     // The signaling server's last-resort path (mesh::Options::server_path):

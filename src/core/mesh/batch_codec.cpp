@@ -26,6 +26,8 @@ void pack_command(Packer& p, const Command& c) {
         case CommandKind::close_channel: p.u32(c.channel); break;
         case CommandKind::close_peer_connection: p.u32(c.pc); break;
         case CommandKind::send_via_server: p.str(c.peer), p.bytes(c.bytes); break;
+        case CommandKind::add_track:
+        case CommandKind::remove_track: p.u32(c.pc), p.u32(static_cast<std::uint32_t>(c.number)); break;
     }
 }
 

@@ -17,6 +17,8 @@
 //     set_buffered_amount_low_threshold  u32 channel, num bytes
 //     close_channel           u32 channel
 //     close_peer_connection   u32 pc
+//     send_via_server         str peer, bytes frame
+//     add_track, remove_track u32 pc, u32 track (the host's number for it)
 //   u32 n, n × event: u8 kind, str peer, then
 //     message                 u8 flags (1 text, 2 system, 4 named channel),
 //                             [str channel name, when flag 4], bytes data

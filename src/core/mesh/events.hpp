@@ -25,8 +25,9 @@ enum class EventKind : std::uint8_t {
     error,          // peer (may be empty), code, text = message for humans
     buffered_amount_low,  // peer: its queued bytes fell to Options::buffered_low_threshold after a send took them above
     metadata,             // peer, text = its metadata (a JSON text, session::Session::set_metadata), new or changed
+    media_relayed,        // peer, text = relay id ("" = the server): our tracks for it stop, as media is never relayed; relay_off: direct again
 };
-inline constexpr int kEventKindCount = static_cast<int>(EventKind::metadata) + 1;  // keep after the last
+inline constexpr int kEventKindCount = static_cast<int>(EventKind::media_relayed) + 1;  // keep after the last
 
 enum class ErrorCode : std::uint8_t {
     none,

@@ -121,6 +121,7 @@ Status Mesh::remove_peer(const std::string& peer) {
     Peer& p = *find(peer);
     p.link.close_by_user(out_);
     direct_.on_connection(peer, 0, out_);
+    media_.forget(peer);
     on_link_down(p);
     p.reset_inbound(0);
     peers_.erase(peer);

@@ -29,6 +29,7 @@
 #include "core/mesh/direct_channels.hpp"
 #include "core/mesh/events.hpp"
 #include "core/mesh/frame.hpp"
+#include "core/mesh/media_tracks.hpp"
 #include "core/mesh/peer_link.hpp"
 #include "core/mesh/receive_stream.hpp"
 #include "core/mesh/webrtc_port.hpp"
@@ -125,6 +126,11 @@ public:
     bool direct_channel_open(const std::string& name) const { return direct_.is_open(name); }
     Status send_direct(const std::string& peer, const std::string& channel, const std::uint8_t* data, std::size_t size,
                        bool is_text);
+    // ---- Media (media_tracks.hpp) ----
+    // The host's track number `track` goes to `peer` ("" = every peer, now
+    // and later): add_track commands on their connections, then offers.
+    Status add_track(std::uint32_t track, const std::string& peer);
+    Status remove_track(std::uint32_t track);
     std::string ready_state(const std::string& peer) const;  // new|connecting|open|closing|closed
     Handle user_channel(const std::string& peer) const;      // 0 when none
     Status add_peer(const std::string& peer);
@@ -234,6 +240,8 @@ private:
     Rng rng_;
     Outbox out_;
     DirectChannels direct_;  // follows each peer's connection (with_link)
+    MediaTracks media_;      // so do the tracks
+    std::map<std::string, PeerLink*> links();
     Millis now_ = 0;
     bool closed_ = false;
     PeerHash self_hash_;

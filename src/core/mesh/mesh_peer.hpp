@@ -101,6 +101,7 @@ template <typename Fn>
 void Mesh::with_link(Peer& peer, Fn&& fn) {
     fn();
     direct_.on_connection(peer.id, peer.link.pc(), out_);  // a new connection gets the direct channels
+    media_.on_connection(peer.id, peer.link, out_);       // and the tracks
     const bool usable = peer.link.usable();
     if (usable == peer.usable) return;
     peer.usable = usable;

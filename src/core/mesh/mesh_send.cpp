@@ -99,6 +99,22 @@ Status Mesh::send_direct(const std::string& peer, const std::string& channel, co
     return direct_.send(peer, channel, data, size, is_text, usable, out_);
 }
 
+std::map<std::string, PeerLink*> Mesh::links() {
+    std::map<std::string, PeerLink*> all;
+    for (auto& [id, p] : peers_) all[id] = &p->link;
+    return all;
+}
+
+Status Mesh::add_track(std::uint32_t track, const std::string& peer) {
+    if (Status s = check_open(); !s.ok()) return s;
+    return media_.add(track, peer, links(), out_);
+}
+
+Status Mesh::remove_track(std::uint32_t track) {
+    if (Status s = check_open(); !s.ok()) return s;
+    return media_.remove(track, links(), out_);
+}
+
 Status Mesh::enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& payload, std::uint8_t flags) {
     const std::size_t size = payload->size();
     if (size > options_.max_message_bytes)
@@ -149,6 +165,7 @@ void Mesh::refresh_routes() {
         const bool is_relay = p->route != 0 && p->route != p->hash;
         if (is_relay) {
             out_.event(EventKind::relay_on, id, find_by_hash(p->route)->id);
+            if (media_.sends_to(id)) out_.event(EventKind::media_relayed, id, find_by_hash(p->route)->id);
         } else if (was_relay) {
             out_.event(EventKind::relay_off, id);
             if (p->route == p->hash) resend_direct(*p);

@@ -16,6 +16,8 @@ const char* to_string(CommandKind kind) {
         case CommandKind::close_channel: return "close_channel";
         case CommandKind::close_peer_connection: return "close_peer_connection";
         case CommandKind::send_via_server: return "send_via_server";
+        case CommandKind::add_track: return "add_track";
+        case CommandKind::remove_track: return "remove_track";
     }
     return "unknown";
 }
@@ -49,6 +51,7 @@ const char* to_string(EventKind kind) {
         case EventKind::error: return "error";
         case EventKind::buffered_amount_low: return "buffered_amount_low";
         case EventKind::metadata: return "metadata";
+        case EventKind::media_relayed: return "media_relayed";
     }
     return "unknown";
 }

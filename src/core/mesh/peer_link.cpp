@@ -80,6 +80,7 @@ void PeerLink::close_connection(Outbox& out) {
     op_ = Op::none;
     making_offer_ = false;
     want_offer_ = false;
+    renegotiate_ = false;
     want_ice_restart_ = false;
     remote_description_set_ = false;
     pending_remote_offer_.reset();
@@ -134,6 +135,7 @@ Status PeerLink::receive_offer(Outbox& out, Millis now, const std::string& sdp) 
     if (pc_ == 0) start_connection(out, now);
     const bool own_offer_pending = making_offer_ || signaling_ == Signaling::have_local_offer;
     if (own_offer_pending && initiator_) return Status::success();  // impolite: ignore the colliding offer
+    if (own_offer_pending && renegotiate_) want_offer_ = true;       // ours is rolled back: again, afterwards
     remote_session_ = *session;
     pending_remote_offer_ = sdp;  // polite: applied after the current op; SRD(offer) rolls ours back
     pump(out);
@@ -234,6 +236,7 @@ void PeerLink::on_remote_description_set(Outbox& out) {
         signaling_ = Signaling::stable;
         remote_description_set_ = true;
         op_ = Op::none;
+        if (!want_offer_) renegotiate_ = false;  // answered; a change since then asked for another offer
         flush_candidates(out);
         pump(out);
     }
@@ -375,6 +378,13 @@ void PeerLink::restart_ice(Outbox& out, Millis now) {
     ++ice_restarts_;
     last_ice_restart_ = now;
     next_ice_restart_ = now + delay;
+    pump(out);
+}
+
+void PeerLink::renegotiate(Outbox& out) {
+    if (pc_ == 0) return;  // a new connection is made with its tracks
+    renegotiate_ = true;
+    want_offer_ = true;
     pump(out);
 }
 

@@ -108,6 +108,9 @@ public:
     // The host's network changed (browser `online`, navigator.connection):
     // an open link's offering side restarts ICE at once.
     void on_network_change(Outbox& out, Millis now);
+    // The tracks on this connection changed: it makes an offer once stable.
+    // An offer of ours that loses a glare is made again after the peer's.
+    void renegotiate(Outbox& out);
     // Nothing came over the open channel for too long: the peer is gone, or
     // its side of the link is; the connection is re-made (see fail()).
     void on_silence(Outbox& out, Millis now, Rng& rng, Millis silent_ms) {
@@ -162,6 +165,7 @@ private:
     Op op_ = Op::none;
     bool making_offer_ = false;
     bool want_offer_ = false;
+    bool renegotiate_ = false;  // media changed: until an offer of ours is answered
     bool want_ice_restart_ = false;
     bool remote_description_set_ = false;
     std::optional<std::string> pending_remote_offer_;

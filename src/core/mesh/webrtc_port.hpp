@@ -48,9 +48,11 @@ enum class CommandKind : std::uint8_t {
     close_channel,           // channel
     close_peer_connection,   // pc (the host forgets the handle afterwards)
     send_via_server,         // peer, bytes: a frame for peer through the signaling server (Options::server_path)
+    add_track,               // pc, number = the host's track: pc.addTrack(track, ...its streams)
+    remove_track,            // pc, number = the host's track: pc.removeTrack(its sender)
 };
 // How many kinds there are, for tables of their names: keep it after the last.
-inline constexpr int kCommandKindCount = static_cast<int>(CommandKind::send_via_server) + 1;
+inline constexpr int kCommandKindCount = static_cast<int>(CommandKind::remove_track) + 1;
 
 // One flat struct instead of a variant: trivial to bind with embind and to
 // switch over in JS. Unused fields keep their defaults.
