@@ -28,12 +28,18 @@
 //   metadata      { peer, metadata }   a peer's metadata arrived, or changed
 //   peerremoved   { peer }             removePeer() (or the room) removed one
 //   bufferedamountlow { peer }         bufferedAmount(peer) fell to bufferedAmountLowThreshold or below
+//   track         { peer, track, streams }  a peer's media track arrived (addTrack on its side)
+//   trackended    { peer, track }    it went: the peer removed it, or the connection closed
+//   mediarelayed  { peer, via }      our tracks for peer stop flowing: it is reached only through
+//                                       a relay (`via`, null: the signaling server), and media is never
+//                                       relayed; `relay` with via null says when it is direct again
 //   close         {}                 the mesh was closed (close() without a peer)
 import { loadCore, loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
 import { createIdentity, createSecret, inviteLink, readInvite } from './room-seal.js';
 import { metadataText, parseMetadata } from './metadata.js';
 import { MeshChannel, channelOptions } from './mesh-channel.js';
+import { trackArguments } from './media.js';
 import { argumentError, bytesOf, describe, randomSeed } from './values.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
 import { BatchReader } from '../shim/mesh-batch.js';
@@ -153,6 +159,8 @@ export class RTCMesh extends EventTarget {
   #serverSend = () => false; // (peer, bytes): the last-resort path, once joined through a server that relays
   #metadata = new Map(); // peer -> its metadata, as it last sent it
   #channels = new Map(); // name -> MeshChannel open here
+  #tracks = new Map(); // the handle addTrack returned -> the core's number for its track
+  #lastTrack = 0;
 
   /**
    * @param {object} options
@@ -251,6 +259,8 @@ export class RTCMesh extends EventTarget {
       }),
       iceServerError: (failure) => this.#iceServerFailed(failure),
       sendViaServer: (peer, bytes) => this.#serverSend(peer, bytes),
+      track: (detail) => this.#emit('track', detail),
+      trackEnded: (detail) => this.#emit('trackended', detail),
     });
     // Offers are made from the first tick, after the caller had a chance to
     // add its event listeners.
@@ -368,6 +378,38 @@ export class RTCMesh extends EventTarget {
       if (!this.#closed) this.#flush();
     });
     return channel;
+  }
+
+  /**
+   * Sends a media track to every peer, now and as they come (or, with
+   * `{ peer }` as the last argument, to that one), on each direct link:
+   * the core adds it to the connections and renegotiates. Returns a handle
+   * for removeTrack(). The receivers get a `track` event.
+   */
+  addTrack(track, ...rest) {
+    const { streams, peer } = trackArguments(track, rest);
+    this.#ensureOpen();
+    const number = ++this.#lastTrack;
+    this.#host.media.setTrack(number, track, streams);
+    try {
+      this.#call('addTrack', number, peer ?? '');
+    } catch (error) {
+      this.#host.media.deleteTrack(number);
+      throw error;
+    }
+    const handle = Object.freeze({ track, streams, peer });
+    this.#tracks.set(handle, number);
+    return handle;
+  }
+
+  /** Stops sending what addTrack() sent; the receivers get `trackended`. */
+  removeTrack(handle) {
+    const number = this.#tracks.get(handle);
+    if (number === undefined) throw argumentError(`RTCMesh.removeTrack: ${describe(handle)} is not a handle addTrack() returned, or it was removed`);
+    this.#ensureOpen();
+    this.#tracks.delete(handle);
+    this.#call('removeTrack', number); // runs its remove_track commands
+    this.#host.media.deleteTrack(number);
   }
 
   /** "new" | "connecting" | "open" | "closing" | "closed" for the channel to `peer`. */
@@ -772,6 +814,8 @@ export class RTCMesh extends EventTarget {
         return this.#emit('relay', { peer, via: event.text || null, server: event.text === '' });
       case 'relay_off':
         return this.#emit('relay', { peer, via: null, server: false });
+      case 'media_relayed':
+        return this.#emit('mediarelayed', { peer, via: event.text || null });
       case 'metadata': {
         const { value, problem } = parseMetadata(event.text);
         if (problem) return this.#emit('error', { peer, code: 'malformed_frame', message: `metadata from ${peer} is not JSON (${problem}); ignored` });

@@ -67,6 +67,8 @@ export class BatchReader {
       case 'close_channel': return { kind, channel: this.u32() };
       case 'close_peer_connection': return { kind, pc: this.u32() };
       case 'send_via_server': return { kind, peer: this.str(), bytes: this.bytesView() };
+      case 'add_track':
+      case 'remove_track': return { kind, pc: this.u32(), track: this.u32() };
       default: throw new Error(`RTCMesh: the core packed an unknown command ${kind}`);
     }
   }

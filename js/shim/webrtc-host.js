@@ -8,6 +8,8 @@
 // Handles are integers the core never reuses, so a completion that arrives
 // after its connection was closed finds no entry here and is dropped.
 
+import { MediaHost } from './media-host.js';
+
 const DEFAULT_MAX_MESSAGE_SIZE = 65536; // RFC 8831's safe value when pc.sctp is unknown
 
 function candidateToJson(candidate) {
@@ -38,6 +40,7 @@ export class WebRtcHost {
   #connections = new Map(); // pc handle -> RTCPeerConnection
   #iceServersOf = new WeakMap(); // RTCPeerConnection -> the core's iceServers for it
   #channels = new Map(); // channel handle -> { channel, pc }
+  #media;
 
   /**
    * @param core the wasm Mesh object (its on* methods)
@@ -52,8 +55,10 @@ export class WebRtcHost {
    * @param hooks.iceServerError ({ url, errorCode, errorText }) => void: a
    *   STUN or TURN server failed a connection's gathering (the browser's
    *   icecandidateerror; Node's wrtc has none)
+   * @param hooks.track, hooks.trackEnded: what connections receive (media-host.js)
    */
-  constructor(core, inbox, RTCPeerConnection, changed, { configure = (iceServers) => ({ iceServers }), iceServerError = () => {}, sendViaServer = () => false } = {}) {
+  constructor(core, inbox, RTCPeerConnection, changed, { configure = (iceServers) => ({ iceServers }), iceServerError = () => {}, sendViaServer = () => false, track, trackEnded } = {}) {
+    this.#media = new MediaHost({ track, trackEnded });
     this.#core = core;
     this.#inbox = inbox;
     this.#RTCPeerConnection = RTCPeerConnection;
@@ -76,6 +81,11 @@ export class WebRtcHost {
         // the connection keeps its configuration; new connections get the new one
       }
     }
+  }
+
+  /** The tracks the core's add_track commands name (media-host.js). */
+  get media() {
+    return this.#media;
   }
 
   get openPeerConnections() {
@@ -142,7 +152,7 @@ export class WebRtcHost {
   #runOne(command, sentOn) {
     switch (command.kind) {
       case 'create_peer_connection':
-        return this.#createConnection(command.pc, JSON.parse(command.iceServers || '[]'));
+        return this.#createConnection(command.pc, JSON.parse(command.iceServers || '[]'), command.peer);
       case 'create_data_channel':
         return this.#createChannel(command);
       case 'set_local_description':
@@ -162,6 +172,13 @@ export class WebRtcHost {
         return this.#closeConnection(command.pc);
       case 'send_via_server': // the last-resort path: a lost frame is resent by the core
         return void this.#sendViaServer(command.peer, command.bytes);
+      case 'add_track':
+      case 'remove_track': {
+        const pc = this.#connections.get(command.pc);
+        if (!pc) return undefined;
+        if (command.kind === 'add_track') return this.#media.add(pc, command.pc, command.track);
+        return this.#media.remove(pc, command.pc, command.track);
+      }
       default:
         throw new Error(`unknown command "${command.kind}"`);
     }
@@ -182,9 +199,10 @@ export class WebRtcHost {
     else report();
   }
 
-  #createConnection(handle, iceServers) {
+  #createConnection(handle, iceServers, peer) {
     const pc = new this.#RTCPeerConnection(this.#configure(iceServers));
     this.#connections.set(handle, pc);
+    this.#media.watch(pc, handle, peer);
     this.#iceServersOf.set(pc, iceServers);
     const alive = () => this.#connections.get(handle) === pc;
     pc.onicecandidate = (event) => {
@@ -261,6 +279,7 @@ export class WebRtcHost {
       // The description we made, not pc.localDescription: @roamhq/wrtc's
       // getter can crash the process while its signaling thread updates it.
       const { type, sdp } = description;
+      this.#media.check(pc, handle);
       this.#report((core) => core.onLocalDescription(handle, type, sdp));
     } catch (error) {
       this.#failed(handle, 'set_local_description', error);
@@ -281,7 +300,9 @@ export class WebRtcHost {
         if (this.#connections.get(handle) !== pc) return;
       }
       await pc.setRemoteDescription(description);
-      if (this.#connections.get(handle) === pc) this.#report((core) => core.onRemoteDescriptionSet(handle));
+      if (this.#connections.get(handle) !== pc) return;
+      this.#media.check(pc, handle);
+      this.#report((core) => core.onRemoteDescriptionSet(handle));
     } catch (error) {
       this.#failed(handle, 'set_remote_description', error);
     }
@@ -313,7 +334,8 @@ export class WebRtcHost {
     for (const [channelHandle, entry] of this.#channels) {
       if (entry.pc === handle) this.#closeChannel(channelHandle);
     }
-    pc.onicecandidate = pc.onconnectionstatechange = pc.onicecandidateerror = null;
+    pc.onicecandidate = pc.onconnectionstatechange = pc.onicecandidateerror = pc.ontrack = null;
     pc.close();
+    this.#media.closed(handle);
   }
 }

@@ -109,6 +109,17 @@ void JsMesh::close() { mesh_->close(); }
 void JsMesh::network_changed() { mesh_->on_network_change(); }
 val JsMesh::set_metadata(const std::string& json) { return status_to_js(session_->set_metadata(json)); }
 
+// Track numbers are the JS side's small counters; anything else is refused by the core as track 0.
+val JsMesh::add_track(double track, const std::string& peer) {
+    const auto number = track >= 1 && track <= 4294967295.0 ? static_cast<std::uint32_t>(track) : 0u;
+    return status_to_js(session_->mesh().add_track(number, peer));
+}
+
+val JsMesh::remove_track(double track) {
+    const auto number = track >= 1 && track <= 4294967295.0 ? static_cast<std::uint32_t>(track) : 0u;
+    return status_to_js(session_->mesh().remove_track(number));
+}
+
 double JsMesh::reserve_inbox(double used, double capacity) {
     if (to_size(capacity) < inbox_.size() / 2) {  // a big message's inbox is given back when JS asks for less
         Bytes kept(inbox_.begin(), inbox_.begin() + std::min(inbox_.size(), to_size(used)));
@@ -196,6 +207,8 @@ EMSCRIPTEN_BINDINGS(rtcmesh_mesh) {
         .function("close", &JsMesh::close)
         .function("networkChanged", &JsMesh::network_changed)
         .function("setMetadata", &JsMesh::set_metadata)
+        .function("addTrack", &JsMesh::add_track)
+        .function("removeTrack", &JsMesh::remove_track)
         .function("address", &JsMesh::address)
         .function("onLocalDescription", &JsMesh::on_local_description)
         .function("onRemoteDescriptionSet", &JsMesh::on_remote_description_set)

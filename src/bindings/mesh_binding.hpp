@@ -37,6 +37,8 @@ public:
     void close();
     void network_changed();
     emscripten::val set_metadata(const std::string& json);
+    emscripten::val add_track(double track, const std::string& peer);
+    emscripten::val remove_track(double track);
 
     // The one wire (session/host_wire.hpp). JS writes its input records into
     // the inbox at the address reserve_inbox returns (keeping the first

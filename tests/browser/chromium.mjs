@@ -54,17 +54,18 @@ export function collectPageErrors(page) {
 }
 
 /**
- * For a test file whose tabs meet in rooms: registers before/after hooks that
+ * For a test file whose tabs meet in rooms (`extraArgs`: more Chromium
+ * flags, such as fake media devices): registers before/after hooks that
  * start Chromium, the test pages' static server and a signaling server, and
  * returns { signal, blankTab() } (blankTab: a new tab on blank.html, with its
  * page errors collected, as { page, errors }). `signal` is set once before()
  * ran.
  */
-export function chromiumRooms() {
+export function chromiumRooms({ extraArgs = [] } = {}) {
   const fixture = { signal: null, web: null, browser: null };
   before(async () => {
     fixture.web = await startStaticServer({ mounts: testPageMounts });
-    fixture.browser = await launchChromium();
+    fixture.browser = await launchChromium({ extraArgs });
     fixture.signal = await startSignalServer();
   });
   after(async () => {

@@ -1,0 +1,127 @@
+// Media tracks between Chromium tabs with fake camera and microphone: every
+// member receives the others' audio and video and frames flow; a track for
+// one peer reaches only that peer; removeTrack ends it there; a later member
+// receives what is sent to everyone; tracks survive an ICE restart and a
+// re-made connection.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { poll } from '../support/wait.mjs';
+import { chromiumRooms } from './chromium.mjs';
+
+const rooms = chromiumRooms({ extraArgs: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'] });
+
+// A tab that joined `room` and sends its camera and microphone to everyone.
+// window.received lists every track it got: { peer, kind, id, ended, frames }
+// (frames: video frames drawn, counted with requestVideoFrameCallback).
+async function mediaTab(room, id) {
+  const tab = await rooms.blankTab();
+  await tab.page.evaluate(async ({ url, room, id }) => {
+    const { RTCMesh } = await import('/js/index.js');
+    window.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 160, height: 120 } });
+    window.mesh = await RTCMesh.join(url, room, { id });
+    window.received = [];
+    window.mesh.addEventListener('track', ({ detail: { peer, track, streams } }) => {
+      const entry = { peer, kind: track.kind, id: track.id, ended: false, frames: 0, streams: streams.length };
+      window.received.push(entry);
+      if (track.kind !== 'video') return;
+      const video = document.createElement('video');
+      video.muted = true;
+      video.srcObject = new MediaStream([track]);
+      document.body.append(video);
+      const count = () => {
+        entry.frames++;
+        if (!entry.ended) video.requestVideoFrameCallback(count);
+      };
+      video.requestVideoFrameCallback(count);
+      video.play();
+    });
+    window.mesh.addEventListener('trackended', ({ detail: { peer, track } }) => {
+      for (const entry of window.received) if (entry.peer === peer && entry.id === track.id) entry.ended = true;
+    });
+    window.handles = window.stream.getTracks().map((track) => window.mesh.addTrack(track, window.stream));
+  }, { url: rooms.signal.url, room, id });
+  return tab;
+}
+
+const received = (tab) => tab.page.evaluate(() => window.received.map(({ peer, kind, id, ended, frames, streams }) => ({ peer, kind, id, ended, frames, streams })));
+const live = (list, peer, kind) => list.filter((t) => t.peer === peer && !t.ended && (kind === undefined || t.kind === kind));
+
+/** Resolves once `tab`'s live video from each of `peers` has drawn `more` frames past where it stood. */
+async function framesFlow(tab, peers, more = 10, what = 'frames') {
+  const start = await received(tab);
+  const at = (list, peer) => live(list, peer, 'video').reduce((sum, t) => sum + t.frames, 0);
+  await poll(async () => {
+    const now = await received(tab);
+    return peers.every((peer) => live(now, peer, 'video').length > 0 && at(now, peer) >= at(start, peer) + more);
+  }, 30000, what);
+}
+
+test('three tabs send audio and video to each other; one-peer tracks, removal and a later member', { timeout: 180000 }, async () => {
+  const tabs = {};
+  try {
+    for (const id of ['ana', 'ben', 'cho']) tabs[id] = await mediaTab('media', id);
+    for (const [id, tab] of Object.entries(tabs)) {
+      const others = Object.keys(tabs).filter((other) => other !== id);
+      await poll(async () => {
+        const list = await received(tab);
+        return others.every((peer) => live(list, peer, 'audio').length === 1 && live(list, peer, 'video').length === 1);
+      }, 30000, `${id} to receive audio and video from ${others.join(' and ')}`);
+      await framesFlow(tab, others, 10, `video frames at ${id}`);
+      assert.ok((await received(tab)).every((t) => t.streams === 1), 'each track came with its stream');
+    }
+
+    // A second camera track for ben only.
+    const privateId = await tabs.ana.page.evaluate(() => {
+      const track = window.stream.getVideoTracks()[0].clone();
+      window.privateHandle = window.mesh.addTrack(track, { peer: 'ben' });
+      return track.id;
+    });
+    await poll(async () => live(await received(tabs.ben), 'ana', 'video').length === 2, 30000, 'ben to get the second video');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(live(await received(tabs.cho), 'ana', 'video').length, 1, 'cho does not get the track meant for ben');
+    assert.ok(privateId);
+
+    await tabs.ana.page.evaluate(() => window.mesh.removeTrack(window.privateHandle));
+    await poll(async () => live(await received(tabs.ben), 'ana', 'video').length === 1, 30000, 'the removed track to end at ben');
+    assert.equal((await received(tabs.ben)).filter((t) => t.peer === 'ana' && t.ended).length, 1);
+
+    tabs.dan = await mediaTab('media', 'dan');
+    await poll(async () => {
+      const list = await received(tabs.dan);
+      return ['ana', 'ben', 'cho'].every((peer) => live(list, peer, 'audio').length === 1 && live(list, peer, 'video').length === 1);
+    }, 30000, 'the later member to receive everyone\'s tracks');
+    await framesFlow(tabs.dan, ['ana', 'ben', 'cho'], 10, 'video frames at the later member');
+    for (const tab of Object.values(tabs)) assert.deepEqual(tab.errors, []);
+  } finally {
+    for (const tab of Object.values(tabs)) await tab.page.close();
+  }
+});
+
+test('tracks survive an ICE restart and a re-made connection', { timeout: 120000 }, async () => {
+  const tabs = {};
+  try {
+    for (const id of ['eva', 'fay']) tabs[id] = await mediaTab('restarts', id);
+    await framesFlow(tabs.fay, ['eva'], 10, 'the first frames');
+
+    // The network changed: eva (the offering side) restarts ICE; the same tracks go on.
+    await tabs.eva.page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await framesFlow(tabs.fay, ['eva'], 10, 'frames after the ICE restart');
+    assert.equal((await received(tabs.fay)).filter((t) => t.ended).length, 0, 'no track ended');
+
+    // A new connection: the tracks are added on it and flow again.
+    await tabs.eva.page.evaluate(async () => {
+      window.mesh.close('fay');
+      await window.mesh.createOffer('fay');
+    });
+    await poll(async () => {
+      const list = await received(tabs.fay);
+      return list.some((t) => t.ended) && live(list, 'eva', 'video').length === 1 && live(list, 'eva', 'audio').length === 1;
+    }, 60000, 'the tracks on the new connection');
+    await framesFlow(tabs.fay, ['eva'], 10, 'frames on the new connection');
+    await framesFlow(tabs.eva, ['fay'], 10, 'frames the other way');
+    for (const tab of Object.values(tabs)) assert.deepEqual(tab.errors, []);
+  } finally {
+    for (const tab of Object.values(tabs)) await tab.page.close();
+  }
+});
