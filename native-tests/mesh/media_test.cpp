@@ -138,3 +138,25 @@ TEST_CASE("a polite peer whose renegotiation offer loses a glare offers again af
     link.on_local_description(out, mesh::SdpType::answer, "v=0\r\no=- 5 3 IN IP4 0.0.0.0\r\n");
     CHECK(local_descriptions() == 1);  // and b's offer again, for its track
 }
+
+TEST_CASE("an offer that arrives while the answer to ours is being applied is taken, not ignored", "[mesh][media]") {
+    // a is impolite towards b. b answers a's offer and at once offers its own
+    // new track; the signals arrive in order, the offer while a still applies
+    // the answer. Ignoring it as a collision would leave b's track unsent.
+    mesh::LinkTimings timings;
+    mesh::PeerLink link("a", "b", timings, "rtcmesh", "[]");
+    mesh::Outbox out;
+    const auto count = [&](mesh::CommandKind kind, mesh::SdpType type = mesh::SdpType::offer) {
+        int n = 0;
+        for (const auto& c : out.commands)
+            n += c.kind == kind && (kind != mesh::CommandKind::set_remote_description || c.sdp_type == type) ? 1 : 0;
+        return n;
+    };
+    REQUIRE(link.create_offer(out, 0).ok());
+    link.on_local_description(out, mesh::SdpType::offer, "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\n");
+    REQUIRE(link.receive_answer(out, 5, "v=0\r\no=- 9 1 IN IP4 0.0.0.0\r\n").ok());
+    REQUIRE(link.receive_offer(out, 6, "v=0\r\no=- 9 2 IN IP4 0.0.0.0\r\n").ok());  // b's next offer
+    out.commands.clear();
+    link.on_remote_description_set(out);  // the answer is in
+    CHECK(count(mesh::CommandKind::set_remote_description, mesh::SdpType::offer) == 1);
+}

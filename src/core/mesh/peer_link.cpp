@@ -133,7 +133,11 @@ Status PeerLink::receive_offer(Outbox& out, Millis now, const std::string& sdp) 
         start_connection(out, now);
     }
     if (pc_ == 0) start_connection(out, now);
-    const bool own_offer_pending = making_offer_ || signaling_ == Signaling::have_local_offer;
+    // An offer that arrives while the answer to ours is being applied does not
+    // collide with it (perfect negotiation's isSettingRemoteAnswerPending): it
+    // is the peer's next negotiation, applied once the answer is in.
+    const bool own_offer_pending =
+        making_offer_ || (signaling_ == Signaling::have_local_offer && op_ != Op::setting_remote_answer);
     if (own_offer_pending && initiator_) return Status::success();  // impolite: ignore the colliding offer
     if (own_offer_pending && renegotiate_) want_offer_ = true;       // ours is rolled back: again, afterwards
     remote_session_ = *session;
