@@ -67,7 +67,9 @@ export class MediaHost {
    */
   check(pc, pcHandle) {
     const received = this.#remote.get(pcHandle);
-    if (!received) return;
+    // currentDirection is the last completed exchange's: in the middle of one
+    // (a track just arrived with an offer) it still says what was before.
+    if (!received || pc.signalingState !== 'stable') return;
     const transceivers = pc.getTransceivers?.() ?? [];
     for (const track of [...received.keys()]) {
       const transceiver = transceivers.find((t) => t.receiver.track === track);

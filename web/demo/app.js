@@ -4,6 +4,7 @@
 import { drawGraph } from './graph.js';
 import { FileTransfers, describeProgress } from './files.js';
 import { shortId } from './raft-table.js';
+import { VideoTiles } from './video.js';
 
 const $ = (selector) => document.querySelector(selector);
 const params = new URLSearchParams(location.search);
@@ -17,6 +18,7 @@ let mesh = null;
 let linkTimer = null;
 let raftPanel = null;
 let transfers = null;
+let tiles = null;
 const linkTables = new Map(); // member -> { peer -> state }, for the graph
 
 function setStatus(text, className = '') {
@@ -31,6 +33,8 @@ function setJoined(joined) {
   $('#room').disabled = joined;
   $('#peer-id').disabled = joined;
   $('#invite').disabled = !joined;
+  $('#media-toggle').disabled = !joined;
+  $('#media-toggle').textContent = 'Turn camera and microphone on';
   for (const control of document.querySelectorAll('#chat-form *, #file-form *, #kv-form *')) control.disabled = !joined;
 }
 
@@ -152,8 +156,9 @@ function onMessage(event) {
 
 async function join(room, id) {
   setStatus('joining…');
-  mesh = await RTCMesh.join(signalUrl, room, { id });
+  mesh = await RTCMesh.join(signalUrl, room, { id, metadata: { name: id } });
   transfers = new FileTransfers(mesh, showTransfer);
+  tiles = new VideoTiles(mesh, $('#tiles'));
   mesh.addEventListener('message', onMessage);
   mesh.addEventListener('peerremoved', () => transfers?.peerLeft());
   for (const type of ['addchannel', 'removechannel', 'relay', 'failed', 'disconnected']) {
@@ -182,6 +187,8 @@ function leave() {
   clearInterval(linkTimer);
   raftPanel?.close();
   raftPanel = null;
+  tiles?.close();
+  tiles = null;
   mesh?.close();
   mesh = null;
   transfers = null;
@@ -250,6 +257,14 @@ async function start() {
     });
   });
   $('#leave').addEventListener('click', leave);
+  $('#media-toggle').addEventListener('click', async () => {
+    try {
+      const on = await tiles.toggle();
+      $('#media-toggle').textContent = on ? 'Turn camera and microphone off' : 'Turn camera and microphone on';
+    } catch (error) {
+      setStatus(`camera and microphone: ${error.message}`, 'error');
+    }
+  });
   $('#invite').addEventListener('click', copyInvite);
   // Leaving on close lets a leader hand over and the others drop this row at once.
   addEventListener('pagehide', leave);
