@@ -67,6 +67,18 @@ type DataChannel = HostInstance<'RTCDataChannel', {
   close(): void;
 }>;
 
+/** The host's MediaStreamTrack and MediaStream (browsers); their members rtcmesh uses elsewhere. */
+type MediaTrack = HostInstance<'MediaStreamTrack', { readonly kind: string; readonly id: string; readonly readyState: string; stop(): void }>;
+type MediaStreamOf = HostInstance<'MediaStream', { readonly id: string; getTracks(): MediaTrack[] }>;
+
+/** What addTrack() returns, for removeTrack(). */
+export interface MeshTrackHandle {
+  readonly track: MediaTrack;
+  readonly streams: readonly MediaStreamOf[];
+  /** The one peer it goes to; null: every peer. */
+  readonly peer: string | null;
+}
+
 /**
  * Loads the wasm core (once) and resolves to it. "rtcmesh" awaits it at
  * import; "rtcmesh/async" does not: await it before `new RTCMesh()` or
@@ -202,6 +214,12 @@ export interface RTCMeshEventMap {
    */
   error: DetailEvent<{ peer: string | null; code: string; message: string; url?: string; errorCode?: number }>;
   close: DetailEvent<Record<string, never>>;
+  /** A peer's media track arrived, with the streams it was added with. */
+  track: DetailEvent<{ peer: string; track: MediaTrack; streams: MediaStreamOf[] }>;
+  /** A track from `peer` went: it removed it, or the connection closed (a re-made one brings `track` again). */
+  trackended: DetailEvent<{ peer: string; track: MediaTrack }>;
+  /** Our tracks for `peer` stop: it is reached only through a relay (`via`; null: the signaling server). */
+  mediarelayed: DetailEvent<{ peer: string; via: string | null }>;
 }
 
 export class RTCMeshError extends Error {
@@ -266,6 +284,14 @@ export class RTCMesh extends EventTargetBase {
    * same channel; other options for an open name throw `bad_argument`.
    */
   channel(name: string, options?: MeshChannelOptions): MeshChannel;
+  /**
+   * Sends a media track to every peer (now and later ones) on their direct
+   * links, or with `{ peer }` last to one; the core renegotiates. At most 64
+   * at once.
+   */
+  addTrack(track: MediaTrack, ...streamsAndOptions: (MediaStreamOf | { peer?: string })[]): MeshTrackHandle;
+  /** Stops sending it; the receivers get `trackended`. */
+  removeTrack(handle: MeshTrackHandle): void;
   /** close(peer) closes one connection; close() closes the mesh. */
   close(peer?: string): void;
 

@@ -61,7 +61,7 @@ test('each channel reaches only its own listeners, and what comes first waits fo
     const late = ana.channel('late');
     late.send('ben', 'first');
     late.send('ben', new Uint8Array([1, 2, 3]));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await poll(() => ana.bufferedAmount('ben') === 0, 10000, 'ben to have both (acknowledged)');
     const benLate = record(ben.channel('late'));
     await poll(() => benLate.length === 2, 10000, 'the waiting messages');
     assert.equal(benLate[0][1], 'first');

@@ -93,6 +93,8 @@ for (const block of blocks) {
     test(title, { skip: 'a shell block' }, () => {});
   } else if (block.directive.skip) {
     test(title, { skip: block.directive.skip }, () => {});
+  } else if (block.directive.browser) {
+    test(title, { skip: 'runs in Chromium: tests/browser/readme.test.mjs' }, () => {});
   } else {
     test(title, { timeout: RUN_MS * 3 }, async () => {
       if (/startSignalServer\(/.test(block.code)) return runServerBlock(block, name);

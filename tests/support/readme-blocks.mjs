@@ -6,6 +6,9 @@
 //   <!-- readme-test: members=3 expect=/re/ ... -->   run as 3 members, one after
 //                                                      another; each must print a
 //                                                      line matching every /re/
+//   <!-- readme-test: browser members=2 expect=... --> the same in Chromium tabs with
+//                                                      fake camera and microphone
+//                                                      (tests/browser/readme.test.mjs)
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +41,7 @@ function parseDirective(text) {
   if (skip) return { skip: skip[1].trim() };
   const members = Number(text.match(/members=(\d+)/)?.[1] ?? 1);
   const expect = [...text.matchAll(/expect=\/(.+?)\/(?=\s|$)/g)].map((m) => new RegExp(m[1]));
-  return { members, expect };
+  return { members, expect, browser: /^\s*browser\b/.test(text) };
 }
 
 /**

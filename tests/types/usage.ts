@@ -114,3 +114,17 @@ rtc.broadcast(42);
 new RTCMesh({ peers: [] });
 // @ts-expect-error: offer details carry sdp as a string
 rtc.addEventListener('offer', (event) => { const n: number = event.detail.sdp; void n; });
+
+// Named channels and media tracks.
+{
+  const mesh = new RTCMesh({ id: 'a', peers: ['b'] });
+  const chat = mesh.channel('chat');
+  const cursors = mesh.channel('cursors', { ordered: false, maxRetransmits: 0 });
+  chat.addEventListener('message', (event) => void event.data);
+  cursors.send('b', new Uint8Array(2));
+  const reliable: boolean = chat.reliable;
+  mesh.addEventListener('track', ({ detail }) => void [detail.peer, detail.track.kind, detail.streams.length]);
+  mesh.addEventListener('trackended', ({ detail }) => void detail.track.id);
+  mesh.addEventListener('mediarelayed', ({ detail }) => void detail.via);
+  void reliable;
+}
