@@ -1,16 +1,20 @@
 // Named channels between Chromium tabs: each name reaches only its own
-// listeners, and an unreliable channel's messages keep arriving while a big
-// reliable transfer is in flight (on a reliable channel they would wait).
+// listeners, an unreliable channel's messages keep arriving while a big
+// reliable transfer is in flight (on a reliable channel they would wait), and
+// on a lossy path the unreliable channel loses some while the reliable one
+// loses none.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { poll } from '../support/wait.mjs';
+import { startHostileServer } from '../support/hostile-server.mjs';
+import { LossyUdp } from '../support/lossy-udp.mjs';
 import { chromiumRooms } from './chromium.mjs';
 
 const rooms = chromiumRooms();
 
 // A tab in `room` with channels "chat" (reliable) and "ticks" (unordered, no
 // retransmits), recording every message of the mesh and of each channel.
-async function openTab(room, id) {
+async function openTab(room, id, url = rooms.signal.url) {
   const tab = await rooms.blankTab();
   await tab.page.evaluate(async ({ url, room, id }) => {
     const { RTCMesh } = await import('/js/index.js');
@@ -37,7 +41,7 @@ async function openTab(room, id) {
         throw error;
       }
     };
-  }, { url: rooms.signal.url, room, id });
+  }, { url, room, id });
   return tab;
 }
 
@@ -81,5 +85,41 @@ test('tabs keep named channels apart, and an unreliable one is not held up by a 
     for (const tab of Object.values(tabs)) assert.deepEqual(tab.errors, []);
   } finally {
     for (const tab of Object.values(tabs)) await tab.page.close();
+  }
+});
+
+test('on a lossy path the unreliable channel loses some messages and the reliable one none', { timeout: 120000 }, async () => {
+  // Between the tabs: a signaling proxy that points every candidate at a UDP
+  // proxy dropping a tenth of the data packets each way.
+  const loss = new LossyUdp(0.1);
+  const server = await startHostileServer({
+    onSignal: async ({ data }) => (data?.kind === 'candidate' ? { ...data, candidate: await loss.rewrite(data.candidate) ?? null } : undefined),
+  });
+  const tabs = {};
+  try {
+    tabs.ana = await openTab('lossy', 'ana', server.url);
+    tabs.ben = await openTab('lossy', 'ben', server.url);
+    await tabs.ana.page.evaluate(() => window.mesh.connected({ timeoutMs: 30000 }));
+    await poll(() => tabs.ana.page.evaluate(() => window.sendTick('ben', 'open?')), 15000, 'the ticks channel to open');
+    const count = 300;
+    await tabs.ana.page.evaluate(async (n) => {
+      for (let i = 0; i < n; i++) {
+        window.channels.chat.send('ben', `c${i}`);
+        window.sendTick('ben', `t${i}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }, count);
+    // The ticks went with the chat messages: arrived by now, or lost.
+    await poll(async () => (await got(tabs.ben, 'chat')).length === count, 60000, 'every reliable message');
+    const chat = (await got(tabs.ben, 'chat')).map((m) => m.data);
+    const ticks = (await got(tabs.ben, 'ticks')).map((m) => m.data).filter((data) => data !== 'open?');
+    console.log(`loss: ${loss.dropped} data packets dropped of ${loss.dropped + loss.forwarded}; unreliable ${ticks.length} of ${count} arrived, reliable ${chat.length} of ${count}`);
+    assert.deepEqual(chat, Array.from({ length: count }, (_, i) => `c${i}`), 'every reliable message, in order');
+    assert.ok(loss.dropped > 0, 'the path lost packets');
+    assert.ok(ticks.length < count && ticks.length > count / 2, `${ticks.length} of ${count} unreliable messages arrived`);
+  } finally {
+    for (const tab of Object.values(tabs)) await tab.page.close();
+    await server.close();
+    loss.close();
   }
 });

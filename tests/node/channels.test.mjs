@@ -1,13 +1,15 @@
 // Named channels in a real room (Node, @roamhq/wrtc): each name reaches only
 // its own listeners, what comes before a channel is opened waits for it, an
-// unreliable channel's messages do not wait behind a big reliable transfer,
-// and bad options and sizes throw clear errors.
+// unreliable channel's messages do not wait behind a big reliable transfer
+// and lose what a lossy path drops while the reliable one loses nothing, and
+// bad options and sizes throw clear errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { RTCMesh } from 'rtcmesh';
 import { startSignalServer } from '../../js/signal/server.js';
-import { RTCPeerConnection, withTimeout } from '../support/mesh-bus.mjs';
+import { MeshBus, RTCPeerConnection, withTimeout } from '../support/mesh-bus.mjs';
+import { LossyUdp } from '../support/lossy-udp.mjs';
 import { poll } from '../support/wait.mjs';
 
 const join = (url, room, id) => RTCMesh.join(url, room, { id, WebSocket, RTCPeerConnection });
@@ -140,5 +142,45 @@ test('channel options and sizes are checked with clear errors', { timeout: 60000
     assert.throws(() => state.send('ben', 'x'), (error) => error.code === 'closed');
   } finally {
     await close();
+  }
+});
+
+test('under packet loss an unreliable channel loses some messages and the reliable one loses none', { timeout: 90000 }, async () => {
+  const loss = new LossyUdp(0.1);
+  const bus = new MeshBus();
+  bus.candidates = (from, to, candidate) => loss.rewrite(candidate);
+  try {
+    const [ana, ben] = ['ana', 'ben'].map((id) => bus.add(id, ['ana', 'ben']));
+    await bus.formed(30000);
+    const chat = [ana.channel('chat'), ben.channel('chat')];
+    const state = [ana.channel('state', unreliable), ben.channel('state', unreliable)];
+    const gotChat = record(chat[1]);
+    const gotState = record(state[1]);
+    await poll(() => {
+      try {
+        state[0].send('ben', 'open?');
+        return true;
+      } catch (error) {
+        if (error.code !== 'not_connected') throw error;
+        return false;
+      }
+    }, 10000, 'the state channel to open');
+    const count = 300;
+    for (let i = 0; i < count; i++) {
+      chat[0].send('ben', `c${i}`);
+      state[0].send('ben', `s${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // The unreliable ones went with them: arrived by now, or lost.
+    await poll(() => gotChat.length === count, 30000, 'every reliable message');
+    const states = gotState.map(([, data]) => data).filter((data) => data !== 'open?');
+    console.log(`loss: ${loss.dropped} data records dropped of ${loss.dropped + loss.forwarded}; unreliable ${states.length} of ${count} arrived, reliable ${gotChat.length} of ${count}`);
+    assert.deepEqual(gotChat.map(([, data]) => data), Array.from({ length: count }, (_, i) => `c${i}`), 'every reliable message, in order');
+    assert.ok(loss.dropped > 0, 'the path lost packets');
+    assert.ok(states.length < count, 'the unreliable channel did not retransmit');
+    assert.ok(states.length > count / 2, 'most unreliable messages arrived');
+  } finally {
+    bus.closeAll();
+    loss.close();
   }
 });

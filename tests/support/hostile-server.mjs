@@ -1,8 +1,9 @@
 // A hostile signaling server for attack tests: a WebSocket proxy in front of
 // the real server that sees every frame both ways and may rewrite or drop
 // it, as a compromised server can. `onSignal({ from, to, data })` is called
-// for every signal the real server forwards; it returns the data to deliver
-// instead, or `drop` to swallow it. `seen` keeps every signal's data.
+// for every signal the real server forwards; it returns (or resolves to) the
+// data to deliver instead, or `drop` to swallow it; frames keep their order.
+// `seen` keeps every signal's data.
 import { WebSocketServer, WebSocket } from 'ws';
 import wrtc from '@roamhq/wrtc';
 import { startSignalServer } from '../../js/signal/server.js';
@@ -39,17 +40,20 @@ export async function startHostileServer({ onSignal = () => undefined, serverOpt
       if (server.readyState === WebSocket.OPEN) server.send(text);
       else pending.push(text);
     });
+    let delivered = Promise.resolve(); // frames go out in order, after any rewrite they wait for
     server.on('message', (data) => {
       let text = data.toString();
       const frame = JSON.parse(text);
       if (frame.type === 'relay') relays.push(frame.data);
-      if (frame.type === 'signal') {
-        seen.push(frame.data);
-        const replaced = onSignal({ from: frame.from, to: member, data: frame.data });
-        if (replaced === drop) return;
-        if (replaced !== undefined) text = JSON.stringify({ ...frame, data: replaced });
-      }
-      if (client.readyState === WebSocket.OPEN) client.send(text);
+      if (frame.type === 'signal') seen.push(frame.data);
+      delivered = delivered.then(async () => {
+        if (frame.type === 'signal') {
+          const replaced = await onSignal({ from: frame.from, to: member, data: frame.data });
+          if (replaced === drop) return;
+          if (replaced !== undefined) text = JSON.stringify({ ...frame, data: replaced });
+        }
+        if (client.readyState === WebSocket.OPEN) client.send(text);
+      });
     });
     const close = () => {
       client.terminate();

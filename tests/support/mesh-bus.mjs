@@ -23,6 +23,9 @@ export class MeshBus {
   meshes = new Map(); // id -> RTCMesh
   errors = []; // every `error` event, as { at, detail }
   blocked = new Set(); // ids whose signaling is cut
+  // (from, to, candidate) => the candidate to deliver (or a promise of it);
+  // undefined drops it. Tests put a lossy path between members with it.
+  candidates = (from, to, candidate) => candidate;
 
   /** Creates a mesh for `id`, joined to the bus. */
   add(id, peers, options = {}) {
@@ -36,7 +39,10 @@ export class MeshBus {
       });
     mesh.addEventListener('offer', ({ detail }) => forward(detail.peer, 'createAnswer', detail.sdp));
     mesh.addEventListener('answer', ({ detail }) => forward(detail.peer, 'addAnswer', detail.sdp));
-    mesh.addEventListener('icecandidate', ({ detail }) => forward(detail.peer, 'addIceCandidate', detail.candidate));
+    mesh.addEventListener('icecandidate', async ({ detail }) => {
+      const candidate = await this.candidates(id, detail.peer, detail.candidate);
+      if (candidate !== undefined) forward(detail.peer, 'addIceCandidate', candidate);
+    });
     mesh.addEventListener('error', ({ detail }) => this.errors.push({ at: id, detail }));
     return mesh;
   }
