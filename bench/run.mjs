@@ -609,7 +609,7 @@ async function main() {
   console.log('bench: signaling server load');
   const load = await runSignalLoad({ clients: 200, rooms: 20 });
   console.log('bench: signaling across processes (2,000 clients, 1 process, then 3 on Redis)');
-  const [singleProcess, threeProcesses, threeSharded] = await runClusterLoads();
+  const [singleProcess, threeProcesses, threeSharded, threeIndependent] = await runClusterLoads();
   const wsBaseline = await wsBaselines(threeProcesses.clients);
 
   const document = `# rtcmesh benchmarks
@@ -641,7 +641,7 @@ ${simulatorSection(simulator)}
 
 ${signalSection(load)}
 
-${clusterSection(singleProcess, threeProcesses, table, threeSharded, wsBaseline)}
+${clusterSection(singleProcess, threeProcesses, table, threeSharded, wsBaseline, threeIndependent)}
 
 ${fuzzSection(fuzz)}
 `;

@@ -29,6 +29,12 @@ function rssBytes(pid) {
   return match ? Number(match[1]) * 1024 : NaN;
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 }
@@ -49,16 +55,19 @@ async function waitFor(check, timeoutMs, what) {
  * `spread`: 'clients' deals clients to processes in turn (every room spans
  * every process: most signals cross Redis); 'rooms' keeps each room on one
  * process (as a load balancer routing by room would), so Redis carries
- * presence but few signals.
+ * presence but few signals. `redis: false` with 'rooms': independent
+ * processes, no Redis at all.
  */
-export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 3, rounds = 3, joinConcurrency = 50, timeoutMs = 120000, spread = 'clients' } = {}) {
+export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 3, rounds = 3, joinConcurrency = 50, timeoutMs = 120000, spread = 'clients', redis = true } = {}) {
   // Every client comes from 127.0.0.1: lift the per-address caps for the load.
   const limits = { maxSocketsPerIp: clients + 100, maxSockets: clients + 100, ipJoinBurst: clients + 100 };
   const nodeArgs = ['--expose-gc', '--import', new URL('./gc-on-signal.mjs', import.meta.url).href];
-  const cluster = processes > 1
+  // redis false: independent processes, each with its rooms in memory (the
+  // control: what running that many processes costs on this machine).
+  const cluster = processes > 1 && redis
     ? await startSignalCluster({ count: processes, limits, nodeArgs })
-    : { nodes: [await startSignalProcess({ limits, nodeArgs })], stop: null };
-  cluster.stop ??= () => cluster.nodes[0].stop('SIGKILL');
+    : { nodes: await Promise.all(Array.from({ length: processes }, () => startSignalProcess({ limits, nodeArgs }))), stop: null };
+  cluster.stop ??= () => Promise.all(cluster.nodes.map((node) => node.stop('SIGKILL')));
   const urls = cluster.nodes.map((node) => node.url);
   const members = Array.from({ length: clients }, (_, i) => ({
     room: `room-${i % rooms}`, peer: `peer-${i}`, url: urls[(spread === 'rooms' ? i % rooms : i) % urls.length],
@@ -103,6 +112,12 @@ export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 
     const expected = new Map(members.map((m) => [m, (perRoom.get(m.room) - 1) * rounds]));
     const signalsOf = (m) => m.client.frames.filter((f) => f.type === 'signal');
     let sent = 0;
+    const cpuOf = () => ({
+      servers: cluster.nodes.reduce((sum, node) => sum + cpuSeconds(node.pid), 0),
+      redis: cluster.redis ? cpuSeconds(cluster.redis.pid) : 0,
+      clients: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    });
+    const cpuBefore = cpuOf();
     const sendStarted = performance.now();
     const byRoom = new Map();
     for (const m of members) byRoom.set(m.room, [...(byRoom.get(m.room) ?? []), m]);
@@ -122,6 +137,8 @@ export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 
       return done;
     }, timeoutMs, 'every signal to arrive');
     const signalMs = lastArrival - sendStarted;
+    const cpuAfter = cpuOf();
+    const cpuMicrosPerSignal = (key) => Number((((cpuAfter[key] - cpuBefore[key]) / sent) * 1e6).toFixed(1));
 
     const received = members.reduce((sum, m) => sum + signalsOf(m).length, 0);
     const misdelivered = members.reduce((sum, m) => sum + signalsOf(m).filter((f) => f.data?.note !== `${f.from}->${m.peer}`).length, 0);
@@ -131,12 +148,15 @@ export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 
     const errors = members.reduce((sum, m) => sum + m.client.frames.filter((f) => f.type === 'error').length, 0);
     joinMs.sort((a, b) => a - b);
     return {
-      processes, clients, rooms, rounds, spread,
+      processes, clients, rooms, rounds, spread, redis,
       joinP50Ms: Number(percentile(joinMs, 50).toFixed(1)),
       joinP99Ms: Number(percentile(joinMs, 99).toFixed(1)),
       joinAllMs: Math.round(joinAllMs),
       sent, received, lost: sent - received, misdelivered, crossRoom, errors,
       signalsPerSecond: Math.round((sent / signalMs) * 1000),
+      serverCpuMicrosPerSignal: cpuMicrosPerSignal('servers'),
+      redisCpuMicrosPerSignal: cpuMicrosPerSignal('redis'),
+      clientCpuMicrosPerSignal: cpuMicrosPerSignal('clients'),
       bytesPerIdleConnection: Math.round((memoryJoined.rss - memoryIdle.rss) / clients),
       jsBytesPerIdleConnection: Math.round((memoryJoined.js - memoryIdle.js) / clients),
       serverRssMB: Number((memoryJoined.rss / 1e6).toFixed(1)),
@@ -161,14 +181,15 @@ export async function wsBaselines(clients) {
 }
 
 /** The BENCHMARKS.md section for the two runs. */
-export function clusterSection(single, multi, table, sharded = null, baseline = null) {
+export function clusterSection(single, multi, table, sharded = null, baseline = null, control = null) {
   const name = (r) => {
     if (r.processes === 1) return '1 process (in memory)';
+    if (!r.redis) return `${r.processes} independent processes, no Redis, each room on one (the control)`;
     return `${r.processes} processes + Redis, ${r.spread === 'rooms' ? 'each room on one process' : 'every room on every process'}`;
   };
   const row = (r) => [name(r), r.joinP50Ms, r.joinP99Ms,
-    r.signalsPerSecond, r.sent, r.lost, r.misdelivered + r.crossRoom, r.errors, (r.bytesPerIdleConnection / 1000).toFixed(1),
-    (r.jsBytesPerIdleConnection / 1000).toFixed(1)];
+    r.signalsPerSecond, r.serverCpuMicrosPerSignal, r.redisCpuMicrosPerSignal, r.sent, r.lost, r.misdelivered + r.crossRoom, r.errors,
+    (r.bytesPerIdleConnection / 1000).toFixed(1), (r.jsBytesPerIdleConnection / 1000).toFixed(1)];
   return `## Signaling across processes
 
 ${multi.clients} WebSocket clients in ${multi.rooms} rooms (${multi.clients / multi.rooms} per room) on loopback, dealt in
@@ -182,7 +203,7 @@ Node flags of its shebang (\`${binNodeFlags.join(' ')}\`). Servers, Redis and cl
 ${os.cpus().length} cores (1-minute load average at the end of the runs: ${single.loadAverage} and ${multi.loadAverage}; above
 ${os.cpus().length}, other work was running on the machine too).
 
-${table(['servers', 'join p50 ms', 'join p99 ms', 'signals/s', 'signals sent', 'lost', 'misdelivered', 'errors', 'kB per idle connection (RSS)', '(JS heap + external)'], [single, multi, sharded].filter(Boolean).map(row))}
+${table(['servers', 'join p50 ms', 'join p99 ms', 'signals/s', 'servers\' CPU µs per signal', 'Redis CPU µs per signal', 'signals sent', 'lost', 'misdelivered', 'errors', 'kB per idle connection (RSS)', '(JS heap + external)'], [single, multi, sharded, control].filter(Boolean).map(row))}
 
 ${baseline ? `For scale, the floor: a bare \`ws\` server that answers each socket's one frame grows by
 ${(baseline.plain / 1000).toFixed(1)} kB of RSS per connection, and by ${(baseline.bounded / 1000).toFixed(1)} kB with \`${binNodeFlags.join(' ')}\`, read the same way
@@ -197,6 +218,12 @@ server process also compiles its hot paths itself during these short runs.
 ${sharded ? `With each room on one process no signal crosses Redis, so that run is the
 ceiling for the cluster here: ${(sharded.signalsPerSecond / single.signalsPerSecond).toFixed(2)} × one process, against ${(multi.signalsPerSecond / single.signalsPerSecond).toFixed(2)} × with
 every room on every process.
+` : ''}${control ? `The control runs the same number of processes with no Redis and no cluster code,
+each room wholly on one: ${(control.signalsPerSecond / single.signalsPerSecond).toFixed(2)} × one process, at ${control.serverCpuMicrosPerSignal} µs of server CPU per signal against
+${single.serverCpuMicrosPerSignal} µs for one process. On this machine three busy server processes cost about twice the CPU per
+signal that one does, whatever they share; the Redis path adds ${(multi.serverCpuMicrosPerSignal - control.serverCpuMicrosPerSignal).toFixed(1)} µs on top (and Redis itself
+${multi.redisCpuMicrosPerSignal} µs). The target compares the cluster with one process on the same 2 cores, so it measures
+that cost; across machines each process would have cores of its own.
 ` : ''}The memory per connection of the cluster is the sum over its processes, each
 of which also keeps a view of every room it serves; RSS can grow by less than
 the heap where the heap reuses pages a process had committed before the first
@@ -213,7 +240,7 @@ function table(header, rows) {
  * other work on the machine moves single runs a lot.
  */
 export async function runClusterLoads({ times = 3, ...options } = {}) {
-  const configs = [{ processes: 1 }, { processes: 3 }, { processes: 3, spread: 'rooms' }];
+  const configs = [{ processes: 1 }, { processes: 3 }, { processes: 3, spread: 'rooms' }, { processes: 3, spread: 'rooms', redis: false }];
   const runs = configs.map(() => []);
   for (let t = 0; t < times; t++) {
     for (const [i, config] of configs.entries()) {
@@ -236,14 +263,14 @@ export async function runClusterLoads({ times = 3, ...options } = {}) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [single, multi, sharded] = await runClusterLoads();
-  console.log(JSON.stringify({ single, multi, sharded }));
+  const [single, multi, sharded, control] = await runClusterLoads();
+  console.log(JSON.stringify({ single, multi, sharded, control }));
   if (process.argv.includes('--write')) {
     const path = new URL('../BENCHMARKS.md', import.meta.url);
     const document = await readFile(path, 'utf8');
     const baseline = await wsBaselines(multi.clients);
     console.log(JSON.stringify({ wsBaseline: baseline }));
-    const section = clusterSection(single, multi, table, sharded, baseline);
+    const section = clusterSection(single, multi, table, sharded, baseline, control);
     const start = document.indexOf('## Signaling across processes');
     const next = start < 0 ? -1 : document.indexOf('\n## ', start + 1);
     const updated = start < 0
