@@ -40,10 +40,13 @@ import { createIdentity, createSecret, inviteLink, readInvite } from './room-sea
 import { metadataText, parseMetadata } from './metadata.js';
 import { MeshChannel, channelOptions } from './mesh-channel.js';
 import { trackArguments } from './media.js';
-import { argumentError, bytesOf, describe, randomSeed } from './values.js';
+import { argumentError, describe, randomSeed } from './values.js';
+import { candidateOf, payloadOf, requireString, sdpOf } from './mesh-arguments.js';
 import { WebRtcHost } from '../shim/webrtc-host.js';
-import { BatchReader } from '../shim/mesh-batch.js';
 import { HostInbox } from '../shim/host-inbox.js';
+import { MeshPump } from './mesh-pump.js';
+
+const textDecoder = new TextDecoder();
 
 let names = null;
 /** The core's names of packed kinds, read once. */
@@ -77,7 +80,6 @@ const ICE_TRANSPORT_POLICIES = ['all', 'relay'];
 // one takes milliseconds; none comes when perfect negotiation drops a
 // colliding offer, and the promise must not wait forever then.
 const DESCRIPTION_TIMEOUT_MS = 20000;
-const MAX_COMMAND_ROUNDS = 64; // per flush: commands beget commands only until the send window fills
 
 /** An error from a mesh call; `code` is one of the core's error codes (e.g. "unknown_peer"). */
 export class RTCMeshError extends Error {
@@ -101,55 +103,14 @@ function watchNetwork(changed) {
   };
 }
 
-function requireString(value, what) {
-  if (typeof value !== 'string' || value === '') throw argumentError(`RTCMesh: ${what} must be a non-empty string, got ${describe(value)}`);
-  return value;
-}
-
-function sdpOf(description, what) {
-  if (typeof description === 'string') return description;
-  if (description && typeof description.sdp === 'string') return description.sdp;
-  throw argumentError(`RTCMesh: ${what} must be an SDP string or an RTCSessionDescriptionInit, got ${describe(description)}`);
-}
-
-function candidateOf(candidate) {
-  if (candidate === null || candidate === undefined || candidate === '') return '';
-  if (typeof candidate === 'string') {
-    // Either JSON of an RTCIceCandidateInit, or a bare "candidate:..." line.
-    if (candidate.startsWith('{')) return candidate;
-    return JSON.stringify({ candidate, sdpMid: '0', sdpMLineIndex: 0 });
-  }
-  if (typeof candidate === 'object' && typeof candidate.candidate === 'string') {
-    return JSON.stringify({
-      candidate: candidate.candidate,
-      sdpMid: candidate.sdpMid ?? null,
-      sdpMLineIndex: candidate.sdpMLineIndex ?? null,
-      usernameFragment: candidate.usernameFragment ?? undefined,
-    });
-  }
-  throw argumentError(`RTCMesh: candidate must be an RTCIceCandidateInit, its JSON, or null, got ${describe(candidate)}`);
-}
-
-const textDecoder = new TextDecoder();
-
-function payloadOf(data) {
-  return { bytes: bytesOf(data, 'RTCMesh: data'), isText: typeof data === 'string' };
-}
-
 export class RTCMesh extends EventTarget {
   #module;
   #core;
   #inbox;
   #host;
-  #timer = null;
-  #wakeAt = Infinity; // when the scheduled tick runs
-  #nextWakeup = 0; // the core's word, from its last exchange: tick by then
+  #pump; // mesh-pump.js: the one loop between the core and the page
   #closed = false;
-  #flushing = false;
-  #flushAgain = false;
   #peers;
-  #flushedListeners = new Set();
-  #laterEvents = []; // readers positioned on events of sends made by listeners
   #lowThreshold = 1024 * 1024; // the core's default too
   #iceTransportPolicy;
   #signalingIceServers = [];
@@ -251,6 +212,14 @@ export class RTCMesh extends EventTarget {
     this.#peers = new Set(peers.filter((peer) => peer !== id));
     this.#module = module;
     this.#inbox = new HostInbox(this.#core, module);
+    this.#pump = new MeshPump({
+      module,
+      inbox: this.#inbox,
+      names: kindNames,
+      readEvents: (reader) => this.#dispatchEvents(reader),
+      alive: () => this.#core !== null,
+      open: () => !this.#closed,
+    });
     this.#iceTransportPolicy = iceTransportPolicy;
     this.#host = new WebRtcHost(this.#core, this.#inbox, RTCPeerConnectionImpl, () => this.#flush(), {
       configure: (coreIceServers) => ({
@@ -262,9 +231,10 @@ export class RTCMesh extends EventTarget {
       track: (detail) => this.#emit('track', detail),
       trackEnded: (detail) => this.#emit('trackended', detail),
     });
+    this.#pump.host = this.#host;
     // Offers are made from the first tick, after the caller had a chance to
     // add its event listeners.
-    queueMicrotask(() => this.#tick());
+    queueMicrotask(() => this.#pump.tick());
     this.#unwatchNetwork = watchNetwork(() => {
       if (!this.#closed) this.#call('networkChanged');
     });
@@ -366,7 +336,7 @@ export class RTCMesh extends EventTarget {
       this.#flush();
     });
     this.#inbox.openChannel(name, spec.ordered, spec.maxRetransmits);
-    const problem = this.#exchange(false).status; // applied now; what it released waits for a flush
+    const problem = this.#pump.exchange(false).status; // applied now; what it released waits for a flush
     if (problem) {
       channel.markClosed();
       throw new RTCMeshError(problem.code, `RTCMesh.channel: ${problem.message}`);
@@ -457,7 +427,7 @@ export class RTCMesh extends EventTarget {
     this.#closed = true; // first, so listeners of the events below see a closed mesh
     for (const channel of this.#channels.values()) channel.markClosed();
     this.#unwatchNetwork();
-    clearTimeout(this.#timer);
+    this.#pump.stop();
     this.#core.close();
     this.#flush(); // runs the close commands and delivers removechannel events
     this.#host.closeAll();
@@ -663,10 +633,7 @@ export class RTCMesh extends EventTarget {
       flush: () => {
         if (!this.#closed) this.#flush();
       },
-      onFlushed: (handler) => {
-        this.#flushedListeners.add(handler);
-        return () => this.#flushedListeners.delete(handler);
-      },
+      onFlushed: (handler) => this.#pump.onFlushed(handler),
     };
   }
 
@@ -676,99 +643,13 @@ export class RTCMesh extends EventTarget {
   // events wait until the running flush has dispatched its own.
   #sendPayload({ bytes, isText }, peer, channel = null) {
     this.#ensureOpen();
-    const problem = this.#apply(() => this.#inbox.send(peer ?? '', isText, bytes, channel));
+    const problem = this.#pump.apply(() => this.#inbox.send(peer ?? '', isText, bytes, channel));
     const what = channel === null ? 'RTCMesh' : 'MeshChannel';
     if (problem) throw new RTCMeshError(problem.code, `${what}.${peer === null ? 'broadcast' : 'send'}: ${problem.message}`);
   }
 
-  // Writes one input record and applies it at once; returns its status.
-  #apply(write) {
-    write();
-    let problem;
-    if (this.#flushing) {
-      const reader = this.#exchange(true);
-      problem = reader.status;
-      const sentOn = this.#host.runBatch(reader);
-      reader.detach(); // its events wait for the running flush
-      this.#reportBuffered(sentOn);
-      this.#laterEvents.push(reader);
-      if (sentOn.size > 0 && reader.sendsWaiting) this.#flushAgain = true;
-    } else {
-      problem = this.#flush();
-    }
-    return problem;
-  }
-
-  #tick() {
-    if (this.#closed) return;
-    this.#inbox.tick(performance.now());
-    this.#flush();
-  }
-
-  // The pump: exchanges the inbox for the core's output, runs its commands,
-  // then hands its events to listeners. What the channels buffered after
-  // the sends goes into the inbox; it crosses in a second round at once only
-  // while frames wait for channel room, else with the next exchange. A
-  // listener may call back into the mesh; that nested flush only marks
-  // another round. Returns the status of the first exchange's send.
   #flush() {
-    if (this.#flushing) {
-      this.#flushAgain = true;
-      return null;
-    }
-    this.#flushing = true;
-    let status = null;
-    let first = true;
-    try {
-      do {
-        this.#flushAgain = false;
-        for (let round = 0; round < MAX_COMMAND_ROUNDS; round++) {
-          const reader = this.#exchange(true);
-          if (first) [status, first] = [reader.status, false];
-          const sentOn = this.#host.runBatch(reader);
-          this.#dispatchEvents(reader);
-          // Read after the listeners ran: sends they made are counted too.
-          this.#reportBuffered(sentOn);
-          while (this.#laterEvents.length > 0 && this.#core) this.#dispatchEvents(this.#laterEvents.shift());
-          if (!this.#core) return status; // a listener closed the mesh
-          if (sentOn.size === 0 || !reader.sendsWaiting) break;
-        }
-      } while (this.#flushAgain && this.#core);
-    } finally {
-      this.#flushing = false;
-    }
-    this.#schedule();
-    for (const listener of this.#flushedListeners) listener();
-    return status;
-  }
-
-  // What the channels sent on buffer now goes into the inbox.
-  #reportBuffered(sentOn) {
-    for (const channel of sentOn) this.#inbox.bufferedAmount(channel, this.#host.bufferedAmount(channel));
-  }
-
-  // The one crossing (host-inbox.js): the inbox in, the output read in place.
-  #exchange(drain) {
-    const address = this.#inbox.exchange(drain);
-    const reader = new BatchReader(this.#module.HEAPU8, address, kindNames()); // the heap as it is after the call
-    if (drain) this.#nextWakeup = reader.nextWakeup;
-    return reader;
-  }
-
-  // The core says in every exchange when it must be ticked next: soon while
-  // acks, routing or a message in flight wait, else at its next timer (at most
-  // 1 s away). A quiet mesh sleeps instead of waking 40 times a second.
-  #schedule() {
-    if (this.#closed) return;
-    const at = this.#nextWakeup;
-    if (this.#timer !== null && at >= this.#wakeAt) return;
-    clearTimeout(this.#timer);
-    this.#wakeAt = at;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#wakeAt = Infinity;
-      this.#tick();
-    }, Math.max(0, at - performance.now()));
+    return this.#pump.flush();
   }
 
   // Straight from the batch: a message costs its MessageEvent and its data.
