@@ -2,10 +2,13 @@
 // member receives the others' audio and video and frames flow; a track for
 // one peer reaches only that peer; removeTrack ends it there; a later member
 // receives what is sent to everyone; tracks survive an ICE restart and a
-// re-made connection.
+// re-made connection; a member reached only through a relay is reported as
+// cut off from our media (it is never relayed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { poll } from '../support/wait.mjs';
+import { startHostileServer } from '../support/hostile-server.mjs';
+import { LossyUdp } from '../support/lossy-udp.mjs';
 import { chromiumRooms } from './chromium.mjs';
 
 const rooms = chromiumRooms({ extraArgs: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'] });
@@ -13,7 +16,7 @@ const rooms = chromiumRooms({ extraArgs: ['--use-fake-device-for-media-stream', 
 // A tab that joined `room` and sends its camera and microphone to everyone.
 // window.received lists every track it got: { peer, kind, id, ended, frames }
 // (frames: video frames drawn, counted with requestVideoFrameCallback).
-async function mediaTab(room, id) {
+async function mediaTab(room, id, signal = rooms.signal.url) {
   const tab = await rooms.blankTab();
   await tab.page.evaluate(async ({ url, room, id }) => {
     const { RTCMesh } = await import('/js/index.js');
@@ -38,8 +41,10 @@ async function mediaTab(room, id) {
     window.mesh.addEventListener('trackended', ({ detail: { peer, track } }) => {
       for (const entry of window.received) if (entry.peer === peer && entry.id === track.id) entry.ended = true;
     });
+    window.relayedMedia = [];
+    window.mesh.addEventListener('mediarelayed', ({ detail }) => window.relayedMedia.push(detail));
     window.handles = window.stream.getTracks().map((track) => window.mesh.addTrack(track, window.stream));
-  }, { url: rooms.signal.url, room, id });
+  }, { url: signal, room, id });
   return tab;
 }
 
@@ -127,5 +132,33 @@ test('tracks survive an ICE restart and a re-made connection', { timeout: 120000
     for (const tab of Object.values(tabs)) assert.deepEqual(tab.errors, []);
   } finally {
     for (const tab of Object.values(tabs)) await tab.page.close();
+  }
+});
+
+test('a member whose link stops carrying data, reached through another, is reported cut off from our media', { timeout: 120000 }, async () => {
+  // ana–ben goes through a UDP proxy that can stop carrying data (ICE stays
+  // up); their signals are rewritten to it, candidates in SDP included.
+  const path = new LossyUdp(0);
+  const between = (from, to) => [from, to].sort().join() === 'ana,ben';
+  const server = await startHostileServer({
+    onSignal: async ({ from, to, data }) => {
+      if (!between(from, to)) return undefined;
+      if (data?.kind === 'candidate') return { ...data, candidate: await path.rewrite(data.candidate) ?? null };
+      if (typeof data?.sdp === 'string') return { ...data, sdp: data.sdp.replace(/^a=candidate:.*\r\n/gm, '') };
+      return undefined;
+    },
+  });
+  const tabs = {};
+  try {
+    for (const id of ['ana', 'ben', 'cho']) tabs[id] = await mediaTab('cut', id, server.url);
+    await framesFlow(tabs.ben, ['ana', 'cho'], 10, 'frames at ben');
+    path.loss = 1;
+    await poll(() => tabs.ana.page.evaluate(() => window.relayedMedia.length > 0), 30000, 'ana to learn ben is reached only through cho');
+    assert.deepEqual(await tabs.ana.page.evaluate(() => window.relayedMedia[0]), { peer: 'ben', via: 'cho' });
+    assert.equal(await tabs.ana.page.evaluate(() => window.mesh.relayed('ben')), true);
+  } finally {
+    for (const tab of Object.values(tabs)) await tab.page.close();
+    await server.close();
+    path.close();
   }
 });

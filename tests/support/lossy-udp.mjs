@@ -38,6 +38,11 @@ export class LossyUdp {
     return { ...init, candidate: fields.join(' ') };
   }
 
+  /** The share of data records dropped from now on (1: the path carries no data, yet ICE stays up). */
+  set loss(share) {
+    this.#loss = share;
+  }
+
   close() {
     for (const socket of this.#sockets) socket.close();
     this.#sockets = [];
