@@ -32,11 +32,7 @@ void DirectChannels::close(const std::string& name, Outbox& out) {
             ++it;
             continue;
         }
-        Command c;
-        c.kind = CommandKind::close_channel;
-        c.pc = it->second.pc;
-        c.channel = it->first;
-        out.commands.push_back(std::move(c));
+        out.commands.push_back(make_command(CommandKind::close_channel, it->second.pc, it->first));
         it = channels_.erase(it);
     }
 }
@@ -59,10 +55,7 @@ void DirectChannels::on_connection(const std::string& peer, Handle pc, Outbox& o
 
 void DirectChannels::create(const std::string& peer, Handle pc, const std::string& name, const DataChannelSpec& spec,
                             Outbox& out) {
-    Command c;
-    c.kind = CommandKind::create_data_channel;
-    c.pc = pc;
-    c.channel = out.allocate();
+    Command c = make_command(CommandKind::create_data_channel, pc, out.allocate());
     c.text = name;
     c.data_channel = spec;
     Channel& channel = channels_[c.channel];
@@ -146,10 +139,7 @@ Status DirectChannels::send_on(Handle handle, Channel& channel, const Bytes& fra
                                                        std::to_string(channel.buffered) +
                                                        " bytes not yet sent; the message was dropped");
     channel.buffered += frame.size();
-    Command c;
-    c.kind = CommandKind::send;
-    c.pc = channel.pc;
-    c.channel = handle;
+    Command c = make_command(CommandKind::send, channel.pc, handle);
     c.bytes = frame;
     out.commands.push_back(std::move(c));
     return Status::success();

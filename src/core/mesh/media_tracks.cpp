@@ -5,9 +5,7 @@ namespace rtcmesh::mesh {
 namespace {
 
 Command track_command(CommandKind kind, Handle pc, std::uint32_t track) {
-    Command c;
-    c.kind = kind;
-    c.pc = pc;
+    Command c = make_command(kind, pc);
     c.number = track;
     return c;
 }

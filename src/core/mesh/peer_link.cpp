@@ -3,17 +3,6 @@
 #include <algorithm>
 
 namespace rtcmesh::mesh {
-namespace {
-
-Command make(CommandKind kind, Handle pc, Handle channel = 0) {
-    Command c;
-    c.kind = kind;
-    c.pc = pc;
-    c.channel = channel;
-    return c;
-}
-
-}  // namespace
 
 std::optional<std::string> sdp_session_id(const std::string& sdp) {
     if (sdp.rfind("v=0", 0) != 0) return std::nullopt;
@@ -50,11 +39,11 @@ void PeerLink::start_connection(Outbox& out, Millis now) {
     close_connection(out);
     pc_ = out.allocate();
     channel_ = out.allocate();
-    Command pc = make(CommandKind::create_peer_connection, pc_);
+    Command pc = make_command(CommandKind::create_peer_connection, pc_);
     pc.peer = peer_;
     pc.text = ice_servers_;
     out.commands.push_back(std::move(pc));
-    Command dc = make(CommandKind::create_data_channel, pc_, channel_);
+    Command dc = make_command(CommandKind::create_data_channel, pc_, channel_);
     dc.text = label_;
     out.commands.push_back(std::move(dc));
     phase_ = Phase::active;
@@ -69,8 +58,8 @@ void PeerLink::start_connection(Outbox& out, Millis now) {
 // description are kept: with trickle ICE they may belong to the next offer.
 void PeerLink::close_connection(Outbox& out) {
     if (pc_ != 0) {
-        out.commands.push_back(make(CommandKind::close_channel, pc_, channel_));
-        out.commands.push_back(make(CommandKind::close_peer_connection, pc_));
+        out.commands.push_back(make_command(CommandKind::close_channel, pc_, channel_));
+        out.commands.push_back(make_command(CommandKind::close_peer_connection, pc_));
     }
     pc_ = 0;
     channel_ = 0;
@@ -102,7 +91,7 @@ Status PeerLink::create_offer(Outbox& out, Millis now) {
 void PeerLink::pump(Outbox& out) {
     if (pc_ == 0 || op_ != Op::none) return;
     if (pending_remote_offer_) {
-        Command c = make(CommandKind::set_remote_description, pc_);
+        Command c = make_command(CommandKind::set_remote_description, pc_);
         c.sdp_type = SdpType::offer;
         c.text = std::move(*pending_remote_offer_);
         pending_remote_offer_.reset();
@@ -111,7 +100,7 @@ void PeerLink::pump(Outbox& out) {
         return;
     }
     if (want_offer_ && signaling_ == Signaling::stable) {
-        Command c = make(CommandKind::set_local_description, pc_);
+        Command c = make_command(CommandKind::set_local_description, pc_);
         c.ice_restart = want_ice_restart_;
         want_offer_ = false;
         want_ice_restart_ = false;
@@ -162,7 +151,7 @@ Status PeerLink::receive_answer(Outbox& out, Millis now, const std::string& sdp)
         return Status::success();
     }
     remote_session_ = *session;
-    Command c = make(CommandKind::set_remote_description, pc_);
+    Command c = make_command(CommandKind::set_remote_description, pc_);
     c.sdp_type = SdpType::answer;
     c.text = sdp;
     op_ = Op::setting_remote_answer;
@@ -174,7 +163,7 @@ Status PeerLink::add_remote_candidate(Outbox& out, const std::string& candidate)
     const bool can_apply = pc_ != 0 && remote_description_set_ && op_ != Op::setting_remote_offer &&
                            op_ != Op::setting_remote_answer;
     if (can_apply) {
-        Command c = make(CommandKind::add_ice_candidate, pc_);
+        Command c = make_command(CommandKind::add_ice_candidate, pc_);
         c.text = candidate;
         out.commands.push_back(std::move(c));
         return Status::success();
@@ -187,7 +176,7 @@ Status PeerLink::add_remote_candidate(Outbox& out, const std::string& candidate)
 
 void PeerLink::flush_candidates(Outbox& out) {
     for (auto& candidate : pending_candidates_) {
-        Command c = make(CommandKind::add_ice_candidate, pc_);
+        Command c = make_command(CommandKind::add_ice_candidate, pc_);
         c.text = std::move(candidate);
         out.commands.push_back(std::move(c));
     }
@@ -235,7 +224,7 @@ void PeerLink::on_remote_description_set(Outbox& out) {
         remote_description_set_ = true;
         flush_candidates(out);
         op_ = Op::setting_local;  // the answer
-        out.commands.push_back(make(CommandKind::set_local_description, pc_));
+        out.commands.push_back(make_command(CommandKind::set_local_description, pc_));
     } else if (op_ == Op::setting_remote_answer) {
         signaling_ = Signaling::stable;
         remote_description_set_ = true;

@@ -78,6 +78,15 @@ struct Command {
     DataChannelSpec data_channel;
 };
 
+// A command for connection `pc` (and `channel`), the other fields to fill.
+inline Command make_command(CommandKind kind, Handle pc, Handle channel = 0) {
+    Command c;
+    c.kind = kind;
+    c.pc = pc;
+    c.channel = channel;
+    return c;
+}
+
 const char* to_string(CommandKind kind);
 const char* to_string(ConnectionState state);
 
