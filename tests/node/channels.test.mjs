@@ -22,6 +22,19 @@ function record(target) {
   return seen;
 }
 
+/** Resolves once `channel` (unordered or unreliable) took a message for `peer`: its data channel opened. */
+function sendWhenOpen(channel, peer, data) {
+  return poll(() => {
+    try {
+      channel.send(peer, data);
+      return true;
+    } catch (error) {
+      if (error.code !== 'not_connected') throw error;
+      return false;
+    }
+  }, 10000, `channel "${channel.name}" to open to ${peer}`);
+}
+
 async function room(name, ids) {
   const server = await startSignalServer();
   const meshes = [];
@@ -91,15 +104,7 @@ test('an unreliable channel delivers while a big reliable message is in flight',
     bulk[1].addEventListener('message', () => { bulkAt = performance.now(); });
     const tickAt = [];
     ticks[1].addEventListener('message', (event) => tickAt.push([Number(event.data), performance.now()]));
-    await poll(() => {
-      try {
-        ticks[0].send('ben', '-1');
-        return true;
-      } catch (error) {
-        if (error.code !== 'not_connected') throw error;
-        return false;
-      }
-    }, 10000, 'the ticks channel to open');
+    await sendWhenOpen(ticks[0], 'ben', '-1');
 
     bulk[0].send('ben', new Uint8Array(32 * 1024 * 1024));
     const started = performance.now();
@@ -126,15 +131,7 @@ test('channel options and sizes are checked with clear errors', { timeout: 60000
     const state = ana.channel('state', unreliable);
     ben.channel('state', unreliable);
     assert.throws(() => ana.channel('state'), (error) => error.code === 'bad_argument' && /other options/.test(error.message));
-    await poll(() => {
-      try {
-        state.send('ben', 'ping');
-        return true;
-      } catch (error) {
-        if (error.code !== 'not_connected') throw error;
-        return false;
-      }
-    }, 10000, 'the state channel to open');
+    await sendWhenOpen(state, 'ben', 'ping');
     assert.throws(() => state.send('ben', new Uint8Array(70000)),
       (error) => error.code === 'message_too_large' && /65535/.test(error.message));
     assert.throws(() => state.send('nobody', 'x'), (error) => error.code === 'unknown_peer' || error.code === 'not_connected');
@@ -156,15 +153,7 @@ test('under packet loss an unreliable channel loses some messages and the reliab
     const state = [ana.channel('state', unreliable), ben.channel('state', unreliable)];
     const gotChat = record(chat[1]);
     const gotState = record(state[1]);
-    await poll(() => {
-      try {
-        state[0].send('ben', 'open?');
-        return true;
-      } catch (error) {
-        if (error.code !== 'not_connected') throw error;
-        return false;
-      }
-    }, 10000, 'the state channel to open');
+    await sendWhenOpen(state[0], 'ben', 'open?');
     const count = 300;
     for (let i = 0; i < count; i++) {
       chat[0].send('ben', `c${i}`);
