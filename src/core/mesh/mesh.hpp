@@ -205,6 +205,7 @@ private:
 
     void watch_buffered_low(Peer& to);
     void emit_buffered_low();
+    Status deliver(const std::string& peer, const std::shared_ptr<const Bytes>& payload, std::uint8_t flags);
     Status enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& payload, std::uint8_t flags);
     PeerHash compute_route(const Peer& to) const;
     void refresh_routes();

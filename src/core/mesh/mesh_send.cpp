@@ -22,28 +22,11 @@ std::uint8_t message_flags(bool is_text, bool system) {
 }  // namespace
 
 Status Mesh::send(const std::string& peer, Bytes data, bool is_text, bool system) {
-    if (Status s = check_peer_id(peer); !s.ok()) return s;
-    auto payload = std::make_shared<const Bytes>(std::move(data));
-    Peer& to = *find(peer);
-    Status status = enqueue_message(to, payload, message_flags(is_text, system));
-    if (status.ok()) watch_buffered_low(to);
-    return status;
+    return deliver(peer, std::make_shared<const Bytes>(std::move(data)), message_flags(is_text, system));
 }
 
 Status Mesh::broadcast(Bytes data, bool is_text, bool system) {
-    if (Status s = check_open(); !s.ok()) return s;
-    auto payload = std::make_shared<const Bytes>(std::move(data));
-    Status first_error;
-    for (auto& [id, p] : peers_) {
-        // A link being made (or whose channel opened a moment before its
-        // connection reported "connected") gets the message once it is up;
-        // a peer neither reachable nor being reached is skipped.
-        if (p->route == 0 && !p->link.open_or_connecting()) continue;
-        Status s = enqueue_message(*p, payload, message_flags(is_text, system));
-        if (s.ok()) watch_buffered_low(*p);
-        if (!s.ok() && first_error.ok()) first_error = s;
-    }
-    return first_error;
+    return deliver("", std::make_shared<const Bytes>(std::move(data)), message_flags(is_text, system));
 }
 
 Status Mesh::send_on_channel(const std::string& peer, const std::string& channel, const std::uint8_t* data,
@@ -57,20 +40,27 @@ Status Mesh::send_on_channel(const std::string& peer, const std::string& channel
     payload.push_back(static_cast<std::uint8_t>(channel.size()));
     payload.insert(payload.end(), channel.begin(), channel.end());
     payload.insert(payload.end(), data, data + size);
-    const auto flags = static_cast<std::uint8_t>(message_flags(is_text, false) | flag_channel);
-    auto shared = std::make_shared<const Bytes>(std::move(payload));
+    return deliver(peer, std::make_shared<const Bytes>(std::move(payload)),
+                   static_cast<std::uint8_t>(message_flags(is_text, false) | flag_channel));
+}
+
+// To `peer`, or ("") to every peer reachable now or whose link is being made.
+Status Mesh::deliver(const std::string& peer, const std::shared_ptr<const Bytes>& payload, std::uint8_t flags) {
     if (!peer.empty()) {
         if (Status s = check_peer_id(peer); !s.ok()) return s;
         Peer& to = *find(peer);
-        Status status = enqueue_message(to, shared, flags);
+        Status status = enqueue_message(to, payload, flags);
         if (status.ok()) watch_buffered_low(to);
         return status;
     }
     if (Status s = check_open(); !s.ok()) return s;
     Status first_error;
     for (auto& [id, p] : peers_) {
-        if (p->route == 0 && !p->link.open_or_connecting()) continue;  // as broadcast()
-        Status s = enqueue_message(*p, shared, flags);
+        // A link being made (or whose channel opened a moment before its
+        // connection reported "connected") gets the message once it is up;
+        // a peer neither reachable nor being reached is skipped.
+        if (p->route == 0 && !p->link.open_or_connecting()) continue;
+        Status s = enqueue_message(*p, payload, flags);
         if (s.ok()) watch_buffered_low(*p);
         if (!s.ok() && first_error.ok()) first_error = s;
     }
