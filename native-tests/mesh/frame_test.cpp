@@ -74,7 +74,7 @@ TEST_CASE("malformed frames are rejected with a reason", "[frame]") {
     known_flags[2] = flag_text | flag_system | flag_channel;
     CHECK(decode_frame(known_flags, 100).header);
     Bytes unknown_flag = good;
-    unknown_flag[2] = 8;
+    unknown_flag[2] = 16;
     CHECK(decode_frame(unknown_flag, 100).error.find("unknown flags") != std::string::npos);
     CHECK_FALSE(decode_frame(good, 3).header);  // over the size limit
     Bytes longer = good;

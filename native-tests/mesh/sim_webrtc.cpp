@@ -483,6 +483,7 @@ void SimNetwork::go_disconnected(Node& n, Pc& pc) {
 
 void SimNetwork::send_frame(Node& n, Pc& pc, Bytes bytes) {
     if (pc.closed || !pc.channel_open) return;
+    if (tamper) tamper(n.id, pc.peer, bytes);
     if (bytes.size() > config_.max_message_size) {
         n.mesh->on_operation_failed(pc.handle, CommandKind::send, "OperationError: message too large");
         return;

@@ -111,6 +111,9 @@ public:
     std::size_t direct_lost() const { return direct_lost_; }  // see SimConfig::unreliable_loss
     // Injects a raw frame as if `from` sent it on its channel to `to`.
     bool inject(const std::string& from, const std::string& to, Bytes frame);
+    // A modified client: sees, and may rewrite, every frame a node's host
+    // sends on a mesh channel, as (from, to, frame).
+    std::function<void(const std::string&, const std::string&, Bytes&)> tamper;
     bool fully_meshed(const std::vector<std::string>& ids) const;
 
 private:

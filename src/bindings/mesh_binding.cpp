@@ -99,6 +99,10 @@ val JsMesh::add_ice_candidate(const std::string& peer, const std::string& candid
 val JsMesh::close_peer(const std::string& peer) { return status_to_js(mesh_->close_peer(peer)); }
 // Through the session: Raft's members follow the mesh's peers.
 val JsMesh::add_peer(const std::string& peer) { return status_to_js(session_->add_peer(peer)); }
+// `key` arrives as a Uint8Array's bytes (embind copies it into the string).
+val JsMesh::set_relay_key(const std::string& peer, const std::string& key) {
+    return status_to_js(mesh_->set_relay_key(peer, reinterpret_cast<const std::uint8_t*>(key.data()), key.size()));
+}
 val JsMesh::remove_peer(const std::string& peer) { return status_to_js(session_->remove_peer(peer)); }
 std::string JsMesh::ready_state(const std::string& peer) const { return mesh_->ready_state(peer); }
 double JsMesh::user_channel(const std::string& peer) const { return mesh_->user_channel(peer); }
@@ -198,6 +202,7 @@ EMSCRIPTEN_BINDINGS(rtcmesh_mesh) {
         .function("addIceCandidate", &JsMesh::add_ice_candidate)
         .function("closePeer", &JsMesh::close_peer)
         .function("addPeer", &JsMesh::add_peer)
+        .function("setRelayKey", &JsMesh::set_relay_key)
         .function("removePeer", &JsMesh::remove_peer)
         .function("readyState", &JsMesh::ready_state)
         .function("userChannel", &JsMesh::user_channel)

@@ -28,6 +28,7 @@ public:
     emscripten::val add_ice_candidate(const std::string& peer, const std::string& candidate);
     emscripten::val close_peer(const std::string& peer);
     emscripten::val add_peer(const std::string& peer);
+    emscripten::val set_relay_key(const std::string& peer, const std::string& key);
     emscripten::val remove_peer(const std::string& peer);
     std::string ready_state(const std::string& peer) const;
     double user_channel(const std::string& peer) const;

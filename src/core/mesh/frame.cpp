@@ -68,8 +68,10 @@ DecodeResult decode_frame(const Bytes& frame, std::size_t max_message_bytes) {
     h.chunk_index = get_u32(p + 28);
     h.destination_epoch = get_u32(p + 32);
     h.total_length = get_u32(p + 36);
-    const std::size_t payload = frame.size() - kHeaderSize;
     if ((h.flags & ~kKnownFlags) != 0) return malformed("unknown flags");
+    const std::size_t tag = (h.flags & flag_relay_tag) != 0 ? kRelayTagSize : 0;
+    if (frame.size() < kHeaderSize + tag) return malformed("shorter than its end-to-end tag");
+    const std::size_t payload = frame.size() - kHeaderSize - tag;
     if (h.origin == 0) return malformed("no origin");
     if (h.total_length > max_message_bytes) return malformed("declared length exceeds the message size limit");
     if (payload > h.total_length) return malformed("payload longer than the declared total");

@@ -52,8 +52,11 @@ enum class FrameType : std::uint8_t { data = 1, ack = 2, link_state = 3, window 
 // apart from them. flag_channel marks an application message of a named
 // channel (Mesh::send_on_channel): its payload starts with the channel's
 // name, `[u8 length][name]`, and the application's bytes follow.
-enum FrameFlag : std::uint8_t { flag_text = 1, flag_system = 2, flag_channel = 4 };
-inline constexpr std::uint8_t kKnownFlags = flag_text | flag_system | flag_channel;
+// flag_relay_tag: the frame ends in an end-to-end MAC (relay_auth.hpp),
+// after the payload; total_length and the payload do not count it.
+enum FrameFlag : std::uint8_t { flag_text = 1, flag_system = 2, flag_channel = 4, flag_relay_tag = 8 };
+inline constexpr std::uint8_t kKnownFlags = flag_text | flag_system | flag_channel | flag_relay_tag;
+inline constexpr std::size_t kRelayTagSize = 16;  // == relay_auth.hpp's kRelayTagBytes
 
 // A channel's name is 1 to this many bytes (UTF-8).
 inline constexpr std::size_t kMaxChannelNameBytes = 64;

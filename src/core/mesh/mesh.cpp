@@ -116,6 +116,17 @@ Status Mesh::add_peer(const std::string& peer) {
     return Status::success();
 }
 
+Status Mesh::set_relay_key(const std::string& peer, const std::uint8_t* key, std::size_t size) {
+    if (Status s = check_peer_id(peer); !s.ok()) return s;
+    if (size != kRelayKeyBytes)
+        return Status::fail(ErrorCode::bad_argument, "a relay key is " + std::to_string(kRelayKeyBytes) + " bytes, not " +
+                                                         std::to_string(size));
+    RelayKey k{};
+    std::copy(key, key + size, k.begin());
+    find(peer)->relay_key = k;
+    return Status::success();
+}
+
 Status Mesh::remove_peer(const std::string& peer) {
     if (Status s = check_peer_id(peer); !s.ok()) return s;
     Peer& p = *find(peer);

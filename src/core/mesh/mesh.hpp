@@ -134,6 +134,12 @@ public:
     std::string ready_state(const std::string& peer) const;  // new|connecting|open|closing|closed
     Handle user_channel(const std::string& peer) const;      // 0 when none
     Status add_peer(const std::string& peer);
+    // The key this node and `peer` share (32 bytes; relay_auth.hpp): from
+    // then on frames between them that travel through anyone else carry a
+    // MAC under it, and a relayed frame from `peer` without a valid one is
+    // dropped (with a forged_frame error naming the relay when its tag is
+    // wrong; a missing one is dropped quietly, as while `peer` lacks our key).
+    Status set_relay_key(const std::string& peer, const std::uint8_t* key, std::size_t size);
     Status remove_peer(const std::string& peer);
     void close();  // closes every connection; later calls fail with ErrorCode::closed
     bool closed() const { return closed_; }
@@ -218,7 +224,7 @@ private:
     void pump(Peer& neighbour);
     void pump_server();
     std::optional<Bytes> take_frame(Peer& neighbour, std::deque<SendJob>& queue);
-    std::size_t payload_limit(const Peer& neighbour) const;
+    std::size_t payload_limit(const Peer& neighbour, bool tagged) const;
 
     void report_received(Peer& neighbour);
     void send_control(Peer& to, FrameType type, std::uint8_t flags, const Bytes& payload, std::uint32_t message_id);
@@ -227,6 +233,9 @@ private:
     void handle_frame(Peer& from, Bytes frame);
     void forward(const FrameHeader& header, Bytes frame);
     void refuse_forged(Peer& from, const char* what);
+    void refuse_altered(Peer& from, const Peer& origin);
+    void tag_if_relayed(const Peer& via, PeerHash destination, Bytes& frame) const;
+    bool will_tag(const Peer& via, PeerHash destination) const;
     void say_goodbye(Peer& neighbour);
     void send_now(Peer& neighbour, FrameType type, std::uint32_t message_id);
     void advertise_to(Peer& neighbour);

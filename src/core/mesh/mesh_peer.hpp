@@ -6,10 +6,12 @@
 #include <array>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/mesh/mesh.hpp"
+#include "core/mesh/relay_auth.hpp"
 
 namespace rtcmesh::mesh {
 
@@ -58,6 +60,7 @@ struct Mesh::Peer {
     std::string id;
     PeerHash hash;
     PeerLink link;
+    std::optional<RelayKey> relay_key;  // shared with this peer (Mesh::set_relay_key)
     std::uint32_t remote_epoch = 0;  // 0 = not heard from yet
     Handle epoch_channel = 0;        // channel on which remote_epoch was last confirmed
 

@@ -5,6 +5,7 @@
 
 #include "core/mesh/mesh.hpp"
 #include "core/mesh/mesh_peer.hpp"
+#include "core/mesh/relay_auth.hpp"
 
 namespace rtcmesh::mesh {
 
@@ -14,7 +15,7 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
         out_.error(ErrorCode::malformed_frame, from.id, decoded.error);
         return;
     }
-    const FrameHeader& h = *decoded.header;
+    FrameHeader& h = *decoded.header;
     if (h.type == FrameType::goodbye) {  // about this channel alone: no relaying, no epoch
         if (h.origin != from.hash) return refuse_forged(from, "sent");
         with_link(from, [&] { from.link.remote_left(out_); });
@@ -49,6 +50,17 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
         // dropped quietly (if real, the origin sends it again).
         if (origin->usable) return;
     }
+    // A relayed frame from an origin we share a key with must carry its
+    // origin's tag (relay_auth.hpp), and any tag must be valid. While only
+    // one side holds the key (the two learn it one after the other), frames
+    // without a tag or with one we cannot check yet are dropped quietly: the
+    // origin sends them again.
+    const bool tagged = (h.flags & flag_relay_tag) != 0;
+    if (tagged || (!direct && origin->relay_key)) {
+        if (!tagged || !origin->relay_key) return;
+        if (!strip_relay_tag(*origin->relay_key, frame)) return refuse_altered(from, *origin);
+        h.flags &= static_cast<std::uint8_t>(~flag_relay_tag);
+    }
     std::optional<std::vector<PeerHash>> reach;
     if (h.type == FrameType::link_state) {
         if (!direct) return;
@@ -78,11 +90,17 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
     }
 }
 
-// Without a room secret a relay can still speak for an origin it relays
-// (frames carry no MAC yet), but no neighbour can speak for anyone else.
+// No neighbour can speak for anyone else. A relay can speak for an origin it
+// relays only where the two ends share no key (refuse_altered).
 void Mesh::refuse_forged(Peer& from, const char* what) {
     out_.error(ErrorCode::forged_frame, from.id,
                std::string("peer '") + from.id + "' " + what + " a frame under another member's name; dropped");
+}
+
+void Mesh::refuse_altered(Peer& from, const Peer& origin) {
+    out_.error(ErrorCode::forged_frame, from.id,
+               "peer '" + from.id + "' relayed a frame from '" + origin.id +
+                   "' that fails its end-to-end check (altered, or not written by '" + origin.id + "'); dropped");
 }
 
 void Mesh::forward(const FrameHeader& h, Bytes frame) {

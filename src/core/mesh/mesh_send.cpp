@@ -6,6 +6,7 @@
 
 #include "core/mesh/mesh.hpp"
 #include "core/mesh/mesh_peer.hpp"
+#include "core/mesh/relay_auth.hpp"
 
 namespace rtcmesh::mesh {
 
@@ -213,9 +214,10 @@ void Mesh::queue_on_route(Peer& to, const std::shared_ptr<OutMessage>& m) {
 
 // ---------------------------------------------------------------- sending
 
-std::size_t Mesh::payload_limit(const Peer& neighbour) const {
+std::size_t Mesh::payload_limit(const Peer& neighbour, bool tagged) const {
     std::size_t limit = options_.chunk_bytes;
-    if (neighbour.max_frame > kHeaderSize) limit = std::min(limit, neighbour.max_frame - kHeaderSize);
+    const std::size_t overhead = kHeaderSize + (tagged ? kRelayTagSize : 0);
+    if (neighbour.max_frame > overhead) limit = std::min(limit, neighbour.max_frame - overhead);
     return std::max<std::size_t>(limit, 1);
 }
 
@@ -269,7 +271,7 @@ std::optional<Bytes> Mesh::take_frame(Peer& n, std::deque<SendJob>& queue) {
         return std::nullopt;
     }
     const Bytes& payload = *m.payload;
-    const std::size_t length = std::min(payload_limit(n), payload.size() - job.offset);
+    const std::size_t length = std::min(payload_limit(n, will_tag(n, job.destination)), payload.size() - job.offset);
     FrameHeader h;
     h.type = FrameType::data;
     h.flags = m.flags;
@@ -281,6 +283,7 @@ std::optional<Bytes> Mesh::take_frame(Peer& n, std::deque<SendJob>& queue) {
     h.chunk_index = job.next_chunk++;
     h.total_length = static_cast<std::uint32_t>(payload.size());
     Bytes frame = encode_frame(h, payload.data() + job.offset, length);
+    tag_if_relayed(n, job.destination, frame);
     job.offset += length;
     if (job.offset >= payload.size()) {
         m.sent = true;
@@ -340,8 +343,23 @@ void Mesh::send_control(Peer& to, FrameType type, std::uint8_t flags, const Byte
     h.destination_epoch = to.remote_epoch;
     h.message_id = message_id;
     h.total_length = static_cast<std::uint32_t>(payload.size());
-    via->control.push_back(encode_frame(h, payload.data(), payload.size()));
+    Bytes frame = encode_frame(h, payload.data(), payload.size());
+    tag_if_relayed(*via, to.hash, frame);
+    via->control.push_back(std::move(frame));
     pump(*via);
+}
+
+// A frame for `destination` that leaves through someone else (`via`) gets the
+// tag of the key we share with the destination, if we share one.
+void Mesh::tag_if_relayed(const Peer& via, PeerHash destination, Bytes& frame) const {
+    if (!will_tag(via, destination)) return;
+    append_relay_tag(*find_by_hash(destination)->relay_key, frame);
+}
+
+bool Mesh::will_tag(const Peer& via, PeerHash destination) const {
+    if (via.hash == destination) return false;
+    const Peer* to = find_by_hash(destination);
+    return to != nullptr && to->relay_key.has_value();
 }
 
 void Mesh::send_ack(Peer& origin, Lane lane) {
