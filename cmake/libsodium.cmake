@@ -29,9 +29,12 @@ add_library(rtcmesh_sodium STATIC
   "${_sodium}/sodium/utils.c")     # sodium_memzero
 target_include_directories(rtcmesh_sodium SYSTEM PUBLIC "${_sodium}/include")
 target_include_directories(rtcmesh_sodium PRIVATE "${_sodium}/include/sodium")
-# Both targets are little-endian. Third-party code: its warnings are not ours.
+# Both targets are little-endian. Third-party code: its warnings are not
+# ours, and it is built without the project's sanitizer and fuzzer flags
+# (replaced here, not added to): their instrumentation would keep sodium_init
+# and the primitives it names alive, which these few files do not define.
 target_compile_definitions(rtcmesh_sodium PRIVATE NATIVE_LITTLE_ENDIAN=1)
-target_compile_options(rtcmesh_sodium PRIVATE -w -ffunction-sections -fdata-sections)
+set_target_properties(rtcmesh_sodium PROPERTIES COMPILE_OPTIONS "-w;-ffunction-sections;-fdata-sections")
 if(EMSCRIPTEN)
   target_compile_options(rtcmesh_sodium PRIVATE -flto)
 else()
