@@ -1,9 +1,11 @@
-// Every byte-level decoder of the mesh: frame headers, peer lists, SDP
-// session ids. A frame that decodes must re-encode to the same bytes.
+// Every byte-level decoder of the mesh: frame headers, peer lists, relay
+// tags, SDP session ids. A frame that decodes must re-encode to the same
+// bytes.
 #include <cstdlib>
 
 #include "core/mesh/frame.hpp"
 #include "core/mesh/peer_link.hpp"
+#include "core/mesh/relay_auth.hpp"
 
 using namespace rtcmesh;
 using namespace rtcmesh::mesh;
@@ -17,6 +19,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (decoded.header->type == FrameType::link_state) (void)decode_peer_list(input, kHeaderSize);
     } else if (decoded.error.empty()) {
         std::abort();  // a rejection must say why
+    }
+    // A tag check on any bytes: false, or true and a frame that tags back to the input.
+    const RelayKey key{1, 2, 3};
+    Bytes stripped = input;
+    if (strip_relay_tag(key, stripped)) {
+        Bytes again = stripped;
+        append_relay_tag(key, again);
+        if (again != input) std::abort();
     }
     (void)sdp_session_id(std::string(input.begin(), input.end()));
     (void)peer_hash(std::string(input.begin(), input.end()));
