@@ -266,6 +266,8 @@ export class RTCMesh extends EventTargetBase {
   bufferedAmount(peer: string): number;
   relayed(peer: string): boolean;
   addPeer(peer: string): void;
+  /** The 32-byte key shared with `peer` alone: frames relayed between the two then carry a MAC under it. */
+  setRelayKey(peer: string, key: Uint8Array): void;
   removePeer(peer: string): void;
   /** This member's metadata (no argument), or what `peer` shared; undefined when none. */
   metadata(peer?: string): unknown;
@@ -363,7 +365,9 @@ export interface SignalClientEventMap {
 export class RoomSeal {
   static create(room: string, id: string, options: ({ secret: string } | { password: string }) & { identity?: RTCMeshIdentity }): Promise<RoomSeal>;
   /** Our hello's body, which carries our public key: send it sealed to each member first. */
-  hello(extra?: object): { kind: 'hello'; alg: string; key: string };
+  hello(extra?: object): { kind: 'hello'; alg: string; key: string; dh: string };
+  /** The 32-byte key shared with `peer` once its hello opened (for RTCMesh.setRelayKey), else null. */
+  relayKey(peer: string): Uint8Array | null;
   /** Forgets the key pinned for `peer` (it left the room). */
   forget(peer: string): void;
   /** `body` sealed for member `to`: send the result as the signal's data. */

@@ -12,7 +12,9 @@
 // With `secret` (or `password`), every signal is sealed with the room's key
 // (room-seal.js) and a member is added to the mesh only once a sealed hello
 // from it opened: members say nothing, not even an offer, to a newcomer that
-// lacks the secret, so it learns no SDP and no address.
+// lacks the secret, so it learns no SDP and no address. The hello also
+// gives the two members a key of their own (RoomSeal.relayKey), under which
+// the mesh authenticates the frames a relay carries between them.
 //
 // ICE servers the signaling server hands out in its welcome (TURN
 // credentials minted for this member) are used with `options.iceServers` by
@@ -240,7 +242,10 @@ function wire(mesh, signaling, seal, lastResort) {
   const handle = (from, data) => {
     if (mesh.closed) return;
     if (seal && data?.kind === 'hello') {
-      if (ensurePeer(from)) admitted.add(from);
+      if (ensurePeer(from)) {
+        admitted.add(from);
+        mesh.setRelayKey(from, seal.relayKey(from)); // frames relayed between us carry a MAC under it
+      }
       if (!data.reply) room.send(from, seal.hello({ reply: true }));
       return;
     }

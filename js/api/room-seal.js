@@ -20,6 +20,12 @@
 // server's help, once its hello arrived (before that, ids are trusted on
 // first use: pass the same `identity` each time to keep a key across visits).
 //
+// Relay keys: each RoomSeal also makes an ECDH P-256 key pair and puts its
+// public half in its (signed) hellos. Two members that opened each other's
+// hellos derive the same 32-byte key (ECDH, then HKDF bound to the room and
+// both ids), which no one else holds, not another member, not the server:
+// the mesh tags frames relayed between them with it (RTCMesh.setRelayKey).
+//
 // All crypto is WebCrypto's (globalThis.crypto.subtle, in browsers and Node).
 import { argumentError } from './values.js';
 
@@ -33,6 +39,7 @@ const MAX_SESSIONS_PER_PEER = 64;
 const ED25519 = { name: 'Ed25519' };
 const ECDSA_KEY = { name: 'ECDSA', namedCurve: 'P-256' };
 const ECDSA_SIGN = { name: 'ECDSA', hash: 'SHA-256' };
+const ECDH_KEY = { name: 'ECDH', namedCurve: 'P-256' };
 
 function base64url(bytes) {
   let text = '';
@@ -88,6 +95,16 @@ async function importPublicKey(alg, encoded) {
   }
 }
 
+async function importDhKey(encoded) {
+  const bytes = fromBase64url(encoded);
+  if (!bytes || bytes.length !== 65) return null; // an uncompressed P-256 point
+  try {
+    return await globalThis.crypto.subtle.importKey('raw', bytes, ECDH_KEY, false, []);
+  } catch {
+    return null;
+  }
+}
+
 async function keyMaterial({ secret, password }, room) {
   const subtle = globalThis.crypto.subtle;
   if (secret !== undefined) {
@@ -119,6 +136,8 @@ export class RoomSeal {
   #seq = 0;
   #peers = new Map(); // from -> Map(session -> highest seq)
   #pinned = new Map(); // from -> its public CryptoKey, from its first hello
+  #dh; // our ECDH CryptoKeyPair, whose public half our hellos carry
+  #relayKeys = new Map(); // from -> the 32-byte key we share (from its latest hello)
 
   /**
    * The seal of `room` for member `id`, from `{ secret }` (RTCMesh.createSecret())
@@ -140,22 +159,30 @@ export class RoomSeal {
       false,
       ['encrypt', 'decrypt'],
     );
+    const dh = await globalThis.crypto.subtle.generateKey(ECDH_KEY, false, ['deriveBits']);
     const hello = {
       alg: identity.publicKey.algorithm.name,
       key: base64url(new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', identity.publicKey))),
+      dh: base64url(new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', dh.publicKey))),
     };
-    return new RoomSeal(key, room, id, identity, hello);
+    return new RoomSeal(key, room, id, identity, hello, dh);
   }
 
-  constructor(key, room, id, identity, hello) {
+  constructor(key, room, id, identity, hello, dh) {
     this.#key = key;
     this.#room = room;
     this.#id = id;
     this.#identity = identity;
     this.#hello = hello;
+    this.#dh = dh;
   }
 
-  /** Our hello's body: `{ kind: 'hello', alg, key }` plus `extra`. */
+  /** The 32-byte key we share with `peer` since its hello opened (a Uint8Array), or null. */
+  relayKey(peer) {
+    return this.#relayKeys.get(peer) ?? null;
+  }
+
+  /** Our hello's body: `{ kind: 'hello', alg, key, dh }` plus `extra`. */
   hello(extra = {}) {
     return { kind: 'hello', ...this.#hello, ...extra };
   }
@@ -163,6 +190,7 @@ export class RoomSeal {
   /** Forget what we pinned for `peer` (it left the room: its id may come back with another key). */
   forget(peer) {
     this.#pinned.delete(peer);
+    this.#relayKeys.delete(peer);
   }
 
   /** `body` (any JSON value but null) sealed and signed for member `to`: `{ sealed }`, to send as the signal's data. */
@@ -218,9 +246,31 @@ export class RoomSeal {
     const valid = await globalThis.crypto.subtle
       .verify(algorithmOf(key).sign, key, signature, this.#signedBytes(from, this.#id, inner.signed))
       .catch(() => false);
-    if (!valid || !this.#fresh(from, signed)) return null;
-    if (signed.body?.kind === 'hello') this.#pinned.set(from, key);
-    return signed.body ?? null;
+    if (!valid) return null;
+    if (signed.body?.kind !== 'hello') return this.#fresh(from, signed) ? (signed.body ?? null) : null;
+    const relayKey = await this.#deriveRelayKey(from, signed.body.dh);
+    if (!relayKey || !this.#fresh(from, signed)) return null;
+    this.#pinned.set(from, key);
+    this.#relayKeys.set(from, relayKey);
+    return signed.body;
+  }
+
+  // ECDH of our key pair and the one in `from`'s hello, through HKDF bound to
+  // the room and both ids (in the same order on both sides).
+  async #deriveRelayKey(from, encoded) {
+    const theirs = await importDhKey(encoded);
+    if (!theirs) return null;
+    const subtle = globalThis.crypto.subtle;
+    try {
+      const shared = await subtle.deriveBits({ name: 'ECDH', public: theirs }, this.#dh.privateKey, 256);
+      const base = await subtle.importKey('raw', shared, 'HKDF', false, ['deriveBits']);
+      const [first, second] = [this.#id, from].sort();
+      const info = encoder.encode(`${this.#room}\n${first}\n${second}`);
+      const bits = await subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(`${VERSION}/relay`), info }, base, 256);
+      return new Uint8Array(bits);
+    } catch {
+      return null; // not a point on the curve
+    }
   }
 
   // The key a signal from `from` must be signed with: the pinned one, or,

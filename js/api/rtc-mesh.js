@@ -525,6 +525,21 @@ export class RTCMesh extends EventTarget {
     this.#emit('peeradded', { peer, metadata: this.#metadata.get(peer) });
   }
 
+  /**
+   * The 32-byte key (a Uint8Array) this node shares with `peer` and no one
+   * else: frames between the two that travel through a relay (or the
+   * server's last-resort path) then carry a MAC under it, so a relay can drop
+   * them but not alter or invent them. `join(..., { secret })` sets it for
+   * every member; a hand-wired mesh gets one from RoomSeal's relayKey(peer).
+   */
+  setRelayKey(peer, key) {
+    requireString(peer, 'peer');
+    if (!(key instanceof Uint8Array) || key.length !== 32) {
+      throw argumentError(`RTCMesh: a relay key must be a Uint8Array of 32 bytes, got ${describe(key)}`);
+    }
+    this.#call('setRelayKey', peer, key);
+  }
+
   /** Removes a node: its connection is closed and it is no longer dialled. */
   removePeer(peer) {
     this.#call('removePeer', requireString(peer, 'peer'));
