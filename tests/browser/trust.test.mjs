@@ -1,10 +1,11 @@
-// Attacks by a member, in Chromium: mallory's tab runs a modified page whose
-// RTCPeerConnection rewrites the frames her mesh writes (as anyone who edits
-// the page can). The same attacks run in Node (tests/node/trust.test.mjs) and
+// Attacks by a member, in Chromium: mallory's (or cho's) tab runs a modified
+// page whose RTCPeerConnection rewrites the frames her mesh writes (as anyone
+// who edits the page can). The same attacks run in Node (tests/node/trust.test.mjs) and
 // against the core with the protection off first (native-tests/mesh/trust_test.cpp).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { poll } from '../support/wait.mjs';
+import { drop, startHostileServer } from '../support/hostile-server.mjs';
 import { chromiumRooms } from './chromium.mjs';
 
 const rooms = chromiumRooms();
@@ -104,3 +105,106 @@ test("a member's forged origin and oversized claims are refused, and others' mes
     for (const tab of tabs) await tab.page.close();
   }
 });
+
+// In cho's page: text she relays from ana (a data frame with hops_left 1 and
+// ana's origin hash) has "pay ben 10" rewritten, while window.tampering holds.
+function installRelayTampering() {
+  const fnv = (id) => {
+    let h = 0xcbf29ce484222325n;
+    for (const byte of new TextEncoder().encode(id)) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+    return h === 0n ? 1n : h;
+  };
+  const ana = fnv('ana');
+  const from = new TextEncoder().encode('pay ben 10');
+  const to = new TextEncoder().encode('pay eve 99');
+  window.tampering = true;
+  window.rewritten = 0;
+  const Native = window.RTCPeerConnection;
+  window.TamperingPeerConnection = class extends Native {
+    createDataChannel(label, init) {
+      const channel = super.createDataChannel(label, init);
+      const send = channel.send.bind(channel);
+      channel.send = (data) => {
+        const frame = new Uint8Array(ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data);
+        const relayedFromAna = frame.length > 40 && frame[0] === 3 && frame[1] === 1 && frame[3] === 1 &&
+          new DataView(frame.buffer).getBigUint64(8, true) === ana;
+        if (window.tampering && relayedFromAna) {
+          for (let i = 40; i + from.length <= frame.length; i++) {
+            if (from.every((byte, j) => frame[i + j] === byte)) {
+              frame.set(to, i);
+              window.rewritten++;
+              break;
+            }
+          }
+        }
+        send(frame);
+      };
+      return channel;
+    }
+  };
+}
+
+// Open room first: no key between ana and ben, so the rewrite is believed
+// (the test bites). Then a sealed room, where their hellos gave them one.
+for (const sealed of [false, true]) {
+  test(`${sealed ? 'in a sealed room a relay tab cannot alter' : 'in an open room a relay tab alters'} what it carries between two others`, { timeout: 90000 }, async () => {
+    // ana and ben never link: the server drops their signals to each other
+    // (in a sealed room all but their hellos, each one's first), so cho relays.
+    const count = new Map();
+    const server = await startHostileServer({
+      onSignal: ({ from, to }) => {
+        if (![from, to].every((id) => id === 'ana' || id === 'ben')) return undefined;
+        count.set(from, (count.get(from) ?? 0) + 1);
+        return sealed && count.get(from) === 1 ? undefined : drop;
+      },
+    });
+    const secret = await rooms.blankTab().then(async ({ page }) => {
+      const made = await page.evaluate(async () => (await import('/js/index.js')).RTCMesh.createSecret());
+      await page.close();
+      return made;
+    });
+    const tabs = {};
+    const joinAs = async (id, tampering = false) => {
+      const { page, errors } = await rooms.blankTab();
+      if (tampering) await page.evaluate(installRelayTampering);
+      await page.evaluate(
+        async ({ url, id, secret }) => {
+          const { RTCMesh } = await import('/js/index.js');
+          window.heard = [];
+          window.errors = [];
+          const options = { id, ...(secret ? { secret } : {}), ...(window.TamperingPeerConnection ? { RTCPeerConnection: window.TamperingPeerConnection } : {}) };
+          window.mesh = await RTCMesh.join(url, 'sealed-relay', options);
+          window.mesh.addEventListener('message', ({ origin, data }) => window.heard.push(`${origin}: ${data}`));
+          window.mesh.addEventListener('error', ({ detail }) => window.errors.push(detail));
+        },
+        { url: server.url, id, secret: sealed ? secret : null },
+      );
+      tabs[id] = { page, errors, id };
+    };
+    try {
+      await joinAs('ana');
+      await joinAs('cho', true);
+      await joinAs('ben');
+      const relayed = (tab, peer) => tab.page.evaluate((p) => window.mesh.relayed(p), peer);
+      await poll(async () => (await relayed(tabs.ana, 'ben')) && (await relayed(tabs.ben, 'ana')), 30000, 'ana and ben relayed through cho');
+      await tabs.ana.page.evaluate(() => window.mesh.send('ben', 'pay ben 10'));
+      const state = () => tabs.ben.page.evaluate(() => ({ heard: window.heard, errors: window.errors }));
+      if (!sealed) {
+        await poll(async () => (await state()).heard.length > 0, 10000, "ana's message at ben");
+        assert.deepEqual((await state()).heard, ['ana: pay eve 99']); // rewritten, and believed
+        return;
+      }
+      await poll(async () => (await state()).errors.some((e) => e.code === 'forged_frame'), 10000, 'forged_frame at ben');
+      assert.ok((await tabs.cho.page.evaluate(() => window.rewritten)) > 0, 'cho rewrote what she relayed');
+      assert.deepEqual((await state()).heard, []);
+      assert.ok((await state()).errors.filter((e) => e.code === 'forged_frame').every((e) => e.peer === 'cho'));
+      await tabs.cho.page.evaluate(() => { window.tampering = false; });
+      await poll(async () => (await state()).heard.length > 0, 15000, "ana's retransmitted message at ben");
+      assert.deepEqual((await state()).heard, ['ana: pay ben 10']);
+      for (const tab of Object.values(tabs)) assert.deepEqual(tab.errors, [], `${tab.id} page errors`);
+    } finally {
+      for (const tab of Object.values(tabs)) await tab.page.close();
+      await server.close();
+    }
+  });
+}

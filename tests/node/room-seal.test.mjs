@@ -71,3 +71,36 @@ test('an altered byte, another pair, room or key: it does not open', async () =>
     { numRuns: 100 },
   );
 });
+
+test('two members share a relay key that no third member can derive', async () => {
+  const ana = seals.ana.relayKey('ben');
+  const ben = seals.ben.relayKey('ana');
+  assert.ok(ana instanceof Uint8Array && ana.length === 32);
+  assert.deepEqual(ana, ben);
+  // mallory holds the secret and hears ana's hello (sent to her), and still
+  // derives another key: the ECDH halves are ana's and her own.
+  assert.ok(await mallory.open('ana', await seals.ana.seal('mallory', seals.ana.hello())));
+  assert.notDeepEqual(mallory.relayKey('ana'), ana);
+  assert.equal(mallory.relayKey('ben'), null, 'no hello from ben: no key');
+  // A member that says hello again with a new ECDH key (a new RoomSeal)
+  // gives a new key; forget() drops it.
+  const ana2 = await RoomSeal.create('room', 'ana', { secret }); // another identity and ECDH key
+  const cho = await RoomSeal.create('room', 'cho', { secret });
+  assert.ok(await cho.open('ana', await seals.ana.seal('cho', seals.ana.hello())));
+  const first = cho.relayKey('ana');
+  cho.forget('ana');
+  assert.equal(cho.relayKey('ana'), null);
+  assert.ok(await cho.open('ana', await ana2.seal('cho', ana2.hello())));
+  assert.notDeepEqual(cho.relayKey('ana'), first);
+});
+
+test('a hello without a valid ECDH key does not open', async () => {
+  const eve = await RoomSeal.create('room', 'eve', { secret });
+  const dee = await RoomSeal.create('room', 'dee', { secret });
+  for (const dh of [undefined, '', 'AAAA', `B${'A'.repeat(86)}`, eve.hello().key]) {
+    const hello = { ...eve.hello(), dh };
+    assert.equal(await dee.open('eve', await eve.seal('dee', hello)), null, `dh ${String(dh).slice(0, 12)}`);
+    assert.equal(dee.relayKey('eve'), null);
+  }
+  assert.ok(await dee.open('eve', await eve.seal('dee', eve.hello())), 'its real hello still opens');
+});

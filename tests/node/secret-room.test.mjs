@@ -10,7 +10,8 @@ import WebSocket from 'ws';
 import { RTCMesh, RoomSeal } from 'rtcmesh';
 import { startSignalServer } from '../../js/signal/server.js';
 import { RTCPeerConnection, nextEvent, withTimeout } from '../support/mesh-bus.mjs';
-import { bridge, startHostileServer } from '../support/hostile-server.mjs';
+import { bridge, drop, startHostileServer } from '../support/hostile-server.mjs';
+import { relayedDataFrom, replaceText, tamperingPeerConnection } from '../support/tampering.mjs';
 import { RecordingClient } from '../support/ws-client.mjs';
 import { poll } from '../support/wait.mjs';
 
@@ -168,3 +169,50 @@ for (const sealed of [false, true]) {
     }
   });
 }
+
+test('in a sealed room a relay carries two members\' messages and cannot alter them', { timeout: 90000 }, async () => {
+  // The server lets ana's and ben's hellos through (each one's first signal
+  // to the other) and drops the rest between them, so they never link and
+  // cho relays. cho runs a modified client that rewrites what she relays.
+  const count = new Map();
+  const server = await startHostileServer({
+    onSignal: ({ from, to, data }) => {
+      if (![from, to].every((id) => id === 'ana' || id === 'ben')) return data;
+      const n = (count.get(from) ?? 0) + 1;
+      count.set(from, n);
+      return n === 1 ? data : drop;
+    },
+  });
+  const secret = RTCMesh.createSecret();
+  let tampering = true;
+  const Tampering = tamperingPeerConnection({
+    incoming() {},
+    outgoing: (frame) => (tampering && relayedDataFrom(frame, 'ana') && replaceText(frame, 'pay ben 10', 'pay eve 99') ? frame : undefined),
+  });
+  const meshes = {};
+  try {
+    meshes.ana = await RTCMesh.join(server.url, 'sealed-relay', options('ana', { secret }));
+    meshes.cho = await RTCMesh.join(server.url, 'sealed-relay', options('cho', { secret, RTCPeerConnection: Tampering }));
+    meshes.ben = await RTCMesh.join(server.url, 'sealed-relay', options('ben', { secret }));
+    const { ana, ben } = meshes;
+    await poll(() => ana.relayed('ben') && ben.relayed('ana'), 30000, 'ana and ben relayed through cho');
+    const got = [];
+    ben.addEventListener('message', ({ origin, data }) => got.push(`${origin}: ${data}`));
+    const refused = [];
+    ben.addEventListener('error', ({ detail }) => detail.code === 'forged_frame' && refused.push(detail));
+    ana.send('ben', 'pay ben 10');
+    await poll(() => refused.length > 0, 10000, 'forged_frame at ben');
+    assert.equal(refused[0].peer, 'cho');
+    assert.deepEqual(got, []);
+    tampering = false; // cho relays honestly now: the retransmit arrives as written
+    await poll(() => got.length > 0, 15000, "ana's message at ben");
+    assert.deepEqual(got, ['ana: pay ben 10']);
+    const back = nextEvent(ana, 'message');
+    ben.send('ana', 'thanks');
+    const { origin, data } = await withTimeout(back, 10000, "ben's answer, relayed");
+    assert.deepEqual([origin, data], ['ben', 'thanks']);
+  } finally {
+    for (const mesh of Object.values(meshes)) mesh.close();
+    await server.close();
+  }
+});

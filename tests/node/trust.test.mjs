@@ -4,40 +4,11 @@
 // core in native-tests/mesh/trust_test.cpp, with the protection off first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MeshBus, RTCPeerConnection, withTimeout } from '../support/mesh-bus.mjs';
+import { MeshBus, withTimeout } from '../support/mesh-bus.mjs';
+import { HEADER, VERSION, idHash, relayedDataFrom, replaceText, tamperingPeerConnection, view } from '../support/tampering.mjs';
 import { poll } from '../support/wait.mjs';
+import { RoomSeal, RTCMesh } from 'rtcmesh';
 
-const VERSION = 3;
-const HEADER = 40;
-
-// FNV-1a 64 of an id, as the core hashes ids onto the wire (src/core/mesh/frame.cpp).
-function idHash(id) {
-  let h = 0xcbf29ce484222325n;
-  for (const byte of new TextEncoder().encode(id)) {
-    h ^= BigInt(byte);
-    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return h === 0n ? 1n : h;
-}
-
-// A peer connection whose data channel lets `tamper(frame)` rewrite each
-// outgoing frame (a Uint8Array copy) and see each incoming one.
-function tamperingPeerConnection({ outgoing, incoming }) {
-  return class extends RTCPeerConnection {
-    createDataChannel(label, init) {
-      const channel = super.createDataChannel(label, init);
-      const send = channel.send.bind(channel);
-      channel.send = (data) => {
-        const frame = new Uint8Array(ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data);
-        send(outgoing(frame) ?? frame);
-      };
-      channel.addEventListener('message', ({ data }) => incoming(new Uint8Array(data)));
-      return channel;
-    }
-  };
-}
-
-const view = (frame) => new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
 
 test('a member cannot send a frame under another member\'s name', async () => {
   const alice = idHash('alice');
@@ -129,3 +100,61 @@ test("one peer's huge reassembly claims do not delay another's messages", async 
     for (const mesh of bus.meshes.values()) mesh.close();
   }
 });
+
+// With alice's link to bob never made, mallory relays between them and
+// rewrites what she carries. Without a key shared by alice and bob the
+// rewrite is believed (the test bites); with the key their RoomSeals derive
+// from each other's hellos, it is refused and reported.
+for (const shareKey of [false, true]) {
+  test(`a relay ${shareKey ? 'cannot alter frames between members that share a key' : 'alters frames between members that share no key'}`, async () => {
+    let tampering = true;
+    const bus = new MeshBus();
+    // No candidate passes between alice and bob: ICE has no pair to try.
+    bus.candidates = (from, to, candidate) => (from !== 'mallory' && to !== 'mallory' ? undefined : candidate);
+    const ids = ['alice', 'bob', 'mallory'];
+    const aliceMesh = bus.add('alice', ids);
+    const bobMesh = bus.add('bob', ids);
+    bus.add('mallory', ids, {
+      RTCPeerConnection: tamperingPeerConnection({
+        incoming() {},
+        // A frame she relays from alice (hops_left 1) has its text rewritten.
+        outgoing(frame) {
+          if (tampering && relayedDataFrom(frame, 'alice') && replaceText(frame, 'pay bob 10', 'pay eve 99')) return frame;
+          return undefined;
+        },
+      }),
+    });
+    try {
+      if (shareKey) {
+        const secret = RTCMesh.createSecret();
+        const seals = { alice: await RoomSeal.create('room', 'alice', { secret }), bob: await RoomSeal.create('room', 'bob', { secret }) };
+        assert.ok(await seals.bob.open('alice', await seals.alice.seal('bob', seals.alice.hello())));
+        assert.ok(await seals.alice.open('bob', await seals.bob.seal('alice', seals.bob.hello({ reply: true }))));
+        aliceMesh.setRelayKey('bob', seals.alice.relayKey('bob'));
+        bobMesh.setRelayKey('alice', seals.bob.relayKey('alice'));
+      }
+      await poll(() => aliceMesh.relayed('bob') && bobMesh.relayed('alice'), 20000, 'alice and bob relayed through mallory');
+      const got = [];
+      bobMesh.addEventListener('message', ({ origin, data }) => got.push(`${origin}: ${data}`));
+      const refused = [];
+      bobMesh.addEventListener('error', ({ detail }) => detail.code === 'forged_frame' && refused.push(detail));
+      aliceMesh.send('bob', 'pay bob 10');
+      if (!shareKey) {
+        await poll(() => got.length > 0, 10000, "alice's message at bob");
+        assert.deepEqual(got, ['alice: pay eve 99']); // rewritten, and believed
+        return;
+      }
+      await poll(() => refused.length > 0, 10000, 'forged_frame error at bob');
+      assert.equal(refused[0].peer, 'mallory'); // the relay is named
+      assert.match(refused[0].message, /end-to-end check/);
+      assert.deepEqual(got, []);
+      // The relay could hold the message back, not change it: once she
+      // stops, alice's retransmit arrives as written.
+      tampering = false;
+      await poll(() => got.length > 0, 15000, "alice's retransmitted message at bob");
+      assert.deepEqual(got, ['alice: pay bob 10']);
+    } finally {
+      for (const mesh of bus.meshes.values()) mesh.close();
+    }
+  });
+}
