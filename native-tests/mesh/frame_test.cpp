@@ -49,7 +49,7 @@ TEST_CASE("window frames carry their byte count and must be single empty frames"
     h.chunk_index = 1;  // control frames are never split
     CHECK_FALSE(decode_frame(encode_frame(h, nullptr, 0), 1024).header);
     Bytes next_type = frame;
-    next_type[1] = static_cast<std::uint8_t>(FrameType::goodbye) + 1;  // the last type there is
+    next_type[1] = static_cast<std::uint8_t>(FrameType::link_proof) + 1;  // the last type there is
     CHECK(decode_frame(next_type, 1024).error.find("unknown type") != std::string::npos);
 }
 

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -190,4 +191,87 @@ TEST_CASE("a tag is checked over everything but hops_left", "[mesh][trust][frame
     Bytes truncated(tagged.begin(), tagged.begin() + kHeaderSize + 4);
     truncated[2] |= flag_relay_tag;
     CHECK_FALSE(decode_frame(truncated, 1024).header);  // shorter than its tag
+}
+
+namespace {
+
+// Members of `ids` that share pairwise keys from the start (as a room with a
+// secret gives them, before any link opens).
+void add_keyed(SimNetwork& net, const std::vector<std::string>& ids, bool keys) {
+    for (const auto& id : ids) {
+        Options o;
+        o.id = id;
+        o.peers = ids;
+        Mesh& m = net.add_node(o);
+        if (!keys) continue;
+        for (const auto& peer : ids) {
+            if (peer == id) continue;
+            const RelayKey k = key_of(static_cast<std::uint8_t>(std::min(id[0], peer[0]) * 3 + std::max(id[0], peer[0])));
+            REQUIRE(m.set_relay_key(peer, k.data(), k.size()).ok());
+        }
+    }
+}
+
+int errors_of(SimNetwork& net, const std::string& at, ErrorCode code) {
+    int n = 0;
+    for (const auto& e : net.log(at).errors) n += e.code == code;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("members that share a key open each link only after proving the key over it", "[mesh][trust][proof]") {
+    SimNetwork net(205);
+    int proofs = 0;
+    std::map<std::string, int> first_frames;  // "from>to": frames seen before (and including) the proof
+    net.tamper = [&](const std::string& from, const std::string& to, Bytes& frame) {
+        if (frame.size() > 1 && frame[1] == static_cast<std::uint8_t>(FrameType::link_proof)) ++proofs;
+        const std::string pair = from + ">" + to;
+        if (first_frames[pair] == 0) first_frames[pair] = frame[1];  // the type of the first frame on the link
+    };
+    add_keyed(net, kRoom, true);
+    REQUIRE(net.run_until([&] { return net.fully_meshed(kRoom); }, 20'000));
+    CHECK(proofs == 6);  // one each way on each of the three links
+    for (const auto& [pair, type] : first_frames) CHECK(type == static_cast<int>(FrameType::link_proof));
+    for (const auto& id : kRoom) CHECK(errors_of(net, id, ErrorCode::bad_link_proof) == 0);
+    REQUIRE(net.mesh("alice").send("bob", to_bytes("hi bob"), true).ok());
+    CHECK(net.run_until([&] { return received(net, "bob", "alice", "hi bob"); }, 5'000));
+}
+
+TEST_CASE("a server in the middle of a link between members that share a key is found out", "[mesh][trust][proof]") {
+    // The server answers alice and bob each with a connection of its own: each
+    // applies an SDP whose fingerprint is the server's, not the other's.
+    const bool keys = GENERATE(false, true);
+    SimNetwork net(206);
+    net.tamper_sdp = [](const std::string& from, const std::string& to, std::string& sdp) {
+        if ((from == "alice" && to == "bob") || (from == "bob" && to == "alice")) {
+            const auto at = sdp.find("a=fingerprint:sha-256 ");
+            sdp.insert(at + 22, "999");  // the bridge's own certificate
+        }
+    };
+    add_keyed(net, kRoom, keys);
+    net.run_for(20'000);
+    CHECK((net.mesh("alice").ready_state("bob") == "open") == !keys);  // with keys: failed, being retried
+    if (!keys) return;  // the bridged link opened as if direct: the attack works without keys
+    CHECK(errors_of(net, "alice", ErrorCode::bad_link_proof) >= 1);
+    CHECK(errors_of(net, "bob", ErrorCode::bad_link_proof) >= 1);
+    CHECK(net.log("alice").addchannel["bob"] == 0);
+    // The room still works around it: alice's message goes through mallory's relay.
+    REQUIRE(net.mesh("alice").relayed("bob"));
+    REQUIRE(net.mesh("alice").send("bob", to_bytes("around the bridge"), true).ok());
+    CHECK(net.run_until([&] { return received(net, "bob", "alice", "around the bridge"); }, 10'000));
+    // Without the server in the middle, the next attempt links them.
+    net.tamper_sdp = nullptr;
+    CHECK(net.run_until([&] { return net.mesh("alice").ready_state("bob") == "open"; }, 60'000));
+}
+
+TEST_CASE("a peer that holds another key cannot open a link", "[mesh][trust][proof]") {
+    SimNetwork net(207);
+    add_keyed(net, {"alice", "bob"}, true);
+    const RelayKey other = key_of(200);
+    REQUIRE(net.mesh("bob").set_relay_key("alice", other.data(), other.size()).ok());
+    net.run_for(20'000);
+    CHECK(net.mesh("alice").ready_state("bob") != "open");
+    CHECK(net.mesh("bob").ready_state("alice") != "open");
+    CHECK(errors_of(net, "alice", ErrorCode::bad_link_proof) >= 1);
 }

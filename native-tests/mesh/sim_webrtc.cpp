@@ -72,7 +72,8 @@ std::string make_sdp(SdpType type, std::uint64_t session, int gen, std::size_t m
     std::string listed;
     for (auto track : tracks) listed += (listed.empty() ? "" : ",") + std::to_string(track);
     return std::string("v=0\r\no=- ") + std::to_string(session) + " 1 IN IP4 0.0.0.0\r\ns=-\r\na=type:" +
-           (type == SdpType::offer ? "offer" : "answer") + "\r\na=ice-gen:" + std::to_string(gen) +
+           (type == SdpType::offer ? "offer" : "answer") + "\r\na=fingerprint:sha-256 " + std::to_string(session) +
+           "\r\na=ice-gen:" + std::to_string(gen) +
            "\r\na=max-message-size:" + std::to_string(mms) + "\r\na=tracks:" + listed + "\r\n";
 }
 
@@ -242,6 +243,7 @@ void SimNetwork::route_event(Node& n, Event e) {
             Node* target = node(e.peer);
             if (target == nullptr) break;
             auto shared = std::make_shared<Event>(e);
+            if (tamper_sdp && e.kind != EventKind::icecandidate) tamper_sdp(from, e.peer, shared->text);
             on_node(e.peer, target->incarnation, [this, from, shared](Node& t) {
                 mesh::Status s;
                 if (shared->kind == EventKind::offer) s = t.mesh->create_answer(from, shared->text);

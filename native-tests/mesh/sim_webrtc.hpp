@@ -114,6 +114,12 @@ public:
     // A modified client: sees, and may rewrite, every frame a node's host
     // sends on a mesh channel, as (from, to, frame).
     std::function<void(const std::string&, const std::string&, Bytes&)> tamper;
+    // A hostile signaling server: sees, and may rewrite, every offer and
+    // answer on its way, as (from, to, sdp). The fake SDP's fingerprint is
+    // the connection's session id; the sim has no DTLS, so a connection
+    // forms whatever fingerprints its SDPs claim (as one bridged by a party
+    // in the middle would).
+    std::function<void(const std::string&, const std::string&, std::string&)> tamper_sdp;
     bool fully_meshed(const std::vector<std::string>& ids) const;
 
 private:

@@ -47,8 +47,9 @@ enum class ErrorCode : std::uint8_t {
     peer_refused,        // a peer whose id hashes like a known one on the wire: skipped
     forged_frame,        // a neighbour sent a frame under another member's origin: dropped
     not_connected,       // a direct channel's message for a peer it is not open to (they are never relayed)
+    bad_link_proof,      // a new link's proof of the shared key failed: someone in the middle, or no shared key
 };
-inline constexpr int kErrorCodeCount = static_cast<int>(ErrorCode::not_connected) + 1;  // keep after the last
+inline constexpr int kErrorCodeCount = static_cast<int>(ErrorCode::bad_link_proof) + 1;  // keep after the last
 
 struct Event {
     EventKind kind = EventKind::error;

@@ -27,7 +27,7 @@ std::uint64_t get_u64(const std::uint8_t* in) {
 }
 
 bool known_type(std::uint8_t type) {
-    return type >= static_cast<std::uint8_t>(FrameType::data) && type <= static_cast<std::uint8_t>(FrameType::goodbye);
+    return type >= static_cast<std::uint8_t>(FrameType::data) && type <= static_cast<std::uint8_t>(FrameType::link_proof);
 }
 
 DecodeResult malformed(std::string why) { return {std::nullopt, "malformed frame: " + std::move(why)}; }

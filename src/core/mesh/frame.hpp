@@ -45,7 +45,10 @@ using PeerHash = std::uint64_t;
 // holds even where the host's bufferedAmount says nothing (@roamhq/wrtc).
 // Never relayed. goodbye: the neighbour is closing its mesh on purpose; its
 // link is down at once and not redialled (its offer reopens it). Never relayed.
-enum class FrameType : std::uint8_t { data = 1, ack = 2, link_state = 3, window = 4, goodbye = 5 };
+// link_proof: the first frame on a new channel between members that share a
+// key (relay_auth.hpp): a MAC over both ids and both DTLS fingerprints, so a
+// party in the middle of the connection is found out. Never relayed.
+enum class FrameType : std::uint8_t { data = 1, ack = 2, link_state = 3, window = 4, goodbye = 5, link_proof = 6 };
 
 // flag_system marks messages of rtcmesh's own protocols (Raft over the mesh)
 // that share the links with the application's messages but are delivered

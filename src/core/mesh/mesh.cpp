@@ -123,7 +123,9 @@ Status Mesh::set_relay_key(const std::string& peer, const std::uint8_t* key, std
                                                          std::to_string(size));
     RelayKey k{};
     std::copy(key, key + size, k.begin());
-    find(peer)->relay_key = k;
+    Peer& p = *find(peer);
+    p.relay_key = k;
+    p.link.require_proof(true);  // for channels that open from now on
     return Status::success();
 }
 
@@ -276,7 +278,10 @@ void Mesh::on_connection_state(Handle pc, ConnectionState state) {
 
 void Mesh::on_channel_open(Handle channel) {
     if (direct_.owns(channel)) return direct_.on_open(channel);
-    if (Peer* p = find_by_channel(channel)) with_link(*p, [&] { p->link.on_channel_open(out_); });
+    Peer* p = find_by_channel(channel);
+    if (p == nullptr) return;
+    with_link(*p, [&] { p->link.on_channel_open(out_); });
+    if (p->link.awaiting_proof()) send_link_proof(*p);
 }
 
 void Mesh::on_channel_closed(Handle channel) {

@@ -139,6 +139,10 @@ public:
     // MAC under it, and a relayed frame from `peer` without a valid one is
     // dropped (with a forged_frame error naming the relay when its tag is
     // wrong; a missing one is dropped quietly, as while `peer` lacks our key).
+    // And each channel to `peer` that opens from then on is used only once
+    // the peer proved the key over it, bound to both DTLS fingerprints
+    // (link_proof); a failed proof is a bad_link_proof error and a new
+    // attempt. Both ends must set it.
     Status set_relay_key(const std::string& peer, const std::uint8_t* key, std::size_t size);
     Status remove_peer(const std::string& peer);
     void close();  // closes every connection; later calls fail with ErrorCode::closed
@@ -234,10 +238,12 @@ private:
     void forward(const FrameHeader& header, Bytes frame);
     void refuse_forged(Peer& from, const char* what);
     void refuse_altered(Peer& from, const Peer& origin);
+    void handle_link_proof(Peer& from, const FrameHeader& header, const Bytes& frame);
+    void send_link_proof(Peer& neighbour);
     void tag_if_relayed(const Peer& via, PeerHash destination, Bytes& frame) const;
     bool will_tag(const Peer& via, PeerHash destination) const;
     void say_goodbye(Peer& neighbour);
-    void send_now(Peer& neighbour, FrameType type, std::uint32_t message_id);
+    void send_now(Peer& neighbour, FrameType type, std::uint32_t message_id, const Bytes& payload = {});
     void advertise_to(Peer& neighbour);
     void check_liveness();
     bool learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_link_state);

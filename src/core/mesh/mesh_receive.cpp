@@ -16,6 +16,8 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
         return;
     }
     FrameHeader& h = *decoded.header;
+    if (h.type == FrameType::link_proof) return handle_link_proof(from, h, frame);
+    if (from.link.awaiting_proof()) return;  // nothing counts on a channel before its proof
     if (h.type == FrameType::goodbye) {  // about this channel alone: no relaying, no epoch
         if (h.origin != from.hash) return refuse_forged(from, "sent");
         with_link(from, [&] { from.link.remote_left(out_); });
@@ -86,6 +88,7 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
             break;
         case FrameType::window:  // handled above
         case FrameType::goodbye:
+        case FrameType::link_proof:
             break;
     }
 }
@@ -95,6 +98,24 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
 void Mesh::refuse_forged(Peer& from, const char* what) {
     out_.error(ErrorCode::forged_frame, from.id,
                std::string("peer '") + from.id + "' " + what + " a frame under another member's name; dropped");
+}
+
+// The peer's proof that this channel's two ends are it and us (relay_auth.hpp).
+void Mesh::handle_link_proof(Peer& from, const FrameHeader& h, const Bytes& frame) {
+    if (h.origin != from.hash || h.destination != self_hash_) return refuse_forged(from, "sent");
+    if (!from.relay_key || !from.link.awaiting_proof()) return;  // not asked for here: late, or a key on one side only
+    const LinkProof expected =
+        link_proof(*from.relay_key, from.hash, self_hash_, from.link.remote_fingerprint(), from.link.local_fingerprint());
+    if (link_proof_valid(expected, frame.data() + kHeaderSize, frame.size() - kHeaderSize)) {
+        with_link(from, [&] { from.link.prove(out_); });
+        return;
+    }
+    const std::string why = "the new link to '" + from.id +
+                            "' failed its proof of your shared key: someone sits in the middle of it (the DTLS "
+                            "fingerprints the two ends see differ), or '" +
+                            from.id + "' holds another key; closed, and tried again later";
+    out_.error(ErrorCode::bad_link_proof, from.id, why);
+    with_link(from, [&] { from.link.refuse_proof(out_, now_, rng_, "link proof failed"); });
 }
 
 void Mesh::refuse_altered(Peer& from, const Peer& origin) {

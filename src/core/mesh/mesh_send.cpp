@@ -310,9 +310,16 @@ void Mesh::report_received(Peer& n) {
 
 void Mesh::say_goodbye(Peer& n) { send_now(n, FrameType::goodbye, 0); }
 
+// Our side of the link's proof: the first frame on the new channel.
+void Mesh::send_link_proof(Peer& n) {
+    const LinkProof proof =
+        link_proof(*n.relay_key, self_hash_, n.hash, n.link.local_fingerprint(), n.link.remote_fingerprint());
+    send_now(n, FrameType::link_proof, 0, Bytes(proof.begin(), proof.end()));
+}
+
 // A frame about this channel alone, handed to the host at once, outside the
 // lanes and the control queue (window frames, goodbye).
-void Mesh::send_now(Peer& n, FrameType type, std::uint32_t message_id) {
+void Mesh::send_now(Peer& n, FrameType type, std::uint32_t message_id, const Bytes& payload) {
     FrameHeader h;
     h.type = type;
     h.origin = self_hash_;
@@ -320,11 +327,11 @@ void Mesh::send_now(Peer& n, FrameType type, std::uint32_t message_id) {
     h.destination = n.hash;
     h.destination_epoch = n.remote_epoch;
     h.message_id = message_id;
-    h.total_length = 0;
+    h.total_length = static_cast<std::uint32_t>(payload.size());
     Command c;
     c.kind = CommandKind::send;
     c.channel = n.link.channel();
-    c.bytes = encode_frame(h, nullptr, 0);
+    c.bytes = encode_frame(h, payload.data(), payload.size());
     n.buffered += c.bytes.size();
     n.unreported_sends += c.bytes.size();
     n.last_sent = now_;

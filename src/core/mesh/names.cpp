@@ -75,6 +75,7 @@ const char* to_string(ErrorCode code) {
         case ErrorCode::peer_refused: return "peer_refused";
         case ErrorCode::forged_frame: return "forged_frame";
         case ErrorCode::not_connected: return "not_connected";
+        case ErrorCode::bad_link_proof: return "bad_link_proof";
     }
     return "unknown";
 }

@@ -1,6 +1,7 @@
 #include "core/mesh/peer_link.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace rtcmesh::mesh {
 
@@ -17,6 +18,17 @@ std::optional<std::string> sdp_session_id(const std::string& sdp) {
     const std::size_t second = o.find(' ', first + 1);
     if (second == std::string::npos || second == first + 1) return std::nullopt;
     return o.substr(first + 1, second - first - 1);
+}
+
+std::string sdp_fingerprint(const std::string& sdp) {
+    static const std::string kAttribute = "a=fingerprint:";
+    const std::size_t at = sdp.find(kAttribute);
+    if (at == std::string::npos) return {};
+    const std::size_t start = at + kAttribute.size();
+    const std::size_t end = sdp.find_first_of("\r\n", start);
+    std::string value = sdp.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::transform(value.begin(), value.end(), value.begin(), [](unsigned char c) { return std::tolower(c); });
+    return value;
 }
 
 PeerLink::PeerLink(std::string self_id, std::string peer_id, const LinkTimings& timings, const std::string& label,
@@ -64,6 +76,9 @@ void PeerLink::close_connection(Outbox& out) {
     pc_ = 0;
     channel_ = 0;
     channel_open_ = false;
+    channel_up_ = false;
+    local_fingerprint_.clear();
+    remote_fingerprint_.clear();
     state_ = ConnectionState::closed;
     signaling_ = Signaling::stable;
     op_ = Op::none;
@@ -130,6 +145,7 @@ Status PeerLink::receive_offer(Outbox& out, Millis now, const std::string& sdp) 
     if (own_offer_pending && initiator_) return Status::success();  // impolite: ignore the colliding offer
     if (own_offer_pending && renegotiate_) want_offer_ = true;       // ours is rolled back: again, afterwards
     remote_session_ = *session;
+    remote_fingerprint_ = sdp_fingerprint(sdp);  // one remote connection: the same in each of its SDPs
     pending_remote_offer_ = sdp;  // polite: applied after the current op; SRD(offer) rolls ours back
     pump(out);
     return Status::success();
@@ -151,6 +167,7 @@ Status PeerLink::receive_answer(Outbox& out, Millis now, const std::string& sdp)
         return Status::success();
     }
     remote_session_ = *session;
+    remote_fingerprint_ = sdp_fingerprint(sdp);
     Command c = make_command(CommandKind::set_remote_description, pc_);
     c.sdp_type = SdpType::answer;
     c.text = sdp;
@@ -206,6 +223,7 @@ void PeerLink::on_local_description(Outbox& out, SdpType type, const std::string
     if (op_ != Op::setting_local) return;  // stale completion
     op_ = Op::none;
     making_offer_ = false;
+    local_fingerprint_ = sdp_fingerprint(sdp);
     if (type == SdpType::offer) {
         signaling_ = Signaling::have_local_offer;
         // A polite peer that received an offer meanwhile drops its own: the
@@ -266,7 +284,16 @@ void PeerLink::on_connection_state(Outbox& out, Millis now, Rng& rng, Connection
 }
 
 void PeerLink::on_channel_open(Outbox& out) {
-    if (channel_open_) return;
+    if (channel_up_) return;
+    channel_up_ = true;
+    if (!proof_required_) open_to_mesh(out);
+}
+
+void PeerLink::prove(Outbox& out) {
+    if (awaiting_proof()) open_to_mesh(out);
+}
+
+void PeerLink::open_to_mesh(Outbox& out) {
     channel_open_ = true;
     attempts_ = 0;
     timeouts_ = 0;

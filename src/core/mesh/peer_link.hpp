@@ -67,6 +67,10 @@ struct Outbox {
 // "o=" line session id: stable for one RTCPeerConnection, new for a new one.
 // Returns nullopt for text that is not an SDP.
 std::optional<std::string> sdp_session_id(const std::string& sdp);
+// The first "a=fingerprint:" value (hash name and hex digest, lower case):
+// the DTLS certificate the connection that wrote the SDP will present. Empty
+// when there is none.
+std::string sdp_fingerprint(const std::string& sdp);
 
 class PeerLink {
 public:
@@ -77,6 +81,17 @@ public:
     Handle pc() const { return pc_; }
     Handle channel() const { return channel_; }
     bool channel_open() const { return channel_open_; }
+    // Proof of the link (Mesh::set_relay_key): while required, a channel that
+    // opens stays "connecting" (no addchannel, not usable, the connect
+    // timeout running) until prove(); refuse_proof() fails the attempt.
+    void require_proof(bool required) { proof_required_ = required; }
+    bool awaiting_proof() const { return channel_up_ && !channel_open_; }
+    void prove(Outbox& out);
+    void refuse_proof(Outbox& out, Millis now, Rng& rng, const std::string& why) { fail(out, now, rng, why); }
+    // The DTLS fingerprints of this connection's two ends, from the SDP
+    // each side wrote (ours) and applied (the peer's).
+    const std::string& local_fingerprint() const { return local_fingerprint_; }
+    const std::string& remote_fingerprint() const { return remote_fingerprint_; }
     // Open and ICE connected: safe to hand data to this channel.
     bool usable() const { return channel_open_ && state_ == ConnectionState::connected; }
     // An attempt failed since the channel was last open (or ever): the
@@ -137,6 +152,7 @@ private:
 
     void start_connection(Outbox& out, Millis now);
     void close_connection(Outbox& out);
+    void open_to_mesh(Outbox& out);
     void pump(Outbox& out);
     void flush_candidates(Outbox& out);
     void fail(Outbox& out, Millis now, Rng& rng, const std::string& why);
@@ -154,7 +170,11 @@ private:
     Handle pc_ = 0;
     Handle channel_ = 0;
     ConnectionState state_ = ConnectionState::new_;
-    bool channel_open_ = false;
+    bool channel_open_ = false;  // open to the mesh (proven, when proof is required)
+    bool channel_up_ = false;    // the host's channel is open
+    bool proof_required_ = false;
+    std::string local_fingerprint_;
+    std::string remote_fingerprint_;
     Millis progress_at_ = 0;  // the last sign of progress in this attempt (see connect_timeout_ms)
     bool heard_from_peer_ = false;  // in this attempt
     int timeouts_ = 0;  // attempts in a row cut off by the connect timeout after the peer answered

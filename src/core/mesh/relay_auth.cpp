@@ -42,4 +42,38 @@ bool strip_relay_tag(const RelayKey& key, Bytes& frame) {
     return true;
 }
 
+namespace {
+
+void hash_u64(crypto_generichash_blake2b_state& state, std::uint64_t value) {
+    std::uint8_t bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(value >> (8 * i));
+    crypto_generichash_blake2b_update(&state, bytes, sizeof bytes);
+}
+
+// Length-prefixed, so no two (from, to) pairs of strings hash alike.
+void hash_text(crypto_generichash_blake2b_state& state, const std::string& text) {
+    hash_u64(state, text.size());
+    crypto_generichash_blake2b_update(&state, reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+}
+
+}  // namespace
+
+LinkProof link_proof(const RelayKey& key, std::uint64_t from_hash, std::uint64_t to_hash,
+                     const std::string& from_fingerprint, const std::string& to_fingerprint) {
+    crypto_generichash_blake2b_state state;
+    crypto_generichash_blake2b_init(&state, key.data(), key.size(), kRelayTagBytes);
+    hash_text(state, "rtcmesh link proof v1");  // apart from every frame tag
+    hash_u64(state, from_hash);
+    hash_u64(state, to_hash);
+    hash_text(state, from_fingerprint);
+    hash_text(state, to_fingerprint);
+    LinkProof proof{};
+    crypto_generichash_blake2b_final(&state, proof.data(), proof.size());
+    return proof;
+}
+
+bool link_proof_valid(const LinkProof& expected, const std::uint8_t* received, std::size_t size) {
+    return size == expected.size() && crypto_verify_16(received, expected.data()) == 0;
+}
+
 }  // namespace rtcmesh::mesh

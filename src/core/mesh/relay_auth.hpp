@@ -1,5 +1,7 @@
-// End-to-end MACs on frames that reach their destination through someone
-// else (a relay member, or the signaling server's last-resort path).
+// What a key shared by two members (Mesh::set_relay_key) proves: end-to-end
+// MACs on frames that reach their destination through someone else (a relay
+// member, or the signaling server's last-resort path), and the proof that a
+// direct link's two ends are the two members (link_proof, at the end).
 //
 // A frame from a direct neighbour is its own: DTLS carries it, and the core
 // takes it as the neighbour's (mesh_receive.cpp). A relayed frame passes
@@ -20,6 +22,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "core/common/bytes.hpp"
 #include "core/mesh/frame.hpp"
@@ -38,5 +41,17 @@ void append_relay_tag(const RelayKey& key, Bytes& frame);
 // `key`; if so the tag is removed and the flag cleared, leaving the frame as
 // its origin encoded it.
 bool strip_relay_tag(const RelayKey& key, Bytes& frame);
+
+// The proof a member sends first on a new channel to a peer it shares `key`
+// with: a MAC over both ids and the DTLS fingerprints of both ends as the
+// sender sees them (its own, and the one in the SDP it applied). The peer
+// checks it with the same fingerprints as it sees them: they match only if
+// both connections really are the two ends of one DTLS session, so a server
+// that answered each member with a connection of its own is found out, and
+// without the key no one can make a proof.
+using LinkProof = std::array<std::uint8_t, kRelayTagBytes>;
+LinkProof link_proof(const RelayKey& key, std::uint64_t from_hash, std::uint64_t to_hash,
+                     const std::string& from_fingerprint, const std::string& to_fingerprint);
+bool link_proof_valid(const LinkProof& expected, const std::uint8_t* received, std::size_t size);
 
 }  // namespace rtcmesh::mesh
