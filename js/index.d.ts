@@ -185,7 +185,7 @@ export type RTCMeshReadyState = 'new' | 'connecting' | 'open' | 'closing' | 'clo
 export type RTCMeshErrorCode =
   | 'bad_argument' | 'unknown_peer' | 'bad_sdp' | 'stale_description' | 'message_too_large'
   | 'queue_full' | 'malformed_frame' | 'reassembly_limit' | 'too_many_peers' | 'closed'
-  | 'gave_up' | 'operation_failed' | 'connection_refused' | 'peer_refused' | 'forged_frame' | 'not_connected' | 'bad_seal' | 'not_ready' | 'ice_server' | 'timeout' | RTCMeshJoinErrorCode | (string & {});
+  | 'gave_up' | 'operation_failed' | 'connection_refused' | 'peer_refused' | 'forged_frame' | 'not_connected' | 'bad_link_proof' | 'bad_seal' | 'not_ready' | 'ice_server' | 'timeout' | RTCMeshJoinErrorCode | (string & {});
 
 export interface RTCMeshEventMap {
   offer: DetailEvent<{ peer: string; sdp: string }>;
@@ -266,7 +266,11 @@ export class RTCMesh extends EventTargetBase {
   bufferedAmount(peer: string): number;
   relayed(peer: string): boolean;
   addPeer(peer: string): void;
-  /** The 32-byte key shared with `peer` alone: frames relayed between the two then carry a MAC under it. */
+  /**
+   * The 32-byte key shared with `peer` alone: frames relayed between the two
+   * then carry a MAC under it, and each new link to `peer` opens only once
+   * the peer proved the key over it (else `bad_link_proof`). Both ends set it.
+   */
   setRelayKey(peer: string, key: Uint8Array): void;
   removePeer(peer: string): void;
   /** This member's metadata (no argument), or what `peer` shared; undefined when none. */

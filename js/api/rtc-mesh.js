@@ -529,8 +529,12 @@ export class RTCMesh extends EventTarget {
    * The 32-byte key (a Uint8Array) this node shares with `peer` and no one
    * else: frames between the two that travel through a relay (or the
    * server's last-resort path) then carry a MAC under it, so a relay can drop
-   * them but not alter or invent them. `join(..., { secret })` sets it for
-   * every member; a hand-wired mesh gets one from RoomSeal's relayKey(peer).
+   * them but not alter or invent them. And each link to `peer` that opens
+   * from then on is used only once the peer proved the key over it, bound to
+   * the DTLS fingerprints both ends see (a `bad_link_proof` error otherwise):
+   * a party in the middle of the connection is found out. Both ends must set
+   * it. `join(..., { secret })` sets it for every member; a hand-wired mesh
+   * gets one from RoomSeal's relayKey(peer).
    */
   setRelayKey(peer, key) {
     requireString(peer, 'peer');

@@ -170,6 +170,48 @@ for (const sealed of [false, true]) {
   });
 }
 
+test('a server that bridges two members who share a key is found out by the link proof, and no message passes', { timeout: 60000 }, async () => {
+  // An open room, so the server can bridge (it reads and writes the SDP), but
+  // ana and ben were handed a key of their own (as a sealed room's hellos
+  // give them): each end proves it over the channel, bound to the DTLS
+  // fingerprints it sees, and through the bridge those differ.
+  let attack;
+  const server = await startHostileServer({ onSignal: (signal) => attack.onSignal(signal) });
+  attack = bridge(server);
+  const key = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  const meshes = [];
+  try {
+    const ana = await RTCMesh.join(server.url, 'bridged-keyed', options('ana'));
+    meshes.push(ana);
+    ana.addEventListener('peeradded', ({ detail }) => detail.peer === 'ben' && ana.setRelayKey('ben', key)); // before any link to ben
+    const ben = await RTCMesh.join(server.url, 'bridged-keyed', options('ben'));
+    meshes.push(ben);
+    ben.setRelayKey('ana', key); // ben's link to ana is only being negotiated
+    // An end whose channel opens after the bridge passed the other's proof
+    // on never gets one: its attempt times out instead. So at least one end
+    // says so; neither opens.
+    const refusals = [];
+    for (const mesh of meshes) {
+      mesh.addEventListener('error', ({ detail }) => detail.code === 'bad_link_proof' && refusals.push({ at: mesh.id, ...detail }));
+    }
+    const got = [];
+    ben.addEventListener('message', ({ origin, data }) => got.push(`${origin}: ${data}`));
+    await poll(() => refusals.length > 0, 20000, 'bad_link_proof at ana or ben');
+    assert.equal(refusals[0].peer, refusals[0].at === 'ana' ? 'ben' : 'ana');
+    assert.match(refusals[0].message, /in the middle/);
+    assert.ok(attack.state.attempts > 0, 'the server did bridge');
+    ana.send('ben', 'pay bob 10'); // waits for a link: none opens through the bridge
+    await sleep(3000);
+    assert.notEqual(ana.readyState('ben'), 'open');
+    assert.deepEqual(got, []);
+    assert.equal(attack.state.rewrote, 0, 'nothing the bridge could read or rewrite went through it');
+  } finally {
+    for (const mesh of meshes) mesh.close();
+    attack.close();
+    await server.close();
+  }
+});
+
 test('in a sealed room a relay carries two members\' messages and cannot alter them', { timeout: 90000 }, async () => {
   // The server lets ana's and ben's hellos through (each one's first signal
   // to the other) and drops the rest between them, so they never link and
