@@ -379,8 +379,10 @@ alternating, ${result.runs} runs each, medians; Node with @roamhq/wrtc and a loc
 signaling server (bench/secret-room.mjs). Formation: ${result.members} members join one
 after another, timed until every link is open. Throughput: ${result.bulkBytes / 2 ** 20} MiB from
 one member to another in 64 KiB messages. Latency: ${result.roundTrips} small-message round
-trips. A secret changes signaling only (sealed signals, a sealed hello before
-the first offer); the data path is the same code.
+trips. A secret changes signaling (sealed signals, a sealed hello before the
+first offer) and adds a link proof, one 56-byte frame each way, before a new
+link opens; frames sent directly are the same, and only relayed ones carry a
+MAC (none are relayed here).
 
 ${table(['', 'open room', 'with a secret', 'ratio', 'target', 'met?', 'runs (open; secret)'], [
     ['formation of ' + result.members, `${fixed(open.formationMs, 0)} ms`, `${fixed(secret.formationMs, 0)} ms`, `${fixed(formation, 2)}×`, `≤ ${SECRET_FORMATION_TARGET}×`, verdict(formation <= SECRET_FORMATION_TARGET), `${runs('open', 'formationMs', 0)}; ${runs('secret', 'formationMs', 0)}`],

@@ -171,7 +171,11 @@ export interface RTCMeshJoinOptions extends Omit<RTCMeshOptions, 'id' | 'peers'>
   secret?: string;
   /** A password a person chose, instead of `secret`: slow to derive on purpose (PBKDF2, 600,000 rounds). */
   password?: string;
-  /** This member's signing key pair (RTCMesh.createIdentity()); a new one per join when absent. */
+  /**
+   * This member's signing key pair (RTCMesh.createIdentity()); a new one per
+   * join when absent. With `secret` and no `id`, the member's id is
+   * RTCMesh.identityId(identity), which no one else can join under.
+   */
   identity?: RTCMeshIdentity;
 }
 
@@ -239,6 +243,8 @@ export class RTCMesh extends EventTargetBase {
   static createSecret(): string;
   /** A member's signing key pair (Ed25519, else ECDSA P-256), for `join(..., { secret, identity })`. */
   static createIdentity(): Promise<RTCMeshIdentity>;
+  /** "key-" and 160 bits of the identity's public key hash: the id a sealed join takes when no `id` is given, which no one else can claim. */
+  static identityId(identity: RTCMeshIdentity): Promise<string>;
   /** `pageUrl` with room and secret in its fragment, which browsers never send to a server. */
   static inviteLink(pageUrl: string, room: string, secret: string): string;
   /** `{ room, secret }` from an invite link (such as `location.href`), or null. */

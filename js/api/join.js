@@ -23,7 +23,7 @@
 import { SignalClient, fromBase64, toBase64 } from '../signal/client.js';
 import { RTCMeshError, signalingIceServers, useServerPath } from './rtc-mesh.js';
 import { metadataText } from './metadata.js';
-import { RoomSeal } from './room-seal.js';
+import { RoomSeal, createIdentity, identityId } from './room-seal.js';
 import { argumentError } from './values.js';
 
 const DEFAULT_TIMEOUT_MS = 10000;
@@ -46,11 +46,15 @@ function randomId() {
 export async function joinRoom(url, room, options, createMesh) {
   const { WebSocket, reconnectMinMs, reconnectMaxMs, resumeToken, timeoutMs = DEFAULT_TIMEOUT_MS, secret, password, identity, ...meshOptions } = options ?? {};
   if (!(timeoutMs > 0)) throw argumentError(`RTCMesh.join: timeoutMs must be a positive number, got ${String(timeoutMs)}`);
-  const id = meshOptions.id ?? randomId();
+  const sealed = secret !== undefined || password !== undefined;
+  // In a room with a secret a member without a chosen id takes the one its
+  // key pair names, which no one else can claim.
+  const key = sealed ? (identity ?? (await createIdentity())) : null;
+  const id = meshOptions.id ?? (sealed ? await identityId(key) : randomId());
   // Checked before joining, as the secret is: a bad value leaves no member behind.
   if (meshOptions.metadata !== undefined) metadataText(meshOptions.metadata, 'RTCMesh.join: options.metadata');
   // Before joining: a bad secret leaves no member behind.
-  const seal = secret !== undefined || password !== undefined ? await RoomSeal.create(room, id, { secret, password, identity }) : null;
+  const seal = sealed ? await RoomSeal.create(room, id, { secret, password, identity: key }) : null;
   const signaling = new SignalClient(url, room, id, { WebSocket, reconnectMinMs, reconnectMaxMs, token: resumeToken });
   let present;
   try {

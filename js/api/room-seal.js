@@ -18,7 +18,8 @@
 // and the DTLS fingerprint in it, that a member applies was signed by the
 // member it links to: another member cannot speak for it even with the
 // server's help, once its hello arrived (before that, ids are trusted on
-// first use: pass the same `identity` each time to keep a key across visits).
+// first use: pass the same `identity` each time to keep a key across visits),
+// and an id derived from a key (identityId) only ever opens with that key.
 //
 // Relay keys: each RoomSeal also makes an ECDH P-256 key pair and puts its
 // public half in its (signed) hellos. Two members that opened each other's
@@ -72,6 +73,23 @@ export function readInvite(link) {
   const room = params.get('room');
   const secret = params.get('secret');
   return room && secret ? { room, secret } : null;
+}
+
+const KEY_ID = /^key-[A-Za-z0-9_-]{27}$/; // "key-" and 160 bits of SHA-256(public key), base64url
+
+/**
+ * The member id that belongs to `identity` (a CryptoKeyPair from
+ * createIdentity(), or its public key): "key-" and 160 bits of the SHA-256
+ * of the public key. In a room with a secret, a hello under such an id opens
+ * only if it carries that very key, so no one can take it first (other ids
+ * are trusted on first use).
+ */
+export async function identityId(identity) {
+  const publicKey = identity?.publicKey ?? identity;
+  if (publicKey?.type !== 'public') throw argumentError('RTCMesh: identity must be a CryptoKeyPair from RTCMesh.createIdentity() (or its public key)');
+  const raw = await globalThis.crypto.subtle.exportKey('raw', publicKey);
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', raw));
+  return `key-${base64url(digest.subarray(0, 20))}`;
 }
 
 /** A member's signing key pair: Ed25519 where WebCrypto has it, else ECDSA P-256; the private key never leaves WebCrypto. */
@@ -279,6 +297,7 @@ export class RoomSeal {
     const pinned = this.#pinned.get(from);
     if (body?.kind !== 'hello') return pinned ?? null;
     const key = await importPublicKey(body.alg, body.key);
+    if (key && KEY_ID.test(from) && (await identityId(key)) !== from) return null; // an id that names another key
     if (!key || !pinned) return key;
     const same = body.alg === pinned.algorithm.name &&
       body.key === base64url(new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', pinned)));

@@ -36,7 +36,7 @@
 //   close         {}                 the mesh was closed (close() without a peer)
 import { loadCore, loadedCore } from './core-module.js';
 import { joinRoom } from './join.js';
-import { createIdentity, createSecret, inviteLink, readInvite } from './room-seal.js';
+import { createIdentity, createSecret, identityId, inviteLink, readInvite } from './room-seal.js';
 import { metadataText, parseMetadata } from './metadata.js';
 import { MeshChannel, channelOptions } from './mesh-channel.js';
 import { trackArguments } from './media.js';
@@ -444,6 +444,15 @@ export class RTCMesh extends EventTarget {
   /** A member's signing key pair for `join(url, room, { secret, identity })`; IndexedDB can store it. */
   static createIdentity() {
     return createIdentity();
+  }
+
+  /**
+   * The id that belongs to an identity ("key-" and 160 bits of its public
+   * key's SHA-256): what `join(url, room, { secret, identity })` takes when
+   * no `id` is given. In a room with a secret no one else can join under it.
+   */
+  static identityId(identity) {
+    return identityId(identity);
   }
 
   /** `pageUrl` with room and secret in its fragment, which browsers never send to a server. */

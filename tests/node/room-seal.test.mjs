@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RoomSeal, createSecret } from '../../js/api/room-seal.js';
+import { RoomSeal, createIdentity, createSecret, identityId } from '../../js/api/room-seal.js';
 
 const secret = createSecret();
 const seals = {
@@ -103,4 +103,21 @@ test('a hello without a valid ECDH key does not open', async () => {
     assert.equal(dee.relayKey('eve'), null);
   }
   assert.ok(await dee.open('eve', await eve.seal('dee', eve.hello())), 'its real hello still opens');
+});
+
+test("an id derived from a key opens only with that key; other ids are trusted on first use", async () => {
+  const owner = await createIdentity();
+  const ownId = await identityId(owner);
+  assert.match(ownId, /^key-[A-Za-z0-9_-]{27}$/);
+  assert.equal(await identityId(owner.publicKey), ownId, 'the pair or its public key');
+  const dee = await RoomSeal.create('room', 'dee', { secret });
+  // mallory holds the secret and says hello first under the owner's id.
+  const squatter = await RoomSeal.create('room', ownId, { secret });
+  assert.equal(await dee.open(ownId, await squatter.seal('dee', squatter.hello())), null, 'another key under a key id');
+  const real = await RoomSeal.create('room', ownId, { secret, identity: owner });
+  assert.ok(await dee.open(ownId, await real.seal('dee', real.hello())), "the id's own key opens");
+  // Under a chosen id the first key wins (the README says so).
+  const first = await RoomSeal.create('room', 'alice', { secret });
+  assert.ok(await dee.open('alice', await first.seal('dee', first.hello())));
+  await assert.rejects(identityId({}), { code: 'bad_argument' });
 });

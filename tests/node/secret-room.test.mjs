@@ -123,6 +123,45 @@ test('a member with the secret cannot speak for another, even through the server
   }
 });
 
+// mal holds the secret and joins first under the id ana will use. Under a
+// chosen id ("ana") ben believes her (the test bites); under the id ana's
+// key names, her hello does not open, and ana, joining later, is admitted.
+for (const keyId of [false, true]) {
+  test(`a member ${keyId ? 'cannot take an id derived from another\'s key' : 'takes a chosen id first (trusted on first use)'}`, { timeout: 60000 }, async () => {
+    const server = await startSignalServer();
+    const secret = RTCMesh.createSecret();
+    const anaIdentity = await RTCMesh.createIdentity();
+    const anaId = keyId ? await RTCMesh.identityId(anaIdentity) : 'ana';
+    const meshes = [];
+    try {
+      const ben = await RTCMesh.join(server.url, 'squat', options('ben', { secret }));
+      meshes.push(ben);
+      const refusals = [];
+      ben.addEventListener('error', ({ detail }) => detail.code === 'bad_seal' && refusals.push(detail));
+      const mal = await RTCMesh.join(server.url, 'squat', options(anaId, { secret })); // her own new key
+      meshes.push(mal);
+      if (!keyId) {
+        await poll(() => ben.readyState(anaId) === 'open', 15000, 'mal admitted under "ana"');
+        return;
+      }
+      await poll(() => refusals.length > 0, 10000, 'bad_seal at ben');
+      assert.equal(refusals[0].peer, anaId);
+      await sleep(1000);
+      assert.deepEqual(ben.peers, [], 'mal was not admitted');
+      mal.close();
+      await sleep(500);
+      // The real ana, with no id given, joins as the id her key names.
+      const ana = await RTCMesh.join(server.url, 'squat', { WebSocket, RTCPeerConnection, secret, identity: anaIdentity });
+      meshes.push(ana);
+      assert.equal(ana.id, anaId);
+      await poll(() => ben.readyState(anaId) === 'open' && ana.readyState('ben') === 'open', 15000, 'ana admitted and linked');
+    } finally {
+      for (const mesh of meshes) mesh.close();
+      await server.close();
+    }
+  });
+}
+
 test('bad secrets are refused before joining', async () => {
   await assert.rejects(RTCMesh.join('ws://127.0.0.1:9', 'r', options('x', { secret: 'short' })), { code: 'bad_argument' });
   await assert.rejects(RTCMesh.join('ws://127.0.0.1:9', 'r', options('x', { password: '' })), { code: 'bad_argument' });

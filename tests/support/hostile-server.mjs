@@ -89,6 +89,7 @@ export async function startHostileServer({ onSignal = () => undefined, serverOpt
 // cannot read (a sealed room's) makes it offer ben its own connection anyway.
 export function bridge(server) {
   const state = { toAna: null, toBen: null, rewrote: 0, attempts: 0, closed: false };
+  const made = [];
   // @roamhq/wrtc can crash the process on calls into a closed connection.
   const live = (pc) => (state.closed || !pc || pc.signalingState === 'closed' ? null : pc);
   const pipe = (from, to) =>
@@ -107,6 +108,7 @@ export function bridge(server) {
     state.attempts++;
     const toAna = (state.toAna = new RTCPeerConnection());
     const toBen = (state.toBen = new RTCPeerConnection());
+    made.push(toAna, toBen); // each attempt's: the members retry, and every one must close
     const [a, b] = [channel(toAna), channel(toBen)];
     pipe(a, b);
     pipe(b, a);
@@ -134,10 +136,9 @@ export function bridge(server) {
   };
   const close = () => {
     state.closed = true;
-    for (const pc of [state.toAna, state.toBen]) {
-      if (!pc) continue;
+    for (const pc of made) {
       pc.onicecandidate = null;
-      pc.close();
+      if (pc.signalingState !== 'closed') pc.close();
     }
   };
   return { state, onSignal, close };

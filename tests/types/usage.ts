@@ -40,13 +40,14 @@ async function joinSealedRoom(): Promise<void> {
   const data: { sealed: string } = await seal.seal('you', { kind: 'hello' });
   const body: unknown = await seal.open('you', data);
   const relayKey: Uint8Array | null = seal.relayKey('you');
+  const myId: string = await RTCMesh.identityId(await RTCMesh.createIdentity());
   const wired = new RTCMesh({ id: 'me', peers: ['me', 'you'] });
   if (relayKey) wired.setRelayKey('you', relayKey);
   // @ts-expect-error a relay key is bytes
   wired.setRelayKey('you', 'key');
   // @ts-expect-error a secret is a string
   await RTCMesh.join('ws://127.0.0.1:8787', 'room', { secret: 42 });
-  console.log(body);
+  console.log(body, myId);
 }
 
 async function joinRoom(): Promise<void> {
