@@ -23,9 +23,10 @@
 //
 // Relay keys: each RoomSeal also makes an ECDH P-256 key pair and puts its
 // public half in its (signed) hellos. Two members that opened each other's
-// hellos derive the same 32-byte key (ECDH, then HKDF bound to the room and
-// both ids), which no one else holds, not another member, not the server:
-// the mesh tags frames relayed between them with it (RTCMesh.setRelayKey).
+// hellos derive the same 32-byte key (ECDH, then HKDF salted from the room's
+// secret and bound to the room and both ids), which no one else holds, not
+// another member, not the server: the mesh tags frames relayed between them
+// with it and proves each new link with it (RTCMesh.setRelayKey).
 //
 // All crypto is WebCrypto's (globalThis.crypto.subtle, in browsers and Node).
 import { argumentError } from './values.js';
@@ -133,7 +134,7 @@ async function keyMaterial({ secret, password }, room) {
           'for a password a person chose, pass it as `password`',
       );
     }
-    return subtle.importKey('raw', bytes, 'HKDF', false, ['deriveKey']);
+    return subtle.importKey('raw', bytes, 'HKDF', false, ['deriveKey', 'deriveBits']);
   }
   if (typeof password !== 'string' || password === '' || password.length > 1024) {
     throw argumentError('RTCMesh: password must be a string of 1..1024 characters');
@@ -141,7 +142,7 @@ async function keyMaterial({ secret, password }, room) {
   const base = await subtle.importKey('raw', encoder.encode(password), 'PBKDF2', false, ['deriveBits']);
   const salt = encoder.encode(`${VERSION}/password/${room}`);
   const bits = await subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: PASSWORD_ITERATIONS }, base, 256);
-  return subtle.importKey('raw', bits, 'HKDF', false, ['deriveKey']);
+  return subtle.importKey('raw', bits, 'HKDF', false, ['deriveKey', 'deriveBits']);
 }
 
 export class RoomSeal {
@@ -156,6 +157,7 @@ export class RoomSeal {
   #pinned = new Map(); // from -> its public CryptoKey, from its first hello
   #dh; // our ECDH CryptoKeyPair, whose public half our hellos carry
   #relayKeys = new Map(); // from -> the 32-byte key we share (from its latest hello)
+  #roomSalt; // from the room's secret: relay keys are bound to it too
 
   /**
    * The seal of `room` for member `id`, from `{ secret }` (RTCMesh.createSecret())
@@ -177,16 +179,24 @@ export class RoomSeal {
       false,
       ['encrypt', 'decrypt'],
     );
+    // Mixed into every relay key: a pair's key, and each link's proof under
+    // it, also confirms that both hold the room's secret.
+    const roomSalt = new Uint8Array(await globalThis.crypto.subtle.deriveBits(
+      { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(`${VERSION}/relay`), info: encoder.encode(room) },
+      material,
+      256,
+    ));
     const dh = await globalThis.crypto.subtle.generateKey(ECDH_KEY, false, ['deriveBits']);
     const hello = {
       alg: identity.publicKey.algorithm.name,
       key: base64url(new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', identity.publicKey))),
       dh: base64url(new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', dh.publicKey))),
     };
-    return new RoomSeal(key, room, id, identity, hello, dh);
+    return new RoomSeal(key, room, id, identity, hello, dh, roomSalt);
   }
 
-  constructor(key, room, id, identity, hello, dh) {
+  constructor(key, room, id, identity, hello, dh, roomSalt) {
+    this.#roomSalt = roomSalt;
     this.#key = key;
     this.#room = room;
     this.#id = id;
@@ -284,7 +294,7 @@ export class RoomSeal {
       const base = await subtle.importKey('raw', shared, 'HKDF', false, ['deriveBits']);
       const [first, second] = [this.#id, from].sort();
       const info = encoder.encode(`${this.#room}\n${first}\n${second}`);
-      const bits = await subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(`${VERSION}/relay`), info }, base, 256);
+      const bits = await subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: this.#roomSalt, info }, base, 256);
       return new Uint8Array(bits);
     } catch {
       return null; // not a point on the curve
