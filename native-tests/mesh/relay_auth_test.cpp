@@ -12,10 +12,14 @@
 
 #include "core/mesh/relay_auth.hpp"
 #include "mesh/sim_webrtc.hpp"
+#include "mesh/trust_checks.hpp"
 
 using namespace rtcmesh;
 using namespace rtcmesh::mesh;
 using rtcmesh::sim::SimNetwork;
+using rtcmesh::sim::errors_of;
+using rtcmesh::sim::forged_reports;
+using rtcmesh::sim::received;
 
 namespace {
 
@@ -45,19 +49,6 @@ void form_relayed(SimNetwork& net, bool keys) {
     net.run_for(1'500);
     net.kill_link("alice", "bob");
     REQUIRE(net.run_until([&] { return net.mesh("alice").relayed("bob") && net.mesh("bob").relayed("alice"); }, 10'000));
-}
-
-bool received(SimNetwork& net, const std::string& at, const std::string& from, const std::string& text) {
-    for (const auto& m : net.log(at).messages)
-        if (m.from == from && to_string(m.data) == text) return true;
-    return false;
-}
-
-int forged_reports(SimNetwork& net, const std::string& at, const std::string& naming) {
-    int n = 0;
-    for (const auto& e : net.log(at).errors)
-        if (e.code == ErrorCode::forged_frame && e.peer == naming) ++n;
-    return n;
 }
 
 bool is_relayed_from(const Bytes& frame, const std::string& origin) {
@@ -210,12 +201,6 @@ void add_keyed(SimNetwork& net, const std::vector<std::string>& ids, bool keys) 
             REQUIRE(m.set_relay_key(peer, k.data(), k.size()).ok());
         }
     }
-}
-
-int errors_of(SimNetwork& net, const std::string& at, ErrorCode code) {
-    int n = 0;
-    for (const auto& e : net.log(at).errors) n += e.code == code;
-    return n;
 }
 
 }  // namespace

@@ -9,10 +9,14 @@
 #include <vector>
 
 #include "mesh/sim_webrtc.hpp"
+#include "mesh/trust_checks.hpp"
 
 using namespace rtcmesh;
 using namespace rtcmesh::mesh;
 using rtcmesh::sim::SimNetwork;
+using rtcmesh::sim::errors_of;
+using rtcmesh::sim::forged_reports;
+using rtcmesh::sim::received;
 
 namespace {
 
@@ -41,19 +45,6 @@ Bytes forged(SimNetwork& net, const std::string& claimed, const std::string& to,
     h.message_id = message_id;
     h.total_length = static_cast<std::uint32_t>(text.size());
     return encode_frame(h, reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
-}
-
-bool received(SimNetwork& net, const std::string& at, const std::string& from, const std::string& text) {
-    for (const auto& m : net.log(at).messages)
-        if (m.from == from && to_string(m.data) == text) return true;
-    return false;
-}
-
-int forged_reports(SimNetwork& net, const std::string& at, const std::string& naming) {
-    int n = 0;
-    for (const auto& e : net.log(at).errors)
-        if (e.code == ErrorCode::forged_frame && e.peer == naming) ++n;
-    return n;
 }
 
 }  // namespace

@@ -10,20 +10,53 @@ import { chromiumRooms } from './chromium.mjs';
 
 const rooms = chromiumRooms();
 
-// In mallory's page: frames (v3, 40-byte header) of her text messages that
-// start with "pay eve" leave with alice's origin hash and epoch (learned from
-// alice's frames to her); first chunks of her 1000-byte binary messages claim
-// 64 MiB.
-function installTampering() {
+// Runs in a tab: window.TamperingPeerConnection, whose data channels hand
+// each outgoing frame (v3, 40-byte header; a copy) to the attack `mode`
+// before it leaves, and show it each incoming one.
+// - 'forge' (mallory): her text messages that start with "pay eve" leave
+//   with alice's origin hash and epoch (learned from alice's frames to her);
+//   first chunks of her 1000-byte binary messages claim 64 MiB.
+// - 'relay' (cho): text she relays from ana (hops_left 1, ana's origin) has
+//   "pay ben 10" rewritten to "pay eve 99" while window.tampering holds.
+function installTampering(mode) {
   const HEADER = 40;
   const fnv = (id) => {
     let h = 0xcbf29ce484222325n;
     for (const byte of new TextEncoder().encode(id)) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
     return h === 0n ? 1n : h;
   };
+  const origin = (frame) => (frame.length >= HEADER && frame[0] === 3 ? new DataView(frame.buffer).getBigUint64(8, true) : 0n);
+  const replace = (frame, text, replacement) => {
+    const [from, to] = [new TextEncoder().encode(text), new TextEncoder().encode(replacement)];
+    for (let i = HEADER; i + from.length <= frame.length; i++) {
+      if (!from.every((byte, j) => frame[i + j] === byte)) continue;
+      frame.set(to, i);
+      return true;
+    }
+    return false;
+  };
   const alice = fnv('alice');
+  const ana = fnv('ana');
   let aliceEpoch = 0;
   window.aliceEpochSeen = () => aliceEpoch !== 0;
+  window.tampering = true;
+  window.rewritten = 0;
+  const attacks = {
+    forge(frame) {
+      const view = new DataView(frame.buffer);
+      if (frame[0] !== 3 || frame[1] !== 1) return;
+      if (new TextDecoder().decode(frame.subarray(HEADER)).startsWith('pay eve')) {
+        view.setBigUint64(8, alice, true);
+        view.setUint32(4, aliceEpoch, true);
+      } else if (frame.length - HEADER === 1000) {
+        view.setUint32(36, 64 << 20, true);
+      }
+    },
+    relay(frame) {
+      const relayedFromAna = frame[1] === 1 && frame[3] === 1 && origin(frame) === ana;
+      if (window.tampering && relayedFromAna && replace(frame, 'pay ben 10', 'pay eve 99')) window.rewritten++;
+    },
+  };
   const Native = window.RTCPeerConnection;
   window.TamperingPeerConnection = class extends Native {
     createDataChannel(label, init) {
@@ -31,22 +64,12 @@ function installTampering() {
       const send = channel.send.bind(channel);
       channel.send = (data) => {
         const frame = new Uint8Array(ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data);
-        const view = new DataView(frame.buffer);
-        if (frame[0] === 3 && frame[1] === 1) {
-          if (new TextDecoder().decode(frame.subarray(HEADER)).startsWith('pay eve')) {
-            view.setBigUint64(8, alice, true);
-            view.setUint32(4, aliceEpoch, true);
-          } else if (frame.length - HEADER === 1000) {
-            view.setUint32(36, 64 << 20, true);
-          }
-        }
+        attacks[mode](frame);
         send(frame);
       };
       channel.addEventListener('message', ({ data }) => {
         const frame = new Uint8Array(data);
-        if (frame.length >= HEADER && frame[0] === 3 && new DataView(frame.buffer).getBigUint64(8, true) === alice) {
-          aliceEpoch = new DataView(frame.buffer).getUint32(4, true);
-        }
+        if (origin(frame) === alice) aliceEpoch = new DataView(frame.buffer).getUint32(4, true);
       });
       return channel;
     }
@@ -55,7 +78,7 @@ function installTampering() {
 
 async function openTab(id, { tampering = false } = {}) {
   const { page, errors } = await rooms.blankTab();
-  if (tampering) await page.evaluate(installTampering);
+  if (tampering) await page.evaluate(installTampering, 'forge');
   await page.evaluate(
     async ({ url, id }) => {
       const { RTCMesh } = await import('/js/index.js');
@@ -106,44 +129,6 @@ test("a member's forged origin and oversized claims are refused, and others' mes
   }
 });
 
-// In cho's page: text she relays from ana (a data frame with hops_left 1 and
-// ana's origin hash) has "pay ben 10" rewritten, while window.tampering holds.
-function installRelayTampering() {
-  const fnv = (id) => {
-    let h = 0xcbf29ce484222325n;
-    for (const byte of new TextEncoder().encode(id)) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
-    return h === 0n ? 1n : h;
-  };
-  const ana = fnv('ana');
-  const from = new TextEncoder().encode('pay ben 10');
-  const to = new TextEncoder().encode('pay eve 99');
-  window.tampering = true;
-  window.rewritten = 0;
-  const Native = window.RTCPeerConnection;
-  window.TamperingPeerConnection = class extends Native {
-    createDataChannel(label, init) {
-      const channel = super.createDataChannel(label, init);
-      const send = channel.send.bind(channel);
-      channel.send = (data) => {
-        const frame = new Uint8Array(ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data);
-        const relayedFromAna = frame.length > 40 && frame[0] === 3 && frame[1] === 1 && frame[3] === 1 &&
-          new DataView(frame.buffer).getBigUint64(8, true) === ana;
-        if (window.tampering && relayedFromAna) {
-          for (let i = 40; i + from.length <= frame.length; i++) {
-            if (from.every((byte, j) => frame[i + j] === byte)) {
-              frame.set(to, i);
-              window.rewritten++;
-              break;
-            }
-          }
-        }
-        send(frame);
-      };
-      return channel;
-    }
-  };
-}
-
 // Open room first: no key between ana and ben, so the rewrite is believed
 // (the test bites). Then a sealed room, where their hellos gave them one.
 for (const sealed of [false, true]) {
@@ -166,7 +151,7 @@ for (const sealed of [false, true]) {
     const tabs = {};
     const joinAs = async (id, tampering = false) => {
       const { page, errors } = await rooms.blankTab();
-      if (tampering) await page.evaluate(installRelayTampering);
+      if (tampering) await page.evaluate(installTampering, 'relay');
       await page.evaluate(
         async ({ url, id, secret }) => {
           const { RTCMesh } = await import('/js/index.js');
