@@ -3,7 +3,8 @@
 // tabs with the secret form and talk while the server sees only ciphertext;
 // a tab with another secret is not admitted; and the server's bridge (its
 // own peer connections between two members, which reads and rewrites an
-// open room: tests/node/secret-room.test.mjs) gets nothing through.
+// open room: tests/node/secret-room.test.mjs) gets nothing through, nor
+// through an open room between two tabs that share a key (the link proof).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStaticServer } from '../../tools/static-server.mjs';
@@ -26,20 +27,27 @@ describe('rooms with a secret in Chromium', () => {
     await web?.close();
   });
 
-  async function openTab(signalUrl, room, id, options) {
+  // `relayKey` (bytes, as an array): a key the tab shares with every member,
+  // set for each peer before its link opens (as a sealed room's hellos do).
+  async function openTab(signalUrl, room, id, options, relayKey = null) {
     const page = await browser.context.newPage();
     const errors = collectPageErrors(page);
     await page.goto(`${web.url}blank.html`);
     await page.evaluate(
-      async ({ url, room, id, options }) => {
+      async ({ url, room, id, options, relayKey }) => {
         const { RTCMesh } = await import('/js/index.js');
         window.heard = [];
         window.errors = [];
         window.mesh = await RTCMesh.join(url, room, { id, ...options });
+        if (relayKey) {
+          const key = new Uint8Array(relayKey);
+          for (const peer of window.mesh.peers) window.mesh.setRelayKey(peer, key);
+          window.mesh.addEventListener('peeradded', ({ detail }) => window.mesh.setRelayKey(detail.peer, key));
+        }
         window.mesh.addEventListener('message', (event) => window.heard.push(`${event.origin}: ${event.data}`));
         window.mesh.addEventListener('error', (event) => window.errors.push(event.detail));
       },
-      { url: signalUrl, room, id, options },
+      { url: signalUrl, room, id, options, relayKey },
     );
     return { page, errors, id };
   }
@@ -102,6 +110,34 @@ describe('rooms with a secret in Chromium', () => {
       }
       assert.equal(attack.state.attempts, 1, 'the server tried');
       assert.equal(attack.state.rewrote, 0);
+    } finally {
+      for (const tab of tabs) await tab.page.close();
+      attack.close();
+      await server.close();
+    }
+  });
+
+  test("a server's bridge between two tabs that share a key is found out by the link proof", { timeout: 60000 }, async () => {
+    // An open room, so the server can bridge, but ana and ben share a key:
+    // each link's proof binds it to the DTLS fingerprints both ends see.
+    let attack;
+    const server = await startHostileServer({ onSignal: (signal) => attack.onSignal(signal) });
+    attack = bridge(server);
+    const tabs = [];
+    try {
+      const key = [...globalThis.crypto.getRandomValues(new Uint8Array(32))];
+      tabs.push(await openTab(server.url, 'bridged-keyed', 'ana', {}, key));
+      tabs.push(await openTab(server.url, 'bridged-keyed', 'ben', {}, key));
+      const refused = async () => (await Promise.all(tabs.map(state))).flatMap((s) => s.errors).filter((e) => e.code === 'bad_link_proof');
+      await poll(async () => (await refused()).length > 0, 20000, 'bad_link_proof at ana or ben');
+      assert.match((await refused())[0].message, /in the middle/);
+      await tabs[0].page.evaluate(() => window.mesh.send('ben', 'pay bob 10')); // waits for a link that never opens
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      for (const tab of tabs) assert.deepEqual((await state(tab)).open, [], `${tab.id} opened no link`);
+      assert.deepEqual((await state(tabs[1])).heard, []);
+      assert.ok(attack.state.attempts > 0, 'the server bridged');
+      assert.equal(attack.state.rewrote, 0, 'nothing went through the bridge');
+      for (const tab of tabs) assert.deepEqual(tab.errors, [], `${tab.id} page errors`);
     } finally {
       for (const tab of tabs) await tab.page.close();
       attack.close();
