@@ -102,8 +102,10 @@ void Mesh::refuse_forged(Peer& from, const char* what) {
 
 // The peer's proof that this channel's two ends are it and us (relay_auth.hpp).
 void Mesh::handle_link_proof(Peer& from, const FrameHeader& h, const Bytes& frame) {
-    if (h.origin != from.hash || h.destination != self_hash_) return refuse_forged(from, "sent");
-    if (!from.relay_key || !from.link.awaiting_proof()) return;  // not asked for here: late, or a key on one side only
+    if (h.origin != from.hash) return refuse_forged(from, "sent");
+    // Not for us (a proof is never relayed), or not asked for here: late, or
+    // a key set on one side only.
+    if (h.destination != self_hash_ || !from.relay_key || !from.link.awaiting_proof()) return;
     const LinkProof expected =
         link_proof(*from.relay_key, from.hash, self_hash_, from.link.remote_fingerprint(), from.link.local_fingerprint());
     if (link_proof_valid(expected, frame.data() + kHeaderSize, frame.size() - kHeaderSize)) {
