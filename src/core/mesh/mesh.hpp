@@ -27,6 +27,7 @@
 #include "core/common/bytes.hpp"
 #include "core/common/rng.hpp"
 #include "core/mesh/direct_channels.hpp"
+#include "core/mesh/relay_auth.hpp"
 #include "core/mesh/events.hpp"
 #include "core/mesh/frame.hpp"
 #include "core/mesh/media_tracks.hpp"
@@ -240,8 +241,7 @@ private:
     void refuse_altered(Peer& from, const Peer& origin);
     void handle_link_proof(Peer& from, const FrameHeader& header, const Bytes& frame);
     void send_link_proof(Peer& neighbour);
-    void tag_if_relayed(const Peer& via, PeerHash destination, Bytes& frame) const;
-    bool will_tag(const Peer& via, PeerHash destination) const;
+    const RelayKey* relay_key_via(const Peer& via, PeerHash destination) const;
     void say_goodbye(Peer& neighbour);
     void send_now(Peer& neighbour, FrameType type, std::uint32_t message_id, const Bytes& payload = {});
     void advertise_to(Peer& neighbour);

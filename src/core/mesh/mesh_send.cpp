@@ -271,7 +271,8 @@ std::optional<Bytes> Mesh::take_frame(Peer& n, std::deque<SendJob>& queue) {
         return std::nullopt;
     }
     const Bytes& payload = *m.payload;
-    const std::size_t length = std::min(payload_limit(n, will_tag(n, job.destination)), payload.size() - job.offset);
+    const RelayKey* tag_key = relay_key_via(n, job.destination);
+    const std::size_t length = std::min(payload_limit(n, tag_key != nullptr), payload.size() - job.offset);
     FrameHeader h;
     h.type = FrameType::data;
     h.flags = m.flags;
@@ -283,7 +284,7 @@ std::optional<Bytes> Mesh::take_frame(Peer& n, std::deque<SendJob>& queue) {
     h.chunk_index = job.next_chunk++;
     h.total_length = static_cast<std::uint32_t>(payload.size());
     Bytes frame = encode_frame(h, payload.data() + job.offset, length);
-    tag_if_relayed(n, job.destination, frame);
+    if (tag_key != nullptr) append_relay_tag(*tag_key, frame);
     job.offset += length;
     if (job.offset >= payload.size()) {
         m.sent = true;
@@ -351,22 +352,18 @@ void Mesh::send_control(Peer& to, FrameType type, std::uint8_t flags, const Byte
     h.message_id = message_id;
     h.total_length = static_cast<std::uint32_t>(payload.size());
     Bytes frame = encode_frame(h, payload.data(), payload.size());
-    tag_if_relayed(*via, to.hash, frame);
+    if (const RelayKey* tag_key = relay_key_via(*via, to.hash)) append_relay_tag(*tag_key, frame);
     via->control.push_back(std::move(frame));
     pump(*via);
 }
 
-// A frame for `destination` that leaves through someone else (`via`) gets the
-// tag of the key we share with the destination, if we share one.
-void Mesh::tag_if_relayed(const Peer& via, PeerHash destination, Bytes& frame) const {
-    if (!will_tag(via, destination)) return;
-    append_relay_tag(*find_by_hash(destination)->relay_key, frame);
-}
-
-bool Mesh::will_tag(const Peer& via, PeerHash destination) const {
-    if (via.hash == destination) return false;
+// The key a frame for `destination` that leaves through `via` is tagged
+// with: the one we share with the destination, when `via` is someone else
+// (a relay, or the server) and we share one; else null.
+const RelayKey* Mesh::relay_key_via(const Peer& via, PeerHash destination) const {
+    if (via.hash == destination) return nullptr;  // direct: DTLS carries it
     const Peer* to = find_by_hash(destination);
-    return to != nullptr && to->relay_key.has_value();
+    return to != nullptr && to->relay_key ? &*to->relay_key : nullptr;
 }
 
 void Mesh::send_ack(Peer& origin, Lane lane) {
