@@ -51,3 +51,67 @@ export function replaceText(frame, text, replacement) {
   frame.set(new TextEncoder().encode(replacement), at);
   return true;
 }
+
+// ---- Raft messages, as src/core/raft/messages.cpp writes them ---------------
+
+/** Raft message types (src/core/raft/messages.hpp) that only a leader sends. */
+export const RaftType = { Append: 5, InstallSnapshot: 9, TimeoutNow: 10 };
+const RAFT_WIRE_VERSION = 3;
+const SYSTEM_RAFT = 0; // SystemKind::raft (src/core/session/session.hpp)
+const SYSTEM_METADATA = 1;
+
+function varint(out, value) {
+  let v = BigInt(value);
+  while (v >= 0x80n) {
+    out.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  out.push(Number(v));
+}
+function bytes(out, data) {
+  varint(out, data.length);
+  out.push(...data);
+}
+const text = (out, s) => bytes(out, new TextEncoder().encode(s));
+
+/**
+ * The bytes of one Raft message: `{ type, from, to, term, snapshot? }`, with
+ * `snapshot = { index, term, voters, data }`. Every other field is zero.
+ */
+export function encodeRaftMessage({ type, from, to, term, snapshot }) {
+  const out = [RAFT_WIRE_VERSION, type];
+  text(out, from);
+  text(out, to);
+  varint(out, term);
+  for (let i = 0; i < 3; i++) varint(out, 0); // log_term, index, commit
+  out.push(0, 0); // reject, flags
+  for (let i = 0; i < 3; i++) varint(out, 0); // hint_index, hint_term, read_seq
+  varint(out, 0); // no entries
+  out.push(snapshot ? 1 : 0);
+  if (snapshot) {
+    varint(out, snapshot.index);
+    varint(out, snapshot.term);
+    varint(out, snapshot.voters.length);
+    for (const voter of snapshot.voters) text(out, voter);
+    varint(out, 0); // no learners
+    bytes(out, new TextEncoder().encode(snapshot.data));
+  }
+  varint(out, 0); // request
+  bytes(out, []); // payload
+  return Uint8Array.from(out);
+}
+
+/** Whether `frame` carries the sender's metadata (a direct system frame of SystemKind::metadata). */
+export function isMetadataFrame(frame) {
+  return frame.length > HEADER && frame[0] === VERSION && frame[1] === 1 && (frame[2] & 2) !== 0 && frame[HEADER] === SYSTEM_METADATA;
+}
+
+/** `frame` (a direct system frame) with its payload replaced by the Raft message `raft`. */
+export function asRaftFrame(frame, raft) {
+  const out = new Uint8Array(HEADER + 1 + raft.length);
+  out.set(frame.subarray(0, HEADER));
+  out[HEADER] = SYSTEM_RAFT;
+  out.set(raft, HEADER + 1);
+  view(out).setUint32(36, 1 + raft.length, true); // total_length
+  return out;
+}
