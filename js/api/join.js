@@ -194,7 +194,7 @@ function wire(mesh, signaling, seal, lastResort) {
     } catch (error) {
       if (error.code !== 'peer_refused') throw error;
       refused.add(peer);
-      report(error);
+      report({ peer, code: error.code, message: error.message });
       return false;
     }
   };

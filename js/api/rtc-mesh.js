@@ -119,6 +119,7 @@ export class RTCMesh extends EventTarget {
   #ownMetadata = undefined;
   #serverSend = () => false; // (peer, bytes): the last-resort path, once joined through a server that relays
   #metadata = new Map(); // peer -> its metadata, as it last sent it
+  #early = []; // dispatches of events read before the first tick, which makes them (null after it)
   #channels = new Map(); // name -> MeshChannel open here
   #tracks = new Map(); // the handle addTrack returned -> the core's number for its track
   #lastTrack = 0;
@@ -232,9 +233,16 @@ export class RTCMesh extends EventTarget {
       trackEnded: (detail) => this.#emit('trackended', detail),
     });
     this.#pump.host = this.#host;
-    // Offers are made from the first tick, after the caller had a chance to
-    // add its event listeners.
-    queueMicrotask(() => this.#pump.tick());
+    // Offers are made from the first tick, and events the core made before
+    // it (a refused peer id, say) wait for it: a macrotask later, so a
+    // caller of `await RTCMesh.join()` has added its listeners by then too.
+    this.#flush();
+    setTimeout(() => {
+      const early = this.#early;
+      this.#early = null;
+      for (const dispatch of early) if (this.#core) dispatch();
+      this.#pump.tick();
+    }, 0);
     this.#unwatchNetwork = watchNetwork(() => {
       if (!this.#closed) this.#call('networkChanged');
     });
@@ -687,7 +695,9 @@ export class RTCMesh extends EventTarget {
       if (kinds[reader.view.getUint8(reader.at)] !== 'message') {
         const event = reader.event();
         reader.detach(); // listeners may call into the core
-        this.#dispatch(event);
+        if (event.kind === 'error' && event.code === 'peer_refused') this.#peers.delete(event.peer); // the core skipped it
+        if (this.#early) this.#early.push(() => this.#dispatch(event));
+        else this.#dispatch(event);
         continue;
       }
       reader.at++;
@@ -698,7 +708,9 @@ export class RTCMesh extends EventTarget {
       if (flags & 2 || !target) continue; // a system frame while no Raft runs here, or a channel closed meanwhile
       const data = flags & 1 ? textDecoder.decode(bytes) : bytes.slice().buffer;
       reader.detach();
-      target.dispatchEvent(new MessageEvent('message', { data, origin }));
+      const message = new MessageEvent('message', { data, origin });
+      if (this.#early) this.#early.push(() => target.dispatchEvent(message));
+      else target.dispatchEvent(message);
     }
     reader.detach();
   }
@@ -732,7 +744,6 @@ export class RTCMesh extends EventTarget {
         return this.#emit('metadata', { peer, metadata: value });
       }
       case 'error':
-        if (event.code === 'peer_refused') this.#peers.delete(peer); // the core skipped it
         return this.#emit('error', { peer: peer || null, code: event.code, message: event.text });
       default: // disconnected, addchannel, removechannel
         return this.#emit(kind, { peer });
