@@ -315,3 +315,37 @@ TEST_CASE("room bootstrap: a member that becomes the oldest does not start a sec
     CHECK(c.node("m2").log().at(1).term == c.node("m3").log().at(1).term);  // one cluster: the same first entry
     CHECK(c.leaders().size() == 1);
 }
+
+TEST_CASE("regression: a member let go and joined again is taken back, though its removal reached a node after the join", "[raft][membership][regression]") {
+    // Found by the session simulator's check that membership follows the
+    // room: a node restarted from storage without the entry removing x was
+    // joined to x by its host, then got the entry; leading later, it kept x
+    // out for good (departed) while x, which missed its removal, campaigned.
+    Cluster c(4, 47);
+    const std::string leader = elect(c);
+    const auto rest = c.others(leader);
+    const std::string x = rest[0], y = rest[1], z = rest[2];
+    c.isolate(x);  // x never learns of its removal
+    c.isolate(y);  // y misses it for now
+    for (const auto& address : {leader, z}) REQUIRE(c.node(address).leave(x).ok());
+    REQUIRE(c.run_until([&] { return !c.node(z).membership().contains(x) && c.node(leader).commit_index() >= c.node(leader).log().last_index(); }, 5'000));
+    // y comes back from its storage: its host, which sees x in the room, joins it.
+    c.crash(y);
+    c.restart(y);
+    REQUIRE(c.node(y).join(x).ok());
+    c.heal();
+    c.isolate(x);
+    REQUIRE(c.run_until([&] { return !c.node(y).membership().contains(x); }, 5'000));  // the removal reaches y after the join
+    // y takes the lead; x, healed, campaigns as the member it thinks it is.
+    c.crash(leader);
+    REQUIRE(c.run_until([&] { return !c.leaders().empty(); }, 5'000));
+    if (c.leaders().front() != y) {
+        REQUIRE(c.node(c.leaders().front()).transfer_leadership(y).ok());
+        REQUIRE(c.run_until([&] { return c.node(y).role() == Role::Leader; }, 5'000));
+    }
+    c.heal();
+    CHECK(c.run_until([&] { return c.node(y).membership().contains(x); }, 10'000));
+    // z's host let x go and never joined it again: that is its word on x
+    // while it leads, and y's join is y's host's.
+    CHECK(c.node(y).role() == Role::Leader);
+}

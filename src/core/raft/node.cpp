@@ -135,8 +135,14 @@ Status Node::join(const std::string& address) {
         return ok_status();
     }
     routes_.insert(address);
-    left_.erase(address);
-    departed_.erase(address);
+    const bool was_let_go = left_.erase(address) + departed_.erase(address) > 0;
+    if (was_let_go) rejoined_.insert(address);
+    // A leader that had queued its removal (the host's earlier leave) drops it.
+    membership_ops_.erase(std::remove_if(membership_ops_.begin(), membership_ops_.end(),
+                                         [&](const MembershipOp& op) {
+                                             return op.kind == MembershipOp::Kind::Remove && op.address == address;
+                                         }),
+                          membership_ops_.end());
     if (config_history_.empty() && config_.initial_members.empty() && !config_.join_existing_cluster &&
         !bootstrap_.contains(address)) {
         bootstrap_.add_voter(address);
@@ -156,6 +162,7 @@ Status Node::leave(const std::string& address) {
     }
     if (address != config_.address) {
         routes_.erase(address);
+        rejoined_.erase(address);
         departed_.insert(address);  // the host let it go: tell it so if it speaks again
     }
     if (!membership().contains(address)) return ok_status();
@@ -195,6 +202,7 @@ Status Node::step(const Message& m) {
     }
     if (!known_peer(m.from)) return fail(ErrorCode::unknown_peer, "message from unknown peer '" + m.from + "'");
     keeper_flags_[m.from] = m.keeper;
+    if (m.type == MessageType::PreVote || m.type == MessageType::Vote) readmit_if_wanted(m.from);
     if (leader_only(m.type) && !may_lead(m)) return refuse_stranger_leader(m);
     // Before the term rules: these say nothing about terms.
     switch (m.type) {

@@ -235,6 +235,7 @@ private:
     void queue_membership_op(MembershipOp op);
     void run_membership_ops();
     void reconcile_membership();
+    void readmit_if_wanted(const std::string& campaigner);
     void queue_learner_promotions();
     void queue_keeper_demotions();
     void hand_lead_to_keeper();
@@ -304,6 +305,10 @@ private:
     std::map<std::string, Index> departing_;
     bool removed_ = false;  // told (by a Removed message) that a committed configuration removed us
     std::set<std::string> departed_;  // addresses a configuration removed or the host let go (kept past compaction)
+    // Addresses the host let go and then joined again: a configuration that
+    // removes one of them still (decided, elsewhere, before the join arrived
+    // there) does not keep it out of the next leader's reconciliation.
+    std::set<std::string> rejoined_;
     int votes_granted_this_term_ = 0;
     // Keepers (Config::keeper): what each member's last message said it is,
     // and when a leader that is none may next try to hand the lead to one.

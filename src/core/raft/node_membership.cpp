@@ -128,6 +128,18 @@ void Node::reconcile_membership() {
     }
 }
 
+// A node a configuration removed campaigns while the host routes it: it
+// missed its removal, and its host (the room) wants it. The removal was
+// decided before the host joined it again, or reached this node after the
+// join (a node restarted from its storage saw no leave); either way the
+// join is the newer word. A closed or crashed node (a keeper that removed
+// itself) never campaigns, so it stays out.
+void Node::readmit_if_wanted(const std::string& campaigner) {
+    if (routes_.count(campaigner) == 0 || membership().contains(campaigner) || departed_.erase(campaigner) == 0) return;
+    rejoined_.insert(campaigner);
+    if (role_ == Role::Leader) queue_membership_op({MembershipOp::Kind::Add, campaigner});
+}
+
 // The leader tracks a Progress for every member, voter or learner.
 void Node::sync_progress() {
     const Membership& m = membership();
@@ -164,13 +176,14 @@ void Node::on_membership_changed(const Membership& before) {
     if (after.contains(config_.address)) removed_ = false;
     for (const auto* list : {&before.voters, &before.learners}) {
         for (const auto& address : *list) {
-            if (after.contains(address)) continue;
+            if (after.contains(address) || rejoined_.count(address) > 0) continue;
             departed_.insert(address);
             keeper_flags_.erase(address);  // it says again if it comes back
         }
     }
-    for (const auto& address : after.voters) departed_.erase(address);
-    for (const auto& address : after.learners) departed_.erase(address);
+    for (const auto* list : {&after.voters, &after.learners}) {
+        for (const auto& address : *list) departed_.erase(address), rejoined_.erase(address);
+    }
     if (role_ == Role::Leader) {
         for (const auto& address : after.voters) departing_.erase(address);
         for (const auto& address : after.learners) departing_.erase(address);
