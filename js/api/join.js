@@ -21,7 +21,7 @@
 // every connection; each new welcome (a reconnect) and each refresh the
 // server sends before they are half spent replaces them.
 import { SignalClient, fromBase64, toBase64 } from '../signal/client.js';
-import { RTCMeshError, signalingIceServers, useServerPath } from './rtc-mesh.js';
+import { RTCMeshError, sealedRoom, signalingIceServers, useServerPath } from './rtc-mesh.js';
 import { metadataText } from './metadata.js';
 import { RoomSeal, createIdentity, identityId } from './room-seal.js';
 import { argumentError } from './values.js';
@@ -68,7 +68,7 @@ export async function joinRoom(url, room, options, createMesh) {
   let mesh;
   try {
     // Sealed rooms admit members by their hellos, not the server's word.
-    mesh = createMesh({ ...meshOptions, id, peers: seal ? [] : present });
+    mesh = createMesh({ ...meshOptions, id, peers: seal ? [] : present, [sealedRoom]: Boolean(seal) });
     // Before the mesh's first tick, which makes its first connections.
     mesh[signalingIceServers](signaling.iceServers);
   } catch (error) {

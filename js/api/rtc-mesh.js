@@ -73,6 +73,9 @@ export const sessionPort = Symbol('rtcmesh.sessionPort');
  */
 export const signalingIceServers = Symbol('rtcmesh.signalingIceServers');
 export const useServerPath = Symbol('rtcmesh.useServerPath');
+// For RTCMesh.join with a secret: options[sealedRoom] = true makes the core
+// admit a member to Raft only once it proved the key it shares with us.
+export const sealedRoom = Symbol('rtcmesh.sealedRoom');
 
 const ICE_TRANSPORT_POLICIES = ['all', 'relay'];
 
@@ -189,6 +192,7 @@ export class RTCMesh extends EventTarget {
         iceServersJson: JSON.stringify(iceServers),
         relay: options.relay ?? true,
         serverPath: options.lastResort === true,
+        membersProveKeys: options[sealedRoom] === true,
         maxMessageBytes: options.maxMessageBytes,
         maxQueuedBytesPerPeer: options.maxQueuedBytesPerPeer,
         maxPeers: options.maxPeers,

@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 
+#include "core/mesh/relay_auth.hpp"
 #include "core/raft/node.hpp"
 #include "mesh/sim_webrtc.hpp"
 #include "sim/kv_machine.hpp"
@@ -44,7 +45,7 @@ public:
         }
         note("seed " + std::to_string(options.seed) + ": " + std::to_string(options.members) + " members, " +
              (options.simultaneous_join ? "joining at the same instant" : "joining one after another") +
-             (relay_ ? "" : ", no relaying"));
+             (relay_ ? "" : ", no relaying") + (options.sealed ? ", sealed" : ""));
     }
 
     SessionSimResult run() {
@@ -74,9 +75,11 @@ private:
         options.id = id;
         options.peers = room_;
         options.relay = relay_;
+        options.members_prove_keys = options_.sealed;
         net_.add_node(options);
         for (const auto& other : room_)  // the session joins it to Raft too
             if (net_.has_node(other)) (void)net_.session(other).add_peer(id);
+        share_keys(id);
         start_raft(id);
         room_.push_back(id);
         tell_room_order();
@@ -97,6 +100,22 @@ private:
         // The session joins every peer of the mesh to the node.
         (void)net_.session(id).start_raft(config, m.storage.load());
         m.kv.clear();  // re-applied from the log
+    }
+
+    // As their hellos give them in a sealed room: `id` and each member present
+    // share a key, new for this visit of `id`, set on both ends before any
+    // link between them opens.
+    void share_keys(const std::string& id) {
+        if (!options_.sealed) return;
+        ++visits_;
+        for (const auto& other : room_) {
+            if (other == id || !net_.has_node(other)) continue;
+            mesh::RelayKey key{};
+            for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(rng_.between(0, 255));
+            (void)net_.mesh(id).set_relay_key(other, key.data(), key.size());
+            (void)net_.mesh(other).set_relay_key(id, key.data(), key.size());
+        }
+        note("keys " + id + " #" + std::to_string(visits_));
     }
 
     void tell_room_order() {
@@ -126,9 +145,11 @@ private:
         mesh::Options options;
         options.id = id;
         options.relay = relay_;
+        options.members_prove_keys = options_.sealed;
         for (const auto& other : room_)
             if (other != id) options.peers.push_back(other);
         net_.add_node(options);
+        share_keys(id);
         start_raft(id);
         tell_room_order();
         members_.at(id).return_at.reset();
@@ -296,7 +317,17 @@ private:
         if (!settled()) fail("Keeper: " + keeper + " does not lead as the only voter (leader " + at + ")");
     }
 
-    // Everyone back, links healed: a proposal made at the leader commits.
+    // Membership follows the room: every member present is in the leader's
+    // configuration (a voter, but where a keeper holds the only vote).
+    bool everyone_in_configuration(const std::string& at) {
+        const auto& membership = node(at)->membership();
+        for (const auto& id : room_)
+            if (options_.keeper ? !membership.contains(id) : !membership.is_voter(id)) return false;
+        return true;
+    }
+
+    // Everyone back, links healed: a proposal made at the leader commits,
+    // and every member present is in the leader's configuration.
     void liveness() {
         heal_links();
         for (const auto& id : ids_)
@@ -315,8 +346,9 @@ private:
             if (!probe && !at.empty()) {
                 auto proposed = node(at)->propose(encode_command(Command{"liveness|0", KvOp::get, "probe", "", ""}));
                 if (proposed.ok()) probe = {at, proposed.value->index};
-            } else if (probe && up(probe->first) && node(probe->first)->applied_index() >= probe->second) {
-                note("liveness: committed at index " + std::to_string(probe->second));
+            } else if (probe && up(probe->first) && node(probe->first)->applied_index() >= probe->second &&
+                       everyone_in_configuration(probe->first)) {
+                note("liveness: committed at index " + std::to_string(probe->second) + ", every member in the configuration");
                 if (options_.keeper) check_keeper(probe->first);
                 return;
             } else if (probe && (!up(probe->first) || node(probe->first)->role() != Role::Leader)) {
@@ -344,7 +376,8 @@ private:
                      return states;
                  }());
         }
-        fail("Liveness: no proposal committed within " + std::to_string(options_.liveness_bound_ms) + " ms after the faults stopped");
+        fail("Liveness: no proposal committed with every member in the configuration within " +
+             std::to_string(options_.liveness_bound_ms) + " ms after the faults stopped");
     }
 
     void check_history() {
@@ -364,6 +397,7 @@ private:
     std::map<std::string, Millis> join_at_;
     std::map<std::string, Member> members_;
     std::uint64_t restarts_ = 0;
+    std::uint64_t visits_ = 0;  // sealed rooms: keys handed out
     bool relay_ = true;
     std::map<Index, std::pair<Term, Bytes>> applied_;
     std::map<Term, std::string> leader_of_term_;

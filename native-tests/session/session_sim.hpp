@@ -36,6 +36,10 @@ struct SessionSimOptions {
     // then leave for good in any number; the keeper itself only vanishes
     // and comes back, as a bot restarted from its disk does.
     bool keeper = false;
+    // A room with a secret: every two members share a key from their hellos
+    // (a new one each visit), each link proves it, and a member joins Raft
+    // only once it proved its key (mesh::Options::members_prove_keys).
+    bool sealed = false;
 };
 
 struct SessionSimResult {

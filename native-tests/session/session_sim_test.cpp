@@ -34,3 +34,19 @@ TEST_CASE("a short session sweep passes: joins one after another and at once, op
     }
     CHECK(completed > 0);
 }
+
+TEST_CASE("a short sweep of sealed rooms passes: members join Raft once they proved their keys", "[session][trust]") {
+    std::uint64_t completed = 0;
+    for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+        SessionSimOptions options;
+        options.seed = seed;
+        options.members = 2 + static_cast<int>(seed % 4);
+        options.simultaneous_join = seed % 3 == 0;
+        options.sealed = true;
+        const SessionSimResult result = run_session_simulation(options);
+        INFO("seed " << seed << ": " << result.failure);
+        CHECK(result.ok);
+        completed += result.completed;
+    }
+    CHECK(completed > 0);
+}

@@ -1,8 +1,9 @@
 // session-sim: sweeps the session simulator (mesh + Raft over the simulated
 // WebRTC) over seeds, or replays one seed with its trace.
 //
-//   session-sim --seeds 1-2000 [--members 3] [--simultaneous] [--fault stale-reads] [--keeper] [--expect-failure]
+//   session-sim --seeds 1-2000 [--members 3] [--simultaneous] [--fault stale-reads] [--keeper] [--sealed] [--expect-failure]
 //   (--keeper: the first member is a Raft keeper; the others may leave in any number)
+//   (--sealed: a room with a secret: pairwise keys, links that prove them, Raft after the proof)
 //   session-sim --seed 42 --members 3 --trace
 //
 // Exit status: 0 when every seed passed (or, with --expect-failure, when at
@@ -20,7 +21,7 @@ using namespace rtcmesh::sim;
 int main(int argc, char** argv) {
     std::uint64_t first = 1, last = 100;
     int members = 3;
-    bool trace = false, expect_failure = false, simultaneous = false, stale_reads = false, keeper = false;
+    bool trace = false, expect_failure = false, simultaneous = false, stale_reads = false, keeper = false, sealed = false;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -43,8 +44,10 @@ int main(int argc, char** argv) {
             trace = true;
         } else if (arg == "--keeper") {
             keeper = true;
+        } else if (arg == "--sealed") {
+            sealed = true;
         } else {
-            std::fprintf(stderr, "usage: session-sim --seeds A-B [--members 2..7] [--simultaneous] [--fault stale-reads] [--keeper] [--expect-failure] [--trace]\n");
+            std::fprintf(stderr, "usage: session-sim --seeds A-B [--members 2..7] [--simultaneous] [--fault stale-reads] [--keeper] [--sealed] [--expect-failure] [--trace]\n");
             return 2;
         }
     }
@@ -60,6 +63,7 @@ int main(int argc, char** argv) {
         options.fault_stale_forwarded_reads = stale_reads;
         options.trace = trace;
         options.keeper = keeper;
+        options.sealed = sealed;
         const SessionSimResult result = run_session_simulation(options);
         operations += result.operations;
         completed += result.completed;

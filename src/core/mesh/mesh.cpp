@@ -124,6 +124,7 @@ Status Mesh::set_relay_key(const std::string& peer, const std::uint8_t* key, std
     RelayKey k{};
     std::copy(key, key + size, k.begin());
     Peer& p = *find(peer);
+    if (p.relay_key != k) p.key_confirmed = false;  // proofs of another key say nothing of this one
     p.relay_key = k;
     p.link.require_proof(true);  // for channels that open from now on
     return Status::success();
@@ -201,6 +202,13 @@ Status Mesh::close_peer(const std::string& peer) {
 std::string Mesh::ready_state(const std::string& peer) const {
     const Peer* p = find(peer);
     return p == nullptr || closed_ ? "closed" : p->link.ready_state();
+}
+
+bool Mesh::has_peer(const std::string& peer) const { return find(peer) != nullptr; }
+
+bool Mesh::key_confirmed(const std::string& peer) const {
+    const Peer* p = find(peer);
+    return p != nullptr && p->key_confirmed;
 }
 
 Handle Mesh::user_channel(const std::string& peer) const {

@@ -50,6 +50,10 @@ struct Options {
     // gets its frames through the signaling server (send_via_server), while
     // the host says the server offers it (on_server_path).
     bool server_path = false;
+    // A room with a secret: every member is added with the key it shares
+    // with us (set_relay_key), and the session lets a member into Raft only
+    // once it proved that key (key_confirmed).
+    bool members_prove_keys = false;
 
     std::size_t max_peers = 64;
     std::size_t max_message_bytes = 64u << 20;
@@ -193,6 +197,11 @@ public:
     // (backpressure): a fresh bufferedAmount report may release them.
     bool sends_waiting() const;
     bool relayed(const std::string& peer) const;
+    // `peer` proved the key set for it: over a link (link_proof), or with a
+    // relayed frame whose tag checked out. False without a key.
+    bool key_confirmed(const std::string& peer) const;
+    bool has_peer(const std::string& peer) const;
+    const Options& options() const { return options_; }
     std::vector<std::string> peer_ids() const;
     std::uint32_t epoch() const { return epoch_; }  // in every frame we send: no secret
 

@@ -61,6 +61,7 @@ struct Mesh::Peer {
     PeerHash hash;
     PeerLink link;
     std::optional<RelayKey> relay_key;  // shared with this peer (Mesh::set_relay_key)
+    bool key_confirmed = false;         // the peer proved relay_key (Mesh::key_confirmed)
     std::uint32_t remote_epoch = 0;  // 0 = not heard from yet
     Handle epoch_channel = 0;        // channel on which remote_epoch was last confirmed
 

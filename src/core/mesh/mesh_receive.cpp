@@ -61,6 +61,7 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
     if (tagged || (!direct && origin->relay_key)) {
         if (!tagged || !origin->relay_key) return;
         if (!strip_relay_tag(*origin->relay_key, frame)) return refuse_altered(from, *origin);
+        origin->key_confirmed = true;
         h.flags &= static_cast<std::uint8_t>(~flag_relay_tag);
     }
     std::optional<std::vector<PeerHash>> reach;
@@ -109,6 +110,7 @@ void Mesh::handle_link_proof(Peer& from, const FrameHeader& h, const Bytes& fram
     const LinkProof expected =
         link_proof(*from.relay_key, from.hash, self_hash_, from.link.remote_fingerprint(), from.link.local_fingerprint());
     if (link_proof_valid(expected, frame.data() + kHeaderSize, frame.size() - kHeaderSize)) {
+        from.key_confirmed = true;
         with_link(from, [&] { from.link.prove(out_); });
         return;
     }

@@ -9,7 +9,10 @@ using mesh::Event;
 using mesh::EventKind;
 using mesh::Status;
 
-Session::Session(mesh::Options options, std::uint64_t seed) : mesh_(std::move(options), seed) {}
+Session::Session(mesh::Options options, std::uint64_t seed) : mesh_(std::move(options), seed) {
+    if (mesh_.options().members_prove_keys)
+        for (const auto& peer : mesh_.peer_ids()) unproven_.insert(peer);
+}
 
 Status Session::start_raft(raft::Config config, const raft::PersistentState& restored) {
     if (!mesh_.init_status().ok()) return mesh_.init_status();
@@ -19,7 +22,8 @@ Status Session::start_raft(raft::Config config, const raft::PersistentState& res
         return Status::fail(ErrorCode::bad_argument,
                             "the Raft address must be the mesh's id '" + mesh_.id() + "', not '" + config.address + "'");
     raft_ = std::make_unique<raft::Node>(std::move(config), restored);
-    for (const auto& peer : mesh_.peer_ids()) (void)raft_->join(peer);
+    for (const auto& peer : mesh_.peer_ids())
+        if (unproven_.count(peer) == 0) (void)raft_->join(peer);
     return Status::success();
 }
 
@@ -52,8 +56,13 @@ void Session::advance() {
 }
 
 Status Session::add_peer(const std::string& peer) {
+    const bool known = mesh_.has_peer(peer);
     Status status = mesh_.add_peer(peer);
-    if (status.ok() && raft_) (void)raft_->join(peer);
+    if (status.ok() && !known && mesh_.options().members_prove_keys && !mesh_.key_confirmed(peer)) {
+        unproven_.insert(peer);
+    } else if (status.ok() && raft_ && unproven_.count(peer) == 0) {
+        (void)raft_->join(peer);
+    }
     if (status.ok()) send_metadata(peer);  // queued until a link (or a relay) reaches it
     return status;
 }
@@ -62,8 +71,8 @@ Status Session::add_peer(const std::string& peer) {
 // from the configuration, a follower forgets its route.
 Status Session::remove_peer(const std::string& peer) {
     Status status = mesh_.remove_peer(peer);
-    if (status.ok() && raft_) (void)raft_->leave(peer);
-    if (status.ok()) metadata_.erase(peer);
+    if (status.ok() && raft_ && unproven_.count(peer) == 0) (void)raft_->leave(peer);
+    if (status.ok()) metadata_.erase(peer), unproven_.erase(peer);
     return status;
 }
 
@@ -89,6 +98,7 @@ std::vector<Event> Session::take_events() {
 // Raft on the way: the app never sees them, and order among the rest is kept.
 // Without a node they pass through, flagged `system`, as the mesh made them.
 void Session::route_system_frames() {
+    admit_proven_peers();
     for (auto& event : mesh_.take_events()) {
         const bool metadata = event.kind == EventKind::message && event.system && !event.data.empty() &&
                               event.data[0] == static_cast<std::uint8_t>(SystemKind::metadata);
@@ -102,6 +112,20 @@ void Session::route_system_frames() {
         const std::string opened = event.kind == EventKind::addchannel ? event.peer : std::string();
         events_.push_back(std::move(event));
         if (!opened.empty()) send_metadata(opened);
+    }
+}
+
+// A room with a secret admits a member to Raft once it proved our shared key
+// (over a link, or with a relayed frame's tag): before, a party that holds
+// the secret but sits in the middle of the link could still be in Raft.
+void Session::admit_proven_peers() {
+    for (auto it = unproven_.begin(); it != unproven_.end();) {
+        if (!mesh_.key_confirmed(*it)) {
+            ++it;
+            continue;
+        }
+        if (raft_) (void)raft_->join(*it);
+        it = unproven_.erase(it);
     }
 }
 
@@ -122,6 +146,10 @@ void Session::receive_system(const std::string& from, const Bytes& frame) {
                                       " from " + from + "; dropped");
     }
     if (raft_->closed()) return;  // late: networks deliver after close, and Raft tolerates the loss
+    if (unproven_.count(from) != 0) {
+        return system_error(from, "a Raft message from " + from +
+                                      ", which has not proved the room's key to this member yet; dropped");
+    }
     // A refused message comes out as an error event of the node's own.
     (void)raft_->receive(from, Bytes(frame.begin() + 1, frame.end()));
 }

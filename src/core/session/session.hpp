@@ -7,7 +7,10 @@
 //   system frame `[kind][bytes]`, kind 0 for Raft; received ones are stepped
 //   into the node and never reach the app;
 // - membership that follows the mesh: a peer added to the mesh joins Raft, a
-//   peer removed from the mesh leaves it (the leader then removes it);
+//   peer removed from the mesh leaves it (the leader then removes it); in a
+//   room with a secret (Options::members_prove_keys) a peer joins Raft only
+//   once it proved the key it shares with us, and until then its Raft
+//   messages are dropped;
 // - the room bootstrap rule's input (raft::Node::set_room_position);
 // - the persist-then-send rule: a Ready's messages stay here until the host
 //   says, with advance(), that it persisted the Ready; only then are they
@@ -25,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -124,9 +128,11 @@ private:
     bool hold_if_unopened(mesh::Event& event);
     void release_held(const std::string& name);
     bool reachable(const std::string& peer) const;
+    void admit_proven_peers();
 
     mesh::Mesh mesh_;
     std::unique_ptr<raft::Node> raft_;
+    std::set<std::string> unproven_;  // mesh peers kept out of Raft until they prove their key
     std::vector<raft::OutgoingMessage> held_;  // of the Ready taken last
     std::vector<mesh::Event> events_;          // for the app, in order
     std::string own_metadata_;                 // empty: none set

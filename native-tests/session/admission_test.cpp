@@ -1,0 +1,109 @@
+// In a room with a secret (mesh::Options::members_prove_keys) the session lets
+// a member into Raft only once it proved the key it shares with us, and drops
+// the Raft messages of one that has not. Each case runs with the rule off
+// first, to show it bites.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/mesh/relay_auth.hpp"
+#include "core/raft/messages.hpp"
+#include "core/session/session.hpp"
+#include "mesh/sim_webrtc.hpp"
+
+using namespace rtcmesh;
+using rtcmesh::sim::SimNetwork;
+
+namespace {
+
+mesh::RelayKey key_of(std::uint8_t seed) {
+    mesh::RelayKey k{};
+    for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::uint8_t>(seed + i * 31);
+    return k;
+}
+
+void set_key(SimNetwork& net, const std::string& id, const std::string& peer, const mesh::RelayKey& key) {
+    REQUIRE(net.mesh(id).set_relay_key(peer, key.data(), key.size()).ok());
+}
+
+// alice leads a cluster of one; bob is a member of her mesh.
+void alice_leads(SimNetwork& net, bool prove_keys) {
+    mesh::Options alice = sim::member_options("alice", {"alice", "bob"});
+    alice.members_prove_keys = prove_keys;
+    net.add_node(alice);
+    net.add_node(sim::member_options("bob", {"alice", "bob"}));
+    raft::Config config;
+    config.seed = 3;
+    config.initial_members = {"alice"};
+    config.election_min_timeout = 150;
+    config.election_max_timeout = 300;
+    config.heartbeat_interval = 50;
+    REQUIRE(net.session("alice").start_raft(config).ok());
+}
+
+// Runs alice's Raft host loop; the node's own error events are collected.
+void run(SimNetwork& net, Millis ms, std::vector<std::string>* node_errors = nullptr) {
+    for (Millis t = 0; t < ms; t += 10) {
+        net.run_for(10);
+        auto& s = net.session("alice");
+        for (int round = 0; round < 16 && s.has_ready(); ++round) {
+            for (const auto& event : s.take_ready().events)
+                if (const auto* error = std::get_if<raft::ErrorEvent>(&event); error && node_errors) node_errors->push_back(error->message);
+            s.advance();
+        }
+    }
+}
+
+bool in_raft(SimNetwork& net, const std::string& peer) { return net.session("alice").raft()->membership().contains(peer); }
+
+int unproven_drops(SimNetwork& net) {
+    int n = 0;
+    for (const auto& e : net.log("alice").errors)
+        if (e.text.find("has not proved the room's key") != std::string::npos) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("a member that has not proved its key stays out of Raft until it does", "[session][trust]") {
+    const bool protection = GENERATE(false, true);
+    SimNetwork net(301);
+    alice_leads(net, protection);
+    // bob holds another key than alice's for him: his link never proves it.
+    set_key(net, "alice", "bob", key_of(1));
+    set_key(net, "bob", "alice", key_of(2));
+    run(net, 10'000);
+    CHECK(net.mesh("alice").ready_state("bob") != "open");
+    CHECK_FALSE(net.mesh("alice").key_confirmed("bob"));
+    CHECK(in_raft(net, "bob") == !protection);  // without the rule the leader took him in
+    if (!protection) return;
+    // With the right key, the next attempt proves it, and the leader takes him in.
+    set_key(net, "bob", "alice", key_of(1));
+    run(net, 60'000);
+    CHECK(net.mesh("alice").key_confirmed("bob"));
+    CHECK(in_raft(net, "bob"));
+}
+
+TEST_CASE("the Raft messages of a member that has not proved its key are dropped", "[session][trust]") {
+    const bool protection = GENERATE(false, true);
+    SimNetwork net(302);
+    alice_leads(net, protection);  // no keys at all: bob's link opens, unproven
+    run(net, 3'000);
+    REQUIRE(net.mesh("alice").ready_state("bob") == "open");
+    const raft::Term term = net.session("alice").raft()->term();
+    // bob claims to lead alice, in a later term.
+    raft::Message append{.type = raft::MessageType::Append, .from = "bob", .to = "alice", .term = term + 3};
+    Bytes frame{static_cast<std::uint8_t>(session::SystemKind::raft)};
+    const Bytes bytes = raft::encode(append);
+    frame.insert(frame.end(), bytes.begin(), bytes.end());
+    REQUIRE(net.mesh("bob").send("alice", std::move(frame), false, true).ok());
+    std::vector<std::string> node_errors;
+    run(net, 1'000, &node_errors);
+    CHECK(unproven_drops(net) == (protection ? 1 : 0));
+    // Without the rule the node sees it (and refuses a leader that is no voter).
+    CHECK(node_errors.empty() == protection);
+    CHECK(net.session("alice").raft()->term() == term);
+    CHECK(net.session("alice").raft()->leader() == "alice");
+}
