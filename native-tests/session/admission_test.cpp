@@ -107,3 +107,48 @@ TEST_CASE("the Raft messages of a member that has not proved its key are dropped
     CHECK(net.session("alice").raft()->term() == term);
     CHECK(net.session("alice").raft()->leader() == "alice");
 }
+
+TEST_CASE("members reached only through a relay prove their keys in its frames' MACs, and join Raft", "[session][trust]") {
+    SimNetwork net(303);
+    const std::vector<std::string> ids{"alice", "bob", "cho"};
+    net.kill_link("alice", "bob");  // for good: they reach each other through cho
+    for (const auto& id : ids) {
+        mesh::Options options = sim::member_options(id, ids);
+        options.members_prove_keys = true;
+        net.add_node(options);
+    }
+    for (const auto& a : ids)
+        for (const auto& b : ids)
+            if (a < b) {
+                const mesh::RelayKey key = key_of(static_cast<std::uint8_t>(a[0] + b[0]));
+                REQUIRE(net.session(a).set_relay_key(b, key.data(), key.size()).ok());
+                REQUIRE(net.session(b).set_relay_key(a, key.data(), key.size()).ok());
+            }
+    for (const auto& id : ids) {
+        raft::Config config;
+        config.seed = static_cast<std::uint64_t>(id[0]);
+        config.initial_members = id == "alice" ? std::vector<std::string>{"alice"} : std::vector<std::string>{};
+        config.join_existing_cluster = id != "alice";
+        config.election_min_timeout = 150;
+        config.election_max_timeout = 300;
+        config.heartbeat_interval = 50;
+        REQUIRE(net.session(id).start_raft(config).ok());
+    }
+    const auto serve = [&] {
+        for (const auto& id : ids) {
+            auto& s = net.session(id);
+            for (int round = 0; round < 16 && s.has_ready(); ++round) (void)s.take_ready(), s.advance();
+        }
+    };
+    bool all_voters = false;
+    for (int step = 0; step < 3000 && !all_voters; ++step) {
+        net.run_for(10);
+        serve();
+        const auto& m = net.session("alice").raft()->membership();
+        all_voters = m.is_voter("bob") && m.is_voter("cho");
+    }
+    CHECK(all_voters);
+    CHECK(net.mesh("alice").ready_state("bob") != "open");
+    CHECK(net.mesh("alice").key_confirmed("bob"));
+    CHECK(net.mesh("bob").key_confirmed("alice"));
+}

@@ -112,8 +112,8 @@ private:
             if (other == id || !net_.has_node(other)) continue;
             mesh::RelayKey key{};
             for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(rng_.between(0, 255));
-            (void)net_.mesh(id).set_relay_key(other, key.data(), key.size());
-            (void)net_.mesh(other).set_relay_key(id, key.data(), key.size());
+            (void)net_.session(id).set_relay_key(other, key.data(), key.size());
+            (void)net_.session(other).set_relay_key(id, key.data(), key.size());
         }
         note("keys " + id + " #" + std::to_string(visits_));
     }

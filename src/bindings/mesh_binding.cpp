@@ -102,7 +102,7 @@ val JsMesh::close_peer(const std::string& peer) { return status_to_js(mesh_->clo
 val JsMesh::add_peer(const std::string& peer) { return status_to_js(session_->add_peer(peer)); }
 // `key` arrives as a Uint8Array's bytes (embind copies it into the string).
 val JsMesh::set_relay_key(const std::string& peer, const std::string& key) {
-    return status_to_js(mesh_->set_relay_key(peer, reinterpret_cast<const std::uint8_t*>(key.data()), key.size()));
+    return status_to_js(session_->set_relay_key(peer, reinterpret_cast<const std::uint8_t*>(key.data()), key.size()));
 }
 val JsMesh::remove_peer(const std::string& peer) { return status_to_js(session_->remove_peer(peer)); }
 std::string JsMesh::ready_state(const std::string& peer) const { return mesh_->ready_state(peer); }

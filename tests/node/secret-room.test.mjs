@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { RTCMesh, RoomSeal } from 'rtcmesh';
+import { Raft, RTCMesh, RoomSeal } from 'rtcmesh';
 import { startSignalServer } from '../../js/signal/server.js';
 import { RTCPeerConnection, nextEvent, withTimeout } from '../support/mesh-bus.mjs';
 import { bridge, drop, startHostileServer } from '../support/hostile-server.mjs';
@@ -294,6 +294,45 @@ test('in a sealed room a relay carries two members\' messages and cannot alter t
     assert.deepEqual([origin, data], ['ben', 'thanks']);
   } finally {
     for (const mesh of Object.values(meshes)) mesh.close();
+    await server.close();
+  }
+});
+
+test('Raft in a sealed room: members join it once they proved their keys, over a link or through a relay', { timeout: 90000 }, async () => {
+  // As above, ana and ben never link (the server drops all but their
+  // hellos): each proves its key to the other only in the MACs of frames
+  // cho relays. Raft still ends as one cluster with all three voters.
+  const count = new Map();
+  const server = await startHostileServer({
+    onSignal: ({ from, to, data }) => {
+      if (![from, to].every((id) => id === 'ana' || id === 'ben')) return data;
+      const n = (count.get(from) ?? 0) + 1;
+      count.set(from, n);
+      return n === 1 ? data : drop;
+    },
+  });
+  const secret = RTCMesh.createSecret();
+  const fast = { electionMinTimeout: 300, electionMaxTimeout: 600, heartbeatInterval: 50 };
+  const meshes = [];
+  const rafts = [];
+  try {
+    for (const id of ['ana', 'cho', 'ben']) {
+      const mesh = await RTCMesh.join(server.url, 'sealed-raft', options(id, { secret }));
+      meshes.push(mesh);
+      rafts.push(new Raft({ mesh, ...fast }));
+    }
+    const ids = ['ana', 'ben', 'cho'];
+    await poll(() => rafts.every((raft) => raft.leader && raft.leader === rafts[0].leader &&
+      ids.every((id) => raft.members.voters.includes(id))), 45000, 'one cluster with three voters');
+    const [ana, , ben] = meshes;
+    assert.ok(ana.relayed('ben') && ben.relayed('ana'), 'ana and ben reach each other only through cho');
+    assert.notEqual(ana.readyState('ben'), 'open');
+    const follower = rafts.find((raft) => raft.leader !== raft.address);
+    const { index } = await withTimeout(follower.propose('sealed'), 10000, 'a proposal forwarded to the leader');
+    await poll(() => rafts.every((raft) => raft.appliedIndex >= index), 10000, 'applied everywhere');
+  } finally {
+    for (const raft of rafts) await withTimeout(raft.close(), 5000, 'raft close').catch(() => {});
+    for (const mesh of meshes) mesh.close();
     await server.close();
   }
 });

@@ -76,6 +76,13 @@ Status Session::remove_peer(const std::string& peer) {
     return status;
 }
 
+Status Session::set_relay_key(const std::string& peer, const std::uint8_t* key, std::size_t size) {
+    Status status = mesh_.set_relay_key(peer, key, size);
+    if (status.ok() && mesh_.options().members_prove_keys)
+        (void)mesh_.send(peer, Bytes{static_cast<std::uint8_t>(SystemKind::key_check)}, false, true);
+    return status;
+}
+
 void Session::update(Millis now) {
     now_ = now;
     mesh_.update(now);
@@ -96,13 +103,15 @@ std::vector<Event> Session::take_events() {
 
 // Moves the mesh's events into the app's queue, stepping system frames into
 // Raft on the way: the app never sees them, and order among the rest is kept.
-// Without a node they pass through, flagged `system`, as the mesh made them.
+// Metadata and key checks are always consumed here; without a node, Raft's
+// frames pass through, flagged `system`, as the mesh made them.
 void Session::route_system_frames() {
     admit_proven_peers();
     for (auto& event : mesh_.take_events()) {
-        const bool metadata = event.kind == EventKind::message && event.system && !event.data.empty() &&
-                              event.data[0] == static_cast<std::uint8_t>(SystemKind::metadata);
-        if (metadata || (raft_ && event.kind == EventKind::message && event.system)) {
+        const bool system = event.kind == EventKind::message && event.system;
+        const bool own = system && !event.data.empty() && (event.data[0] == static_cast<std::uint8_t>(SystemKind::metadata) ||
+                                                           event.data[0] == static_cast<std::uint8_t>(SystemKind::key_check));
+        if (own || (raft_ && system)) {
             receive_system(event.peer, event.data);
             continue;
         }
@@ -141,6 +150,7 @@ void Session::system_error(const std::string& from, std::string text) {
 void Session::receive_system(const std::string& from, const Bytes& frame) {
     const auto kind = frame.empty() ? std::uint8_t{255} : frame[0];
     if (kind == static_cast<std::uint8_t>(SystemKind::metadata)) return receive_metadata(from, frame);
+    if (kind == static_cast<std::uint8_t>(SystemKind::key_check)) return;  // the mesh checked the key on its way in
     if (kind != static_cast<std::uint8_t>(SystemKind::raft)) {
         return system_error(from, "a system frame of unknown kind " + (frame.empty() ? std::string("(empty)") : std::to_string(frame[0])) +
                                       " from " + from + "; dropped");

@@ -38,7 +38,11 @@
 namespace rtcmesh::session {
 
 // The first byte of a system frame: which of rtcmesh's protocols it carries.
-enum class SystemKind : std::uint8_t { raft = 0, metadata = 1 };
+// key_check: an empty frame a member of a room with a secret sends each peer
+// once it has their key (set_relay_key), so that a peer it reaches only
+// through a relay sees the key proved in the frame's MAC (a direct link
+// proves it over the channel).
+enum class SystemKind : std::uint8_t { raft = 0, metadata = 1, key_check = 2 };
 
 // A member's metadata (a small JSON text the app shares with every member)
 // is at most this long, sent and received.
@@ -104,6 +108,9 @@ public:
     // ---- membership: the mesh's peers, and Raft's with them ----
     mesh::Status add_peer(const std::string& peer);
     mesh::Status remove_peer(const std::string& peer);
+    // mesh::Mesh::set_relay_key, and in a room with a secret a key_check
+    // frame to the peer: whichever path reaches it proves our key there.
+    mesh::Status set_relay_key(const std::string& peer, const std::uint8_t* key, std::size_t size);
 
     // ---- driving ----
     void update(Millis now);
