@@ -24,6 +24,17 @@ mesh::RelayKey key_of(std::uint8_t seed) {
     return k;
 }
 
+// Sealed members of `ids`, each pair with a key of its own, as their hellos give them.
+void share_keys(SimNetwork& net, const std::vector<std::string>& ids) {
+    for (const auto& a : ids)
+        for (const auto& b : ids)
+            if (a < b) {
+                const mesh::RelayKey key = key_of(static_cast<std::uint8_t>(a[0] + b[0]));
+                REQUIRE(net.session(a).set_relay_key(b, key.data(), key.size()).ok());
+                REQUIRE(net.session(b).set_relay_key(a, key.data(), key.size()).ok());
+            }
+}
+
 void set_key(SimNetwork& net, const std::string& id, const std::string& peer, const mesh::RelayKey& key) {
     REQUIRE(net.mesh(id).set_relay_key(peer, key.data(), key.size()).ok());
 }
@@ -117,13 +128,7 @@ TEST_CASE("members reached only through a relay prove their keys in its frames' 
         options.members_prove_keys = true;
         net.add_node(options);
     }
-    for (const auto& a : ids)
-        for (const auto& b : ids)
-            if (a < b) {
-                const mesh::RelayKey key = key_of(static_cast<std::uint8_t>(a[0] + b[0]));
-                REQUIRE(net.session(a).set_relay_key(b, key.data(), key.size()).ok());
-                REQUIRE(net.session(b).set_relay_key(a, key.data(), key.size()).ok());
-            }
+    share_keys(net, ids);
     for (const auto& id : ids) {
         raft::Config config;
         config.seed = static_cast<std::uint64_t>(id[0]);
@@ -151,4 +156,27 @@ TEST_CASE("members reached only through a relay prove their keys in its frames' 
     CHECK(net.mesh("alice").ready_state("bob") != "open");
     CHECK(net.mesh("alice").key_confirmed("bob"));
     CHECK(net.mesh("bob").key_confirmed("alice"));
+}
+
+TEST_CASE("members whose links open in time send no key checks", "[session][trust]") {
+    SimNetwork net(304);
+    int key_checks = 0;
+    net.tamper = [&](const std::string&, const std::string&, Bytes& frame) {
+        const bool system_data = frame.size() > mesh::kHeaderSize && frame[1] == static_cast<std::uint8_t>(mesh::FrameType::data) &&
+                                 (frame[2] & mesh::flag_system) != 0;
+        if (system_data && frame[mesh::kHeaderSize] == static_cast<std::uint8_t>(session::SystemKind::key_check)) ++key_checks;
+    };
+    const std::vector<std::string> ids{"alice", "bob", "cho"};
+    for (const auto& id : ids) {
+        mesh::Options options = sim::member_options(id, ids);
+        options.members_prove_keys = true;
+        net.add_node(options);
+    }
+    share_keys(net, ids);
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 5'000));
+    net.run_for(3'000);
+    CHECK(key_checks == 0);
+    for (const auto& a : ids)
+        for (const auto& b : ids)
+            if (a != b) CHECK(net.mesh(a).key_confirmed(b));
 }

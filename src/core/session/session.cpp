@@ -72,20 +72,34 @@ Status Session::add_peer(const std::string& peer) {
 Status Session::remove_peer(const std::string& peer) {
     Status status = mesh_.remove_peer(peer);
     if (status.ok() && raft_ && unproven_.count(peer) == 0) (void)raft_->leave(peer);
-    if (status.ok()) metadata_.erase(peer), unproven_.erase(peer);
+    if (status.ok()) metadata_.erase(peer), unproven_.erase(peer), key_checks_due_.erase(peer);
     return status;
 }
 
 Status Session::set_relay_key(const std::string& peer, const std::uint8_t* key, std::size_t size) {
     Status status = mesh_.set_relay_key(peer, key, size);
-    if (status.ok() && mesh_.options().members_prove_keys)
-        (void)mesh_.send(peer, Bytes{static_cast<std::uint8_t>(SystemKind::key_check)}, false, true);
+    if (status.ok() && mesh_.options().members_prove_keys) key_checks_due_[peer] = now_ + kKeyCheckDelayMs;
     return status;
+}
+
+// A pair whose link opened proved both keys over it; one that has none yet
+// (it may never: a relay carries its traffic) proves them in relayed MACs.
+void Session::send_due_key_checks() {
+    for (auto it = key_checks_due_.begin(); it != key_checks_due_.end();) {
+        if (it->second > now_) {
+            ++it;
+            continue;
+        }
+        if (mesh_.ready_state(it->first) != "open")
+            (void)mesh_.send(it->first, Bytes{static_cast<std::uint8_t>(SystemKind::key_check)}, false, true);
+        it = key_checks_due_.erase(it);
+    }
 }
 
 void Session::update(Millis now) {
     now_ = now;
     mesh_.update(now);
+    send_due_key_checks();
     route_system_frames();
     if (raft_) raft_->update(now);
 }
@@ -93,6 +107,7 @@ void Session::update(Millis now) {
 Millis Session::next_wakeup() const {
     Millis at = mesh_.next_wakeup();
     if (raft_ && !raft_->closed()) at = std::min(at, raft_->next_wakeup());
+    for (const auto& [peer, due] : key_checks_due_) at = std::min(at, due);
     return at;
 }
 

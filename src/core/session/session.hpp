@@ -38,15 +38,18 @@
 namespace rtcmesh::session {
 
 // The first byte of a system frame: which of rtcmesh's protocols it carries.
-// key_check: an empty frame a member of a room with a secret sends each peer
-// once it has their key (set_relay_key), so that a peer it reaches only
-// through a relay sees the key proved in the frame's MAC (a direct link
-// proves it over the channel).
+// key_check: an empty frame a member of a room with a secret sends a peer it
+// has a key for (set_relay_key) but no open link to, kKeyCheckDelayMs after
+// the key was set: a peer reached only through a relay then sees the key
+// proved in the frame's MAC (a link proves it over the channel, so a room
+// whose links open in time sends none).
 enum class SystemKind : std::uint8_t { raft = 0, metadata = 1, key_check = 2 };
 
 // A member's metadata (a small JSON text the app shares with every member)
 // is at most this long, sent and received.
 inline constexpr std::size_t kMaxMetadataBytes = 4096;
+
+inline constexpr Millis kKeyCheckDelayMs = 1000;
 
 // Messages that arrive on a named channel this member has not opened (yet)
 // wait for it, up to these bounds; past them the oldest are dropped.
@@ -108,8 +111,8 @@ public:
     // ---- membership: the mesh's peers, and Raft's with them ----
     mesh::Status add_peer(const std::string& peer);
     mesh::Status remove_peer(const std::string& peer);
-    // mesh::Mesh::set_relay_key, and in a room with a secret a key_check
-    // frame to the peer: whichever path reaches it proves our key there.
+    // mesh::Mesh::set_relay_key; in a room with a secret, a key_check to the
+    // peer follows if no link to it opened within kKeyCheckDelayMs.
     mesh::Status set_relay_key(const std::string& peer, const std::uint8_t* key, std::size_t size);
 
     // ---- driving ----
@@ -136,10 +139,12 @@ private:
     void release_held(const std::string& name);
     bool reachable(const std::string& peer) const;
     void admit_proven_peers();
+    void send_due_key_checks();
 
     mesh::Mesh mesh_;
     std::unique_ptr<raft::Node> raft_;
     std::set<std::string> unproven_;  // mesh peers kept out of Raft until they prove their key
+    std::map<std::string, Millis> key_checks_due_;  // peer -> when to send it a key_check, unless linked by then
     std::vector<raft::OutgoingMessage> held_;  // of the Ready taken last
     std::vector<mesh::Event> events_;          // for the app, in order
     std::string own_metadata_;                 // empty: none set
