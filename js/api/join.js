@@ -124,7 +124,8 @@ function channelOf(signaling, seal, report) {
       const waiting = batches.get(to) ?? [];
       batches.set(to, waiting);
       const last = waiting[waiting.length - 1];
-      if (last && last.length < MAX_BATCH) return void last.push(body);
+      // A hello goes alone: it is the one signal sealed with a signature.
+      if (last && last.length < MAX_BATCH && body.kind !== 'hello' && last[0].kind !== 'hello') return void last.push(body);
       waiting.push([body]);
       chain(sending, to, () => sealBatch(to));
     },
@@ -144,7 +145,8 @@ function channelOf(signaling, seal, report) {
     // The last-resort path, sealed end to end like the signals and on the
     // same chains, so each member's numbers stay in order. A frame that does
     // not open is dropped: the mesh sends it again. Sealing grows a frame
-    // by about 16/9 (base64 twice, then a signature), hence the limit.
+    // by about 16/9 (base64 twice, then a signature, until the hellos gave
+    // the pair a key), hence the limit.
     frameLimit: (limits) => Math.floor(((limits.maxFrameBytes - 1024) * 9) / 16),
     sendFrame(to, bytes) {
       const frame = bytes.slice(); // the core's view is gone after this call

@@ -11,24 +11,31 @@
 // RoomSeal) and a sequence number; a session is accepted once, within
 // FRESH_MS of its sender's clock, and its numbers must rise.
 //
-// Members: each member signs its signals with a key pair of its own
+// Members: each member signs its hellos with a key pair of its own
 // (Ed25519 where WebCrypto has it, else ECDSA P-256). Its hello carries the
 // public key, which the others pin to its id until it leaves the room; a
-// signal under that id that the key did not sign does not open. So the SDP,
-// and the DTLS fingerprint in it, that a member applies was signed by the
-// member it links to: another member cannot speak for it even with the
+// hello under that id that the key did not sign does not open, nor does a
+// later signal that is not under the pair key (below) the hellos gave. So
+// the SDP, and the DTLS fingerprint in it, that a member applies was written
+// by the member it links to: another member cannot speak for it even with the
 // server's help, once its hello arrived (before that, ids are trusted on
 // first use: pass the same `identity` each time to keep a key across visits),
 // and an id derived from a key (identityId) only ever opens with that key.
 //
-// Relay keys: each RoomSeal also makes an ECDH P-256 key pair and puts its
+// Pair keys: each RoomSeal also makes an ECDH P-256 key pair and puts its
 // public half in its (signed) hellos. Two members that opened each other's
-// hellos derive the same 32-byte key (ECDH, then HKDF salted from the room's
+// hellos derive the same key material (ECDH, then HKDF salted from the room's
 // secret and bound to the room and both ids), which no one else holds, not
-// another member, not the server: the mesh tags frames relayed between them
-// with it and proves each new link with it (RTCMesh.setRelayKey).
+// another member, not the server. Its first 32 bytes are the relay key: the
+// mesh tags frames relayed between them with it and proves each new link with
+// it (RTCMesh.setRelayKey). The rest seals the pair's later signals (SDP,
+// candidates) with AES-GCM alone: only the other end could have written one,
+// so it needs no signature, and costs one WebCrypto call at each end instead
+// of two. A member seals with it once it opened the other's hello, which by
+// then went out on the same ordered chain as everything it sends after.
 //
 // All crypto is WebCrypto's (globalThis.crypto.subtle, in browsers and Node).
+import { fromBase64, toBase64 } from '../signal/client.js';
 import { argumentError } from './values.js';
 
 const encoder = new TextEncoder();
@@ -44,16 +51,38 @@ const ECDSA_SIGN = { name: 'ECDSA', hash: 'SHA-256' };
 const ECDH_KEY = { name: 'ECDH', namedCurve: 'P-256' };
 
 function base64url(bytes) {
-  let text = '';
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 function fromBase64url(text) {
   if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  return fromBase64(text.replace(/-/g, '+').replace(/_/g, '/'));
 }
+
+// AES-GCM with a fresh 96-bit IV, as base64url(iv + ciphertext).
+async function encrypt(key, additionalData, plain) {
+  const iv = globalThis.crypto.getRandomValues(new Uint8Array(12));
+  const sealed = await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData }, key, plain);
+  const out = new Uint8Array(12 + sealed.byteLength);
+  out.set(iv);
+  out.set(new Uint8Array(sealed), 12);
+  return base64url(out);
+}
+
+// The plaintext of what encrypt() made under `key`, or null.
+async function decrypt(key, additionalData, encoded) {
+  const bytes = fromBase64url(encoded);
+  if (!bytes || bytes.length < 12 + 16) return null;
+  try {
+    return await globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: bytes.subarray(0, 12), additionalData }, key, bytes.subarray(12));
+  } catch {
+    return null;
+  }
+}
+
+// A hello is always signed and sealed under the room's key: it binds the
+// member's keys to its id. (RTCMesh.join never batches one.)
+const carriesHello = (body) => body?.kind === 'hello';
 
 /** 256 random bits, URL-safe: what RTCMesh.createSecret() returns. */
 export function createSecret() {
@@ -157,6 +186,7 @@ export class RoomSeal {
   #pinned = new Map(); // from -> its public CryptoKey, from its first hello
   #dh; // our ECDH CryptoKeyPair, whose public half our hellos carry
   #relayKeys = new Map(); // from -> the 32-byte key we share (from its latest hello)
+  #pairKeys = new Map(); // from -> the AES-GCM key that seals its signals after the hellos
   #roomSalt; // from the room's secret: relay keys are bound to it too
 
   /**
@@ -219,28 +249,26 @@ export class RoomSeal {
   forget(peer) {
     this.#pinned.delete(peer);
     this.#relayKeys.delete(peer);
+    this.#pairKeys.delete(peer);
   }
 
-  /** `body` (any JSON value but null) sealed and signed for member `to`: `{ sealed }`, to send as the signal's data. */
+  /**
+   * `body` (any JSON value but null) sealed for member `to`, as the signal's
+   * data: `{ pair }` under our pair key once `to`'s hello opened here, else
+   * (and always for a hello) `{ sealed }`, signed and under the room's key.
+   */
   async seal(to, body) {
     const signed = { session: this.#session, seq: ++this.#seq, at: Date.now(), body };
     const text = JSON.stringify(signed);
+    const pairKey = this.#pairKeys.get(to);
+    if (pairKey && !carriesHello(body)) return { pair: await encrypt(pairKey, this.#context(this.#id, to), encoder.encode(text)) };
     const signature = await globalThis.crypto.subtle.sign(
       algorithmOf(this.#identity.privateKey).sign,
       this.#identity.privateKey,
       this.#signedBytes(this.#id, to, text),
     );
     const inner = { signed: text, signature: base64url(new Uint8Array(signature)) };
-    const iv = globalThis.crypto.getRandomValues(new Uint8Array(12));
-    const sealed = await globalThis.crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv, additionalData: this.#context(this.#id, to) },
-      this.#key,
-      encoder.encode(JSON.stringify(inner)),
-    );
-    const out = new Uint8Array(12 + sealed.byteLength);
-    out.set(iv);
-    out.set(new Uint8Array(sealed), 12);
-    return { sealed: base64url(out) };
+    return { sealed: await encrypt(this.#key, this.#context(this.#id, to), encoder.encode(JSON.stringify(inner))) };
   }
 
   /**
@@ -248,18 +276,9 @@ export class RoomSeal {
    * room's key for this pair of members, or replays one already seen.
    */
   async open(from, data) {
-    const bytes = fromBase64url(data?.sealed);
-    if (!bytes || bytes.length < 12 + 16) return null;
-    let plain;
-    try {
-      plain = await globalThis.crypto.subtle.decrypt(
-        { name: 'AES-GCM', iv: bytes.subarray(0, 12), additionalData: this.#context(from, this.#id) },
-        this.#key,
-        bytes.subarray(12),
-      );
-    } catch {
-      return null; // another key (no secret), another pair of members, or altered
-    }
+    if (typeof data?.pair === 'string') return this.#openPaired(from, data.pair);
+    const plain = await decrypt(this.#key, this.#context(from, this.#id), data?.sealed);
+    if (!plain) return null; // another key (no secret), another pair of members, or altered
     let inner;
     let signed;
     try {
@@ -276,16 +295,32 @@ export class RoomSeal {
       .catch(() => false);
     if (!valid) return null;
     if (signed.body?.kind !== 'hello') return this.#fresh(from, signed) ? (signed.body ?? null) : null;
-    const relayKey = await this.#deriveRelayKey(from, signed.body.dh);
-    if (!relayKey || !this.#fresh(from, signed)) return null;
+    const keys = await this.#derivePairKeys(from, signed.body.dh);
+    if (!keys || !this.#fresh(from, signed)) return null;
     this.#pinned.set(from, key);
-    this.#relayKeys.set(from, relayKey);
+    this.#relayKeys.set(from, keys.relayKey);
+    this.#pairKeys.set(from, keys.pairKey);
     return signed.body;
   }
 
+  // A signal under the key `from` and we derived from each other's hellos.
+  async #openPaired(from, encoded) {
+    const key = this.#pairKeys.get(from);
+    const plain = key && (await decrypt(key, this.#context(from, this.#id), encoded));
+    if (!plain) return null; // no hello of `from` opened here (yet), or altered
+    let signed;
+    try {
+      signed = JSON.parse(decoder.decode(plain));
+    } catch {
+      return null;
+    }
+    return !carriesHello(signed?.body) && this.#fresh(from, signed) ? (signed.body ?? null) : null;
+  }
+
   // ECDH of our key pair and the one in `from`'s hello, through HKDF bound to
-  // the room and both ids (in the same order on both sides).
-  async #deriveRelayKey(from, encoded) {
+  // the room and both ids (in the same order on both sides): the relay key's
+  // 32 bytes, and the pair key that seals signals.
+  async #derivePairKeys(from, encoded) {
     const theirs = await importDhKey(encoded);
     if (!theirs) return null;
     const subtle = globalThis.crypto.subtle;
@@ -294,8 +329,9 @@ export class RoomSeal {
       const base = await subtle.importKey('raw', shared, 'HKDF', false, ['deriveBits']);
       const [first, second] = [this.#id, from].sort();
       const info = encoder.encode(`${this.#room}\n${first}\n${second}`);
-      const bits = await subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: this.#roomSalt, info }, base, 256);
-      return new Uint8Array(bits);
+      const bits = new Uint8Array(await subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: this.#roomSalt, info }, base, 512));
+      const pairKey = await subtle.importKey('raw', bits.subarray(32), 'AES-GCM', false, ['encrypt', 'decrypt']);
+      return { relayKey: bits.slice(0, 32), pairKey };
     } catch {
       return null; // not a point on the curve
     }

@@ -40,7 +40,9 @@ test('hostile input to open() resolves to null and never throws', async () => {
   const data = fc.oneof(
     fc.anything(),
     sealed.map((s) => ({ sealed: s })),
+    sealed.map((s) => ({ pair: s })),
     fc.record({ sealed: fc.anything() }),
+    fc.record({ pair: fc.anything() }),
   );
   await fc.assert(
     fc.asyncProperty(data, fc.string({ maxLength: 20 }), async (value, from) => {
@@ -53,10 +55,11 @@ test('hostile input to open() resolves to null and never throws', async () => {
 test('an altered byte, another pair, room or key: it does not open', async () => {
   await fc.assert(
     fc.asyncProperty(body, fc.nat(), fc.integer({ min: 1, max: 255 }), async (value, where, flip) => {
-      const { sealed } = await seals.ana.seal('ben', value);
-      const bytes = Buffer.from(sealed, 'base64url');
+      const [form, text] = Object.entries(await seals.ana.seal('ben', value))[0]; // 'pair': the hellos were exchanged
+      assert.equal(form, 'pair');
+      const bytes = Buffer.from(text, 'base64url');
       bytes[where % bytes.length] ^= flip;
-      assert.equal(await seals.ben.open('ana', { sealed: bytes.toString('base64url') }), null, 'altered');
+      assert.equal(await seals.ben.open('ana', { [form]: bytes.toString('base64url') }), null, 'altered');
       const fresh = await seals.ana.seal('ben', value);
       assert.equal(await seals.ben.open('cho', fresh), null, 'claimed by another sender');
       assert.equal(await seals.ana.open('ana', fresh), null, 'opened by another receiver');
@@ -70,6 +73,19 @@ test('an altered byte, another pair, room or key: it does not open', async () =>
     }),
     { numRuns: 100 },
   );
+});
+
+test('after the hellos a pair seals with its own key: no signature, and no one else can write one', async () => {
+  assert.deepEqual(Object.keys(await seals.ana.seal('ben', { kind: 'offer', sdp: 'v=0' })), ['pair']);
+  assert.deepEqual(Object.keys(await seals.ana.seal('ben', seals.ana.hello())), ['sealed'], 'a hello is always signed');
+  assert.deepEqual(Object.keys(await mallory.seal('ben', { kind: 'offer' })), ['sealed'], 'no hello of ben opened at mallory');
+  // mallory, who holds the secret and met ana, still cannot write as ana to
+  // ben: the pair key comes from ana's and ben's ECDH keys.
+  const impostor = await RoomSeal.create('room', 'ana', { secret });
+  assert.ok(await impostor.open('ben', await seals.ben.seal('ana', seals.ben.hello())), "ben's hello, as the server could deliver it");
+  const forged = await impostor.seal('ben', { kind: 'offer', sdp: 'mallory' });
+  assert.deepEqual(Object.keys(forged), ['pair']);
+  assert.equal(await seals.ben.open('ana', forged), null);
 });
 
 test('two members share a relay key that no third member can derive', async () => {
