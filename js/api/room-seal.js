@@ -197,32 +197,37 @@ export class RoomSeal {
    */
   static async create(room, id, options) {
     if (typeof room !== 'string' || room === '') throw argumentError('RTCMesh: room must be a non-empty string');
-    const identity = options?.identity ?? (await createIdentity());
+    const subtle = globalThis.crypto.subtle;
+    // Side by side where one does not need another: each is a trip through
+    // WebCrypto's thread pool, and a join waits for them all.
+    const [identity, material, dh] = await Promise.all([
+      options?.identity ?? createIdentity(),
+      keyMaterial(options, room),
+      subtle.generateKey(ECDH_KEY, false, ['deriveKey']),
+    ]);
     if (!(identity?.privateKey?.type === 'private' && identity?.publicKey?.type === 'public')) {
       throw argumentError('RTCMesh: identity must be a CryptoKeyPair from RTCMesh.createIdentity()');
     }
-    const material = await keyMaterial(options, room);
-    const key = await globalThis.crypto.subtle.deriveKey(
-      { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(VERSION), info: encoder.encode(room) },
-      material,
-      { name: 'AES-GCM', length: 256 },
-      false,
-      ['encrypt', 'decrypt'],
-    );
-    // Mixed into every relay key: a pair's key, and each link's proof under
-    // it, also confirms that both hold the room's secret.
-    const roomSalt = new Uint8Array(await globalThis.crypto.subtle.deriveBits(
-      { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(`${VERSION}/relay`), info: encoder.encode(room) },
-      material,
-      256,
-    ));
-    const dh = await globalThis.crypto.subtle.generateKey(ECDH_KEY, false, ['deriveBits']);
+    const [key, roomSalt, identityKey, dhKey] = await Promise.all([
+      subtle.deriveKey(
+        { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(VERSION), info: encoder.encode(room) },
+        material,
+        { name: 'AES-GCM', length: 256 },
+        false,
+        ['encrypt', 'decrypt'],
+      ),
+      // Mixed into every pair's keys: a pair's key, and each link's proof
+      // under it, also confirms that both hold the room's secret.
+      subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(`${VERSION}/relay`), info: encoder.encode(room) }, material, 256),
+      subtle.exportKey('raw', identity.publicKey),
+      subtle.exportKey('raw', dh.publicKey),
+    ]);
     const hello = {
       alg: identity.publicKey.algorithm.name,
-      key: base64url(new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', identity.publicKey))),
-      dh: base64url(new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', dh.publicKey))),
+      key: base64url(new Uint8Array(identityKey)),
+      dh: base64url(new Uint8Array(dhKey)),
     };
-    return new RoomSeal(key, room, id, identity, hello, dh, roomSalt);
+    return new RoomSeal(key, room, id, identity, hello, dh, new Uint8Array(roomSalt));
   }
 
   constructor(key, room, id, identity, hello, dh, roomSalt) {
@@ -287,15 +292,20 @@ export class RoomSeal {
     } catch {
       return null;
     }
-    const key = await this.#keyFor(from, signed?.body);
     const signature = fromBase64url(inner.signature);
-    if (!key || !signature) return null;
-    const valid = await globalThis.crypto.subtle
-      .verify(algorithmOf(key).sign, key, signature, this.#signedBytes(from, this.#id, inner.signed))
-      .catch(() => false);
-    if (!valid) return null;
-    if (signed.body?.kind !== 'hello') return this.#fresh(from, signed) ? (signed.body ?? null) : null;
-    const keys = await this.#derivePairKeys(from, signed.body.dh);
+    if (!signature) return null;
+    // A hello's pair keys are derived while its signature is checked: each
+    // WebCrypto call is a trip through a thread pool, and a hello is on the
+    // path of every new link. What a bad signature got derived is dropped.
+    const hello = signed?.body?.kind === 'hello';
+    const verified = this.#keyFor(from, signed?.body).then(async (key) => {
+      if (!key) return null;
+      const bytes = this.#signedBytes(from, this.#id, inner.signed);
+      return (await globalThis.crypto.subtle.verify(algorithmOf(key).sign, key, signature, bytes).catch(() => false)) ? key : null;
+    });
+    const [key, keys] = await Promise.all([verified, hello ? this.#derivePairKeys(from, signed.body.dh) : null]);
+    if (!key) return null;
+    if (!hello) return this.#fresh(from, signed) ? (signed.body ?? null) : null;
     if (!keys || !this.#fresh(from, signed)) return null;
     this.#pinned.set(from, key);
     this.#relayKeys.set(from, keys.relayKey);
@@ -325,13 +335,14 @@ export class RoomSeal {
     if (!theirs) return null;
     const subtle = globalThis.crypto.subtle;
     try {
-      const shared = await subtle.deriveBits({ name: 'ECDH', public: theirs }, this.#dh.privateKey, 256);
-      const base = await subtle.importKey('raw', shared, 'HKDF', false, ['deriveBits']);
+      const base = await subtle.deriveKey({ name: 'ECDH', public: theirs }, this.#dh.privateKey, 'HKDF', false, ['deriveBits', 'deriveKey']);
       const [first, second] = [this.#id, from].sort();
-      const info = encoder.encode(`${this.#room}\n${first}\n${second}`);
-      const bits = new Uint8Array(await subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: this.#roomSalt, info }, base, 512));
-      const pairKey = await subtle.importKey('raw', bits.subarray(32), 'AES-GCM', false, ['encrypt', 'decrypt']);
-      return { relayKey: bits.slice(0, 32), pairKey };
+      const hkdf = (use) => ({ name: 'HKDF', hash: 'SHA-256', salt: this.#roomSalt, info: encoder.encode(`${this.#room}\n${first}\n${second}${use}`) });
+      const [relayBits, pairKey] = await Promise.all([
+        subtle.deriveBits(hkdf(''), base, 256),
+        subtle.deriveKey(hkdf('\nsignals'), base, { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']),
+      ]);
+      return { relayKey: new Uint8Array(relayBits), pairKey };
     } catch {
       return null; // not a point on the curve
     }
