@@ -56,6 +56,13 @@ export async function joinRoom(url, room, options, createMesh) {
   // Before joining: a bad secret leaves no member behind.
   const seal = sealed ? await RoomSeal.create(room, id, { secret, password, identity: key }) : null;
   const signaling = new SignalClient(url, room, id, { WebSocket, reconnectMinMs, reconnectMaxMs, token: resumeToken });
+  // What the server sends right behind the welcome (one read of the socket
+  // can carry a member's offer with it) arrives before the mesh is wired:
+  // kept here, and handed to it in order once it is. Lost, that offer left
+  // the pair unlinked until the connect timeout.
+  const early = [];
+  const keep = (event) => early.push(event);
+  for (const type of EARLY_EVENTS) signaling.addEventListener(type, keep);
   let present;
   try {
     present = await signaling.ready({ timeoutMs });
@@ -78,11 +85,14 @@ export async function joinRoom(url, room, options, createMesh) {
   }
   mesh.signaling = signaling;
   wire(mesh, signaling, seal, meshOptions.lastResort === true);
+  for (const type of EARLY_EVENTS) signaling.removeEventListener(type, keep);
+  for (const { type, detail } of early) signaling.dispatchEvent(new CustomEvent(type, { detail }));
   if (seal) for (const peer of present) mesh[roomWire].hello(peer);
   return mesh;
 }
 
 const roomWire = Symbol('room wire');
+const EARLY_EVENTS = ['signal', 'relay', 'peerjoined', 'peerleft'];
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const MAX_BATCH = 16; // signals per sealed batch: an offer and its candidates stay far under the server's 64 KiB
