@@ -1,11 +1,16 @@
 // What a room secret costs (issue "Trust"): the same work in an open room and
 // in a room joined with `secret`, alternating, in Node with @roamhq/wrtc and
 // a local signaling server. Formation: 8 members join one after another
-// (each join awaited, as pages arrive), timed until every link is open.
+// (each join awaited, as pages arrive), timed until every link is open; once
+// with all 8 in this process, where every member's WebCrypto calls and
+// connections share one event loop, and once with each in a process of its
+// own (bench/room-process.mjs, forked and loaded before the clock starts),
+// as pages are.
 // Throughput: 32 MiB from one member to another in 64 KiB messages.
 // Latency: small-message round trips between two members (p50).
 //
 //   node bench/secret-room.mjs [runs=5]
+import { fork } from 'node:child_process';
 import wrtc from '@roamhq/wrtc';
 import WebSocket from 'ws';
 import { RTCMesh } from '../js/node/index.js';
@@ -40,6 +45,34 @@ async function room(server, name, count, secret) {
   }
   await poll(() => fullyOpen(meshes), 60000, `${count} members to link`);
   return { meshes, formationMs: performance.now() - started };
+}
+
+// The same formation with each member in its own process.
+async function processRoom(server, name, count, secret) {
+  const children = Array.from({ length: count }, () => fork(new URL('./room-process.mjs', import.meta.url), { stdio: 'inherit' }));
+  const open = new Array(count).fill(0);
+  const next = (child, key) => new Promise((resolve) => {
+    const listener = (message) => {
+      if (!(key in message)) return;
+      child.off('message', listener);
+      resolve(message[key]);
+    };
+    child.on('message', listener);
+  });
+  try {
+    children.forEach((child, i) => child.on('message', (message) => { if ('open' in message) open[i] = message.open; }));
+    await Promise.all(children.map((child) => next(child, 'ready')));
+    const started = performance.now();
+    for (let i = 0; i < count; i++) {
+      const joined = next(children[i], 'joined');
+      children[i].send({ join: { url: server.url, room: name, id: `m${i}`, secret } });
+      await joined;
+    }
+    await poll(() => open.every((n) => n === count - 1), 60000, `${count} member processes to link`);
+    return performance.now() - started;
+  } finally {
+    for (const child of children) child.kill();
+  }
 }
 
 async function bulk(sender, receiver) {
@@ -77,10 +110,11 @@ async function once(server, mode, run) {
   const secret = mode === 'secret' ? RTCMesh.createSecret() : undefined;
   const formed = await room(server, `formation-${mode}-${run}`, MEMBERS, secret);
   for (const mesh of formed.meshes) mesh.close();
+  const processFormationMs = await processRoom(server, `processes-${mode}-${run}`, MEMBERS, secret);
   const pair = await room(server, `pair-${mode}-${run}`, 2, secret);
   try {
     const [a, b] = pair.meshes;
-    return { formationMs: formed.formationMs, mbPerSecond: await bulk(a, b), rttMs: await roundTrips(a, b) };
+    return { formationMs: formed.formationMs, processFormationMs, mbPerSecond: await bulk(a, b), rttMs: await roundTrips(a, b) };
   } finally {
     for (const mesh of pair.meshes) mesh.close();
   }
@@ -102,6 +136,7 @@ export async function runSecretRoomBenchmarks({ runs = 5, log = () => {} } = {})
   }
   const summary = (mode) => ({
     formationMs: median(samples[mode].map((s) => s.formationMs)),
+    processFormationMs: median(samples[mode].map((s) => s.processFormationMs)),
     mbPerSecond: median(samples[mode].map((s) => s.mbPerSecond)),
     rttMs: median(samples[mode].map((s) => s.rttMs)),
     samples: samples[mode],
