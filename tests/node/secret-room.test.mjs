@@ -20,6 +20,21 @@ const fullyOpen = (meshes) => meshes.every((mesh) => meshes.every((o) => o === m
 const plaintext = (data) => JSON.stringify(data ?? null);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// A server that lets only each member's first signal to the other (its
+// hello) through between `a` and `b`: the two never link, and a third
+// member relays for them.
+function helloOnlyBetween(a, b) {
+  const count = new Map();
+  return startHostileServer({
+    onSignal: ({ from, to, data }) => {
+      if (![from, to].every((id) => id === a || id === b)) return data;
+      const n = (count.get(from) ?? 0) + 1;
+      count.set(from, n);
+      return n === 1 ? data : drop;
+    },
+  });
+}
+
 test('members with the secret form a mesh; the server sees only ciphertext', async () => {
   const server = await startHostileServer(); // forwards everything, records what it sees
   const secret = RTCMesh.createSecret();
@@ -255,15 +270,7 @@ test('in a sealed room a relay carries two members\' messages and cannot alter t
   // The server lets ana's and ben's hellos through (each one's first signal
   // to the other) and drops the rest between them, so they never link and
   // cho relays. cho runs a modified client that rewrites what she relays.
-  const count = new Map();
-  const server = await startHostileServer({
-    onSignal: ({ from, to, data }) => {
-      if (![from, to].every((id) => id === 'ana' || id === 'ben')) return data;
-      const n = (count.get(from) ?? 0) + 1;
-      count.set(from, n);
-      return n === 1 ? data : drop;
-    },
-  });
+  const server = await helloOnlyBetween('ana', 'ben');
   const secret = RTCMesh.createSecret();
   let tampering = true;
   const Tampering = tamperingPeerConnection({
@@ -302,15 +309,7 @@ test('Raft in a sealed room: members join it once they proved their keys, over a
   // As above, ana and ben never link (the server drops all but their
   // hellos): each proves its key to the other only in the MACs of frames
   // cho relays. Raft still ends as one cluster with all three voters.
-  const count = new Map();
-  const server = await startHostileServer({
-    onSignal: ({ from, to, data }) => {
-      if (![from, to].every((id) => id === 'ana' || id === 'ben')) return data;
-      const n = (count.get(from) ?? 0) + 1;
-      count.set(from, n);
-      return n === 1 ? data : drop;
-    },
-  });
+  const server = await helloOnlyBetween('ana', 'ben');
   const secret = RTCMesh.createSecret();
   const fast = { electionMinTimeout: 300, electionMaxTimeout: 600, heartbeatInterval: 50 };
   const meshes = [];
