@@ -612,8 +612,7 @@ TEST_CASE("stale host completions for replaced connections are ignored", "[mesh]
     const Handle pc = commands[0].pc;
     const Handle channel = commands[1].channel;
     // Nothing answers; the attempt times out and a new pc replaces the first.
-    m.update(20'000);
-    m.update(25'000);
+    for (Millis now = 500; now <= 25'000; now += 500) m.update(now);
     bool replaced = false;
     for (const auto& c : m.take_commands()) replaced |= c.kind == CommandKind::create_peer_connection && c.pc != pc;
     CHECK(replaced);

@@ -64,6 +64,7 @@ struct SimNetwork::Node {
     mesh::Mesh* mesh = nullptr;  // session's
     std::map<Handle, Pc> pcs;
     Millis op_ready = 0;
+    Millis stalled_until = 0;  // see stall()
 };
 
 namespace {
@@ -144,6 +145,10 @@ void SimNetwork::vanish(const std::string& id) {
             if (pc.peer == id && !pc.closed && pc.state == ConnectionState::connected) go_disconnected(*other, pc);
 }
 
+void SimNetwork::stall(const std::string& id, Millis duration) {
+    if (Node* n = node(id)) n->stalled_until = now_ + duration;
+}
+
 bool SimNetwork::has_node(const std::string& id) const { return nodes_.count(id) != 0; }
 mesh::Mesh& SimNetwork::mesh(const std::string& id) { return *nodes_.at(id)->mesh; }
 session::Session& SimNetwork::session(const std::string& id) { return *nodes_.at(id)->session; }
@@ -176,6 +181,7 @@ void SimNetwork::on_node(const std::string& id, std::uint64_t incarnation, const
     schedule(at, [this, id, incarnation, fn] {
         Node* n = node(id);
         if (n == nullptr || n->incarnation != incarnation) return;
+        if (now_ < n->stalled_until) return on_node(id, incarnation, fn, n->stalled_until + config_.tick_ms);
         fn(*n);
         drain(*n);
     });
@@ -549,6 +555,7 @@ void SimNetwork::send_direct(Node& n, Pc& pc, const mesh::DataChannelSpec& spec,
 
 void SimNetwork::tick() {
     for (auto& [id, n] : nodes_) {
+        if (now_ < n->stalled_until) continue;
         if (!config_.tick_at_next_wakeup || now_ >= n->session->next_wakeup()) n->session->update(now_);
         drain(*n);
     }

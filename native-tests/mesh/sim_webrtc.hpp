@@ -77,6 +77,10 @@ public:
 
     mesh::Mesh& add_node(mesh::Options options);
     void vanish(const std::string& id);  // the page is gone: no goodbye
+    // The node's host is blocked for `duration` ms (a busy event loop): no
+    // update(), and what arrives for it waits. When the stall ends its timer
+    // runs first, then what waited, in order, as in Node's event loop.
+    void stall(const std::string& id, Millis duration);
     bool has_node(const std::string& id) const;
     mesh::Mesh& mesh(const std::string& id);
     session::Session& session(const std::string& id);  // the mesh's session: Raft over it

@@ -219,7 +219,7 @@ Handle Mesh::user_channel(const std::string& peer) const {
 // ---------------------------------------------------------------- links
 
 void Mesh::on_link_up(Peer& peer) {
-    peer.last_heard = peer.last_sent = now_;
+    peer.last_heard = peer.last_sent = peer.up_since = now_;
     peer.buffered = 0;
     peer.unconfirmed = 0;
     peer.unreported_sends = 0;
@@ -347,6 +347,7 @@ void Mesh::on_max_message_size(Handle pc, std::size_t bytes) {
 void Mesh::update(Millis now) {
     if (!init_status_.ok() || closed_) return;
     now_ = std::max(now_, now);
+    if (due_by_ >= 0 && now_ - due_by_ > kStallGraceMs) forgive_stall(now_ - due_by_);
     for (auto& [id, p] : peers_) {
         Peer& peer = *p;
         with_link(peer, [&] { peer.link.update(out_, now_, rng_); });
@@ -373,6 +374,20 @@ void Mesh::update(Millis now) {
         }
         pump(*server_);  // its byte budget refills with time
     }
+    due_by_ = next_wakeup();
+}
+
+// While the host stalled, frames that had arrived waited in its queues and
+// this core could not answer a peer: the silence and the lack of progress
+// of that time are the host's, not the peers'. Without this, one blocked
+// event loop (a loaded machine: wrtc's calls block while its threads are
+// busy) took down every link at the first tick after it, and the new
+// connections loaded the machine further.
+void Mesh::forgive_stall(Millis stalled) {
+    for (auto& [id, p] : peers_) {
+        p->last_heard = std::min(now_, p->last_heard + stalled);
+        p->link.forgive_stall(now_, stalled);
+    }
 }
 
 Millis Mesh::next_wakeup() const {
@@ -387,7 +402,7 @@ Millis Mesh::next_wakeup() const {
         if (busy) earliest(now_ + kBusyTickMs);
         earliest(p->link.next_deadline(now_));
         if (p->usable) earliest(p->last_sent + options_.keepalive_interval_ms);
-        if (p->link.channel_open()) earliest(p->last_heard + options_.silence_timeout_ms);
+        if (p->link.channel_open()) earliest(p->last_heard + silence_timeout(*p));
         for (const Lane lane : {system_lane, app_lane}) {
             const Peer::Outbound& out = p->out[lane];
             // A message in flight keeps the mesh at the busy rate until its

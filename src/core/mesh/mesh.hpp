@@ -84,6 +84,11 @@ struct Options {
     // instead of when ICE gives up.
     Millis keepalive_interval_ms = 2000;
     Millis silence_timeout_ms = 4500;
+    // After a link was taken down for silence, the peer gets twice the time
+    // on the next (up to 4x), until a link to it has stayed up this long: on
+    // a machine too loaded to keep the timeout, links still settle instead of
+    // being re-made over and over, which loaded it further.
+    Millis silence_backoff_reset_ms = 60000;
     std::uint32_t ack_every_messages = 16;
 
     // ---- TEST-ONLY: turns a protection off so the attack tests show they
@@ -161,6 +166,11 @@ public:
     Millis next_wakeup() const;
     static constexpr Millis kBusyTickMs = 25;
     static constexpr Millis kIdleTickMs = 1000;
+    // An update() later than this past the next_wakeup() it followed means
+    // the host itself stalled (a blocked event loop, a suspended tab): the
+    // time past its wake-up is not counted against peers' silence or links'
+    // progress, which could not have been seen meanwhile.
+    static constexpr Millis kStallGraceMs = 1000;
 
     // ---- Host events ----
     void on_local_description(Handle pc, SdpType type, const std::string& sdp);
@@ -255,6 +265,8 @@ private:
     void send_now(Peer& neighbour, FrameType type, std::uint32_t message_id, const Bytes& payload = {});
     void advertise_to(Peer& neighbour);
     void check_liveness();
+    void forgive_stall(Millis stalled);
+    Millis silence_timeout(const Peer& peer) const;
     bool learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_link_state);
     void handle_data(Peer& from, Peer& origin, const FrameHeader& header, Bytes frame);
     void handle_ack(Peer& origin, Lane lane, std::uint32_t acked_upto);
@@ -268,6 +280,7 @@ private:
     MediaTracks media_;      // so do the tracks
     std::map<std::string, PeerLink*> links();
     Millis now_ = 0;
+    Millis due_by_ = -1;  // next_wakeup() as the last update() left it: the host ticks by then
     bool closed_ = false;
     PeerHash self_hash_;
     std::uint32_t epoch_;

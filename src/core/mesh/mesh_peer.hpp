@@ -88,6 +88,10 @@ struct Mesh::Peer {
     bool usable = false;
     Millis last_heard = 0;  // a frame arrived on its channel, or from it through a relay
     Millis last_sent = 0;   // a frame was handed to the channel
+    Millis up_since = 0;    // its link came up
+    // Links to it taken down for silence, in a row (Mesh::silence_timeout):
+    // each doubles the time it is given, up to 4x, until a link stays up.
+    int silences = 0;
     bool above_low_threshold = false;  // queued past Options::buffered_low_threshold: a buffered_amount_low event is due
 
     void reset_inbound(std::uint32_t epoch) {

@@ -413,17 +413,21 @@ void Mesh::check_liveness() {
         // Also while ICE calls the link disconnected and restarts: the
         // channel is still open, and a vanished peer never answers.
         if (!peer.link.channel_open()) continue;
-        if (now_ - peer.last_heard >= options_.silence_timeout_ms) {
+        if (now_ - peer.last_heard >= silence_timeout(peer)) {
             const Millis silent = now_ - peer.last_heard;
+            peer.silences = std::min(peer.silences + 1, 2);
             with_link(peer, [&] { peer.link.on_silence(out_, now_, rng_, silent); });
             continue;
         }
+        if (peer.silences > 0 && now_ - peer.up_since >= options_.silence_backoff_reset_ms) peer.silences = 0;
         due |= peer.usable && now_ - peer.last_sent >= options_.keepalive_interval_ms;
     }
     if (!due) return;
     for (auto& [id, p] : peers_)
         if (p->usable && now_ - p->last_sent >= options_.keepalive_interval_ms / 2) advertise_to(*p);
 }
+
+Millis Mesh::silence_timeout(const Peer& peer) const { return options_.silence_timeout_ms << peer.silences; }
 
 // The peer restarted (new epoch): its stream from us starts over at id 1 in
 // each lane. Unacked messages are renumbered and re-sent to the new instance.

@@ -136,6 +136,9 @@ public:
     void on_operation_failed(Outbox& out, Millis now, Rng& rng, CommandKind what, const std::string& error);
 
     void update(Outbox& out, Millis now, Rng& rng);
+    // The host stalled for `stalled` ms (Mesh::forgive_stall): the attempt's
+    // progress deadline moves on by as much.
+    void forgive_stall(Millis now, Millis stalled) { progress_at_ = std::min(now, progress_at_ + stalled); }
     // When update() has work next (-1: only host events move this link).
     Millis next_deadline(Millis now) const;
     // The peer closed its mesh on purpose (a goodbye frame): the channel is

@@ -1,0 +1,95 @@
+// Liveness under load: a host whose event loop stalls does not blame its
+// peers for the silence, and a peer that went silent once is given longer on
+// its next link. Without both, a loaded machine re-made its links over and
+// over (join-32: 32 members in 8 Node processes on 2 cores).
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "mesh/sim_webrtc.hpp"
+
+using namespace rtcmesh;
+using namespace rtcmesh::mesh;
+using rtcmesh::sim::SimConfig;
+using rtcmesh::sim::SimNetwork;
+
+namespace {
+
+int silence_failures(SimNetwork& net, const std::string& at, const std::string& peer) {
+    int n = 0;
+    for (const auto& e : net.log(at).events)
+        n += e.kind == EventKind::failed && e.peer == peer && e.text.find("nothing heard") != std::string::npos;
+    return n;
+}
+
+SimConfig as_the_js_host() {
+    SimConfig config;
+    config.tick_at_next_wakeup = true;
+    config.fail_after_ms = 120'000;  // only the mesh's own liveness check takes links down
+    return config;
+}
+
+}  // namespace
+
+TEST_CASE("a host that stalls keeps its links: the silence was its own", "[mesh][liveness]") {
+    SimNetwork net(201, as_the_js_host());
+    const std::vector<std::string> ids{"a", "b", "c"};
+    for (const auto& id : ids) {
+        Options options = sim::member_options(id, ids);
+        // b and c wait out a's stall; a keeps the default timeout.
+        if (id != "a") options.silence_timeout_ms = 60'000;
+        net.add_node(options);
+    }
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    net.run_for(3'000);
+    const Options defaults;
+    net.stall("a", 5 * defaults.silence_timeout_ms);  // b and c keep sending keep-alives, which wait
+    net.run_for(5 * defaults.silence_timeout_ms + 2'000);
+    CHECK(silence_failures(net, "a", "b") == 0);
+    CHECK(silence_failures(net, "a", "c") == 0);
+    CHECK(net.log("a").count(EventKind::failed) == 0);
+    CHECK(net.fully_meshed(ids));
+
+    // A peer that really went quiet meanwhile is still noticed, in the
+    // timeout counted from the end of the stall.
+    net.vanish("b");
+    net.stall("a", 2'000);
+    const Millis vanished_at = net.now();
+    REQUIRE(net.run_until([&] { return silence_failures(net, "a", "b") == 1; }, 4 * defaults.silence_timeout_ms));
+    CHECK(net.now() - vanished_at <= 2'000 + defaults.silence_timeout_ms + Mesh::kIdleTickMs);
+}
+
+TEST_CASE("a peer whose link went down for silence gets twice the time on the next, up to 4x", "[mesh][liveness]") {
+    SimNetwork net(202, as_the_js_host());
+    const std::vector<std::string> ids{"a", "b"};
+    for (const auto& id : ids) {
+        Options options = sim::member_options(id, ids);
+        if (id == "b") options.silence_timeout_ms = 120'000;  // only a judges
+        net.add_node(options);
+    }
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    const Options defaults;
+    const Millis base = defaults.silence_timeout_ms;
+    // a's timeout for b, link after link: base, 2x, 4x, and 4x again. Each
+    // time, b stalls first a little less than that (a keeps the link: the
+    // last keep-alive may have come up to keepalive_interval_ms before the
+    // stall), then a little more (a takes it down).
+    const std::vector<Millis> timeouts{base, 2 * base, 4 * base, 4 * base};
+    int expected = 0;
+    for (const Millis timeout : timeouts) {
+        net.stall("b", timeout - defaults.keepalive_interval_ms - 500);
+        net.run_for(timeout);
+        CHECK(silence_failures(net, "a", "b") == expected);
+        net.stall("b", timeout + 1'000);
+        REQUIRE(net.run_until([&] { return silence_failures(net, "a", "b") == expected + 1; }, timeout + 2'000));
+        ++expected;
+        REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 30'000));
+        net.run_for(3'000);
+    }
+
+    // A link that stays up past silence_backoff_reset_ms brings the default back.
+    net.run_for(defaults.silence_backoff_reset_ms);
+    net.stall("b", base + 1'000);
+    CHECK(net.run_until([&] { return silence_failures(net, "a", "b") == expected + 1; }, base + 3'000));
+}
