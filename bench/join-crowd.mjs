@@ -5,7 +5,9 @@
 // arrived through the server), links open, signaling errors, reconnects, and
 // why link attempts failed (e.g. the 15 s connect timeout of the mesh core).
 //
-//   node bench/join-crowd.mjs [members=32] [workers=8] [seconds=120]
+//   node bench/join-crowd.mjs [members=32] [workers=8] [seconds=120] [tcp]
+// `tcp`: with ICE-TCP candidates (tcpCandidates: true), which wrtc makes
+// costly (README, "Many members in one Node process").
 import { fork } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +21,7 @@ function sumCounts(list) {
   return sum;
 }
 
-export async function runJoinCrowd({ members = 32, workers = 8, seconds = 120, log = console.log } = {}) {
+export async function runJoinCrowd({ members = 32, workers = 8, seconds = 120, tcpCandidates = false, log = console.log } = {}) {
   const server = await startSignalServer();
   const state = [];
   const children = [];
@@ -44,7 +46,10 @@ export async function runJoinCrowd({ members = 32, workers = 8, seconds = 120, l
   const timeline = [];
   try {
     for (let w = 0; w < workers; w++) {
-      const child = fork(worker, [server.url, 'crowd', ...ids.filter((_, i) => i % workers === w)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(worker, [server.url, 'crowd', ...ids.filter((_, i) => i % workers === w)], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: { ...process.env, RTCMESH_TCP_CANDIDATES: tcpCandidates ? '1' : '0' },
+      });
       state[w] = {};
       child.on('message', (message) => Object.assign(state[w], message));
       children.push(child);
@@ -65,8 +70,8 @@ export async function runJoinCrowd({ members = 32, workers = 8, seconds = 120, l
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [members = 32, workers = 8, seconds = 120] = process.argv.slice(2).map(Number);
-  const result = await runJoinCrowd({ members, workers, seconds });
+  const [members = 32, workers = 8, seconds = 120] = process.argv.slice(2, 5).map(Number);
+  const result = await runJoinCrowd({ members, workers, seconds, tcpCandidates: process.argv[5] === 'tcp' });
   const last = result.timeline.at(-1);
   console.log(`join-crowd: ${members} members: ${last.negotiated}/${result.pairs} pair-sides negotiated, ${last.open}/${result.pairs} links open after ${last.ms} ms; ${last.signalingErrors} signaling errors, ${last.reconnects} reconnects, ${result.serverErrors} server errors, ${Math.round(last.framesIn / members)} frames per member`);
 }

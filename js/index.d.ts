@@ -135,6 +135,12 @@ export interface RTCMeshOptions {
    * about 2 per timeout (default 4500, at least 300).
    */
   silenceTimeoutMs?: number;
+  /**
+   * false: ICE-TCP candidates are neither sent nor used (UDP and TURN only).
+   * For a Node process holding many links, where @roamhq/wrtc's TCP
+   * candidates can take most of the CPU (default true).
+   */
+  tcpCandidates?: boolean;
   /** The RTCPeerConnection class; in Node, @roamhq/wrtc's. Default: the global one. */
   RTCPeerConnection?: abstract new (configuration?: any) => object;
   /** Seed of the core's randomness, for reproducible runs. */

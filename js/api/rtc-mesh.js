@@ -136,6 +136,10 @@ export class RTCMesh extends EventTarget {
    * @param {'all' | 'relay'} [options.iceTransportPolicy='all'] 'relay': only
    *   TURN-relayed candidates (every link goes through a TURN server)
    * @param {boolean} [options.relay=true] route around broken links through a common peer
+   * @param {boolean} [options.tcpCandidates=true] false: ICE-TCP candidates are neither
+   *   sent nor used (UDP, and TURN, only). For a Node process holding many links:
+   *   @roamhq/wrtc's TCP candidates can cost more CPU than everything else
+   *   (see README, "Many members in one Node process")
    * @param {number} [options.maxMessageBytes=67108864]
    * @param {Function} [options.RTCPeerConnection] the implementation (Node: wrtc's)
    * @param {number} [options.seed]        seed of the core's randomness (reproducible runs)
@@ -178,6 +182,9 @@ export class RTCMesh extends EventTarget {
     if (options.connectTimeoutMs !== undefined && !(Number.isSafeInteger(options.connectTimeoutMs) && options.connectTimeoutMs > 0)) {
       throw argumentError('RTCMesh: options.connectTimeoutMs must be a positive integer (milliseconds)');
     }
+    if (options.tcpCandidates !== undefined && typeof options.tcpCandidates !== 'boolean') {
+      throw argumentError(`RTCMesh: options.tcpCandidates must be a boolean, got ${describe(options.tcpCandidates)}`);
+    }
     const metadata = options.metadata === undefined ? null : metadataText(options.metadata, 'RTCMesh: options.metadata');
     const silence = options.silenceTimeoutMs;
     if (silence !== undefined && !(Number.isSafeInteger(silence) && silence >= 300)) {
@@ -193,6 +200,7 @@ export class RTCMesh extends EventTarget {
         relay: options.relay ?? true,
         serverPath: options.lastResort === true,
         membersProveKeys: options[sealedRoom] === true,
+        tcpCandidates: options.tcpCandidates ?? true,
         maxMessageBytes: options.maxMessageBytes,
         maxQueuedBytesPerPeer: options.maxQueuedBytesPerPeer,
         maxPeers: options.maxPeers,

@@ -44,6 +44,7 @@ mesh::Options options_from_js(const val& js) {
     if (js["relay"].isTrue() || js["relay"].isFalse()) options.relay = js["relay"].as<bool>();
     options.server_path = js["serverPath"].isTrue();
     options.members_prove_keys = js["membersProveKeys"].isTrue();
+    if (js["tcpCandidates"].isFalse()) options.tcp_candidates = false;
     options.peers = strings_from_js(js["peers"]);
     read_number(js, "maxPeers", options.max_peers);
     read_number(js, "maxMessageBytes", options.max_message_bytes);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { RTCMeshError } from 'rtcmesh';
 import { MeshBus, withTimeout } from '../support/mesh-bus.mjs';
+import { poll } from '../support/wait.mjs';
 
 const ids = (count) => Array.from({ length: count }, (_, index) => `peer-${index + 1}`);
 
@@ -171,4 +172,38 @@ test('a sender that follows bufferedAmount and bufferedamountlow streams without
   } finally {
     bus.closeAll();
   }
+});
+
+test('tcpCandidates: false sends no TCP candidate, and links over UDP', async () => {
+  const { RTCMesh } = await import('rtcmesh');
+  const { RTCPeerConnection } = await import('../support/mesh-bus.mjs');
+  // What a mesh offering to a peer that never answers sends while it gathers.
+  const transportsSent = async (options) => {
+    const mesh = new RTCMesh({ id: 'peer-1', peers: ids(2), RTCPeerConnection, ...options });
+    const transports = [];
+    let ended = false;
+    mesh.addEventListener('icecandidate', ({ detail }) => {
+      if (detail.candidate) transports.push(detail.candidate.candidate.split(' ')[2].toLowerCase());
+      else ended = true;
+    });
+    try {
+      await poll(() => ended, 10000, 'the end of its candidates');
+      return transports;
+    } finally {
+      mesh.close();
+    }
+  };
+  const all = await transportsSent({});
+  assert.ok(all.includes('tcp') && all.includes('udp'), `wrtc gathers both here, so the check below can fail: ${all}`);
+  const without = await transportsSent({ tcpCandidates: false });
+  assert.ok(without.length > 0);
+  assert.deepEqual(without.filter((transport) => transport !== 'udp'), []);
+
+  const bus = MeshBus.full(ids(3), { tcpCandidates: false });
+  try {
+    await bus.formed();
+  } finally {
+    bus.closeAll();
+  }
+  assert.throws(() => new RTCMesh({ id: 'a', RTCPeerConnection, tcpCandidates: 'no' }), (error) => error.code === 'bad_argument' && /tcpCandidates must be a boolean/.test(error.message));
 });

@@ -5,7 +5,8 @@
 // It joins all its ids at once, then reports { joined, ms } and every 250 ms
 // { open, errors, signalingErrors, reconnects, negotiated }: `negotiated` counts,
 // per member, the peers from which an offer or an answer arrived through the
-// server. It closes its meshes and exits on 'close' or when its parent goes.
+// server. Its members leave TCP candidates out (README, "Many members in one
+// Node process"), unless RTCMESH_TCP_CANDIDATES=1. It closes its meshes and exits on 'close' or when its parent goes.
 import WebSocket from 'ws';
 import { RTCMesh } from 'rtcmesh';
 import { RTCPeerConnection } from './mesh-bus.mjs';
@@ -42,6 +43,7 @@ try {
   // Listeners go on as each join resolves, before any later frame can arrive.
   await Promise.all(ids.map((id) => RTCMesh.join(url, room, {
     id, WebSocket, RTCPeerConnection, timeoutMs: 30000, reconnectMinMs: 100, reconnectMaxMs: 1000,
+    tcpCandidates: process.env.RTCMESH_TCP_CANDIDATES === '1',
   }).then((mesh) => {
     meshes.push(mesh);
     mesh.addEventListener('error', (event) => {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/mesh/ice_candidates.hpp"
 #include "core/mesh/mesh_peer.hpp"
 
 namespace rtcmesh::mesh {
@@ -173,7 +174,7 @@ Status Mesh::create_answer(const std::string& peer, const std::string& offer_sdp
     if (Status s = check_peer_id(peer); !s.ok()) return s;
     Peer& p = *find(peer);
     Status s;
-    with_link(p, [&] { s = p.link.receive_offer(out_, now_, offer_sdp); });
+    with_link(p, [&] { s = p.link.receive_offer(out_, now_, usable_sdp(offer_sdp)); });
     return s;
 }
 
@@ -181,7 +182,7 @@ Status Mesh::add_answer(const std::string& peer, const std::string& answer_sdp) 
     if (Status s = check_peer_id(peer); !s.ok()) return s;
     Peer& p = *find(peer);
     Status s;
-    with_link(p, [&] { s = p.link.receive_answer(out_, now_, answer_sdp); });
+    with_link(p, [&] { s = p.link.receive_answer(out_, now_, usable_sdp(answer_sdp)); });
     return s;
 }
 
@@ -189,7 +190,12 @@ Status Mesh::add_ice_candidate(const std::string& peer, const std::string& candi
     if (Status s = check_peer_id(peer); !s.ok()) return s;
     Peer& p = *find(peer);
     p.link.note_progress(now_, true);
+    if (!options_.tcp_candidates && is_tcp_candidate(candidate)) return Status::success();
     return p.link.add_remote_candidate(out_, candidate);
+}
+
+std::string Mesh::usable_sdp(const std::string& sdp) const {
+    return options_.tcp_candidates ? sdp : without_tcp_candidates(sdp);
 }
 
 Status Mesh::close_peer(const std::string& peer) {
@@ -262,7 +268,7 @@ void Mesh::on_link_down(Peer& peer) {
 void Mesh::on_local_description(Handle pc, SdpType type, const std::string& sdp) {
     if (Peer* p = find_by_pc(pc)) with_link(*p, [&] {
         p->link.note_progress(now_);
-        p->link.on_local_description(out_, type, sdp);
+        p->link.on_local_description(out_, type, usable_sdp(sdp));
     });
 }
 
@@ -276,6 +282,7 @@ void Mesh::on_remote_description_set(Handle pc) {
 void Mesh::on_local_candidate(Handle pc, const std::string& candidate) {
     if (Peer* p = find_by_pc(pc)) {
         p->link.note_progress(now_);
+        if (!options_.tcp_candidates && is_tcp_candidate(candidate)) return;
         p->link.on_local_candidate(out_, candidate);
     }
 }

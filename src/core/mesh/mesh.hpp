@@ -54,6 +54,12 @@ struct Options {
     // with us (set_relay_key), and the session lets a member into Raft only
     // once it proved that key (key_confirmed).
     bool members_prove_keys = false;
+    // ICE-TCP candidates (RFC 6544), ours and the peers'. Off, none is sent
+    // or used: a Node member holding many links (@roamhq/wrtc) then spends
+    // its CPU in the kernel's bind() of their outgoing TCP sockets, so much
+    // that 32 members in 8 processes on 2 cores never all link (join-32).
+    // A path that only TCP passes is TURN's job (turns:, ?transport=tcp).
+    bool tcp_candidates = true;
 
     std::size_t max_peers = 64;
     std::size_t max_message_bytes = 64u << 20;
@@ -267,6 +273,7 @@ private:
     void check_liveness();
     void forgive_stall(Millis stalled);
     Millis silence_timeout(const Peer& peer) const;
+    std::string usable_sdp(const std::string& sdp) const;  // without what Options exclude
     bool learn_epoch(Peer& origin, std::uint32_t epoch, bool direct, bool is_link_state);
     void handle_data(Peer& from, Peer& origin, const FrameHeader& header, Bytes frame);
     void handle_ack(Peer& origin, Lane lane, std::uint32_t acked_upto);
