@@ -453,6 +453,10 @@ export class RTCMesh extends EventTarget {
     this.#host.closeAll();
     this.#core.delete();
     this.#core = null;
+    for (const [key, waiting] of [...this.#describingNow]) {
+      const method = key.startsWith('offer ') ? 'createOffer' : 'createAnswer';
+      for (const settle of [...waiting]) settle(new RTCMeshError('closed', `RTCMesh.${method}: the mesh closed first`));
+    }
     this.#emit('close', {});
   }
 
@@ -587,32 +591,41 @@ export class RTCMesh extends EventTarget {
   // resolves with the next `type` event for `peer`. It rejects with an
   // RTCMeshError if the mesh closes or none comes in time; callers that
   // ignore the promise (the seed's style) see no unhandled rejection.
+  // The calls of createOffer/createAnswer waiting for their description, by
+  // `${type} ${peer}`: settled from #dispatch, not by a listener each (31
+  // offers at once in a big room would read as a listener leak in Node).
+  #describingNow = new Map();
+
   #describing(type, peer, start) {
+    const key = `${type} ${peer}`;
+    const waiting = this.#describingNow.get(key) ?? new Set();
+    this.#describingNow.set(key, waiting);
     let settle;
     const described = new Promise((resolve, reject) => {
-      const onEvent = ({ detail }) => {
-        if (detail.peer === peer) settle(() => resolve({ type, sdp: detail.sdp }));
-      };
-      const onClose = () => settle(() => reject(new RTCMeshError('closed', `RTCMesh.${type === 'offer' ? 'createOffer' : 'createAnswer'}: the mesh closed first`)));
-      const timer = setTimeout(() => settle(() => reject(new RTCMeshError('timeout', `RTCMesh: no ${type} for ${peer} within ${DESCRIPTION_TIMEOUT_MS} ms (a colliding negotiation may have superseded it)`))), DESCRIPTION_TIMEOUT_MS);
+      const timer = setTimeout(() => settle(new RTCMeshError('timeout', `RTCMesh: no ${type} for ${peer} within ${DESCRIPTION_TIMEOUT_MS} ms (a colliding negotiation may have superseded it)`)), DESCRIPTION_TIMEOUT_MS);
       timer.unref?.(); // in Node, a pending description does not keep the process alive
-      settle = (finish) => {
+      // (sdp: string) resolves; (error) rejects; (null) only forgets the call.
+      settle = (outcome) => {
         clearTimeout(timer);
-        this.removeEventListener(type, onEvent);
-        this.removeEventListener('close', onClose);
-        finish();
+        waiting.delete(settle);
+        if (waiting.size === 0 && this.#describingNow.get(key) === waiting) this.#describingNow.delete(key);
+        if (typeof outcome === 'string') resolve({ type, sdp: outcome });
+        else if (outcome) reject(outcome);
       };
-      this.addEventListener(type, onEvent);
-      this.addEventListener('close', onClose);
+      waiting.add(settle);
     });
     described.catch(() => {});
     try {
       start();
     } catch (error) {
-      settle(() => {});
+      settle(null);
       throw error;
     }
     return described;
+  }
+
+  #described(type, peer, sdp) {
+    for (const settle of [...(this.#describingNow.get(`${type} ${peer}`) ?? [])]) settle(sdp);
   }
 
   #ensureOpen() {
@@ -734,7 +747,8 @@ export class RTCMesh extends EventTarget {
         return this.#emit('bufferedamountlow', { peer });
       case 'offer':
       case 'answer':
-        return this.#emit(kind, { peer, sdp: event.text });
+        this.#emit(kind, { peer, sdp: event.text });
+        return this.#described(kind, peer, event.text);
       case 'icecandidate':
         return this.#emit(kind, { peer, candidate: event.text ? JSON.parse(event.text) : null });
       case 'failed':

@@ -174,6 +174,31 @@ test('a sender that follows bufferedAmount and bufferedamountlow streams without
   }
 });
 
+test('many descriptions made at once resolve each, with no listener per call (no MaxListenersExceededWarning)', async () => {
+  const { RTCMesh } = await import('rtcmesh');
+  const { RTCPeerConnection } = await import('../support/mesh-bus.mjs');
+  const peers = ids(20);
+  const warnings = [];
+  const onWarning = (warning) => warnings.push(warning.name);
+  process.on('warning', onWarning);
+  // peer-1 offers to every other on its first tick; each call waits for its own.
+  const mesh = new RTCMesh({ id: 'peer-1', peers, RTCPeerConnection });
+  try {
+    const offers = await withTimeout(Promise.all(peers.slice(1).map((peer) => mesh.createOffer(peer))), 20000, 'offers');
+    assert.equal(offers.length, 19);
+    for (const offer of offers) assert.match(offer.sdp, /^v=0/);
+    assert.equal(new Set(offers.map((offer) => offer.sdp)).size, 19, 'one description per peer');
+    const pending = mesh.createOffer('peer-2');
+    mesh.close();
+    await assert.rejects(pending, (error) => error instanceof RTCMeshError && error.code === 'closed');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(warnings.filter((name) => name === 'MaxListenersExceededWarning'), []);
+  } finally {
+    process.off('warning', onWarning);
+    mesh.close();
+  }
+});
+
 test('tcpCandidates: false sends no TCP candidate, and links over UDP', async () => {
   const { RTCMesh } = await import('rtcmesh');
   const { RTCPeerConnection } = await import('../support/mesh-bus.mjs');
