@@ -23,6 +23,10 @@ int silence_failures(SimNetwork& net, const std::string& at, const std::string& 
     return n;
 }
 
+void add_all_members(SimNetwork& net, const std::vector<std::string>& ids) {
+    for (const auto& id : ids) net.add_node(sim::member_options(id, ids));
+}
+
 SimConfig as_the_js_host() {
     SimConfig config;
     config.tick_at_next_wakeup = true;
@@ -92,4 +96,16 @@ TEST_CASE("a peer whose link went down for silence gets twice the time on the ne
     net.run_for(defaults.silence_backoff_reset_ms);
     net.stall("b", base + 1'000);
     CHECK(net.run_until([&] { return silence_failures(net, "a", "b") == expected + 1; }, base + 3'000));
+}
+
+TEST_CASE("a host late at every tick still notices a vanished peer, one tick later", "[mesh][liveness]") {
+    SimNetwork net(203, as_the_js_host());
+    const std::vector<std::string> ids{"a", "b"};
+    add_all_members(net, ids);
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    const Options defaults;
+    net.config().tick_at_next_wakeup = false;
+    net.config().tick_ms = 3 * Mesh::kIdleTickMs;  // every tick 2 s past the wake-up asked for
+    net.vanish("b");
+    REQUIRE(net.run_until([&] { return silence_failures(net, "a", "b") == 1; }, 10 * defaults.silence_timeout_ms));
 }

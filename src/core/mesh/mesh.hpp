@@ -175,7 +175,9 @@ public:
     // An update() later than this past the next_wakeup() it followed means
     // the host itself stalled (a blocked event loop, a suspended tab): the
     // time past its wake-up is not counted against peers' silence or links'
-    // progress, which could not have been seen meanwhile.
+    // progress, which could not have been seen meanwhile: the clock stands
+    // still from the tick before. Not on two ticks in a row, so that a host
+    // late at every tick still notices silence, one tick later.
     static constexpr Millis kStallGraceMs = 1000;
 
     // ---- Host events ----
@@ -288,6 +290,7 @@ private:
     std::map<std::string, PeerLink*> links();
     Millis now_ = 0;
     Millis due_by_ = -1;  // next_wakeup() as the last update() left it: the host ticks by then
+    bool forgave_last_tick_ = false;  // see kStallGraceMs
     bool closed_ = false;
     PeerHash self_hash_;
     std::uint32_t epoch_;
