@@ -109,3 +109,16 @@ TEST_CASE("a host late at every tick still notices a vanished peer, one tick lat
     net.vanish("b");
     REQUIRE(net.run_until([&] { return silence_failures(net, "a", "b") == 1; }, 10 * defaults.silence_timeout_ms));
 }
+
+TEST_CASE("silence counts from the channel's opening, also when it opens before the connection says connected", "[mesh][liveness]") {
+    SimConfig config = as_the_js_host();
+    config.connected_after_open_ms = 200;  // as @roamhq/wrtc's events sometimes come
+    SimNetwork net(204, config);
+    const Options defaults;
+    net.run_for(2 * defaults.silence_timeout_ms);  // a process that has been up a while
+    const std::vector<std::string> ids{"a", "b", "c"};
+    add_all_members(net, ids);
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    net.run_for(2'000);
+    for (const auto& id : ids) CHECK(net.log(id).count(EventKind::failed) == 0);
+}

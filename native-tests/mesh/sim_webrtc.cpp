@@ -449,8 +449,9 @@ void SimNetwork::try_connect(Node& n, Pc& pc) {
         auto ita = na->pcs.find(a);
         auto itb = nb->pcs.find(b);
         if (ita == na->pcs.end() || itb == nb->pcs.end() || ita->second.closed || itb->second.closed) return;
+        const bool open_first = config_.connected_after_open_ms > 0;
         for (auto [nn, p] : {std::make_pair(na, &ita->second), std::make_pair(nb, &itb->second)}) {
-            if (p->state != ConnectionState::connected) {
+            if (p->state != ConnectionState::connected && !open_first) {
                 set_state(*nn, *p, ConnectionState::connected);
                 nn->mesh->on_max_message_size(p->handle, config_.max_message_size);
             }
@@ -458,6 +459,15 @@ void SimNetwork::try_connect(Node& n, Pc& pc) {
                 p->channel_open = true;
                 nn->mesh->on_channel_open(p->channel);
                 for (const auto& [extra, spec] : p->extras) nn->mesh->on_channel_open(extra);
+            }
+            if (open_first) {
+                const Handle h = p->handle;
+                on_node(nn->id, nn->incarnation, [this, h](Node& n) {
+                    auto it = n.pcs.find(h);
+                    if (it == n.pcs.end() || it->second.closed || it->second.state == ConnectionState::connected) return;
+                    set_state(n, it->second, ConnectionState::connected);
+                    n.mesh->on_max_message_size(h, config_.max_message_size);
+                }, now_ + config_.connected_after_open_ms);
             }
         }
         drain(*na);

@@ -45,6 +45,9 @@ struct SimConfig {
     // true: a node's update() runs only once its session's next_wakeup() is
     // due, as the JS host schedules it, instead of on every tick.
     bool tick_at_next_wakeup = false;
+    // > 0: a connection's channel opens this long before the connection says
+    // connected, as @roamhq/wrtc's events sometimes come.
+    Millis connected_after_open_ms = 0;
     // The share of direct channels' messages lost on channels that do not
     // retransmit (max_retransmits >= 0).
     double unreliable_loss = 0;

@@ -86,6 +86,7 @@ struct Mesh::Peer {
     std::size_t max_frame = 0;       // reported max message size; 0 = unknown
     std::vector<PeerHash> reach;  // neighbours it advertises, sorted
     bool usable = false;
+    bool channel_open = false;  // its link's channel, as with_link last saw it
     Millis last_heard = 0;  // a frame arrived on its channel, or from it through a relay
     Millis last_sent = 0;   // a frame was handed to the channel
     Millis up_since = 0;    // its link came up
@@ -110,6 +111,10 @@ void Mesh::with_link(Peer& peer, Fn&& fn) {
     fn();
     direct_.on_connection(peer.id, peer.link.pc(), out_);  // a new connection gets the direct channels
     media_.on_connection(peer.id, peer.link, out_);       // and the tracks
+    // Silence counts from the channel's opening: wrtc may open it before the
+    // connection says connected, which is when the link is usable.
+    if (peer.link.channel_open() && !peer.channel_open) peer.last_heard = now_;
+    peer.channel_open = peer.link.channel_open();
     const bool usable = peer.link.usable();
     if (usable == peer.usable) return;
     peer.usable = usable;
