@@ -349,3 +349,31 @@ TEST_CASE("regression: a member let go and joined again is taken back, though it
     // while it leads, and y's join is y's host's.
     CHECK(c.node(y).role() == Role::Leader);
 }
+
+TEST_CASE("regression: a member that knows it was removed, and whose host still runs it, is taken back by a leader that routes it", "[raft][membership][regression]") {
+    // Found by the session simulator (seed 879, 3 members): x left the room
+    // and came back at once. A node away meanwhile never saw x leave: its
+    // host still routed x when the entry removing x reached it. Leading
+    // later, it kept x out (departed), while x, which knew of its removal,
+    // neither campaigned nor asked: each waited for the other for good.
+    Cluster c(4, 48);
+    for (const auto& a : c.addresses())
+        for (const auto& b : c.addresses())
+            if (a != b) REQUIRE(c.node(a).join(b).ok());  // every host sees the whole room
+    const std::string leader = elect(c);
+    const auto rest = c.others(leader);
+    const std::string x = rest[0], y = rest[1], z = rest[2];
+    c.isolate(y);  // y is away while x is let go
+    for (const auto& address : {leader, z}) REQUIRE(c.node(address).leave(x).ok());
+    REQUIRE(c.run_until([&] { return c.node(x).removed() && !c.node(z).membership().contains(x); }, 5'000));
+    c.heal();
+    REQUIRE(c.run_until([&] { return !c.node(y).membership().contains(x); }, 5'000));  // y's host still routes x
+    c.crash(leader);
+    REQUIRE(c.run_until([&] { return !c.leaders().empty(); }, 5'000));
+    if (c.leaders().front() != y) {
+        REQUIRE(c.node(c.leaders().front()).transfer_leadership(y).ok());
+        REQUIRE(c.run_until([&] { return c.node(y).role() == Role::Leader; }, 5'000));
+    }
+    CHECK(c.run_until([&] { return c.node(y).membership().contains(x); }, 10'000));
+    CHECK(c.node(x).membership().contains(x));
+}

@@ -312,11 +312,25 @@ void Node::tick_follower() {
         std::set<std::string> others(routes_.begin(), routes_.end());
         others.insert(membership().voters.begin(), membership().voters.end());
         others.insert(membership().learners.begin(), membership().learners.end());
-        others.erase(config_.address);
-        for (const auto& other : others)
-            send(Message{.type = MessageType::PreVote, .to = other, .term = term_ + 1,
-                         .log_term = log_.last_term(), .index = log_.last_index()});
+        ask_without_campaigning(others);
+    } else if (removed() && !closing_ && left_.count(config_.address) == 0 && term_ < kMaxWireNumber) {
+        // Removed, but its host still runs it in the room: the removal may
+        // be older than a host's word to take it back (a member that left
+        // and came back, seen by a node that was away meanwhile). The same
+        // pre-vote, to the nodes the host routes to, lets a leader whose
+        // host routes it readmit it (readmit_if_wanted); a node whose host
+        // let it go answers Removed. Without this, both sides waited.
+        ask_without_campaigning(routes_);
     }
+}
+
+// A pre-vote that starts no campaign (this node's role and term stay): it
+// says "I am here and have no leader" to `others`.
+void Node::ask_without_campaigning(std::set<std::string> others) {
+    others.erase(config_.address);
+    for (const auto& other : others)
+        send(Message{.type = MessageType::PreVote, .to = other, .term = term_ + 1,
+                     .log_term = log_.last_term(), .index = log_.last_index()});
 }
 
 void Node::tick_leader() {

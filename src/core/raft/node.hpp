@@ -232,6 +232,7 @@ private:
     std::optional<Index> committed_removal_of(const std::string& address) const;
     void release_departed(const std::string& address);
     void release_departed_all();
+    void ask_without_campaigning(std::set<std::string> others);
     void queue_membership_op(MembershipOp op);
     void run_membership_ops();
     void reconcile_membership();
