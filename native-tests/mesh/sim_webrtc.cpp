@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "core/session/host_wire.hpp"
+
 namespace rtcmesh::sim {
 
 using mesh::Command;
@@ -182,6 +184,9 @@ void SimNetwork::on_node(const std::string& id, std::uint64_t incarnation, const
         Node* n = node(id);
         if (n == nullptr || n->incarnation != incarnation) return;
         if (now_ < n->stalled_until) return on_node(id, incarnation, fn, n->stalled_until + config_.tick_ms);
+        // Like the JS host's exchange (host_wire.cpp): a core that sleeps
+        // until its next wake-up has its clock brought up to date first.
+        if (config_.tick_at_next_wakeup && now_ > n->session->now() + session::kStaleClockMs) n->session->update(now_);
         fn(*n);
         drain(*n);
     });

@@ -369,7 +369,7 @@ void Mesh::update(Millis now) {
             Peer::Inbound& in = p->in[lane];
             if (in.stream.expire(now_, p->budget, options_.reassembly) > 0)
                 out_.error(ErrorCode::reassembly_limit, id, "a partial message from " + id + " timed out and was dropped");
-            if (in.ack_due) send_ack(*p, lane);
+            if (in.ack_due && now_ >= in.ack_at) send_ack(*p, lane);
         }
         if (p->needs_routing) route_pending(*p);
         for (const Lane lane : {system_lane, app_lane}) retransmit_if_stalled(*p, lane);
@@ -410,17 +410,21 @@ Millis Mesh::next_wakeup() const {
     };
     earliest(next_advertise_);
     for (const auto& [id, p] : peers_) {
-        const bool busy = p->needs_routing || p->in[system_lane].ack_due || p->in[app_lane].ack_due;
-        if (busy) earliest(now_ + kBusyTickMs);
+        if (p->needs_routing) earliest(now_ + kBusyTickMs);
+        // An ack due now waits for a route no sooner than the busy rate.
+        for (const auto& in : p->in)
+            if (in.ack_due) earliest(std::max(in.ack_at, now_ + kBusyTickMs));
         earliest(p->link.next_deadline(now_));
         if (p->usable) earliest(p->last_sent + options_.keepalive_interval_ms);
         if (p->link.channel_open()) earliest(p->last_heard + silence_timeout(*p));
         for (const Lane lane : {system_lane, app_lane}) {
             const Peer::Outbound& out = p->out[lane];
-            // A message in flight keeps the mesh at the busy rate until its
-            // ack: left to its timers alone, a 16 MiB broadcast in Chromium
-            // sometimes reached one receiver seconds after the others.
-            if (!out.unacked.empty()) earliest(now_ + kBusyTickMs);
+            // Frames waiting for channel room keep the mesh at the busy rate:
+            // left to bufferedamountlow alone, a 16 MiB broadcast in Chromium
+            // sometimes reached one receiver seconds after the others. A
+            // message wholly handed to the channel only waits for its ack.
+            if (!p->jobs[lane].empty() || (!out.unacked.empty() && !out.unacked.back()->sent))
+                earliest(now_ + kBusyTickMs);
             if (out.unacked.empty() || !out.unacked.front()->sent) continue;
             // retransmit_if_stalled's two conditions, whichever ends last
             earliest(std::max(out.unacked.front()->sent_at, out.last_ack_progress) + options_.retransmit_timeout_ms);

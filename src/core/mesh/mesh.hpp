@@ -95,7 +95,17 @@ struct Options {
     // a machine too loaded to keep the timeout, links still settle instead of
     // being re-made over and over, which loaded it further.
     Millis silence_backoff_reset_ms = 60000;
+    // Acks: cumulative, per lane. One goes out once ack_every_messages or
+    // ack_every_bytes were delivered since the last, else ack_delay_ms after
+    // the first message it covers. An ack only frees the sender's copy
+    // (delivery never waits for one), so under a steady stream of small
+    // messages it is sent about once per 16 of them, not at every tick: a
+    // frame and a wake-up less per message at both ends. The byte bound keeps
+    // a sender that paces on bufferedamountlow (queued_bytes counts
+    // unacknowledged payload) from waiting on the delay.
     std::uint32_t ack_every_messages = 16;
+    std::size_t ack_every_bytes = 128u << 10;
+    Millis ack_delay_ms = 200;
 
     // ---- TEST-ONLY: turns a protection off so the attack tests show they
     // bite. Never set in production; the bindings do not expose it.

@@ -3,6 +3,7 @@
 // Internal: nothing outside the Mesh class includes it.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <deque>
 #include <memory>
@@ -55,6 +56,14 @@ struct Mesh::Peer {
         ReceiveStream stream;
         std::uint32_t ack_sent_upto = 0;
         bool ack_due = false;
+        Millis ack_at = 0;                // ack_due: when it goes out at the latest
+        std::size_t unacked_bytes = 0;  // payload delivered since the last ack
+
+        // An ack is due by `at` (an earlier due time stands).
+        void ack_by(Millis at) {
+            ack_at = ack_due ? std::min(ack_at, at) : at;
+            ack_due = true;
+        }
     };
 
     std::string id;
@@ -100,6 +109,7 @@ struct Mesh::Peer {
             lane.stream.reset(epoch, budget);
             lane.ack_sent_upto = 0;
             lane.ack_due = false;
+            lane.unacked_bytes = 0;
         }
     }
 };

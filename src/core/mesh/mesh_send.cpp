@@ -373,6 +373,7 @@ void Mesh::send_ack(Peer& origin, Lane lane) {
     send_control(origin, FrameType::ack, lane == system_lane ? flag_system : 0, {}, upto);
     in.ack_sent_upto = upto;
     in.ack_due = false;
+    in.unacked_bytes = 0;
 }
 
 // Tells every direct neighbour which peers we reach directly, so it can
