@@ -10,9 +10,12 @@
 // from a listener (apply) crosses at once while its events wait their turn.
 // The core says in every exchange when it must be ticked next; the pump
 // sleeps until then instead of ticking a quiet mesh 40 times a second.
+// Frames that arrive wait for a task of their own (flushSoon): a page that
+// is behind takes every frame queued meanwhile in one exchange.
 // Raft (js/api/raft.js) runs inside the same session and follows this pump
 // through onFlushed().
 import { BatchReader } from '../shim/mesh-batch.js';
+import { nextTask } from '../shim/next-task.js';
 
 const MAX_COMMAND_ROUNDS = 64; // a bound on rounds of sends within one flush
 
@@ -29,6 +32,7 @@ export class MeshPump {
   #nextWakeup = 0; // the core's word, from its last exchange: tick by then
   #flushing = false;
   #flushAgain = false;
+  #flushSoon = false; // a flush waits in a task of its own (flushSoon)
   #laterEvents = []; // readers positioned on events of records applied from listeners
   #flushedListeners = new Set();
 
@@ -82,6 +86,22 @@ export class MeshPump {
     this.#laterEvents.push(reader);
     if (sentOn.size > 0 && reader.sendsWaiting) this.#flushAgain = true;
     return reader.status;
+  }
+
+  /**
+   * Frames arrived: they cross in a task of their own, after the tasks
+   * queued already. On a loaded page (many frames queued at once) one
+   * exchange then takes them all, and the core's per-exchange work (its
+   * clock, its next wake-up) and the crossing are paid once, not per frame.
+   * An idle page pays one task's hop.
+   */
+  flushSoon() {
+    if (this.#flushSoon) return;
+    this.#flushSoon = true;
+    nextTask(() => {
+      this.#flushSoon = false;
+      if (this.#alive() && !this.#inbox.empty) this.flush(); // a flush meanwhile took them
+    });
   }
 
   /** Runs rounds until the core has nothing more; returns the first exchange's status. */

@@ -235,6 +235,7 @@ export class RTCMesh extends EventTarget {
     });
     this.#iceTransportPolicy = iceTransportPolicy;
     this.#host = new WebRtcHost(this.#core, this.#inbox, RTCPeerConnectionImpl, () => this.#flush(), {
+      received: () => this.#pump.flushSoon(),
       configure: (coreIceServers) => ({
         iceServers: [...coreIceServers, ...this.#signalingIceServers],
         iceTransportPolicy: this.#iceTransportPolicy,
@@ -716,7 +717,11 @@ export class RTCMesh extends EventTarget {
   // Straight from the batch: a message costs its MessageEvent and its data.
   #dispatchEvents(reader) {
     const kinds = reader.names.events;
-    for (let count = reader.u32(); count > 0 && this.#core; count--) {
+    let count = reader.u32();
+    // Listeners may call into the core, which reuses the batch: copied once
+    // here when several events follow, not once per event.
+    if (count > 1) reader.detach();
+    for (; count > 0 && this.#core; count--) {
       if (kinds[reader.view.getUint8(reader.at)] !== 'message') {
         const event = reader.event();
         reader.detach(); // listeners may call into the core

@@ -23,6 +23,11 @@ export class HostInbox {
     this.#module = module;
   }
 
+  /** No record waits for the next exchange. */
+  get empty() {
+    return this.#used === 0;
+  }
+
   tick(now) {
     const at = this.#reserve(9);
     this.#view.setUint8(at, KIND.tick);

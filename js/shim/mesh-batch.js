@@ -6,6 +6,8 @@
 
 const decoder = new TextDecoder();
 const VERSION = 5;
+const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
 
 export class BatchReader {
   /**
@@ -36,8 +38,9 @@ export class BatchReader {
   /** From here on, reads a copy of what is left: calls into the core may follow. */
   detach() {
     if (this.detached) return;
-    this.buf = this.buf.slice(this.at);
-    this.view = new DataView(this.buf.buffer);
+    // Read to its end (a batch of one message, the common case): nothing to copy.
+    this.buf = this.at < this.buf.length ? this.buf.slice(this.at) : EMPTY;
+    this.view = this.buf === EMPTY ? EMPTY_VIEW : new DataView(this.buf.buffer);
     this.at = 0;
     this.detached = true;
   }

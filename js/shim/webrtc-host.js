@@ -34,6 +34,7 @@ export class WebRtcHost {
   #deferredFailures = null; // while a batch is read in place
   #RTCPeerConnection;
   #changed;
+  #received;
   #configure;
   #iceServerError;
   #sendViaServer; // (peer, bytes): the last-resort path, through the signaling server
@@ -48,6 +49,8 @@ export class WebRtcHost {
    * @param RTCPeerConnection the implementation to use (the browser's, or wrtc's in Node)
    * @param changed called after every report into the core, so its owner flushes
    * @param {object} [hooks]
+   * @param hooks.received called when a frame came off a channel (into the
+   *   inbox); the owner may flush later, to take several at once. Default: changed
    * @param hooks.configure (coreIceServers) => the RTCConfiguration of a
    *   connection: the owner adds what the core does not hold (servers handed
    *   out by the signaling server, iceTransportPolicy). Called for every new
@@ -57,7 +60,8 @@ export class WebRtcHost {
    *   icecandidateerror; Node's wrtc has none)
    * @param hooks.track, hooks.trackEnded: what connections receive (media-host.js)
    */
-  constructor(core, inbox, RTCPeerConnection, changed, { configure = (iceServers) => ({ iceServers }), iceServerError = () => {}, sendViaServer = () => false, track, trackEnded } = {}) {
+  constructor(core, inbox, RTCPeerConnection, changed, { received = changed, configure = (iceServers) => ({ iceServers }), iceServerError = () => {}, sendViaServer = () => false, track, trackEnded } = {}) {
+    this.#received = received;
     this.#media = new MediaHost({ track, trackEnded });
     this.#core = core;
     this.#inbox = inbox;
@@ -185,6 +189,10 @@ export class WebRtcHost {
   }
 
   #report(call) {
+    // Frames that came before this report may wait in the inbox (the owner
+    // flushes them in a task of their own): they reach the core first, so a
+    // goodbye still comes before its channel's close.
+    if (!this.#inbox.empty) this.#changed();
     call(this.#core);
     this.#changed();
   }
@@ -257,7 +265,7 @@ export class WebRtcHost {
     channel.onmessage = (event) => {
       if (!alive()) return;
       this.#inbox.channelMessage(handle, event.data);
-      this.#changed();
+      this.#received();
     };
     channel.onbufferedamountlow = () => {
       if (!alive()) return;
