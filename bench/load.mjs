@@ -180,6 +180,15 @@ async function openLoadPage(browser, web, reports, log, what) {
   const page = await browser.context.newPage();
   page.on('crash', () => log(`${what}: a page crashed`));
   await page.exposeBinding('rtcmeshLoadReport', (_, json) => { reports.set(page, JSON.parse(json)); });
+  // Counts the page's RTCDataChannel sends: what a path puts on the wire per message.
+  await page.addInitScript(() => {
+    const send = RTCDataChannel.prototype.send;
+    globalThis.rtcmeshChannelSends = 0;
+    RTCDataChannel.prototype.send = function countedSend(data) {
+      globalThis.rtcmeshChannelSends++;
+      return send.call(this, data);
+    };
+  });
   await page.goto(`${web.url}bench/browser/load.html`);
   return page;
 }
@@ -223,6 +232,38 @@ async function closePages(pages, fn) {
   await Promise.all(pages.map((page) => within(page.close(), 15000, 'closing a page').catch(() => {})));
 }
 
+/** Links the pages' meshes took down ('failed' events), logged by reason; their count. */
+async function failuresIn(pages, log, what) {
+  const all = {};
+  for (const page of pages) {
+    const counts = await within(call(page, 'linkFailures'), 10000, 'counting failures').catch(() => ({}));
+    for (const [reason, count] of Object.entries(counts)) all[reason] = (all[reason] ?? 0) + count;
+  }
+  const total = Object.values(all).reduce((a, b) => a + b, 0);
+  if (total > 0) log(`${what}: ${total} links failed and were re-made: ${Object.entries(all).map(([r, c]) => `${c}× ${r}`).join('; ')}`);
+  return total;
+}
+
+async function channelSends(pages) {
+  const counts = await Promise.all(pages.map((page) => within(page.evaluate(() => globalThis.rtcmeshChannelSends), 10000, 'counting sends').catch(() => 0)));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+/** Starts CDP's sampling profiler on a page (RTCMESH_LOAD_PROFILE=prefix), to say where a missed target's time goes. */
+async function startProfile(session) {
+  await session.send('Profiler.enable');
+  await session.send('Profiler.setSamplingInterval', { interval: 200 });
+  await session.send('Profiler.start');
+  return session;
+}
+
+async function saveProfile(session, file, log) {
+  const { profile } = await session.send('Profiler.stop');
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(file, JSON.stringify(profile));
+  log(`CPU profile of the first tab's main thread: ${file} (open in Chrome DevTools, or summarize with tools/profile-summary.mjs)`);
+}
+
 /** One path over `tabs` tabs: join, form, idle (CPU), load; then closes its tabs. */
 async function tabsRun({ browser, browserSession, web, signal, kind, run, options, log }) {
   const { tabs, idleSeconds, settleMs, formTimeoutMs } = options;
@@ -251,7 +292,9 @@ async function tabsRun({ browser, browserSession, web, signal, kind, run, option
     const cpuBefore = await processCpu(browserSession);
     const mainBefore = await mainThreadSeconds(sessions);
     const idleStarted = Date.now();
+    const idleProfiler = options.profileTo && await startProfile(sessions[0]);
     await sleep(idleSeconds * 1000);
+    if (idleProfiler) await saveProfile(idleProfiler, `${options.profileTo}-idle-${kind}-${run}.cpuprofile`, log);
     const cpuAfter = await processCpu(browserSession);
     const mainAfter = await mainThreadSeconds(sessions);
     const idleWall = (Date.now() - idleStarted) / 1000;
@@ -264,10 +307,16 @@ async function tabsRun({ browser, browserSession, web, signal, kind, run, option
     log(`${kind}, ${tabs} tabs idle ${idleWall.toFixed(1)} s: ${idle.rendererProcesses} renderer processes ${idle.renderers.toFixed(2)} s CPU, all Chromium ${idle.all.toFixed(2)} s, main threads ${idle.mainTask.toFixed(2)} s`);
 
     const { args, cutoffMs } = await loadArguments(pages[0], options);
+    const profiler = options.profileTo && await startProfile(sessions[0]);
+    const sendsBefore = await channelSends(pages);
     const outcome = await loadPages(pages, reports, 'runTab', { ...args, senders: tabs - 1 }, { expectedPerPage: (tabs - 1) * args.count, cutoffMs });
+    outcome.channelSends = (await channelSends(pages)) - sendsBefore;
+    outcome.linkFailures = await failuresIn(pages, log, `${kind}, ${tabs} tabs`);
+    log(`${kind}, ${tabs} tabs: ${outcome.channelSends} RTCDataChannel sends under load, ${(outcome.channelSends / (tabs * (tabs - 1) * args.count)).toFixed(2)} per message and receiver`);
+    if (profiler) await saveProfile(profiler, `${options.profileTo}-${kind}-${run}.cpuprofile`, log);
     const figures = pool(outcome.nodes);
     log(`${kind}, ${tabs} tabs under load: ${describe(figures)}; ended ${outcome.ended}${outcome.failures.length ? `; ${outcome.failures.join('; ')}` : ''}`);
-    return { kind, run, linkSides: formed.open, wanted: want, formedMs, idle, ended: outcome.ended, unreported: outcome.unreported, load: figures, nodes: outcome.nodes };
+    return { kind, run, linkSides: formed.open, wanted: want, formedMs, idle, ended: outcome.ended, unreported: outcome.unreported, channelSends: outcome.channelSends, linkFailures: outcome.linkFailures, load: figures, nodes: outcome.nodes };
   } finally {
     await closePages(pages, 'closeTab');
   }
@@ -282,10 +331,13 @@ async function inPageRun({ browser, web, kind, run, options, log }) {
     log(`${kind}, ${options.inPage} in one page: ${formed.linkSides}/${formed.wanted} link sides open after ${formed.ms.toFixed(0)} ms`);
     await sleep(options.settleMs);
     const { args, cutoffMs } = await loadArguments(page, options);
+    const profiler = options.profileTo && await startProfile(await browser.context.newCDPSession(page));
     const outcome = await loadPages([page], reports, 'runInPage', args, { expectedPerPage: (options.inPage - 1) * args.count * options.inPage, cutoffMs });
+    if (profiler) await saveProfile(profiler, `${options.profileTo}-in-page-${kind}-${run}.cpuprofile`, log);
+    outcome.linkFailures = await failuresIn([page], log, `${kind}, ${options.inPage} in one page`);
     const figures = pool(outcome.nodes);
     log(`${kind}, ${options.inPage} in one page under load: ${describe(figures)}; ended ${outcome.ended}${outcome.failures.length ? `; ${outcome.failures.join('; ')}` : ''}`);
-    return { kind, run, linkSides: formed.linkSides, wanted: formed.wanted, formedMs: formed.ms, ended: outcome.ended, unreported: outcome.unreported, load: figures, nodes: outcome.nodes };
+    return { kind, run, linkSides: formed.linkSides, wanted: formed.wanted, formedMs: formed.ms, ended: outcome.ended, unreported: outcome.unreported, linkFailures: outcome.linkFailures, load: figures, nodes: outcome.nodes };
   } finally {
     await closePages([page], 'closeInPage');
   }
@@ -394,6 +446,7 @@ function parseArguments(argv) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { json, ...overrides } = parseArguments(process.argv.slice(2));
+  if (process.env.RTCMESH_LOAD_PROFILE) overrides.profileTo = process.env.RTCMESH_LOAD_PROFILE;
   const result = await runLoadBenchmarks(overrides, (line) => console.log(`load: ${line}`));
   if (json) console.log(`load-json ${JSON.stringify(result)}`);
   const { options } = result;

@@ -196,6 +196,10 @@ p99 at most ${LOAD_P99_TARGET}× raw's: ${verdict(v[shape].p99)} (${p99Compariso
   };
   const { rtcmesh: meshIdle, raw: rawIdle } = { rtcmesh: result.tabs.rtcmesh.idle, raw: result.tabs.raw.idle };
   const idleRuns = (kind) => result.tabs[kind].runs.map((r) => fixed(r.idle.renderers, 2)).join(', ');
+  const sendsPerMessage = (runs, { tabs, rate, seconds }) => {
+    const sends = runs.reduce((sum, r) => sum + (r.channelSends ?? 0), 0);
+    return (sends / (runs.length * tabs * (tabs - 1) * Math.round(rate * seconds))).toFixed(2);
+  };
   return `## Under load
 
 \`bench/load.mjs\`: every node broadcasts ${options.rate} messages of ${options.bytes} bytes a second for ${options.seconds} s
@@ -222,6 +226,15 @@ ${table(['case', 'path', 'delivered', 'fraction', 'p50 ms', 'p99 ms', 'p99 ms pe
 ${verdicts('tabs', `${options.tabs} tabs`)}
 
 ${verdicts('inPage', `${options.inPage} in one page`)}
+
+What went on the wire in the ${options.tabs}-tab case (every \`RTCDataChannel.send\` of the
+pages counted, per message and receiver; rtcmesh adds acks, one per 16
+messages, and keep-alives): ${['raw', 'rtcmesh'].map((kind) => `${kind} ${sendsPerMessage(result.tabs[kind].runs, options)}`).join('; ')}.
+Links the meshes took down and re-made under load ('failed' events): ${['tabs', 'inPage'].map((shape) => `${shape === 'tabs' ? `${options.tabs} tabs` : `${options.inPage} in one page`} ${result[shape].rtcmesh.runs.map((r) => r.linkFailures ?? 0).join(', ')}`).join('; ')}.
+To see where a page's time goes: \`RTCMESH_LOAD_PROFILE=/tmp/load node bench/load.mjs\`
+writes CPU profiles of the first tab and of the one page, and
+\`node tools/profile-summary.mjs /tmp/load-rtcmesh-0.cpuprofile\` lists the
+functions with the most self and inclusive time.
 
 ## Idle CPU
 
@@ -461,6 +474,17 @@ From profiles taken while this work was done (2026-11-26; a build with
   event delivery (22% of the profile outside any script), \`send\` (8%),
   \`MessageEvent\` construction, garbage collection and the JS around each
   exchange. At 24,000 received messages a second the page saturates.
+- **Under load, 2026-11-27.** A profile of one tab of the 8-tab run
+  (\`RTCMESH_LOAD_PROFILE\`, below) found two costs per message that raw
+  channels do not have. A receiver acked every peer at every 25 ms tick
+  while messages came (132 acks for 160 messages sent 10 ms apart, in the
+  simulator), and each ack is a send at one end and a message event and an
+  exchange at the other. And every received frame had an exchange of its
+  own, whose fixed part (the core's clock, its next wake-up over every peer:
+  \`Mesh::next_wakeup\` alone was 3% of the 16-in-a-page profile) cost more
+  than the frame. Acks now go out per 16 messages, 128 KiB or 200 ms (10
+  acks for those 160), and frames that arrive together cross in one
+  exchange (1000 sent in a burst arrive in one crossing in Node).
 - **16 MiB to 3 peers.** Slow runs are runs in which one channel's
   \`bufferedAmount\` stays flat for seconds (SCTP is not draining it) while the
   other transfers finish; the same happens with 256 KiB instead of 1 MiB

@@ -193,6 +193,21 @@ async function load(nodes, { senders, count, intervalMs, bytes, startAt, drainMs
   }
 }
 
+// Links the page's meshes took down and re-made ('failed'), by reason: a
+// loaded page should not add the cost of new connections to its load.
+const failures = new Map();
+function countFailures(mesh) {
+  mesh.addEventListener('failed', ({ detail }) => {
+    const reason = detail.reason.replace(/[0-9]+/g, 'N').replace(/node-N/g, 'a peer');
+    failures.set(reason, (failures.get(reason) ?? 0) + 1);
+  });
+}
+
+/** The 'failed' events so far, as { reason: count }. */
+export function linkFailures() {
+  return Object.fromEntries(failures);
+}
+
 // ---- one node per tab ---------------------------------------------------------
 
 let tab = null; // { index, kind, broadcast, recorder, openLinks(), close() }
@@ -205,6 +220,7 @@ export async function joinTab({ kind, url, room, index }) {
   if (kind === 'rtcmesh') {
     const mesh = await RTCMesh.join(url, room, { id });
     mesh.addEventListener('message', ({ data }) => recorder.receive(data));
+    countFailures(mesh);
     tab = {
       index,
       kind,
@@ -330,6 +346,7 @@ export async function formInPage({ kind, n, timeoutMs = 60000 }) {
       mesh.addEventListener('answer', ({ detail }) => to(detail.peer).addAnswer(id, detail.sdp));
       mesh.addEventListener('icecandidate', ({ detail }) => to(detail.peer).addIceCandidate(id, detail.candidate));
       mesh.addEventListener('message', ({ data }) => node.recorder.receive(data));
+      countFailures(mesh);
       node.broadcast = (data) => mesh.broadcast(data);
       node.openLinks = () => mesh.peers.filter((peer) => mesh.readyState(peer) === 'open').length;
     }
