@@ -29,11 +29,15 @@ for (const block of blocks) {
         await tab.page.addScriptTag({ type: 'module', content: code });
         tabs.push(tab);
       }
+      // What every tab printed and threw, read when the wait ends.
+      const report = () => tabs.map((tab, index) => `tab ${index + 1} printed:\n${tab.lines.join('\n')}\nand threw: ${tab.errors.join('\n') || 'nothing'}`).join('\n');
       for (const [index, tab] of tabs.entries()) {
-        await poll(() => block.directive.expect.every((pattern) => tab.lines.some((line) => pattern.test(line))), 60000,
-          `tab ${index + 1} to print ${block.directive.expect.join(', ')}; it printed:\n${tab.lines.join('\n')}`);
-        assert.deepEqual(tab.errors, []);
+        await poll(() => {
+          if (tabs.some((other) => other.errors.length > 0)) throw new Error(`a tab failed:\n${report()}`);
+          return block.directive.expect.every((pattern) => tab.lines.some((line) => pattern.test(line)));
+        }, 60000, () => `tab ${index + 1} to print ${block.directive.expect.join(', ')}; ${report()}`);
       }
+      for (const tab of tabs) assert.deepEqual(tab.errors, []);
     } finally {
       for (const tab of tabs) await tab.page.close();
     }

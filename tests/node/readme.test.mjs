@@ -46,7 +46,7 @@ function waitForLines(run, patterns, what) {
     }
     if (exitCode !== null) throw new Error(`${what} exited with ${exitCode}:\n${run.output()}`);
     return false;
-  }, RUN_MS, `${what} to print ${patterns.join(', ')}; it printed:\n${run.output()}`);
+  }, RUN_MS, () => `${what} to print ${patterns.join(', ')}; it printed:\n${run.output()}`);
 }
 
 /** A block that starts a signaling server: it must accept WebSockets. */

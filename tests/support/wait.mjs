@@ -3,14 +3,15 @@
 
 /**
  * Calls `check` (sync or async) every `intervalMs` until it returns a truthy
- * value, which it resolves with; rejects after `timeoutMs` naming `what`.
+ * value, which it resolves with; rejects after `timeoutMs` naming `what`
+ * (a string, or a function called then, for what is known only at the end).
  */
 export async function poll(check, timeoutMs, what, intervalMs = 20) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
