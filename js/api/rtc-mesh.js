@@ -234,7 +234,7 @@ export class RTCMesh extends EventTarget {
       open: () => !this.#closed,
     });
     this.#iceTransportPolicy = iceTransportPolicy;
-    this.#host = new WebRtcHost(this.#core, this.#inbox, RTCPeerConnectionImpl, () => this.#flush(), {
+    this.#host = new WebRtcHost(this.#inbox, RTCPeerConnectionImpl, () => this.#flush(), {
       received: () => this.#pump.flushSoon(),
       configure: (coreIceServers) => ({
         iceServers: [...coreIceServers, ...this.#signalingIceServers],

@@ -1,11 +1,16 @@
 // Writes the host's input records for the session core into its inbox in the
 // wasm heap (src/core/session/host_wire.hpp): sends, received frames,
-// buffered amounts and ticks cross into wasm together, in one exchange call,
-// with no object per record. Little-endian, like the core's reads.
+// buffered amounts, ticks and what the WebRTC objects did cross into wasm
+// together and in order, in one exchange call, with no object per record.
+// Little-endian, like the core's reads.
 
 const INITIAL_BYTES = 64 * 1024;
 const KEPT_BYTES = 1024 * 1024; // a bigger inbox (a big message passed through) is given back
-const KIND = { tick: 0, send: 1, channelMessage: 2, bufferedAmount: 3, serverPath: 4, serverFrame: 5, openChannel: 6, closeChannel: 7 };
+const KIND = {
+  tick: 0, send: 1, channelMessage: 2, bufferedAmount: 3, serverPath: 4, serverFrame: 5, openChannel: 6, closeChannel: 7,
+  localDescription: 8, remoteDescriptionSet: 9, localCandidate: 10, connectionState: 11, maxMessageSize: 12,
+  channelOpen: 13, channelClosed: 14, operationFailed: 15,
+};
 const encoder = new TextEncoder();
 
 export class HostInbox {
@@ -115,6 +120,64 @@ export class HostInbox {
     this.#view.setUint32(at + 5 + written, bytes.byteLength, true);
     this.#heap.set(bytes, at + 9 + written);
     this.#used -= idRoom - written;
+  }
+
+  // What the WebRTC objects did (`pc`, `channel`: the core's handles).
+
+  localDescription(pc, type, sdp) {
+    this.#handleAndText(KIND.localDescription, pc, sdp, type === 'answer' ? 1 : 0);
+  }
+
+  remoteDescriptionSet(pc) {
+    this.#handle(KIND.remoteDescriptionSet, pc);
+  }
+
+  /** `candidate`: its JSON, or '' at the end of candidates. */
+  localCandidate(pc, candidate) {
+    this.#handleAndText(KIND.localCandidate, pc, candidate);
+  }
+
+  /** `state`: the connection's connectionState. */
+  connectionState(pc, state) {
+    this.#handleAndText(KIND.connectionState, pc, state);
+  }
+
+  maxMessageSize(pc, bytes) {
+    const at = this.#reserve(13);
+    this.#view.setUint8(at, KIND.maxMessageSize);
+    this.#view.setUint32(at + 1, pc, true);
+    this.#view.setFloat64(at + 5, bytes, true);
+  }
+
+  channelOpen(channel) {
+    this.#handle(KIND.channelOpen, channel);
+  }
+
+  channelClosed(channel) {
+    this.#handle(KIND.channelClosed, channel);
+  }
+
+  /** `command`: the number of the command's kind, in the core's names. */
+  operationFailed(pc, command, error) {
+    this.#handleAndText(KIND.operationFailed, pc, error, command);
+  }
+
+  #handle(kind, handle) {
+    const at = this.#reserve(5);
+    this.#view.setUint8(at, kind);
+    this.#view.setUint32(at + 1, handle, true);
+  }
+
+  // kind, u32 handle, [u8 flag], str text.
+  #handleAndText(kind, handle, text, flag = null) {
+    const head = flag === null ? 5 : 6;
+    const room = text.length * 3;
+    const at = this.#reserve(head + 4 + room);
+    this.#view.setUint8(at, kind);
+    this.#view.setUint32(at + 1, handle, true);
+    if (flag !== null) this.#view.setUint8(at + 5, flag);
+    const next = this.#putString(at + head, text, room);
+    this.#used -= room - (next - at - head - 4);
   }
 
   /** Hands the records to the core: returns the address of its output. */

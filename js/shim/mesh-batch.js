@@ -5,7 +5,7 @@
 // (meshKindNames), so there is one table of names.
 
 const decoder = new TextDecoder();
-const VERSION = 5;
+const VERSION = 6; // session/host_wire.hpp: kHostWireVersion
 const EMPTY = new Uint8Array(0);
 const EMPTY_VIEW = new DataView(EMPTY.buffer);
 

@@ -2,9 +2,11 @@
 //
 // It runs the mesh core's commands (see src/core/mesh/webrtc_port.hpp and
 // src/core/mesh/README.md for the contract) and reports what the browser does
-// back into the core, then asks its owner to flush: frames and buffered
-// amounts as records in the inbox (host-inbox.js), which cross with the next
-// exchange; the rarer negotiation results through `core.on*` calls.
+// back into the core as records in the inbox (host-inbox.js), in the order
+// it happened: frames, buffered amounts, descriptions, candidates, states,
+// channels opening and closing. Frames cross with the next exchange, which
+// the owner may make later to take several at once; every other report
+// crosses at once, behind the frames that came before it.
 // Handles are integers the core never reuses, so a completion that arrives
 // after its connection was closed finds no entry here and is dropped.
 
@@ -29,9 +31,9 @@ function maxMessageSizeOf(pc) {
 }
 
 export class WebRtcHost {
-  #core;
   #inbox;
-  #deferredFailures = null; // while a batch is read in place
+  #deferredReports = null; // while a batch is read in place
+  #commandNames = []; // the core's names of command kinds, from the batches
   #RTCPeerConnection;
   #changed;
   #received;
@@ -44,10 +46,9 @@ export class WebRtcHost {
   #media;
 
   /**
-   * @param core the wasm Mesh object (its on* methods)
    * @param inbox the HostInbox its owner exchanges with the core
    * @param RTCPeerConnection the implementation to use (the browser's, or wrtc's in Node)
-   * @param changed called after every report into the core, so its owner flushes
+   * @param changed called after every report but a frame, so its owner flushes
    * @param {object} [hooks]
    * @param hooks.received called when a frame came off a channel (into the
    *   inbox); the owner may flush later, to take several at once. Default: changed
@@ -60,10 +61,9 @@ export class WebRtcHost {
    *   icecandidateerror; Node's wrtc has none)
    * @param hooks.track, hooks.trackEnded: what connections receive (media-host.js)
    */
-  constructor(core, inbox, RTCPeerConnection, changed, { received = changed, configure = (iceServers) => ({ iceServers }), iceServerError = () => {}, sendViaServer = () => false, track, trackEnded } = {}) {
+  constructor(inbox, RTCPeerConnection, changed, { received = changed, configure = (iceServers) => ({ iceServers }), iceServerError = () => {}, sendViaServer = () => false, track, trackEnded } = {}) {
     this.#received = received;
     this.#media = new MediaHost({ track, trackEnded });
-    this.#core = core;
     this.#inbox = inbox;
     this.#RTCPeerConnection = RTCPeerConnection;
     this.#changed = changed;
@@ -108,9 +108,11 @@ export class WebRtcHost {
   runBatch(reader) {
     const sentOn = new Set();
     const send = reader.names.commands.indexOf('send');
-    // The batch is read in place in the wasm heap: failures are reported to
-    // the core after it, since a call into the core may move the heap.
-    this.#deferredFailures = [];
+    // The batch is read in place in the wasm heap: reports made meanwhile
+    // (failures) go into the inbox after it, since growing the inbox may
+    // move the heap.
+    this.#commandNames = reader.names.commands;
+    this.#deferredReports = [];
     for (let count = reader.u32(); count > 0; count--) {
       if (reader.view.getUint8(reader.at) === send) {
         reader.at++;
@@ -125,10 +127,10 @@ export class WebRtcHost {
         this.#failed(command.pc ?? this.#channels.get(command.channel)?.pc, command.kind, error);
       }
     }
-    const failures = this.#deferredFailures;
-    this.#deferredFailures = null;
-    if (failures.length > 0) reader.detach(); // the reports call into the core
-    for (const report of failures) report();
+    const reports = this.#deferredReports;
+    this.#deferredReports = null;
+    if (reports.length > 0) reader.detach();
+    for (const write of reports) this.#report(write);
     return sentOn;
   }
 
@@ -188,12 +190,11 @@ export class WebRtcHost {
     }
   }
 
-  #report(call) {
-    // Frames that came before this report may wait in the inbox (the owner
-    // flushes them in a task of their own): they reach the core first, so a
-    // goodbye still comes before its channel's close.
-    if (!this.#inbox.empty) this.#changed();
-    call(this.#core);
+  // `write` puts the report into the inbox, behind the frames that came
+  // before it (a goodbye still reaches the core before its channel's close).
+  #report(write) {
+    if (this.#deferredReports) return void this.#deferredReports.push(write);
+    write(this.#inbox);
     this.#changed();
   }
 
@@ -202,9 +203,8 @@ export class WebRtcHost {
     // has no registered connection yet, and the core must still hear of it.
     const known = kind === 'create_peer_connection' || this.#connections.has(pcHandle);
     if (pcHandle === undefined || !known) return;
-    const report = () => this.#report((core) => core.onOperationFailed(pcHandle, kind, String(error?.message ?? error)));
-    if (this.#deferredFailures) this.#deferredFailures.push(report);
-    else report();
+    const command = this.#commandNames.indexOf(kind);
+    this.#report((inbox) => inbox.operationFailed(pcHandle, command, String(error?.message ?? error)));
   }
 
   #createConnection(handle, iceServers, peer) {
@@ -214,7 +214,7 @@ export class WebRtcHost {
     this.#iceServersOf.set(pc, iceServers);
     const alive = () => this.#connections.get(handle) === pc;
     pc.onicecandidate = (event) => {
-      if (alive()) this.#report((core) => core.onLocalCandidate(handle, candidateToJson(event.candidate)));
+      if (alive()) this.#report((inbox) => inbox.localCandidate(handle, candidateToJson(event.candidate)));
     };
     pc.onicecandidateerror = (event) => {
       if (alive()) this.#iceServerError({ url: String(event.url ?? ''), errorCode: Number(event.errorCode), errorText: String(event.errorText ?? '') });
@@ -222,9 +222,9 @@ export class WebRtcHost {
     pc.onconnectionstatechange = () => {
       if (!alive()) return;
       const state = pc.connectionState;
-      this.#report((core) => {
-        if (state === 'connected') core.onMaxMessageSize(handle, maxMessageSizeOf(pc));
-        core.onConnectionState(handle, state);
+      this.#report((inbox) => {
+        if (state === 'connected') inbox.maxMessageSize(handle, maxMessageSizeOf(pc));
+        inbox.connectionState(handle, state);
       });
     };
   }
@@ -249,7 +249,7 @@ export class WebRtcHost {
     const open = () => {
       if (!alive() || opened) return;
       opened = true;
-      this.#report((core) => core.onChannelOpen(handle));
+      this.#report((inbox) => inbox.channelOpen(handle));
     };
     channel.onopen = open;
     // @roamhq/wrtc fires no `open` for a negotiated channel made on a
@@ -260,7 +260,7 @@ export class WebRtcHost {
     channel.onclose = () => {
       if (!alive()) return;
       this.#channels.delete(handle);
-      this.#report((core) => core.onChannelClosed(handle));
+      this.#report((inbox) => inbox.channelClosed(handle));
     };
     channel.onmessage = (event) => {
       if (!alive()) return;
@@ -288,7 +288,7 @@ export class WebRtcHost {
       // getter can crash the process while its signaling thread updates it.
       const { type, sdp } = description;
       this.#media.check(pc, handle);
-      this.#report((core) => core.onLocalDescription(handle, type, sdp));
+      this.#report((inbox) => inbox.localDescription(handle, type, sdp));
     } catch (error) {
       this.#failed(handle, 'set_local_description', error);
     }
@@ -310,7 +310,7 @@ export class WebRtcHost {
       await pc.setRemoteDescription(description);
       if (this.#connections.get(handle) !== pc) return;
       this.#media.check(pc, handle);
-      this.#report((core) => core.onRemoteDescriptionSet(handle));
+      this.#report((inbox) => inbox.remoteDescriptionSet(handle));
     } catch (error) {
       this.#failed(handle, 'set_remote_description', error);
     }

@@ -1,6 +1,7 @@
 // session::exchange, the one wire between a session and its host: records in
-// (ticks, sends, frames, buffered amounts), one header plus the batch out;
-// and the mesh's buffered_amount_low event, which that wire carries.
+// (ticks, sends, frames, buffered amounts, and what the WebRTC objects did),
+// one header plus the batch out; and the mesh's buffered_amount_low event,
+// which that wire carries.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -10,6 +11,7 @@
 #include "core/common/packer.hpp"
 #include "core/session/host_wire.hpp"
 #include "mesh/sim_webrtc.hpp"
+#include "session/host_records.hpp"
 
 using namespace rtcmesh;
 using session::HostInput;
@@ -170,4 +172,105 @@ TEST_CASE("the host wire opens and closes named channels and sends on them", "[s
     p.str("cursor");
     session::exchange(s, 0, in.data(), in.size(), true, out);
     CHECK(!s.mesh().direct_channel_open("cursor"));
+}
+
+namespace {
+
+// Applies `in` without draining, then takes what it produced.
+struct Produced {
+    std::vector<mesh::Command> commands;
+    std::vector<mesh::Event> events;
+    mesh::ErrorCode status;
+};
+Produced apply_records(session::Session& s, const Bytes& in, double now = 100) {
+    Bytes out;
+    session::exchange(s, now, in.data(), in.size(), false, out);
+    return {s.take_commands(), s.take_events(), read_header(out).status};
+}
+
+std::vector<mesh::EventKind> kinds_of(const std::vector<mesh::Event>& events) {
+    std::vector<mesh::EventKind> kinds;
+    for (const auto& e : events) kinds.push_back(e.kind);
+    return kinds;
+}
+
+const mesh::Command* find_command(const std::vector<mesh::Command>& commands, mesh::CommandKind kind) {
+    for (const auto& c : commands)
+        if (c.kind == kind) return &c;
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("the host wire carries what the WebRTC objects did, in the order it happened", "[session][wire]") {
+    // "a" sorts first: it offers to "b".
+    session::Session s(sim::member_options("a", {"a", "b"}), 5);
+    Bytes in;
+    put_tick(in, 100);
+    Produced started = apply_records(s, in);
+    const mesh::Command* made = find_command(started.commands, mesh::CommandKind::create_peer_connection);
+    const mesh::Command* channel = find_command(started.commands, mesh::CommandKind::create_data_channel);
+    REQUIRE(made != nullptr);
+    REQUIRE(channel != nullptr);
+    REQUIRE(find_command(started.commands, mesh::CommandKind::set_local_description) != nullptr);
+    const mesh::Handle pc = made->pc;
+
+    SECTION("descriptions, candidates, states and the channel's opening reach the link") {
+        const std::string offer = "v=0\r\no=- 7 1 IN IP4 0.0.0.0\r\ns=-\r\na=fingerprint:sha-256 AA\r\n";
+        in.clear();
+        sim::records::local_description(in, pc, mesh::SdpType::offer, offer);
+        sim::records::local_candidate(in, pc, R"({"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host"})");
+        Produced offered = apply_records(s, in);
+        CHECK(offered.status == mesh::ErrorCode::none);
+        REQUIRE(kinds_of(offered.events) == std::vector{mesh::EventKind::offer, mesh::EventKind::icecandidate});
+        CHECK(offered.events[0].text == offer);
+
+        REQUIRE(s.mesh().add_answer("b", "v=0\r\no=- 8 1 IN IP4 0.0.0.0\r\ns=-\r\na=fingerprint:sha-256 BB\r\n").ok());
+        REQUIRE(find_command(s.take_commands(), mesh::CommandKind::set_remote_description) != nullptr);
+        in.clear();
+        sim::records::remote_description_set(in, pc);
+        sim::records::max_message_size(in, pc, 262144);
+        sim::records::connection_state(in, pc, mesh::ConnectionState::connected);
+        sim::records::channel_open(in, channel->channel);
+        Produced opened = apply_records(s, in);
+        CHECK(opened.status == mesh::ErrorCode::none);
+        CHECK(kinds_of(opened.events) == std::vector{mesh::EventKind::addchannel});
+        CHECK(s.mesh().ready_state("b") == "open");
+
+        // A frame that came before the channel's close is applied before it:
+        // here a malformed one, whose error comes before removechannel.
+        in.clear();
+        sim::records::channel_message(in, channel->channel, Bytes{'n', 'o', 't', ' ', 'a', ' ', 'f', 'r', 'a', 'm', 'e'});
+        sim::records::channel_closed(in, channel->channel);
+        Produced closed = apply_records(s, in);
+        REQUIRE(closed.events.size() >= 2);
+        CHECK(closed.events[0].kind == mesh::EventKind::error);
+        CHECK(closed.events[0].code == mesh::ErrorCode::malformed_frame);
+        CHECK(closed.events[1].kind == mesh::EventKind::removechannel);
+    }
+
+    SECTION("a failed operation fails the attempt, with the browser's words") {
+        in.clear();
+        sim::records::operation_failed(in, pc, mesh::CommandKind::set_local_description, "InvalidStateError: closed");
+        Produced failed = apply_records(s, in);
+        CHECK(failed.status == mesh::ErrorCode::none);
+        // An error with the browser's words, then the attempt fails and the next begins.
+        REQUIRE(kinds_of(failed.events) ==
+                std::vector{mesh::EventKind::error, mesh::EventKind::failed, mesh::EventKind::reconnecting});
+        CHECK(failed.events[0].text.find("InvalidStateError: closed") != std::string::npos);
+        CHECK(failed.events[0].text.find("set_local_description") != std::string::npos);
+        CHECK(find_command(failed.commands, mesh::CommandKind::close_peer_connection) != nullptr);
+    }
+
+    SECTION("a truncated report is refused, and reports for unknown handles are ignored") {
+        in = {static_cast<std::uint8_t>(HostInput::channel_open), 1, 0};
+        CHECK(apply_records(s, in).status == mesh::ErrorCode::bad_argument);
+        in.clear();
+        sim::records::connection_state(in, pc + 1000, mesh::ConnectionState::failed);
+        sim::records::channel_closed(in, channel->channel + 1000);
+        Produced ignored = apply_records(s, in);
+        CHECK(ignored.status == mesh::ErrorCode::none);
+        CHECK(ignored.events.empty());
+        CHECK(s.mesh().ready_state("b") == "connecting");
+    }
 }

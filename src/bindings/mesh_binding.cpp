@@ -60,27 +60,6 @@ mesh::Options options_from_js(const val& js) {
     return options;
 }
 
-mesh::ConnectionState connection_state_from_js(const std::string& state) {
-    if (state == "new") return mesh::ConnectionState::new_;
-    if (state == "connecting" || state == "checking") return mesh::ConnectionState::connecting;
-    if (state == "connected" || state == "completed") return mesh::ConnectionState::connected;
-    if (state == "disconnected") return mesh::ConnectionState::disconnected;
-    if (state == "failed") return mesh::ConnectionState::failed;
-    return mesh::ConnectionState::closed;
-}
-
-mesh::CommandKind command_kind_from_js(const std::string& kind) {
-    for (auto k : {mesh::CommandKind::create_peer_connection, mesh::CommandKind::create_data_channel,
-                   mesh::CommandKind::set_local_description, mesh::CommandKind::set_remote_description,
-                   mesh::CommandKind::add_ice_candidate, mesh::CommandKind::send,
-                   mesh::CommandKind::set_buffered_amount_low_threshold, mesh::CommandKind::close_channel,
-                   mesh::CommandKind::close_peer_connection}) {
-        if (kind == mesh::to_string(k)) return k;
-    }
-    return mesh::CommandKind::send;
-}
-
-
 }  // namespace
 
 JsMesh::JsMesh(const val& options, double seed)
@@ -141,26 +120,6 @@ double JsMesh::exchange(double now, double used, bool drain) {
     return static_cast<double>(reinterpret_cast<std::uintptr_t>(output_.data()));
 }
 
-void JsMesh::on_local_description(double pc, const std::string& type, const std::string& sdp) {
-    mesh_->on_local_description(static_cast<mesh::Handle>(pc), type == "offer" ? mesh::SdpType::offer : mesh::SdpType::answer,
-                                sdp);
-}
-void JsMesh::on_remote_description_set(double pc) { mesh_->on_remote_description_set(static_cast<mesh::Handle>(pc)); }
-void JsMesh::on_local_candidate(double pc, const std::string& candidate) {
-    mesh_->on_local_candidate(static_cast<mesh::Handle>(pc), candidate);
-}
-void JsMesh::on_connection_state(double pc, const std::string& state) {
-    mesh_->on_connection_state(static_cast<mesh::Handle>(pc), connection_state_from_js(state));
-}
-void JsMesh::on_channel_open(double channel) { mesh_->on_channel_open(static_cast<mesh::Handle>(channel)); }
-void JsMesh::on_channel_closed(double channel) { mesh_->on_channel_closed(static_cast<mesh::Handle>(channel)); }
-void JsMesh::on_operation_failed(double pc, const std::string& kind, const std::string& error) {
-    mesh_->on_operation_failed(static_cast<mesh::Handle>(pc), command_kind_from_js(kind), error);
-}
-void JsMesh::on_max_message_size(double pc, double bytes) {
-    mesh_->on_max_message_size(static_cast<mesh::Handle>(pc), to_size(bytes));
-}
-
 namespace {
 
 // The names of the packed kinds, from the core's own tables: JS reads them
@@ -216,14 +175,6 @@ EMSCRIPTEN_BINDINGS(rtcmesh_mesh) {
         .function("setMetadata", &JsMesh::set_metadata)
         .function("addTrack", &JsMesh::add_track)
         .function("removeTrack", &JsMesh::remove_track)
-        .function("address", &JsMesh::address)
-        .function("onLocalDescription", &JsMesh::on_local_description)
-        .function("onRemoteDescriptionSet", &JsMesh::on_remote_description_set)
-        .function("onLocalCandidate", &JsMesh::on_local_candidate)
-        .function("onConnectionState", &JsMesh::on_connection_state)
-        .function("onChannelOpen", &JsMesh::on_channel_open)
-        .function("onChannelClosed", &JsMesh::on_channel_closed)
-        .function("onOperationFailed", &JsMesh::on_operation_failed)
-        .function("onMaxMessageSize", &JsMesh::on_max_message_size);
+        .function("address", &JsMesh::address);
     emscripten::function("meshKindNames", &rtcmesh::bindings::kind_names);
 }

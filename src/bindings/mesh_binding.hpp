@@ -51,15 +51,6 @@ public:
     // embind's generic invoker).
     double address() const { return static_cast<double>(reinterpret_cast<std::uintptr_t>(this)); }
 
-    void on_local_description(double pc, const std::string& type, const std::string& sdp);
-    void on_remote_description_set(double pc);
-    void on_local_candidate(double pc, const std::string& candidate);
-    void on_connection_state(double pc, const std::string& state);
-    void on_channel_open(double channel);
-    void on_channel_closed(double channel);
-    void on_operation_failed(double pc, const std::string& kind, const std::string& error);
-    void on_max_message_size(double pc, double bytes);
-
 private:
     std::shared_ptr<session::Session> session_;  // shared with a Raft over this mesh
     mesh::Mesh* mesh_;                           // session_'s

@@ -34,6 +34,15 @@ const char* to_string(ConnectionState state) {
     return "unknown";
 }
 
+ConnectionState connection_state_named(const std::string& name) {
+    if (name == "new") return ConnectionState::new_;
+    if (name == "connecting" || name == "checking") return ConnectionState::connecting;
+    if (name == "connected" || name == "completed") return ConnectionState::connected;
+    if (name == "disconnected") return ConnectionState::disconnected;
+    if (name == "failed") return ConnectionState::failed;
+    return ConnectionState::closed;
+}
+
 const char* to_string(EventKind kind) {
     switch (kind) {
         case EventKind::offer: return "offer";

@@ -89,5 +89,8 @@ inline Command make_command(CommandKind kind, Handle pc, Handle channel = 0) {
 
 const char* to_string(CommandKind kind);
 const char* to_string(ConnectionState state);
+// A browser's RTCPeerConnection.connectionState (or iceConnectionState) as
+// the core's state; an unknown name counts as closed.
+ConnectionState connection_state_named(const std::string& name);
 
 }  // namespace rtcmesh::mesh

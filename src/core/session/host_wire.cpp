@@ -41,6 +41,62 @@ Status apply_send(Session& session, Unpacker& in) {
                         : session.mesh().send(peer, std::move(payload), is_text);
 }
 
+// A report of what the host's WebRTC did (the records after server_frame);
+// false when `kind` is not one. A truncated record leaves `in` failed.
+bool apply_report(mesh::Mesh& mesh, HostInput kind, Unpacker& in) {
+    switch (kind) {
+        case HostInput::local_description: {
+            const mesh::Handle pc = in.u32();
+            const auto type = in.u8() == 1 ? mesh::SdpType::answer : mesh::SdpType::offer;
+            const std::string sdp = in.str();
+            if (in.ok()) mesh.on_local_description(pc, type, sdp);
+            return true;
+        }
+        case HostInput::remote_description_set: {
+            const mesh::Handle pc = in.u32();
+            if (in.ok()) mesh.on_remote_description_set(pc);
+            return true;
+        }
+        case HostInput::local_candidate: {
+            const mesh::Handle pc = in.u32();
+            const std::string candidate = in.str();
+            if (in.ok()) mesh.on_local_candidate(pc, candidate);
+            return true;
+        }
+        case HostInput::connection_state: {
+            const mesh::Handle pc = in.u32();
+            const std::string state = in.str();
+            if (in.ok()) mesh.on_connection_state(pc, mesh::connection_state_named(state));
+            return true;
+        }
+        case HostInput::max_message_size: {
+            const mesh::Handle pc = in.u32();
+            const double bytes = in.num();
+            if (in.ok()) mesh.on_max_message_size(pc, to_size(bytes));
+            return true;
+        }
+        case HostInput::channel_open:
+        case HostInput::channel_closed: {
+            const mesh::Handle channel = in.u32();
+            if (!in.ok()) return true;
+            if (kind == HostInput::channel_open) mesh.on_channel_open(channel);
+            else mesh.on_channel_closed(channel);
+            return true;
+        }
+        case HostInput::operation_failed: {
+            const mesh::Handle pc = in.u32();
+            const std::uint8_t what = in.u8();
+            const std::string error = in.str();
+            // An unknown command kind is reported as a failed send: the
+            // connection is retried either way.
+            const auto command = what < mesh::kCommandKindCount ? static_cast<mesh::CommandKind>(what) : mesh::CommandKind::send;
+            if (in.ok()) mesh.on_operation_failed(pc, command, error);
+            return true;
+        }
+        default: return false;
+    }
+}
+
 // Applies records in order; returns the last send's status, or the first
 // malformed record's.
 Status apply_input(Session& session, const std::uint8_t* input, std::size_t size) {
@@ -97,6 +153,7 @@ Status apply_input(Session& session, const std::uint8_t* input, std::size_t size
                 break;
             }
             default:
+                if (apply_report(session.mesh(), kind, in)) break;
                 return Status::fail(ErrorCode::bad_argument,
                                     "malformed host input: unknown record kind " + std::to_string(static_cast<int>(kind)));
         }

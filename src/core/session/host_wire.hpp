@@ -12,6 +12,18 @@
 //   close_channel    str name
 //   channel_message  u32 channel, bytes frame
 //   buffered_amount  u32 channel, num bytes   (channel.bufferedAmount, see Mesh::on_buffered_amount)
+//   server_path      u8 up, num max frame bytes, num bytes per second
+//   server_frame     str from, bytes frame
+// and what the host's WebRTC did, in the order it happened, so that a
+// channel's close never overtakes the frames that came before it:
+//   local_description       u32 pc, u8 type (0 offer, 1 answer), str sdp
+//   remote_description_set  u32 pc
+//   local_candidate         u32 pc, str candidate JSON ("" = the end)
+//   connection_state        u32 pc, str state (connectionState's name)
+//   max_message_size        u32 pc, num bytes (the SCTP transport's)
+//   channel_open            u32 channel
+//   channel_closed          u32 channel
+//   operation_failed        u32 pc, u8 command kind, str error
 // str = u32 length + UTF-8, bytes = u32 length + raw, num = f64.
 //
 // Output: one header, then (when the host asks to drain) the batch of
@@ -41,10 +53,19 @@ enum class HostInput : std::uint8_t {
     server_frame,
     open_channel,
     close_channel,
+    local_description,
+    remote_description_set,
+    local_candidate,
+    connection_state,
+    max_message_size,
+    channel_open,
+    channel_closed,
+    operation_failed,
 };
 
-// 4: the last-resort path's records and command; 5: named channels.
-inline constexpr std::uint8_t kHostWireVersion = 5;
+// 4: the last-resort path's records and command; 5: named channels;
+// 6: the host's WebRTC reports.
+inline constexpr std::uint8_t kHostWireVersion = 6;
 
 // How old the session's clock may be when an exchange applies what arrived:
 // a Raft heartbeat stepped in at a clock 250 ms old (a quiet mesh sleeps
