@@ -4,9 +4,11 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 #include <utility>
 
 #include "core/session/host_wire.hpp"
+#include "session/host_records.hpp"
 
 namespace rtcmesh::sim {
 
@@ -71,6 +73,24 @@ struct SimNetwork::Node {
 
 namespace {
 
+// One record of the host wire, packed by `write` (a records:: function).
+template <typename Write, typename... Args>
+Bytes record(Write write, const Args&... args) {
+    Bytes out;
+    write(out, args...);
+    return out;
+}
+
+// What the simulated browser did reaches the core as a page's reports do:
+// records through the host wire (session/host_wire.hpp), applied at the
+// session's own clock (the simulation ticks it).
+void report(session::Session& s, const Bytes& in) {
+    Bytes out;
+    session::exchange(s, static_cast<double>(s.now()), in.data(), in.size(), false, out);
+    constexpr std::size_t kStatusAt = 1 + 4 + 8;  // after the version, the length and the wake-up
+    if (out.size() <= kStatusAt || out[kStatusAt] != 0) throw std::logic_error("the host wire refused a simulated report");
+}
+
 std::string make_sdp(SdpType type, std::uint64_t session, int gen, std::size_t mms, const std::set<std::uint32_t>& tracks) {
     std::string listed;
     for (auto track : tracks) listed += (listed.empty() ? "" : ",") + std::to_string(track);
@@ -130,7 +150,7 @@ mesh::Mesh& SimNetwork::add_node(mesh::Options options) {
     n->session = std::make_unique<session::Session>(std::move(options), rng_.next());
     n->mesh = &n->session->mesh();
     n->op_ready = now_;
-    if (server_up_) n->mesh->on_server_path(true, server_max_frame_, server_rate_);
+    if (server_up_) report(*n->session, record(records::server_path, true, server_max_frame_, server_rate_));
     logs_[n->id] = NodeLog{};
     Node& ref = *n;
     nodes_[n->id] = std::move(n);
@@ -207,7 +227,7 @@ void SimNetwork::drain(Node& n) {
                 if (target == nullptr) continue;
                 auto frame = std::make_shared<Bytes>(std::move(c.bytes));
                 const std::string from = n.id;
-                on_node(c.peer, target->incarnation, [frame, from](Node& t) { t.mesh->on_server_frame(from, std::move(*frame)); },
+                on_node(c.peer, target->incarnation, [frame, from](Node& t) { report(*t.session, record(records::server_frame, from, *frame)); },
                         now_ + config_.description_delay_ms);
                 continue;
             }
@@ -235,7 +255,7 @@ void SimNetwork::drain(Node& n) {
         for (Handle channel : sent_on)
             for (auto& [h, p] : n.pcs)
                 if (p.channel == channel && !p.closed)
-                    n.mesh->on_buffered_amount(channel, config_.reports_buffered_amount ? p.buffered : 0);
+                    report(*n.session, record(records::buffered_amount, channel, config_.reports_buffered_amount ? p.buffered : 0));
     }
     for (auto& e : n.session->take_events()) route_event(n, std::move(e));
 }
@@ -280,7 +300,7 @@ void SimNetwork::server_path(bool up, std::size_t max_frame_bytes, std::size_t b
     server_rate_ = bytes_per_second;
     for (auto& [id, n] : nodes_) {
         if (!n->mesh) continue;
-        n->mesh->on_server_path(up, max_frame_bytes, bytes_per_second);
+        report(*n->session, record(records::server_path, up, max_frame_bytes, bytes_per_second));
         drain(*n);
     }
 }
@@ -301,7 +321,7 @@ void SimNetwork::execute(Node& n, Command c) {
             auto cap = connection_caps_.find(n.id);
             if (cap != connection_caps_.end() && cap->second > 0 && live_connections(n.id) >= cap->second) {
                 // The browser's constructor throws; the shim reports it at once.
-                n.mesh->on_operation_failed(c.pc, c.kind, "OperationError: Cannot create so many PeerConnections");
+                report(*n.session, record(records::operation_failed, c.pc, c.kind, "OperationError: Cannot create so many PeerConnections"));
                 return;
             }
             Pc p;
@@ -316,7 +336,7 @@ void SimNetwork::execute(Node& n, Command c) {
                 pc->channel = c.channel;
             } else {
                 pc->extras[c.channel] = c.data_channel;
-                if (pc->channel_open) n.mesh->on_channel_open(c.channel);  // SCTP is up already
+                if (pc->channel_open) report(*n.session, record(records::channel_open, c.channel));  // SCTP is up already
             }
             break;
         case CommandKind::set_local_description: {
@@ -329,11 +349,11 @@ void SimNetwork::execute(Node& n, Command c) {
                 if (c.ice_restart && pc->has_local) pc->ice_gen++;
                 pc->sig = Sig::have_local_offer;
             } else {
-                n.mesh->on_operation_failed(pc->handle, c.kind, "InvalidStateError: have-local-offer");
+                report(*n.session, record(records::operation_failed, pc->handle, c.kind, "InvalidStateError: have-local-offer"));
                 return;
             }
             pc->has_local = true;
-            n.mesh->on_local_description(pc->handle, type, make_sdp(type, pc->session, pc->ice_gen, config_.max_message_size, pc->sending));
+            report(*n.session, record(records::local_description, pc->handle, type, make_sdp(type, pc->session, pc->ice_gen, config_.max_message_size, pc->sending)));
             // Trickle: two candidates and end-of-candidates, a little later.
             const Handle h = pc->handle;
             const std::string cand_base = "candidate:" + std::to_string(pc->session) + ":" + std::to_string(pc->ice_gen) + ":";
@@ -341,7 +361,7 @@ void SimNetwork::execute(Node& n, Command c) {
                 const std::string cand = i < 2 ? cand_base + std::to_string(i) : std::string();
                 on_node(n.id, n.incarnation, [h, cand](Node& node) {
                     auto it = node.pcs.find(h);
-                    if (it != node.pcs.end() && !it->second.closed) node.mesh->on_local_candidate(h, cand);
+                    if (it != node.pcs.end() && !it->second.closed) report(*node.session, record(records::local_candidate, h, cand));
                 }, now_ + 2 + 3 * i);
             }
             try_connect(n, *pc);
@@ -351,20 +371,20 @@ void SimNetwork::execute(Node& n, Command c) {
             std::uint64_t session = 0;
             int gen = 0;
             if (!parse_sdp(c.text, session, gen)) {
-                n.mesh->on_operation_failed(pc->handle, c.kind, "SyntaxError: bad SDP");
+                report(*n.session, record(records::operation_failed, pc->handle, c.kind, "SyntaxError: bad SDP"));
                 return;
             }
             if (c.sdp_type == SdpType::offer) {
                 if (pc->sig == Sig::have_local_offer) pc->sig = Sig::stable;  // implicit rollback
                 if (pc->sig != Sig::stable) {
-                    n.mesh->on_operation_failed(pc->handle, c.kind, "InvalidStateError");
+                    report(*n.session, record(records::operation_failed, pc->handle, c.kind, "InvalidStateError"));
                     return;
                 }
                 if (pc->has_remote && gen != pc->remote_ice_gen) pc->ice_gen++;  // ICE restart: new local creds too
                 pc->sig = Sig::have_remote_offer;
             } else {
                 if (pc->sig != Sig::have_local_offer) {
-                    n.mesh->on_operation_failed(pc->handle, c.kind, "InvalidStateError: no local offer");
+                    report(*n.session, record(records::operation_failed, pc->handle, c.kind, "InvalidStateError: no local offer"));
                     return;
                 }
                 pc->sig = Sig::stable;
@@ -374,7 +394,7 @@ void SimNetwork::execute(Node& n, Command c) {
             pc->receiving = sdp_tracks(c.text);
             pc->remote_session = session;
             pc->remote_ice_gen = gen;
-            n.mesh->on_remote_description_set(pc->handle);
+            report(*n.session, record(records::remote_description_set, pc->handle));
             try_connect(n, *pc);
             break;
         }
@@ -383,11 +403,11 @@ void SimNetwork::execute(Node& n, Command c) {
             std::uint64_t session = 0;
             int gen = 0;
             if (!pc->has_remote) {
-                n.mesh->on_operation_failed(pc->handle, c.kind, "InvalidStateError: no remote description");
+                report(*n.session, record(records::operation_failed, pc->handle, c.kind, "InvalidStateError: no remote description"));
                 return;
             }
             if (!parse_candidate(c.text, session, gen) || session != pc->remote_session || gen != pc->remote_ice_gen) {
-                n.mesh->on_operation_failed(pc->handle, c.kind, "OperationError: unknown ufrag");
+                report(*n.session, record(records::operation_failed, pc->handle, c.kind, "OperationError: unknown ufrag"));
                 return;
             }
             pc->remote_candidate_ok = true;
@@ -413,7 +433,7 @@ void SimNetwork::execute(Node& n, Command c) {
                     auto it = o.pcs.find(ph);
                     if (it == o.pcs.end() || it->second.closed || !it->second.channel_open) return;
                     it->second.channel_open = false;
-                    o.mesh->on_channel_closed(it->second.channel);
+                    report(*o.session, record(records::channel_closed, it->second.channel));
                 }, std::max(now_, pc->link_free_at) + config_.latency_ms);
             }
             break;
@@ -458,12 +478,12 @@ void SimNetwork::try_connect(Node& n, Pc& pc) {
         for (auto [nn, p] : {std::make_pair(na, &ita->second), std::make_pair(nb, &itb->second)}) {
             if (p->state != ConnectionState::connected && !open_first) {
                 set_state(*nn, *p, ConnectionState::connected);
-                nn->mesh->on_max_message_size(p->handle, config_.max_message_size);
+                report(*nn->session, record(records::max_message_size, p->handle, config_.max_message_size));
             }
             if (!p->channel_open) {
                 p->channel_open = true;
-                nn->mesh->on_channel_open(p->channel);
-                for (const auto& [extra, spec] : p->extras) nn->mesh->on_channel_open(extra);
+                report(*nn->session, record(records::channel_open, p->channel));
+                for (const auto& [extra, spec] : p->extras) report(*nn->session, record(records::channel_open, extra));
             }
             if (open_first) {
                 const Handle h = p->handle;
@@ -471,7 +491,7 @@ void SimNetwork::try_connect(Node& n, Pc& pc) {
                     auto it = n.pcs.find(h);
                     if (it == n.pcs.end() || it->second.closed || it->second.state == ConnectionState::connected) return;
                     set_state(n, it->second, ConnectionState::connected);
-                    n.mesh->on_max_message_size(h, config_.max_message_size);
+                    report(*n.session, record(records::max_message_size, h, config_.max_message_size));
                 }, now_ + config_.connected_after_open_ms);
             }
         }
@@ -484,7 +504,7 @@ void SimNetwork::set_state(Node& n, Pc& pc, ConnectionState state) {
     if (pc.state == state) return;
     pc.state = state;
     if (state == ConnectionState::connected) pc.disconnect_episode++;
-    n.mesh->on_connection_state(pc.handle, state);
+    report(*n.session, record(records::connection_state, pc.handle, state));
 }
 
 void SimNetwork::go_disconnected(Node& n, Pc& pc) {
@@ -508,7 +528,7 @@ void SimNetwork::send_frame(Node& n, Pc& pc, Bytes bytes) {
     if (pc.closed || !pc.channel_open) return;
     if (tamper) tamper(n.id, pc.peer, bytes);
     if (bytes.size() > config_.max_message_size) {
-        n.mesh->on_operation_failed(pc.handle, CommandKind::send, "OperationError: message too large");
+        report(*n.session, record(records::operation_failed, pc.handle, CommandKind::send, "OperationError: message too large"));
         return;
     }
     const std::size_t size = bytes.size();
@@ -528,7 +548,7 @@ void SimNetwork::send_frame(Node& n, Pc& pc, Bytes bytes) {
         const std::size_t before = p.buffered;
         p.buffered -= std::min(p.buffered, size);
         if (reports && !p.closed && before > p.threshold && p.buffered <= p.threshold)
-            node.mesh->on_buffered_amount(p.channel, p.buffered);
+            report(*node.session, record(records::buffered_amount, p.channel, p.buffered));
     }, done);
     const std::string from = n.id;
     auto shared = std::make_shared<Bytes>(std::move(bytes));
@@ -538,7 +558,7 @@ void SimNetwork::send_frame(Node& n, Pc& pc, Bytes bytes) {
         if (!link_up(from, o.id)) return;
         for (auto& [ph, p] : o.pcs) {
             if (p.session != remote_session || p.closed || !p.channel_open || p.state != ConnectionState::connected) continue;
-            o.mesh->on_channel_message(p.channel, std::move(*shared));
+            report(*o.session, record(records::channel_message, p.channel, *shared));
             return;
         }
     }, done + config_.latency_ms);
@@ -563,7 +583,7 @@ void SimNetwork::send_direct(Node& n, Pc& pc, const mesh::DataChannelSpec& spec,
         for (auto& [ph, p] : o.pcs) {
             if (p.session != remote_session || p.closed || !p.channel_open) continue;
             for (const auto& [handle, spec] : p.extras)
-                if (spec.id == id) return o.mesh->on_channel_message(handle, std::move(*shared));
+                if (spec.id == id) return report(*o.session, record(records::channel_message, handle, *shared));
         }
     }, now_ + config_.latency_ms);
 }
@@ -651,7 +671,7 @@ bool SimNetwork::inject(const std::string& from, const std::string& to, Bytes fr
     if (n == nullptr) return false;
     for (auto& [h, pc] : n->pcs) {
         if (pc.peer != from || pc.closed || !pc.channel_open) continue;
-        n->mesh->on_channel_message(pc.channel, std::move(frame));
+        report(*n->session, record(records::channel_message, pc.channel, frame));
         drain(*n);
         return true;
     }
