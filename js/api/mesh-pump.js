@@ -32,7 +32,7 @@ export class MeshPump {
   #nextWakeup = 0; // the core's word, from its last exchange: tick by then
   #flushing = false;
   #flushAgain = false;
-  #flushSoon = false; // a flush waits in a task of its own (flushSoon)
+  #flushQueued = false; // a flush waits in a task of its own (flushSoon)
   #laterEvents = []; // readers positioned on events of records applied from listeners
   #flushedListeners = new Set();
 
@@ -96,10 +96,10 @@ export class MeshPump {
    * An idle page pays one task's hop.
    */
   flushSoon() {
-    if (this.#flushSoon) return;
-    this.#flushSoon = true;
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
     nextTask(() => {
-      this.#flushSoon = false;
+      this.#flushQueued = false;
       if (this.#alive() && !this.#inbox.empty) this.flush(); // a flush meanwhile took them
     });
   }
