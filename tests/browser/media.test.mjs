@@ -152,6 +152,10 @@ test('a member whose link stops carrying data, reached through another, is repor
   try {
     for (const id of ['ana', 'ben', 'cho']) tabs[id] = await mediaTab('cut', id, server.url);
     await framesFlow(tabs.ben, ['ana', 'cho'], 10, 'frames at ben');
+    // Every link direct first: while ana's link to cho was still forming,
+    // cho was reached through ben, and that was reported too.
+    await framesFlow(tabs.ana, ['ben', 'cho'], 10, 'frames at ana');
+    await tabs.ana.page.evaluate(() => { window.relayedMedia.length = 0; });
     path.loss = 1;
     await poll(() => tabs.ana.page.evaluate(() => window.relayedMedia.length > 0), 30000, 'ana to learn ben is reached only through cho');
     assert.deepEqual(await tabs.ana.page.evaluate(() => window.relayedMedia[0]), { peer: 'ben', via: 'cho' });
