@@ -58,7 +58,7 @@ async function waitFor(check, timeoutMs, what) {
  * presence but few signals. `redis: false` with 'rooms': independent
  * processes, no Redis at all.
  */
-export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 3, rounds = 3, joinConcurrency = 50, timeoutMs = 120000, spread = 'clients', redis = true } = {}) {
+export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 3, rounds = 3, warmupRounds = 1, joinConcurrency = 50, timeoutMs = 120000, spread = 'clients', redis = true } = {}) {
   // Every client comes from 127.0.0.1: lift the per-address caps for the load.
   const limits = { maxSocketsPerIp: clients + 100, maxSockets: clients + 100, ipJoinBurst: clients + 100 };
   const nodeArgs = ['--expose-gc', '--import', new URL('./gc-on-signal.mjs', import.meta.url).href];
@@ -109,8 +109,27 @@ export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 
     await waitFor(() => members.every((m) => known(m) === perRoom.get(m.room) - 1), timeoutMs, 'presence to settle');
     const memoryJoined = await serverMemory();
 
-    const expected = new Map(members.map((m) => [m, (perRoom.get(m.room) - 1) * rounds]));
     const signalsOf = (m) => m.client.frames.filter((f) => f.type === 'signal');
+    const byRoom = new Map();
+    for (const m of members) byRoom.set(m.room, [...(byRoom.get(m.room) ?? []), m]);
+    const signalRound = (round) => {
+      let count = 0;
+      for (const from of members) {
+        for (const to of byRoom.get(from.room)) {
+          if (to === from) continue;
+          from.client.send({ type: 'signal', to: to.peer, data: { round, note: `${from.peer}->${to.peer}` } });
+          count++;
+        }
+      }
+      return count;
+    };
+    // Warm-up rounds, not measured: each server process compiles its hot
+    // paths while it handles them, so the figures are the steady state's.
+    for (let round = 0; round < warmupRounds; round++) signalRound(-1 - round);
+    const warmup = new Map(members.map((m) => [m, (perRoom.get(m.room) - 1) * warmupRounds]));
+    await waitFor(() => members.every((m) => signalsOf(m).length >= warmup.get(m)), timeoutMs, 'the warm-up signals to arrive');
+    for (const m of members) m.client.frames = m.client.frames.filter((f) => f.type !== 'signal');
+    const expected = new Map(members.map((m) => [m, (perRoom.get(m.room) - 1) * rounds]));
     let sent = 0;
     const cpuOf = () => ({
       servers: cluster.nodes.reduce((sum, node) => sum + cpuSeconds(node.pid), 0),
@@ -119,17 +138,7 @@ export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 
     });
     const cpuBefore = cpuOf();
     const sendStarted = performance.now();
-    const byRoom = new Map();
-    for (const m of members) byRoom.set(m.room, [...(byRoom.get(m.room) ?? []), m]);
-    for (let round = 0; round < rounds; round++) {
-      for (const from of members) {
-        for (const to of byRoom.get(from.room)) {
-          if (to === from) continue;
-          from.client.send({ type: 'signal', to: to.peer, data: { round, note: `${from.peer}->${to.peer}` } });
-          sent++;
-        }
-      }
-    }
+    for (let round = 0; round < rounds; round++) sent += signalRound(round);
     let lastArrival = 0;
     await waitFor(() => {
       const done = members.every((m) => signalsOf(m).length >= expected.get(m));
@@ -148,7 +157,7 @@ export async function runClusterLoad({ clients = 2000, rooms = 200, processes = 
     const errors = members.reduce((sum, m) => sum + m.client.frames.filter((f) => f.type === 'error').length, 0);
     joinMs.sort((a, b) => a - b);
     return {
-      processes, clients, rooms, rounds, spread, redis,
+      processes, clients, rooms, rounds, warmupRounds, spread, redis,
       joinP50Ms: Number(percentile(joinMs, 50).toFixed(1)),
       joinP99Ms: Number(percentile(joinMs, 99).toFixed(1)),
       joinAllMs: Math.round(joinAllMs),
@@ -195,7 +204,8 @@ export function clusterSection(single, multi, table, sharded = null, baseline = 
 ${multi.clients} WebSocket clients in ${multi.rooms} rooms (${multi.clients / multi.rooms} per room) on loopback, dealt in
 turn to the server processes so that every room spans all of them (the targets
 are checked on this run); the clients run in one Node process. Joins run ${'50'} at a time; each client then signals every other
-member of its room ${multi.rounds} times. Medians of ${multi.runs} alternating runs (sums for
+member of its room ${multi.rounds} times, after ${multi.warmupRounds} unmeasured warm-up round${multi.warmupRounds === 1 ? '' : 's'} (each server process compiles its hot
+paths as it handles them). Medians of ${multi.runs} alternating runs (sums for
 signals sent, lost, misdelivered and errors). Memory: growth of the servers' RSS per joined idle
 connection, from before the first socket, each read after a full garbage collection
 (\`bench/signal-cluster-load.mjs\`). The servers are \`rtcmesh-signal\` processes run with the
@@ -213,14 +223,13 @@ ${table(['target', 'met?'], targets.map(([name, check]) => [name, check(single, 
 
 A signal between two processes is handled by both of them and by Redis
 (signals for one process are published as one batch per event-loop turn),
-and here all of them, and the clients, share ${os.cpus().length} cores; each
-server process also compiles its hot paths itself during these short runs.
+and here all of them, and the clients, share ${os.cpus().length} cores.
 ${sharded ? `With each room on one process no signal crosses Redis, so that run is the
 ceiling for the cluster here: ${(sharded.signalsPerSecond / single.signalsPerSecond).toFixed(2)} × one process, against ${(multi.signalsPerSecond / single.signalsPerSecond).toFixed(2)} × with
 every room on every process.
 ` : ''}${control ? `The control runs the same number of processes with no Redis and no cluster code,
 each room wholly on one: ${(control.signalsPerSecond / single.signalsPerSecond).toFixed(2)} × one process, at ${control.serverCpuMicrosPerSignal} µs of server CPU per signal against
-${single.serverCpuMicrosPerSignal} µs for one process. On this machine three busy server processes cost about twice the CPU per
+${single.serverCpuMicrosPerSignal} µs for one process. On this machine three busy server processes cost ${(control.serverCpuMicrosPerSignal / single.serverCpuMicrosPerSignal).toFixed(1)} times the CPU per
 signal that one does, whatever they share; the Redis path adds ${(multi.serverCpuMicrosPerSignal - control.serverCpuMicrosPerSignal).toFixed(1)} µs on top (and Redis itself
 ${multi.redisCpuMicrosPerSignal} µs). The target compares the cluster with one process on the same 2 cores, so it measures
 that cost; across machines each process would have cores of its own.
@@ -255,7 +264,7 @@ export async function runClusterLoads({ times = 3, ...options } = {}) {
     const combined = { runs: list.length };
     for (const key of Object.keys(list[0])) {
       const values = list.map((r) => r[key]);
-      if (typeof values[0] !== 'number' || ['processes', 'clients', 'rooms', 'rounds'].includes(key)) combined[key] = values[0];
+      if (typeof values[0] !== 'number' || ['processes', 'clients', 'rooms', 'rounds', 'warmupRounds'].includes(key)) combined[key] = values[0];
       else combined[key] = summed.has(key) ? values.reduce((a, b) => a + b, 0) : median(values);
     }
     return combined;
