@@ -52,7 +52,7 @@ export class HostInbox {
     if (channel !== null) next = this.#putString(next, channel, nameRoom - 4);
     this.#view.setUint32(next, bytes.byteLength, true);
     this.#heap.set(bytes, next + 4);
-    this.#used -= at + size - (next + 4 + bytes.byteLength); // the strings' unused room
+    this.#end(next + 4 + bytes.byteLength);
   }
 
   /** Opens the named channel (maxRetransmits null: reliable). */
@@ -63,19 +63,19 @@ export class HostInbox {
     const next = this.#putString(at + 1, name, room);
     this.#view.setUint8(next, ordered ? 1 : 0);
     this.#view.setFloat64(next + 1, maxRetransmits ?? -1, true);
-    this.#used -= room - (next - at - 5);
+    this.#end(next + 9);
   }
 
   closeChannel(name) {
     const room = name.length * 3;
     const at = this.#reserve(1 + 4 + room);
     this.#view.setUint8(at, KIND.closeChannel);
-    const next = this.#putString(at + 1, name, room);
-    this.#used -= room - (next - at - 5);
+    this.#end(this.#putString(at + 1, name, room));
   }
 
   // A str field (u32 length + UTF-8) at `at`, with `room` bytes reserved for
-  // the text; returns where the next field goes.
+  // the text; returns where the next field goes. Records with a string
+  // reserve its worst case and end with #end.
   #putString(at, text, room) {
     const { written } = encoder.encodeInto(text, this.#heap.subarray(at + 4, at + 4 + room));
     this.#view.setUint32(at, written, true);
@@ -115,11 +115,10 @@ export class HostInbox {
     const idRoom = from.length * 3;
     const at = this.#reserve(1 + 4 + idRoom + 4 + bytes.byteLength);
     this.#view.setUint8(at, KIND.serverFrame);
-    const { written } = encoder.encodeInto(from, this.#heap.subarray(at + 5, at + 5 + idRoom));
-    this.#view.setUint32(at + 1, written, true);
-    this.#view.setUint32(at + 5 + written, bytes.byteLength, true);
-    this.#heap.set(bytes, at + 9 + written);
-    this.#used -= idRoom - written;
+    const next = this.#putString(at + 1, from, idRoom);
+    this.#view.setUint32(next, bytes.byteLength, true);
+    this.#heap.set(bytes, next + 4);
+    this.#end(next + 4 + bytes.byteLength);
   }
 
   // What the WebRTC objects did (`pc`, `channel`: the core's handles).
@@ -176,8 +175,7 @@ export class HostInbox {
     this.#view.setUint8(at, kind);
     this.#view.setUint32(at + 1, handle, true);
     if (flag !== null) this.#view.setUint8(at + 5, flag);
-    const next = this.#putString(at + head, text, room);
-    this.#used -= room - (next - at - head - 4);
+    this.#end(this.#putString(at + head, text, room));
   }
 
   /** Hands the records to the core: returns the address of its output. */
@@ -203,6 +201,12 @@ export class HostInbox {
     const at = this.#at + this.#used;
     this.#used += size;
     return at;
+  }
+
+  // The record just written ends at `next`: the rest of what it reserved
+  // (room its strings did not use) is given back.
+  #end(next) {
+    this.#used = next - this.#at;
   }
 
   #grow(keep, capacity) {
