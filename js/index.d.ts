@@ -310,6 +310,8 @@ export class RTCMesh extends EventTargetBase {
   addTrack(track: MediaTrack, ...streamsAndOptions: (MediaStreamOf | { peer?: string })[]): MeshTrackHandle;
   /** Stops sending it; the receivers get `trackended`. */
   removeTrack(handle: MeshTrackHandle): void;
+  /** The tracks peers send us now (with `peer`, that peer's), as their `track` events gave them. */
+  remoteTracks(peer?: string): { peer: string; track: MediaTrack; streams: MediaStreamOf[] }[];
   /** close(peer) closes one connection; close() closes the mesh. */
   close(peer?: string): void;
 

@@ -403,6 +403,17 @@ export class RTCMesh extends EventTarget {
     this.#host.media.deleteTrack(number);
   }
 
+  /**
+   * The media tracks peers send us now, as their `track` events gave them:
+   * [{ peer, track, streams }] (with `peer`, that peer's only). For a view
+   * made after the tracks arrived, since events are not replayed.
+   */
+  remoteTracks(peer) {
+    if (peer !== undefined) requireString(peer, 'peer');
+    const all = this.#closed ? [] : this.#host.media.received();
+    return peer === undefined ? all : all.filter((entry) => entry.peer === peer);
+  }
+
   /** "new" | "connecting" | "open" | "closing" | "closed" for the channel to `peer`. */
   readyState(peer) {
     requireString(peer, 'peer');

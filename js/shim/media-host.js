@@ -8,7 +8,7 @@
 export class MediaHost {
   #tracks = new Map(); // number -> { track, streams }
   #senders = new Map(); // pc handle -> Map(number -> RTCRtpSender)
-  #remote = new Map(); // pc handle -> Map(MediaStreamTrack -> peer)
+  #remote = new Map(); // pc handle -> Map(MediaStreamTrack -> { peer, streams })
   #onTrack;
   #onTrackEnded;
 
@@ -49,7 +49,7 @@ export class MediaHost {
       let received = this.#remote.get(pcHandle);
       if (!received) this.#remote.set(pcHandle, (received = new Map()));
       if (received.has(track)) return; // a renegotiation fires it again
-      received.set(track, peer);
+      received.set(track, { peer, streams: [...streams] });
       const ended = () => this.#ended(pcHandle, track);
       track.addEventListener('ended', ended, { once: true });
       for (const stream of streams) {
@@ -78,6 +78,15 @@ export class MediaHost {
     }
   }
 
+  /** The tracks received now, as `track` events gave them, oldest first per connection. */
+  received() {
+    const list = [];
+    for (const tracks of this.#remote.values()) {
+      for (const [track, { peer, streams }] of tracks) list.push({ peer, track, streams: [...streams] });
+    }
+    return list;
+  }
+
   /** `pc` is closed: what it received has ended, what it sent is gone with it. */
   closed(pcHandle) {
     for (const track of [...(this.#remote.get(pcHandle)?.keys() ?? [])]) this.#ended(pcHandle, track);
@@ -87,9 +96,9 @@ export class MediaHost {
 
   #ended(pcHandle, track) {
     const received = this.#remote.get(pcHandle);
-    const peer = received?.get(track);
-    if (peer === undefined) return;
+    const entry = received?.get(track);
+    if (entry === undefined) return;
     received.delete(track);
-    this.#onTrackEnded({ peer, track });
+    this.#onTrackEnded({ peer: entry.peer, track });
   }
 }

@@ -3,7 +3,8 @@
 // one peer reaches only that peer; removeTrack ends it there; a later member
 // receives what is sent to everyone; tracks survive an ICE restart and a
 // re-made connection; a member reached only through a relay is reported as
-// cut off from our media (it is never relayed).
+// cut off from our media (it is never relayed); remoteTracks() lists what the
+// events gave, less what ended.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { poll } from '../support/wait.mjs';
@@ -49,6 +50,9 @@ async function mediaTab(room, id, signal = rooms.signal.url) {
 }
 
 const received = (tab) => tab.page.evaluate(() => window.received.map(({ peer, kind, id, ended, frames, streams }) => ({ peer, kind, id, ended, frames, streams })));
+// What mesh.remoteTracks() lists, in the same shape, sorted like liveIds().
+const remoteTracks = (tab) => tab.page.evaluate(() => window.mesh.remoteTracks().map(({ peer, track, streams }) => `${peer} ${track.kind} ${track.id} ${streams.length}`).sort());
+const liveIds = (list) => list.filter((t) => !t.ended).map(({ peer, kind, id, streams }) => `${peer} ${kind} ${id} ${streams}`).sort();
 const live = (list, peer, kind) => list.filter((t) => t.peer === peer && !t.ended && (kind === undefined || t.kind === kind));
 
 /** Resolves once `tab`'s live video from each of `peers` has drawn `more` frames past where it stood. */
@@ -87,6 +91,10 @@ test('three tabs send audio and video to each other; one-peer tracks, removal an
     await tabs.ana.page.evaluate(() => window.mesh.removeTrack(window.privateHandle));
     await poll(async () => live(await received(tabs.ben), 'ana', 'video').length === 1, 30000, 'the removed track to end at ben');
     assert.equal((await received(tabs.ben)).filter((t) => t.peer === 'ana' && t.ended).length, 1);
+    // remoteTracks() is what the events said, less what ended.
+    assert.deepEqual(await remoteTracks(tabs.ben), liveIds(await received(tabs.ben)));
+    assert.equal((await remoteTracks(tabs.ben)).length, 4, 'audio and video from ana and cho');
+    assert.equal(await tabs.ben.page.evaluate(() => window.mesh.remoteTracks('cho').every((t) => t.peer === 'cho') && window.mesh.remoteTracks('cho').length), 2);
 
     tabs.dan = await mediaTab('media', 'dan');
     await poll(async () => {
@@ -94,6 +102,7 @@ test('three tabs send audio and video to each other; one-peer tracks, removal an
       return ['ana', 'ben', 'cho'].every((peer) => live(list, peer, 'audio').length === 1 && live(list, peer, 'video').length === 1);
     }, 30000, 'the later member to receive everyone\'s tracks');
     await framesFlow(tabs.dan, ['ana', 'ben', 'cho'], 10, 'video frames at the later member');
+    assert.deepEqual(await remoteTracks(tabs.dan), liveIds(await received(tabs.dan)));
     // By now every renegotiation of ana's has long reached cho: never the track meant for ben.
     assert.equal((await received(tabs.cho)).filter((t) => t.peer === 'ana' && t.kind === 'video').length, 1, 'cho never got ben\'s track');
     for (const tab of Object.values(tabs)) assert.deepEqual(tab.errors, []);
