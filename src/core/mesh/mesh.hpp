@@ -66,8 +66,14 @@ struct Options {
     std::size_t chunk_bytes = 64u << 10;   // payload per frame, capped by the reported max message size
     std::size_t max_queued_bytes_per_peer = 128u << 20;  // unsent + unacknowledged payload, per lane:
                                                          // bulk data cannot lock system messages out
-    std::size_t high_water_bytes = 1u << 20;   // stop handing frames to a channel above this buffered amount
-    std::size_t low_water_bytes = 256u << 10;  // bufferedAmountLowThreshold
+    // Stop handing frames to a channel above this buffered amount; resume at
+    // low water (its bufferedAmountLowThreshold). Chromium's SCTP moves more,
+    // and stalls less often, with little buffered: 256/128 KiB streamed
+    // 64 KiB messages at a median 19.6 MB/s against 17.5 with 1 MiB/256 KiB,
+    // and sent 16 MiB to 3 peers in 3.5 s against 4.3 (15 runs each,
+    // alternating, one page). wrtc reports 0 buffered: window_bytes bounds it.
+    std::size_t high_water_bytes = 256u << 10;
+    std::size_t low_water_bytes = 128u << 10;
     // The app's bufferedamountlow: a peer whose queued_bytes() went above this
     // after a send gets one buffered_amount_low event when it falls back to it.
     std::size_t buffered_low_threshold = 1u << 20;
