@@ -468,7 +468,13 @@ From profiles taken while this work was done (2026-11-26; a build with
   rtcmesh took 0.085-0.09 ms against 0.06 ms on a raw channel in the same
   page (median, timed around the call); neither the buffer's size or offset,
   \`negotiated: true\`, nor a low-water threshold made a raw send slower, and
-  the cause is not found.
+  the cause is not found. A profile on 2026-11-28 (5000 round trips each)
+  found sends equal (about 50 µs each in both) and the gap in the hop a
+  received frame waits for its exchange (a \`MessageChannel\` task, whose
+  \`postMessage\` alone was about 14 µs), the event objects and the
+  exchanges. Exchanging at once in the frame's own event took p50 from 0.73
+  to 0.69 ms against raw's 0.54; not adopted, as frames that arrive together
+  would then cross one by one under load.
 - **16 in one page under load.** About 43 µs of main-thread time per received
   message, of which the core's wasm is about 8%; the rest is Chromium's
   event delivery (22% of the profile outside any script), \`send\` (8%),
@@ -487,8 +493,11 @@ From profiles taken while this work was done (2026-11-26; a build with
   exchange (1000 sent in a burst arrive in one crossing in Node).
 - **16 MiB to 3 peers.** Slow runs are runs in which one channel's
   \`bufferedAmount\` stays flat for seconds (SCTP is not draining it) while the
-  other transfers finish; the same happens with 256 KiB instead of 1 MiB
-  buffered per channel.
+  other transfers finish. Since 2026-11-28 the mesh hands a channel frames
+  up to 256 KiB buffered and resumes at 128 KiB (it was 1 MiB and 256 KiB):
+  over 15 alternating runs each in one page, 16 MiB to 3 peers took a median
+  3.5 s against 4.3 s, and 64 KiB messages streamed at 19.6 MB/s against
+  17.5. Slow runs became rarer; they still happen.
 - **Raft in wasm.** About half the time is in wasm, where libc++'s vector
   operations, left out of line at -Os, clear and copy entries' bytes one
   element at a time. The module is built for size, with link-time
@@ -496,7 +505,13 @@ From profiles taken while this work was done (2026-11-26; a build with
   190,000 entries/s in a 200,000-entry run). With the core compiled at -O2
   it reached about 284,000, but the bundle grew by about 19 kB gzip and the
   bundle target decided. The JS half is per entry: a promise per proposal,
-  an \`apply\` event per entry on every node, decoding.
+  an \`apply\` event per entry on every node, decoding. Tried on
+  2026-11-28, each leaving speed and size as they were: packing each field
+  of a Ready with one insert instead of a push per byte, reserving its size
+  first, compiling the Raft sources at -O2 inside the -Os link, and LTO at
+  O3 or with a higher inline threshold. The size-optimised functions'
+  attributes decide: \`std::vector<unsigned char>::resize\` still calls an
+  out-of-line \`construct_at\` per byte (7.8% of a profile on its own).
 - **Bundle.** Link-time optimisation and a leaner Emscripten glue took it
   from 101.8 to 96.6 kB; named channels and media tracks then added about
   9 kB (7 of them wasm). Measured options: emmalloc instead of dlmalloc
