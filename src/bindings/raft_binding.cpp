@@ -152,17 +152,6 @@ public:
         release_bytes(staging_);
         return error_or_null(status);
     }
-    val propose_staged() {
-        auto result = node().propose(std::exchange(staging_, {}));
-        val js = val::object();
-        if (!result.ok()) {
-            js.set("error", error_of(result));
-            return js;
-        }
-        js.set("index", static_cast<double>(result.value->index));
-        js.set("term", static_cast<double>(result.value->term));
-        return js;
-    }
     // Any member: a follower forwards to the leader (see Node::submit / read).
     val submit_staged(double id) { return error_or_null(node().submit(static_cast<std::uint64_t>(id), std::exchange(staging_, {}))); }
     val read(double id) { return error_or_null(node().read(static_cast<std::uint64_t>(id))); }
@@ -242,7 +231,6 @@ EMSCRIPTEN_BINDINGS(rtcmesh_raft) {
         .function("close", &JsRaft::close)
         .function("staging", &JsRaft::staging)
         .function("receiveStaged", &JsRaft::receive_staged)
-        .function("proposeStaged", &JsRaft::propose_staged)
         .function("submitStaged", &JsRaft::submit_staged)
         .function("read", &JsRaft::read)
         .function("transferLeadership", &JsRaft::transfer_leadership)
