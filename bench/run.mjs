@@ -498,26 +498,28 @@ From profiles taken while this work was done (2026-11-26; a build with
   over 15 alternating runs each in one page, 16 MiB to 3 peers took a median
   3.5 s against 4.3 s, and 64 KiB messages streamed at 19.6 MB/s against
   17.5. Slow runs became rarer; they still happen.
-- **Raft in wasm.** About half the time is in wasm, where libc++'s vector
-  operations, left out of line at -Os, clear and copy entries' bytes one
-  element at a time. The module is built for size, with link-time
-  optimisation (which alone took the same cluster from about 110,000 to
-  190,000 entries/s in a 200,000-entry run). With the core compiled at -O2
-  it reached about 284,000, but the bundle grew by about 19 kB gzip and the
-  bundle target decided. The JS half is per entry: a promise per proposal,
-  an \`apply\` event per entry on every node, decoding. Tried on
-  2026-11-28, each leaving speed and size as they were: packing each field
-  of a Ready with one insert instead of a push per byte, reserving its size
-  first, compiling the Raft sources at -O2 inside the -Os link, and LTO at
-  O3 or with a higher inline threshold. The size-optimised functions'
-  attributes decide: \`std::vector<unsigned char>::resize\` still calls an
-  out-of-line \`construct_at\` per byte (7.8% of a profile on its own).
+- **Raft in wasm.** Until 2026-11-28 the wasm core ran with no inlining at
+  all: at -Os and -Oz, Emscripten 3.1.6 passes clang
+  \`-fno-inline-functions\`, which marks every function \`noinline\`, so
+  \`std::vector<unsigned char>::resize\` called an out-of-line
+  \`construct_at\` per byte, and no compiler option tried before (-O2 for
+  some files, LTO at O3, inline thresholds) could change it. The core is now
+  compiled at -Oz with \`-finline-functions\` (the link stays at -Os): in
+  \`bench/raft.mjs\` at 3 nodes, about 88,000 entries/s became 181,000 and
+  the wasm shrank by 6.3 kB gzip. -Os with inlining reached 247,000 but grew
+  the wasm by 19 kB. What is left is about half JS, per entry: a promise
+  and two calls into wasm per proposal, an \`apply\` event per entry on
+  every node, decoding; and in wasm, each entry's bytes are copied into the
+  log, each Append and the packed Ready.
 - **Bundle.** Link-time optimisation and a leaner Emscripten glue took it
-  from 101.8 to 96.6 kB; named channels and media tracks then added about
-  9 kB (7 of them wasm). Measured options: emmalloc instead of dlmalloc
-  saves 2.2 kB and costs Raft in wasm 8%; -Oz saves 1.1 kB and costs 14%;
-  both together leave 102.5 kB. The Closure compiler, which would shrink
-  Emscripten's 27 kB of glue, is not installed here.
+  from 101.8 to 96.6 kB; named channels, media tracks and the room secret
+  then took it to 113.8 kB. On 2026-11-28 compiling with inlining at -Oz
+  (above) saved 6.3 kB and emmalloc instead of dlmalloc 2.0 kB (Raft in wasm
+  as fast on either now). Of the 31 kB gzip of JS, Emscripten's glue (mostly
+  embind) is 9.7 kB; none of its settings tried (STRICT, SUPPORT_ERRNO=0,
+  newer minimum browsers) shrank it, and the Closure compiler is not
+  installed here. In the wasm, libsodium's keyed BLAKE2b is 7 kB of
+  unrolled code.
 `;
 }
 
