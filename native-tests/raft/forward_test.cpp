@@ -116,3 +116,27 @@ TEST_CASE("forwarding: a request made before any leader is known goes to the one
     CHECK(find_event<Submitted>(c.record("n1"), 21));
     CHECK(c.applied_data(leader) == std::vector<std::string>{"early"});
 }
+
+TEST_CASE("forwarding: a request made before the first update waits from that update, whatever the host's clock reads",
+          "[raft][forward][regression]") {
+    // A Raft made over a mesh can be asked to read before its host first
+    // ticks it, and by then a page's clock is far from zero.
+    Config config;
+    config.address = "n1";
+    config.initial_members = {"n1", "n2", "n3"};
+    config.forward_timeout = 1000;
+    Node n(config);
+    REQUIRE(n.read(4).ok());
+    REQUIRE(n.submit(3, to_bytes("early")).ok());
+    const auto failed = [&](const Ready& ready) {
+        return std::count_if(ready.events.begin(), ready.events.end(), [](const Event& e) {
+            return std::holds_alternative<ReadFailed>(e) || std::holds_alternative<SubmitFailed>(e);
+        });
+    };
+    n.update(60'000);
+    n.update(60'900);
+    CHECK(failed(n.take_ready()) == 0);
+    n.advance();
+    n.update(61'100);  // no leader was known for forward_timeout: now they fail
+    CHECK(failed(n.take_ready()) == 2);
+}

@@ -276,6 +276,10 @@ void Node::update(Millis now) {
         heartbeat_deadline_ = now + config_.heartbeat_interval;
         quorum_check_deadline_ = now + config_.election_min_timeout;
         if (bootstrap_alone_at_ == Millis{-1}) bootstrap_alone_at_ = now + 2 * config_.election_max_timeout;
+        // Requests made before the first update took their deadline from a
+        // clock at zero; a page's clock is far past that, and they would all
+        // expire at once. Their wait starts now.
+        for (auto& [id, request] : forwards_) request.deadline = now + config_.forward_timeout;
     }
     now_ = std::max(now_, now);
     if (role_ == Role::Leader) last_led_or_followed_ = now_;
