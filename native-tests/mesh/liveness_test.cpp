@@ -4,6 +4,7 @@
 // over (join-32: 32 members in 8 Node processes on 2 cores).
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -121,4 +122,59 @@ TEST_CASE("silence counts from the channel's opening, also when it opens before 
     REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
     net.run_for(2'000);
     for (const auto& id : ids) CHECK(net.log(id).count(EventKind::failed) == 0);
+}
+
+namespace {
+
+// Counts the frames `from` puts on its channel to `to`, by frame type.
+struct FrameCounter {
+    std::map<FrameType, int> by_type;
+    int total() const {
+        int n = 0;
+        for (const auto& [type, count] : by_type) n += count;
+        return n;
+    }
+    void watch(SimNetwork& net, const std::string& from, const std::string& to) {
+        net.tamper = [this, from, to](const std::string& f, const std::string& t, Bytes& frame) {
+            if (f == from && t == to && frame.size() > 1) ++by_type[static_cast<FrameType>(frame[1])];
+        };
+    }
+};
+
+}  // namespace
+
+// Each frame on an idle link is a wake-up and a channel message at both
+// ends: the keep-alives are the whole cost of an idle room.
+TEST_CASE("an idle link carries one link state per keep-alive interval, the periodic refresh included", "[mesh][liveness]") {
+    SimNetwork net(91, as_the_js_host());
+    const std::vector<std::string> ids{"a", "b", "c"};
+    add_all_members(net, ids);
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    net.run_for(3'000);
+    FrameCounter counter;
+    counter.watch(net, "a", "b");
+    const Millis idle_ms = 60'000;
+    net.run_for(idle_ms);
+    const Options defaults;
+    CHECK(counter.total() == counter.by_type[FrameType::link_state]);
+    CHECK(counter.total() <= idle_ms / defaults.keepalive_interval_ms + 1);
+    CHECK(counter.total() >= idle_ms / defaults.keepalive_interval_ms - 1);
+    for (const auto& id : ids) CHECK(silence_failures(net, id, "a") + silence_failures(net, id, "b") == 0);
+}
+
+TEST_CASE("a busy link still gets a link state every refresh interval", "[mesh][liveness]") {
+    SimNetwork net(92, as_the_js_host());
+    const std::vector<std::string> ids{"a", "b", "c"};
+    add_all_members(net, ids);
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    FrameCounter counter;
+    counter.watch(net, "a", "b");
+    const Millis busy_ms = 30'000;
+    for (Millis t = 0; t < busy_ms; t += 100) {  // never quiet long enough for a keep-alive
+        REQUIRE(net.mesh("a").send("b", Bytes(100, 7), false).ok());
+        net.run_for(100);
+    }
+    const Options defaults;
+    CHECK(counter.by_type[FrameType::link_state] >= busy_ms / defaults.link_state_interval_ms - 1);
+    CHECK(counter.by_type[FrameType::link_state] <= busy_ms / (defaults.link_state_interval_ms / 2) + 1);
 }

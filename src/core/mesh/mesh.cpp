@@ -374,7 +374,7 @@ void Mesh::update(Millis now) {
         if (p->needs_routing) route_pending(*p);
         for (const Lane lane : {system_lane, app_lane}) retransmit_if_stalled(*p, lane);
     }
-    if (now_ >= next_advertise_) advertise_links();
+    refresh_link_states();
     check_liveness();
     if (server_ && server_->usable) {
         // A link that failed without ever being up changes no route by
@@ -408,14 +408,13 @@ Millis Mesh::next_wakeup() const {
     auto earliest = [&at](Millis t) {
         if (t >= 0) at = std::min(at, t);
     };
-    earliest(next_advertise_);
     for (const auto& [id, p] : peers_) {
         if (p->needs_routing) earliest(now_ + kBusyTickMs);
         // An ack due now waits for a route no sooner than the busy rate.
         for (const auto& in : p->in)
             if (in.ack_due) earliest(std::max(in.ack_at, now_ + kBusyTickMs));
         earliest(p->link.next_deadline(now_));
-        if (p->usable) earliest(p->last_sent + options_.keepalive_interval_ms);
+        if (p->usable) earliest(std::min(p->last_sent + options_.keepalive_interval_ms, p->last_link_state + options_.link_state_interval_ms));
         if (p->link.channel_open()) earliest(p->last_heard + silence_timeout(*p));
         for (const Lane lane : {system_lane, app_lane}) {
             const Peer::Outbound& out = p->out[lane];

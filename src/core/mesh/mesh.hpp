@@ -85,8 +85,9 @@ struct Options {
     ReassemblyLimits reassembly;
     LinkTimings timings;
     Millis retransmit_timeout_ms = 4000;
-    // Link state goes out on every change; this refresh is a safety net, and
-    // each one costs every neighbour a frame and a wake-up in an idle room.
+    // Link state goes out on every change; this refresh is a safety net for
+    // links that had none for so long. An idle link's keep-alives are link
+    // states already, so in an idle room it costs nothing.
     Millis link_state_interval_ms = 5000;
     // Liveness: an open link that carried nothing for keepalive_interval_ms
     // gets a link-state frame; the open link of a peer from which nothing
@@ -278,6 +279,7 @@ private:
     void send_control(Peer& to, FrameType type, std::uint8_t flags, const Bytes& payload, std::uint32_t message_id);
     void send_ack(Peer& origin, Lane lane);
     void advertise_links();
+    void refresh_link_states();
     void handle_frame(Peer& from, Bytes frame);
     void forward(const FrameHeader& header, Bytes frame);
     void refuse_forged(Peer& from, const char* what);
@@ -310,7 +312,6 @@ private:
     bool closed_ = false;
     PeerHash self_hash_;
     std::uint32_t epoch_;
-    Millis next_advertise_ = 0;
     std::map<std::string, std::unique_ptr<Peer>> peers_;  // ordered: deterministic iteration
     // The signaling server as a pseudo neighbour (Options::server_path): in
     // no map, named in routes by kServerRoute; sends metered in bytes.

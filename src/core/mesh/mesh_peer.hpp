@@ -98,6 +98,7 @@ struct Mesh::Peer {
     bool channel_open = false;  // its link's channel, as with_link last saw it
     Millis last_heard = 0;  // a frame arrived on its channel, or from it through a relay
     Millis last_sent = 0;   // a frame was handed to the channel
+    Millis last_link_state = 0;  // a link state was queued for it (Mesh::refresh_link_states)
     Millis up_since = 0;    // its link came up
     // Links to it taken down for silence, in a row (Mesh::silence_timeout):
     // each doubles the time it is given, up to 4x, until a link stays up.

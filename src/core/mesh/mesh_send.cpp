@@ -377,14 +377,27 @@ void Mesh::send_ack(Peer& origin, Lane lane) {
 }
 
 // Tells every direct neighbour which peers we reach directly, so it can
-// relay through us. Sent on change and every link_state_interval.
+// relay through us. Sent on change, as keep-alives, and as a refresh.
 void Mesh::advertise_links() {
     for (auto& [id, p] : peers_)
         if (p->usable) advertise_to(*p);
-    next_advertise_ = now_ + options_.link_state_interval_ms;
+}
+
+// The refresh (Options::link_state_interval_ms), to the links that had no
+// link state for that long: busy links, as an idle link's keep-alives are
+// link states already. Once one is due, those past half the interval go
+// along, so a busy mesh wakes for it once per interval, not once per link.
+void Mesh::refresh_link_states() {
+    const Millis interval = options_.link_state_interval_ms;
+    bool due = false;
+    for (const auto& [id, p] : peers_) due |= p->usable && now_ - p->last_link_state >= interval;
+    if (!due) return;
+    for (auto& [id, p] : peers_)
+        if (p->usable && now_ - p->last_link_state >= interval / 2) advertise_to(*p);
 }
 
 void Mesh::advertise_to(Peer& neighbour) {
+    neighbour.last_link_state = now_;
     std::vector<PeerHash> reach;
     for (const auto& [id, p] : peers_)
         if (p->usable) reach.push_back(p->hash);
