@@ -287,7 +287,9 @@ export class Raft extends EventTarget {
    */
   propose(data) {
     const bytes = bytesOf(data, 'data'); // wrong types throw; everything else rejects
-    if (this.closed) return Promise.reject(new RaftError('closed', 'Raft: the node is closed'));
+    // A closing or closed core refuses the submit itself (code closed): one
+    // call into wasm less per proposal.
+    if (!this.#core) return Promise.reject(new RaftError('closed', 'Raft: the node is closed'));
     const id = this.#nextRequest++;
     this.#core.staging(bytes.byteLength).set(bytes);
     const problem = this.#core.submitStaged(id);
@@ -416,7 +418,8 @@ export class Raft extends EventTarget {
     for (const { to, bytes } of ready.messages) this.#send(to, bytes);
     if (ready.snapshot) this.#emit('snapshot', { index: ready.snapshot.index, data: ready.snapshot.data });
     // Where this Ready's proposals went is known before its entries apply.
-    for (const event of ready.events) if (event.kind === 'submitted' || event.kind === 'submitfailed') this.#settleSubmit(event);
+    const applied = this.appliedIndex;
+    for (const event of ready.events) if (event.kind === 'submitted' || event.kind === 'submitfailed') this.#settleSubmit(event, applied);
     for (const entry of ready.committed) this.#apply(entry);
     for (const event of ready.events) if (event.kind !== 'submitted' && event.kind !== 'submitfailed') this.#dispatch(event);
     this.#core.advance();
@@ -436,8 +439,9 @@ export class Raft extends EventTarget {
   }
 
   // The core appended a proposal at (index, term), here or at the leader: it
-  // is done when the entry applied at `index` has that term.
-  #settleSubmit(event) {
+  // is done when the entry applied at `index` has that term. `applied` is
+  // the applied index before this Ready's entries.
+  #settleSubmit(event, applied) {
     const submit = this.#submits.get(event.id);
     if (!submit) return;
     this.#submits.delete(event.id);
@@ -446,7 +450,7 @@ export class Raft extends EventTarget {
       return;
     }
     const { index, term } = event;
-    if (this.appliedIndex < index) {
+    if (applied < index) {
       this.#proposals.set(index, { term, resolve: submit.resolve, reject: submit.reject });
     } else if (this.#appliedTermAt(index) === term) {
       submit.resolve({ index, term });
