@@ -109,9 +109,8 @@ double JsMesh::reserve_inbox(double used, double capacity) {
     if (to_size(capacity) < inbox_.size() / 2) {  // a big message's inbox is given back when JS asks for less
         Bytes kept(inbox_.begin(), inbox_.begin() + std::min(inbox_.size(), to_size(used)));
         inbox_.swap(kept);
-        release_bytes(kept);
     }
-    resize_bytes(inbox_, to_size(capacity));
+    inbox_.resize(to_size(capacity));
     return static_cast<double>(reinterpret_cast<std::uintptr_t>(inbox_.data()));
 }
 

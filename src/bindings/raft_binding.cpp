@@ -143,13 +143,14 @@ public:
     val close() { return error_or_null(node().close()); }
 
     val staging(double size) {
-        resize_bytes(staging_, to_size(size));
+        staging_.resize(to_size(size));
         return val(emscripten::typed_memory_view(staging_.size(), staging_.data()));
     }
     // from = "" when the sender is only named inside the message (the seed's form).
     val receive_staged(const std::string& from) {
         const auto status = from.empty() ? node().receive(staging_) : node().receive(from, staging_);
-        release_bytes(staging_);
+        // Its memory is kept for the next message, unless a large one grew it.
+        if (staging_.capacity() > kKeptStagingBytes) Bytes().swap(staging_);
         return error_or_null(status);
     }
     // Any member: a follower forwards to the leader (see Node::submit / read).
@@ -201,6 +202,9 @@ private:
     std::unique_ptr<raft::Node> own_;
     std::shared_ptr<session::Session> session_;
     val init_ = val::null();
+    // JS writes a message or a proposal here (staging()) before the call
+    // that takes it; submits and compactions move it into the core.
+    static constexpr std::size_t kKeptStagingBytes = 64 * 1024;
     Bytes staging_;
     Bytes packed_;                             // backs the view of the last take_ready_packed()
     std::optional<raft::Snapshot> ready_snapshot_;

@@ -13,12 +13,6 @@ using Bytes = std::vector<std::uint8_t>;
 // them, so any monotonic origin works (performance.now(), virtual time).
 using Millis = std::int64_t;
 
-// Out of line, so that hosts built for size (the wasm bindings) still get
-// the core's optimised code: there, clearing or sizing a Bytes inline costs
-// a call per byte.
-void resize_bytes(Bytes& bytes, std::size_t size);  // keeps the first bytes; new ones are zero
-void release_bytes(Bytes& bytes);                    // empty, and its memory given back
-
 inline Bytes to_bytes(const std::string& text) { return Bytes(text.begin(), text.end()); }
 inline std::string to_string(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
 
