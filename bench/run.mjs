@@ -9,7 +9,7 @@ import { measureCrossings } from './crossings.mjs';
 import { runSignalLoad } from './signal-load.mjs';
 import { clusterSection, runClusterLoads, wsBaselines } from './signal-cluster-load.mjs';
 import { runSizeBenchmarks } from './size.mjs';
-import { electionTimes, nativeRaftThroughput, simulatorSweeps, wasmRaftThroughput } from './raft.mjs';
+import { electionTimes, nativeRaftThroughput, simulatorSweeps, wasmRaftThroughputMedian } from './raft.mjs';
 import { runFuzzTotals } from './fuzz.mjs';
 import { runSecretRoomBenchmarks } from './secret-room.mjs';
 import { runPeerLeftBenchmarks } from './peer-left.mjs';
@@ -533,7 +533,8 @@ Committed entries per second (applied on every member), 100-byte entries
 proposed in batches of 1000 on a perfect in-process network, all members in
 one thread. Native: \`build/native/raft-bench\` (each member persists to a
 MemoryStorage and compacts every 100,000 entries). Wasm: the same cluster
-through the public \`Raft\` class under Node.
+through the public \`Raft\` class under Node, 50,000 entries a run: the
+median of 5 runs after one unmeasured warm-up run (${raft.filter((r) => r.runs).map((r) => `${r.nodes} nodes: ${r.runs.map((n) => n.toLocaleString('en-US')).join(', ')}`).join('; ')} entries/s).
 
 ${table(['build', 'nodes', 'entries', 'seconds', 'entries/s'], rows)}
 
@@ -618,7 +619,7 @@ ${table(['signals sent', 'received', 'cross-room', 'errors', 'join all ms', 'tot
 async function updateRaftSections() {
   const raft = [];
   for (const nodes of [3, 5]) raft.push({ where: 'native', ...(await nativeRaftThroughput(nodes)) });
-  for (const nodes of [3, 5]) raft.push({ where: 'wasm (Node)', ...(await wasmRaftThroughput(nodes, 50000)) });
+  for (const nodes of [3, 5]) raft.push({ where: 'wasm (Node)', ...(await wasmRaftThroughputMedian(nodes)) });
   const elections = await electionTimes(1000);
   const simulator = await simulatorSweeps();
   const file = new URL('../BENCHMARKS.md', import.meta.url);
@@ -649,7 +650,7 @@ async function main() {
   const raft = [];
   for (const nodes of [3, 5]) raft.push({ where: 'native', ...(await nativeRaftThroughput(nodes)) });
   console.log('bench: Raft throughput in wasm');
-  for (const nodes of [3, 5]) raft.push({ where: 'wasm (Node)', ...(await wasmRaftThroughput(nodes, 50000)) });
+  for (const nodes of [3, 5]) raft.push({ where: 'wasm (Node)', ...(await wasmRaftThroughputMedian(nodes)) });
   console.log('bench: election times');
   const elections = await electionTimes(1000);
   console.log('bench: fault simulator sweeps');
