@@ -16,7 +16,9 @@ public:
     explicit Packer(Bytes& out) : out_(out) {}
     void u8(std::uint8_t v) { out_.push_back(v); }
     void u32(std::uint32_t v) {
-        for (int i = 0; i < 4; ++i) out_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+        const std::uint8_t raw[4] = {static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v >> 16),
+                                     static_cast<std::uint8_t>(v >> 24)};
+        out_.insert(out_.end(), raw, raw + 4);  // one append, not four
     }
     // As a double: exact below 2^53, which is where terms, indexes and ids stay.
     void num(std::uint64_t v) {

@@ -452,8 +452,7 @@ void Node::send(Message message) {
     message.from = config_.address;
     message.keeper = config_.keeper && !closing_;  // a closing keeper keeps no more
     if (message.term == 0) message.term = term_;
-    OutgoingMessage out{message.to, {}};
-    encode_into(message, out.bytes);
+    OutgoingMessage out{message.to, encode(message)};  // sized up front: an Append's entries in one allocation
     messages_.push_back(std::move(out));
 }
 
