@@ -280,6 +280,7 @@ private:
     void send_ack(Peer& origin, Lane lane);
     void advertise_links();
     void refresh_link_states();
+    void advertise_when_due(Millis Peer::*stamp, Millis interval);
     void handle_frame(Peer& from, Bytes frame);
     void forward(const FrameHeader& header, Bytes frame);
     void refuse_forged(Peer& from, const char* what);

@@ -385,15 +385,19 @@ void Mesh::advertise_links() {
 
 // The refresh (Options::link_state_interval_ms), to the links that had no
 // link state for that long: busy links, as an idle link's keep-alives are
-// link states already. Once one is due, those past half the interval go
-// along, so a busy mesh wakes for it once per interval, not once per link.
-void Mesh::refresh_link_states() {
-    const Millis interval = options_.link_state_interval_ms;
+// link states already.
+void Mesh::refresh_link_states() { advertise_when_due(&Peer::last_link_state, options_.link_state_interval_ms); }
+
+// A link state to each usable link whose `stamp` is `interval` old. Once one
+// is due, those past half the interval go along, so a mesh wakes for it once
+// per interval, not once per link.
+void Mesh::advertise_when_due(Millis Peer::*stamp, Millis interval) {
+    const auto older_than = [&](const Peer& p, Millis age) { return p.usable && now_ - p.*stamp >= age; };
     bool due = false;
-    for (const auto& [id, p] : peers_) due |= p->usable && now_ - p->last_link_state >= interval;
+    for (const auto& [id, p] : peers_) due |= older_than(*p, interval);
     if (!due) return;
     for (auto& [id, p] : peers_)
-        if (p->usable && now_ - p->last_link_state >= interval / 2) advertise_to(*p);
+        if (older_than(*p, interval / 2)) advertise_to(*p);
 }
 
 void Mesh::advertise_to(Peer& neighbour) {
@@ -415,13 +419,10 @@ void Mesh::advertise_to(Peer& neighbour) {
     pump(neighbour);
 }
 
-// A link state to each open link that has been quiet, so its neighbour does
-// not take our silence for death; and down with each link that has been
-// silent past the timeout. When one link is due, the others quiet for half
-// the interval go along: an idle mesh wakes once per interval, not once per
-// link.
+// Down with each link that has been silent past the timeout; then a link
+// state (the keep-alive) to each open link that has been quiet, so its
+// neighbour does not take our silence for death.
 void Mesh::check_liveness() {
-    bool due = false;
     for (auto& [id, p] : peers_) {
         Peer& peer = *p;
         // Also while ICE calls the link disconnected and restarts: the
@@ -434,11 +435,8 @@ void Mesh::check_liveness() {
             continue;
         }
         if (peer.silences > 0 && now_ - peer.up_since >= options_.silence_backoff_reset_ms) peer.silences = 0;
-        due |= peer.usable && now_ - peer.last_sent >= options_.keepalive_interval_ms;
     }
-    if (!due) return;
-    for (auto& [id, p] : peers_)
-        if (p->usable && now_ - p->last_sent >= options_.keepalive_interval_ms / 2) advertise_to(*p);
+    advertise_when_due(&Peer::last_sent, options_.keepalive_interval_ms);
 }
 
 Millis Mesh::silence_timeout(const Peer& peer) const { return options_.silence_timeout_ms << peer.silences; }
