@@ -202,9 +202,10 @@ private:
     std::unique_ptr<raft::Node> own_;
     std::shared_ptr<session::Session> session_;
     val init_ = val::null();
+    // A staging buffer grown past this by a large message is released after it.
+    static constexpr std::size_t kKeptStagingBytes = 64 * 1024;
     // JS writes a message or a proposal here (staging()) before the call
     // that takes it; submits and compactions move it into the core.
-    static constexpr std::size_t kKeptStagingBytes = 64 * 1024;
     Bytes staging_;
     Bytes packed_;                             // backs the view of the last take_ready_packed()
     std::optional<raft::Snapshot> ready_snapshot_;
