@@ -44,6 +44,24 @@ TEST_CASE("every message type round-trips through the codec", "[raft][codec]") {
     }
 }
 
+TEST_CASE("an Append encoded from a view of the log is the Append with its entries copied", "[raft][codec]") {
+    const Message copied = full_append();
+    RaftLog log;
+    log.reset_to_snapshot(41, 6);
+    for (const Entry& e : copied.entries) log.append(e);
+    Message bare = copied;
+    bare.entries.clear();
+    const auto view = log.view(42, SIZE_MAX, SIZE_MAX);
+    REQUIRE(view.size() == 3);
+    CHECK(encode(bare, view) == encode(copied));
+    // The bounds are slice()'s: at least one entry, then count and bytes.
+    CHECK(log.view(42, 2, SIZE_MAX).size() == 2);
+    CHECK(log.view(42, SIZE_MAX, 0).size() == 1);
+    CHECK(log.view(43, SIZE_MAX, SIZE_MAX).front().index == 43);
+    CHECK(log.view(45, SIZE_MAX, SIZE_MAX).empty());
+    CHECK(log.view(41, SIZE_MAX, SIZE_MAX).empty());
+}
+
 TEST_CASE("truncated, extended, wrong-version and random bytes are refused with a reason", "[raft][codec]") {
     const Bytes good = encode(full_append());
     for (std::size_t cut = 0; cut < good.size(); ++cut) {

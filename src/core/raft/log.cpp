@@ -18,21 +18,20 @@ void RaftLog::truncate_from(Index index) {
     if (index <= last_index()) entries_.resize(index - first_index());
 }
 
-std::vector<Entry> RaftLog::slice(Index from, std::size_t max_count, std::size_t max_bytes) const {
-    std::vector<Entry> out;
-    if (from < first_index() || from > last_index()) return out;
+std::span<const Entry> RaftLog::view(Index from, std::size_t max_count, std::size_t max_bytes) const {
+    if (from < first_index() || from > last_index()) return {};
     // Counted, not added to `from`: max_count may be SIZE_MAX ("everything").
-    const Index count = std::min<Index>(last_index() - from + 1, std::max<std::size_t>(max_count, 1));
-    const Index end = from + count - 1;
-    out.reserve(end - from + 1);
+    const std::size_t available = last_index() - from + 1;
+    const std::size_t limit = std::min(available, std::max<std::size_t>(max_count, 1));
+    const std::span<const Entry> entries(entries_.data() + (from - first_index()), limit);
+    std::size_t count = 0;
     std::size_t bytes = 0;
-    for (Index i = from; i <= end; ++i) {
-        const Entry& e = at(i);
+    for (const Entry& e : entries) {
         bytes += e.data.size();
-        if (!out.empty() && bytes > max_bytes) break;  // always send at least one entry
-        out.push_back(e);
+        if (count > 0 && bytes > max_bytes) break;  // always send at least one entry
+        ++count;
     }
-    return out;
+    return entries.first(count);
 }
 
 Index RaftLog::find_conflict_by_term(Index index, Term term) const {

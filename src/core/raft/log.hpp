@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "core/raft/types.hpp"
@@ -33,8 +34,14 @@ public:
     void append(Entry entry) { entries_.push_back(std::move(entry)); }
     // Drops every entry with index >= `index` (a conflicting suffix).
     void truncate_from(Index index);
-    // Copies [from, last] bounded by count and bytes (at least one entry).
-    std::vector<Entry> slice(Index from, std::size_t max_count, std::size_t max_bytes) const;
+    // [from, last] bounded by count and bytes (at least one entry), in place:
+    // valid until the log next changes.
+    std::span<const Entry> view(Index from, std::size_t max_count, std::size_t max_bytes) const;
+    // The same entries, copied.
+    std::vector<Entry> slice(Index from, std::size_t max_count, std::size_t max_bytes) const {
+        const auto entries = view(from, max_count, max_bytes);
+        return {entries.begin(), entries.end()};
+    }
     // Largest index <= `index` whose term <= `term` (fast backtracking hint).
     Index find_conflict_by_term(Index index, Term term) const;
 

@@ -154,7 +154,7 @@ Membership read_membership(Reader& r) {
 
 bool valid_type(std::uint8_t t) { return t >= 1 && t <= 15; }
 
-void write_entries(Writer& w, const std::vector<Entry>& entries) {
+void write_entries(Writer& w, std::span<const Entry> entries) {
     w.varint(entries.size());
     for (const auto& e : entries) {
         w.varint(e.term);
@@ -233,7 +233,7 @@ const char* message_type_name(MessageType type) {
     return i < std::size(names) ? names[i] : "?";
 }
 
-void encode_into(const Message& m, Bytes& out) {
+static void encode_into(const Message& m, std::span<const Entry> entries, Bytes& out) {
     Writer w(out);
     w.u8(kWireVersion);
     w.u8(static_cast<std::uint8_t>(m.type));
@@ -248,7 +248,7 @@ void encode_into(const Message& m, Bytes& out) {
     w.varint(m.hint_index);
     w.varint(m.hint_term);
     w.varint(m.read_seq);
-    write_entries(w, m.entries);
+    write_entries(w, entries);
     w.u8(m.snapshot ? 1 : 0);
     if (m.snapshot) {
         w.varint(m.snapshot->index);
@@ -260,14 +260,16 @@ void encode_into(const Message& m, Bytes& out) {
     w.bytes(m.payload);
 }
 
-Bytes encode(const Message& message) {
+Bytes encode(const Message& message) { return encode(message, message.entries); }
+
+Bytes encode(const Message& message, std::span<const Entry> entries) {
     Bytes out;
-    std::size_t payload = 64;
-    for (const auto& e : message.entries) payload += e.data.size() + 24;
+    std::size_t payload = 64;  // sized up front: an Append's entries in one allocation
+    for (const auto& e : entries) payload += e.data.size() + 24;
     if (message.snapshot) payload += message.snapshot->data.size() + 64;
     payload += message.payload.size();
     out.reserve(payload);
-    encode_into(message, out);
+    encode_into(message, entries, out);
     return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -82,7 +83,9 @@ struct Message {
 };
 
 Bytes encode(const Message& message);
-void encode_into(const Message& message, Bytes& out);
+// An Append whose entries stay where they are (a view of the leader's log)
+// instead of being copied into message.entries, which must be empty.
+Bytes encode(const Message& message, std::span<const Entry> entries);
 // Strict: rejects unknown versions/types, truncation, trailing bytes, absurd
 // sizes and semantically invalid contents (e.g. non-consecutive entries).
 Result<Message> decode(const Bytes& bytes);

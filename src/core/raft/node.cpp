@@ -176,19 +176,19 @@ Status Node::receive(const std::string& from, const Bytes& bytes) {
     if (closed_) return Status::failure(ErrorCode::closed, "node is closed; message from '" + from + "' ignored");
     auto decoded = decode(bytes);
     if (!decoded.ok()) return fail(ErrorCode::bad_message, "bad message from '" + from + "': " + decoded.error);
-    const Message& m = *decoded.value;
+    Message& m = *decoded.value;
     if (m.from != from) return fail(ErrorCode::bad_message, "message claims to be from '" + m.from + "' but arrived from '" + from + "'");
-    return step(m);
+    return step(std::move(m));
 }
 
 Status Node::receive(const Bytes& bytes) {
     if (closed_) return Status::failure(ErrorCode::closed, "node is closed; message ignored");
     auto decoded = decode(bytes);
     if (!decoded.ok()) return fail(ErrorCode::bad_message, "bad message: " + decoded.error);
-    return step(*decoded.value);
+    return step(std::move(*decoded.value));
 }
 
-Status Node::step(const Message& m) {
+Status Node::step(Message m) {
     if (closed_) return Status::failure(ErrorCode::closed, "node is closed");
     if (m.to != config_.address) return fail(ErrorCode::bad_message, "message for '" + m.to + "' delivered to '" + config_.address + "'");
     if (m.from == config_.address) return fail(ErrorCode::bad_message, "message claims to come from this node");
@@ -448,12 +448,11 @@ void Node::set_leader(const std::string& leader) {
     if (!leader.empty() && leader != config_.address) route_waiting_forwards();  // a new leader: see become_leader for ours
 }
 
-void Node::send(Message message) {
+void Node::send(Message message, std::span<const Entry> entries) {
     message.from = config_.address;
     message.keeper = config_.keeper && !closing_;  // a closing keeper keeps no more
     if (message.term == 0) message.term = term_;
-    OutgoingMessage out{message.to, encode(message)};  // sized up front: an Append's entries in one allocation
-    messages_.push_back(std::move(out));
+    messages_.push_back(OutgoingMessage{message.to, entries.empty() ? encode(message) : encode(message, entries)});
 }
 
 bool Node::has_ready() const {

@@ -36,6 +36,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -116,7 +117,7 @@ public:
     void advance();  // the last taken Ready has been persisted, sent and applied
 
     // Steps an already-decoded message (receive() decodes, then calls this).
-    Status step(const Message& message);
+    Status step(Message message);  // by value: an Append's entries move into the log
 
     // ---- observers ------------------------------------------------------------
     const std::string& address() const { return config_.address; }
@@ -175,7 +176,8 @@ private:
     void set_role(Role role);
     void set_term(Term term);
     void set_leader(const std::string& leader);
-    void send(Message message);
+    // `entries`: an Append's, as a view of the log (encoded at once, never copied).
+    void send(Message message, std::span<const Entry> entries = {});
     void emit(Event event) { events_.push_back(std::move(event)); }
     Status fail(ErrorCode code, std::string message);
     Status step_by_term(const Message& m, bool& handled);
@@ -209,7 +211,7 @@ private:
     void send_snapshot(const std::string& to, Progress& pr);
     void broadcast_append(bool send_if_empty);
     void broadcast_heartbeat();
-    void handle_append(const Message& m);
+    void handle_append(Message& m);
     void handle_append_response(const Message& m);
     void handle_heartbeat(const Message& m);
     void handle_heartbeat_response(const Message& m);

@@ -50,16 +50,16 @@ bool Node::send_append(const std::string& to, bool send_if_empty) {
         send_snapshot(to, pr);
         return true;
     }
-    Message m{.type = MessageType::Append, .to = to, .log_term = *prev_term, .index = prev, .commit = commit_};
-    m.entries = log_.slice(pr.next, config_.max_entries_per_message, config_.max_bytes_per_message);
-    if (m.entries.empty() && !send_if_empty) return false;
-    if (pr.state == Progress::State::Replicate && !m.entries.empty()) {
-        pr.next = m.entries.back().index + 1;  // optimistic: pipeline the next batch
-        pr.inflight.push_back(m.entries.back().index);
+    // Encoded straight from the log: the entries are not copied per follower.
+    const auto entries = log_.view(pr.next, config_.max_entries_per_message, config_.max_bytes_per_message);
+    if (entries.empty() && !send_if_empty) return false;
+    if (pr.state == Progress::State::Replicate && !entries.empty()) {
+        pr.next = entries.back().index + 1;  // optimistic: pipeline the next batch
+        pr.inflight.push_back(entries.back().index);
     } else if (pr.state == Progress::State::Probe) {
         pr.probe_sent = true;
     }
-    send(std::move(m));
+    send(Message{.type = MessageType::Append, .to = to, .log_term = *prev_term, .index = prev, .commit = commit_}, entries);
     return true;
 }
 
@@ -107,7 +107,7 @@ void Node::follow(const std::string& leader) {
     reset_election_timer();
 }
 
-void Node::handle_append(const Message& m) {
+void Node::handle_append(Message& m) {
     follow(m.from);
     if (m.index < commit_) {  // already committed here: tell the leader where we are
         send(Message{.type = MessageType::AppendResponse, .to = m.from, .index = commit_});
@@ -117,12 +117,12 @@ void Node::handle_append(const Message& m) {
         reject_append(m);
         return;
     }
-    for (const Entry& e : m.entries) {
+    for (Entry& e : m.entries) {
         if (e.index <= log_.last_index()) {
             if (log_.term_at(e.index) == e.term) continue;  // already have it
             truncate_log_from(e.index);  // §5.3: delete the conflicting entry and all that follow
         }
-        append_entry(e);
+        append_entry(std::move(e));  // the message is ours (Node::step takes it by value)
     }
     const Index last_new = m.index + m.entries.size();
     set_commit(std::min(m.commit, last_new));
