@@ -289,6 +289,8 @@ private:
     void send_link_proof(Peer& neighbour);
     const RelayKey* relay_key_via(const Peer& via, PeerHash destination) const;
     void say_goodbye(Peer& neighbour);
+    FrameHeader header_from_us(FrameType type, PeerHash destination, std::uint32_t destination_epoch, std::uint32_t message_id,
+                               std::size_t total_length) const;
     void send_now(Peer& neighbour, FrameType type, std::uint32_t message_id, const Bytes& payload = {});
     void advertise_to(Peer& neighbour);
     void check_liveness();

@@ -273,16 +273,9 @@ std::optional<Bytes> Mesh::take_frame(Peer& n, std::deque<SendJob>& queue) {
     const Bytes& payload = *m.payload;
     const RelayKey* tag_key = relay_key_via(n, job.destination);
     const std::size_t length = std::min(payload_limit(n, tag_key != nullptr), payload.size() - job.offset);
-    FrameHeader h;
-    h.type = FrameType::data;
+    FrameHeader h = header_from_us(FrameType::data, job.destination, job.destination_epoch, job.message_id, payload.size());
     h.flags = m.flags;
-    h.origin = self_hash_;
-    h.origin_epoch = epoch_;
-    h.destination = job.destination;
-    h.destination_epoch = job.destination_epoch;
-    h.message_id = job.message_id;
     h.chunk_index = job.next_chunk++;
-    h.total_length = static_cast<std::uint32_t>(payload.size());
     Bytes frame = encode_frame(h, payload.data() + job.offset, length);
     if (tag_key != nullptr) append_relay_tag(*tag_key, frame);
     job.offset += length;
@@ -318,17 +311,24 @@ void Mesh::send_link_proof(Peer& n) {
     send_now(n, FrameType::link_proof, 0, Bytes(proof.begin(), proof.end()));
 }
 
-// A frame about this channel alone, handed to the host at once, outside the
-// lanes and the control queue (window frames, goodbye).
-void Mesh::send_now(Peer& n, FrameType type, std::uint32_t message_id, const Bytes& payload) {
+// The header of a frame this node writes, to `destination` as it knows it.
+FrameHeader Mesh::header_from_us(FrameType type, PeerHash destination, std::uint32_t destination_epoch, std::uint32_t message_id,
+                                 std::size_t total_length) const {
     FrameHeader h;
     h.type = type;
     h.origin = self_hash_;
     h.origin_epoch = epoch_;
-    h.destination = n.hash;
-    h.destination_epoch = n.remote_epoch;
+    h.destination = destination;
+    h.destination_epoch = destination_epoch;
     h.message_id = message_id;
-    h.total_length = static_cast<std::uint32_t>(payload.size());
+    h.total_length = static_cast<std::uint32_t>(total_length);
+    return h;
+}
+
+// A frame about this channel alone, handed to the host at once, outside the
+// lanes and the control queue (window frames, goodbye).
+void Mesh::send_now(Peer& n, FrameType type, std::uint32_t message_id, const Bytes& payload) {
+    const FrameHeader h = header_from_us(type, n.hash, n.remote_epoch, message_id, payload.size());
     Command c;
     c.kind = CommandKind::send;
     c.channel = n.link.channel();
@@ -342,15 +342,8 @@ void Mesh::send_now(Peer& n, FrameType type, std::uint32_t message_id, const Byt
 void Mesh::send_control(Peer& to, FrameType type, std::uint8_t flags, const Bytes& payload, std::uint32_t message_id) {
     Peer* via = to.route == to.hash ? &to : find_by_hash(to.route);
     if (via == nullptr || to.route == 0) return;
-    FrameHeader h;
-    h.type = type;
+    FrameHeader h = header_from_us(type, to.hash, to.remote_epoch, message_id, payload.size());
     h.flags = flags;
-    h.origin = self_hash_;
-    h.origin_epoch = epoch_;
-    h.destination = to.hash;
-    h.destination_epoch = to.remote_epoch;
-    h.message_id = message_id;
-    h.total_length = static_cast<std::uint32_t>(payload.size());
     Bytes frame = encode_frame(h, payload.data(), payload.size());
     if (const RelayKey* tag_key = relay_key_via(*via, to.hash)) append_relay_tag(*tag_key, frame);
     via->control.push_back(std::move(frame));
@@ -407,14 +400,7 @@ void Mesh::advertise_to(Peer& neighbour) {
         if (p->usable) reach.push_back(p->hash);
     std::sort(reach.begin(), reach.end());
     const Bytes payload = encode_peer_list(reach);
-    FrameHeader h;
-    h.type = FrameType::link_state;
-    h.origin = self_hash_;
-    h.origin_epoch = epoch_;
-    h.destination = neighbour.hash;
-    h.destination_epoch = neighbour.remote_epoch;
-    h.message_id = 0;
-    h.total_length = static_cast<std::uint32_t>(payload.size());
+    const FrameHeader h = header_from_us(FrameType::link_state, neighbour.hash, neighbour.remote_epoch, 0, payload.size());
     neighbour.control.push_back(encode_frame(h, payload.data(), payload.size()));
     pump(neighbour);
 }
