@@ -12,6 +12,7 @@ import { runSizeBenchmarks } from './size.mjs';
 import { electionTimes, nativeRaftThroughput, simulatorSweeps, wasmRaftThroughputMedian } from './raft.mjs';
 import { runFuzzTotals } from './fuzz.mjs';
 import { runSecretRoomBenchmarks } from './secret-room.mjs';
+import { runSecretRoomTabs } from './secret-room-tabs.mjs';
 import { runPeerLeftBenchmarks } from './peer-left.mjs';
 import { runTurnRestartBenchmarks } from './turn-restart.mjs';
 import { runLinkRecoveryBenchmarks } from './link-recovery.mjs';
@@ -380,8 +381,9 @@ link keeps trying at the slowest backoff (30 s), so even a 10-minute cut heals.
 `;
 }
 
-function secretRoomSection(result) {
+function secretRoomSection(result, tabs) {
   const { open, secret } = result;
+  const tabsFormation = tabs.secret.formationMs / tabs.open.formationMs;
   const formation = secret.formationMs / open.formationMs;
   const processFormation = secret.processFormationMs / open.processFormationMs;
   const throughput = secret.mbPerSecond / open.mbPerSecond;
@@ -401,9 +403,14 @@ first offer: one more signaling round trip per link, and an ECDH and two
 HKDF derivations at each end; later signals under the pair's own key, one
 AES-GCM call at each end) and adds a link proof, one 56-byte frame each way,
 before a new link opens; frames sent directly are the same, and only relayed ones carry a
-MAC (none are relayed here).
+MAC (none are relayed here). Formation is also measured in the browser
+(bench/secret-room-tabs.mjs): ${tabs.tabs} tabs of one headless Chromium, each its own
+renderer with native WebCrypto, join one after another (rtcmesh loaded
+before the clock starts), timed until every tab has all its links open;
+${tabs.runs} runs each, alternating.
 
 ${table(['', 'open room', 'with a secret', 'ratio', 'target', 'met?', 'runs (open; secret)'], [
+    ['formation of ' + tabs.tabs + ', tabs in Chromium', `${fixed(tabs.open.formationMs, 0)} ms`, `${fixed(tabs.secret.formationMs, 0)} ms`, `${fixed(tabsFormation, 2)}×`, `≤ ${SECRET_FORMATION_TARGET}×`, verdict(tabsFormation <= SECRET_FORMATION_TARGET), `${tabs.open.samples.map((v) => fixed(v, 0)).join(', ')}; ${tabs.secret.samples.map((v) => fixed(v, 0)).join(', ')}`],
     ['formation of ' + result.members + ', one process', `${fixed(open.formationMs, 0)} ms`, `${fixed(secret.formationMs, 0)} ms`, `${fixed(formation, 2)}×`, `≤ ${SECRET_FORMATION_TARGET}×`, verdict(formation <= SECRET_FORMATION_TARGET), `${runs('open', 'formationMs', 0)}; ${runs('secret', 'formationMs', 0)}`],
     ['formation of ' + result.members + ', a process each', `${fixed(open.processFormationMs, 0)} ms`, `${fixed(secret.processFormationMs, 0)} ms`, `${fixed(processFormation, 2)}×`, `≤ ${SECRET_FORMATION_TARGET}×`, verdict(processFormation <= SECRET_FORMATION_TARGET), `${runs('open', 'processFormationMs', 0)}; ${runs('secret', 'processFormationMs', 0)}`],
     ['throughput', `${fixed(open.mbPerSecond)} MB/s`, `${fixed(secret.mbPerSecond)} MB/s`, `${fixed(throughput, 2)}×`, `≥ ${SECRET_THROUGHPUT_TARGET}×`, verdict(throughput >= SECRET_THROUGHPUT_TARGET), `${runs('open', 'mbPerSecond')}; ${runs('secret', 'mbPerSecond')}`],
@@ -657,6 +664,7 @@ async function main() {
   const simulator = await simulatorSweeps();
   console.log('bench: rooms with a secret against open rooms');
   const secretRoom = await runSecretRoomBenchmarks({ runs: 5 });
+  const secretRoomTabs = await runSecretRoomTabs({ runs: 7 });
   console.log('bench: peer left (closed and crashed tabs)');
   const peerLeft = await runPeerLeftBenchmarks({ runs: 3 });
   console.log('bench: recovery (a TURN restart under a relay-only mesh, a link cut in the simulator)');
@@ -687,7 +695,7 @@ ${dataChannelSection(dataChannel, totalBytes, rounds)}
 
 ${loadSection(underLoad)}
 
-${secretRoomSection(secretRoom)}
+${secretRoomSection(secretRoom, secretRoomTabs)}
 
 ${peerLeftSection(peerLeft)}
 

@@ -212,13 +212,16 @@ export function linkFailures() {
 
 let tab = null; // { index, kind, broadcast, recorder, openLinks(), close() }
 
-/** Joins `room` as node `index` ("rtcmesh" or "raw"); resolves once in the room (links open later). */
-export async function joinTab({ kind, url, room, index }) {
+/**
+ * Joins `room` as node `index` ("rtcmesh" or "raw"; rtcmesh with `secret`
+ * joins a room with that secret); resolves once in the room (links open later).
+ */
+export async function joinTab({ kind, url, room, index, secret }) {
   if (tab) throw new Error('this tab already joined');
   const id = `node-${String(index).padStart(2, '0')}`;
   const recorder = new Recorder();
   if (kind === 'rtcmesh') {
-    const mesh = await RTCMesh.join(url, room, { id });
+    const mesh = await RTCMesh.join(url, room, { id, ...(secret ? { secret } : {}) });
     mesh.addEventListener('message', ({ data }) => recorder.receive(data));
     countFailures(mesh);
     tab = {
@@ -237,6 +240,19 @@ export async function joinTab({ kind, url, room, index }) {
 
 export function tabOpenLinks() {
   return tab?.openLinks() ?? 0;
+}
+
+/**
+ * When this tab had `want` open links (the shared clock: timeOrigin + now),
+ * checked every 2 ms; null if not within `timeoutMs`.
+ */
+export async function tabLinksOpenAt({ want, timeoutMs }) {
+  const deadline = now() + timeoutMs;
+  while (tabOpenLinks() < want) {
+    if (now() > deadline) return null;
+    await sleep(2);
+  }
+  return now();
 }
 
 export function runTab(options) {
