@@ -25,7 +25,8 @@ import { startStaticServer } from '../tools/static-server.mjs';
 import { launchChromium } from '../tests/browser/chromium.mjs';
 import { startSignalServer } from '../js/signal/server.js';
 
-const mounts = [
+/** What the bench pages load: the pages, the package's JS, the core. */
+export const mounts = [
   ['/bench/', 'bench'],
   ['/js/', 'js'],
   ['/dist/', 'dist'],
@@ -39,7 +40,8 @@ const crossOriginIsolation = {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function call(page, fn, args) {
+/** Calls `fn(args)` of bench/browser/load.js in `page`. */
+export function call(page, fn, args) {
   return page.evaluate(async ([f, a]) => (await import('/bench/browser/load.js'))[f](a), [fn, args]);
 }
 

@@ -11,21 +11,13 @@ import { launchChromium } from '../tests/browser/chromium.mjs';
 import { startStaticServer } from '../tools/static-server.mjs';
 import { startSignalServer } from '../js/signal/server.js';
 import { RTCMesh } from '../js/node/index.js';
+import { call, mounts } from './load.mjs';
 
 const TABS = 8;
 const FORM_TIMEOUT_MS = 30000;
-const mounts = [
-  ['/bench/', 'bench'],
-  ['/js/', 'js'],
-  ['/dist/', 'dist'],
-];
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const now = () => performance.timeOrigin + performance.now();
-
-function call(page, fn, args) {
-  return page.evaluate(async ([f, a]) => (await import('/bench/browser/load.js'))[f](a), [fn, args]);
-}
 
 /** One formation of `TABS` fresh tabs, open or with `secret`: ms from the first join until all links are open. */
 async function formation(browser, web, signal, room, secret) {
