@@ -522,11 +522,12 @@ From profiles taken while this work was done (2026-11-26; a build with
   from 101.8 to 96.6 kB; named channels, media tracks and the room secret
   then took it to 113.8 kB. On 2026-11-28 compiling with inlining at -Oz
   (above) saved 6.3 kB and emmalloc instead of dlmalloc 2.0 kB (Raft in wasm
-  as fast on either now). Of the 31 kB gzip of JS, Emscripten's glue (mostly
-  embind) is 9.7 kB; none of its settings tried (STRICT, SUPPORT_ERRNO=0,
-  newer minimum browsers) shrank it, and the Closure compiler is not
-  installed here. In the wasm, libsodium's keyed BLAKE2b is 7 kB of
-  unrolled code.
+  as fast on either now). Then the bindings left embind for plain exports
+  (\`src/bindings/abi.hpp\`, \`js/api/core-abi.js\`): the JS went from
+  31.3 to 26.8 kB gzip (Emscripten's glue alone from 12.9 to 4.1 kB) and
+  the wasm from 74.4 to 71.1 kB. Each call also skips
+  embind's generic invoker, which Raft in wasm felt most. In the wasm,
+  libsodium's keyed BLAKE2b is still 7 kB of unrolled code.
 `;
 }
 
@@ -548,8 +549,8 @@ ${table(['build', 'nodes', 'entries', 'seconds', 'entries/s'], rows)}
 Target: Raft in wasm at least ${WASM_RAFT_TARGET.toLocaleString('en-US')} committed entries/s at 3 nodes (about a quarter of
 native): ${verdict(wasm3.entries_per_second >= WASM_RAFT_TARGET)} (${Math.round(wasm3.entries_per_second).toLocaleString('en-US')}, ${fixed(wasm3.entries_per_second / native3.entries_per_second, 3)}× native).
 Native Raft at least 1,000,000 committed entries/s: ${verdict(native3.entries_per_second >= 1e6)} for 3 nodes.
-The wasm path hands each Ready to JS packed in one buffer (no embind object
-per field); what remains is one crossing and one promise per proposal, and
+The wasm path hands each Ready to JS packed in one buffer (no JS object per
+field); what remains is one crossing and one promise per proposal, and
 the copies of each entry's bytes into and out of the wasm heap.
 
 ### Election time (the Raft paper's Figure 16)

@@ -6,6 +6,7 @@
 // path, so the package's Node entry (js/node.js) provides the bytes. Keeping
 // `node:` imports out of this file keeps browser bundlers from choking.
 import createRtcmeshCore from '../../dist/rtcmesh-core.mjs';
+import { bindCore } from './core-abi.js';
 import { diagnoseWasmFetch, wasmUrlTried } from './core-diagnosis.js';
 
 let corePromise = null;
@@ -39,7 +40,7 @@ async function instantiate() {
     }
   }
   try {
-    return await createRtcmeshCore(options);
+    return bindCore(await createRtcmeshCore(options));
   } catch (cause) {
     throw await loadError(cause, printed);
   }

@@ -54,8 +54,8 @@ enum class CommandKind : std::uint8_t {
 // How many kinds there are, for tables of their names: keep it after the last.
 inline constexpr int kCommandKindCount = static_cast<int>(CommandKind::remove_track) + 1;
 
-// One flat struct instead of a variant: trivial to bind with embind and to
-// switch over in JS. Unused fields keep their defaults.
+// One flat struct instead of a variant: trivial to pack for the host wire
+// and to switch over in JS. Unused fields keep their defaults.
 // How a data channel is made (RTCDataChannelInit). Both ends create it with
 // the same negotiated id, so no `datachannel` event is involved. The mesh's
 // own channel is the default: id 0, ordered and reliable.
