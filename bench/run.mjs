@@ -525,7 +525,8 @@ From profiles taken while this work was done (2026-11-26; a build with
   as fast on either now). Then the bindings left embind for plain exports
   (\`src/bindings/abi.hpp\`, \`js/api/core-abi.js\`): the JS went from
   31.3 to 26.8 kB gzip (Emscripten's glue alone from 12.9 to 4.1 kB) and
-  the wasm from 74.4 to 71.1 kB. Each call also skips
+  the wasm from 74.4 to 71.1 kB; without embind the core needs no RTTI,
+  and -fno-rtti took 1.6 kB more off the wasm. Each call also skips
   embind's generic invoker, which Raft in wasm felt most. In the wasm,
   libsodium's keyed BLAKE2b is still 7 kB of unrolled code.
 `;
