@@ -339,9 +339,12 @@ function raftClass(abi, core) {
     hasReady() {
       return core._rtcmesh_raft_has_ready(this.#handle) !== 0;
     }
-    /** The packed Ready: a view valid until the next call into the module. */
-    takeReadyPacked() {
-      const address = core._rtcmesh_raft_take_ready_packed(this.#handle);
+    /**
+     * The packed Ready: a view valid until the next call into the module.
+     * Without `persist` (no storage) the entries to persist are left out.
+     */
+    takeReadyPacked(persist = true) {
+      const address = core._rtcmesh_raft_take_ready_packed(this.#handle, persist ? 1 : 0);
       return abi.heap.subarray(address, address + core._rtcmesh_raft_ready_size(this.#handle));
     }
     readySnapshot() {

@@ -51,8 +51,8 @@ const EVENTS = [
  * Decodes a packed Ready. `bytes` may be a view into the wasm heap: it is
  * copied at once, before any other call into the core. `takeSnapshot()` is
  * called when the Ready carries a snapshot (rare: it stays an object).
- * Without `persist`, the entries to persist come as a count only (their
- * `entries` array is empty): nobody keeps them.
+ * Without `persist` (the core was asked to leave them out: no storage keeps
+ * them), `entries` is empty.
  */
 export function decodeReady(bytes, takeSnapshot, { persist = true } = {}) {
   const r = new Reader(bytes.slice());

@@ -391,7 +391,8 @@ export class Raft extends EventTarget {
         this.#pumpAgain = false;
         if (!this.#core.hasReady()) continue;
         const core = this.#core;
-        const ready = decodeReady(core.takeReadyPacked(), () => core.readySnapshot(), { persist: this.#storage !== null });
+        const persist = this.#storage !== null;
+        const ready = decodeReady(core.takeReadyPacked(persist), () => core.readySnapshot(), { persist });
         const durable = this.#storage && (ready.hardState || ready.entries.length > 0 || ready.snapshot);
         if (durable) {
           this.#storage.save(ready).then(

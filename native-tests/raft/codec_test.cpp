@@ -4,6 +4,7 @@
 
 #include "cluster_harness.hpp"
 #include "core/common/rng.hpp"
+#include "core/raft/ready_codec.hpp"
 
 using namespace rtcmesh;
 using namespace rtcmesh::raft;
@@ -134,4 +135,24 @@ TEST_CASE("a node refuses bad messages with an error and stays as it was", "[raf
     CHECK(l.term() == term);
     CHECK(l.role() == Role::Leader);
     CHECK(l.log().last_index() == last);
+}
+
+TEST_CASE("a Ready packed for a host without storage leaves out the entries to persist", "[raft][codec]") {
+    Ready ready;
+    ready.hard_state = HardState{.term = 3, .vote = "a", .commit = 1};
+    ready.entries.push_back(Entry{3, 2, EntryType::Normal, to_bytes("to persist")});
+    ready.messages.push_back(OutgoingMessage{.to = "b", .bytes = to_bytes("append")});
+    ready.committed_entries.push_back(Entry{3, 1, EntryType::Normal, to_bytes("to apply")});
+
+    Bytes with, without;
+    pack_ready(ready, with);
+    pack_ready(ready, without, false);
+    // Header and hard state: 1 + 1 + 8 + 8 + (4 + 1) bytes; then the entries' count.
+    constexpr std::size_t kCountAt = 23;
+    const std::size_t entry_bytes = 8 + 8 + 1 + 4 + std::string("to persist").size();
+    REQUIRE(with.size() == without.size() + entry_bytes);
+    CHECK(with[kCountAt] == 1);
+    CHECK(without[kCountAt] == 0);
+    // The rest (messages, committed entries, events) is the same bytes.
+    CHECK(Bytes(with.begin() + kCountAt + 4 + entry_bytes, with.end()) == Bytes(without.begin() + kCountAt + 4, without.end()));
 }

@@ -131,9 +131,10 @@ public:
     bool has_ready() { return session_ ? session_->has_ready() : own_->has_ready(); }
     // The Ready packed in one buffer (ready_codec.hpp), valid until the next
     // call into this object; its size from ready_size(), its snapshot, if
-    // any, from ready_snapshot().
-    std::uintptr_t take_ready_packed() {
-        ready_snapshot_ = raft::pack_ready_consuming(session_ ? session_->take_ready() : own_->take_ready(), packed_);
+    // any, from ready_snapshot(). Without `persist` (no storage) it leaves
+    // out the entries to persist.
+    std::uintptr_t take_ready_packed(bool persist) {
+        ready_snapshot_ = raft::pack_ready_consuming(session_ ? session_->take_ready() : own_->take_ready(), packed_, persist);
         return address_of(packed_);
     }
     double ready_size() const { return static_cast<double>(packed_.size()); }
@@ -212,7 +213,7 @@ EMSCRIPTEN_KEEPALIVE std::uintptr_t rtcmesh_raft_transfer_leadership(JsRaft* r, 
 EMSCRIPTEN_KEEPALIVE std::uintptr_t rtcmesh_raft_compact_staged(JsRaft* r, double index) { return r->compact_staged(index); }
 
 EMSCRIPTEN_KEEPALIVE int rtcmesh_raft_has_ready(JsRaft* r) { return r->has_ready() ? 1 : 0; }
-EMSCRIPTEN_KEEPALIVE std::uintptr_t rtcmesh_raft_take_ready_packed(JsRaft* r) { return r->take_ready_packed(); }
+EMSCRIPTEN_KEEPALIVE std::uintptr_t rtcmesh_raft_take_ready_packed(JsRaft* r, int persist) { return r->take_ready_packed(persist != 0); }
 EMSCRIPTEN_KEEPALIVE double rtcmesh_raft_ready_size(JsRaft* r) { return r->ready_size(); }
 EMSCRIPTEN_KEEPALIVE std::uintptr_t rtcmesh_raft_ready_snapshot(JsRaft* r) { return r->ready_snapshot(); }
 EMSCRIPTEN_KEEPALIVE void rtcmesh_raft_advance(JsRaft* r) { r->advance(); }

@@ -41,7 +41,7 @@ struct EventPacker {
 
 }  // namespace
 
-void pack_ready(const Ready& ready, Bytes& out) {
+void pack_ready(const Ready& ready, Bytes& out, bool persist) {
     Packer p(out);
     p.u8(kReadyCodecVersion);
     p.u8(static_cast<std::uint8_t>((ready.hard_state ? 1 : 0) | (ready.snapshot ? 2 : 0)));
@@ -50,8 +50,9 @@ void pack_ready(const Ready& ready, Bytes& out) {
         p.num(ready.hard_state->commit);
         p.str(ready.hard_state->vote);
     }
-    p.u32(static_cast<std::uint32_t>(ready.entries.size()));
-    for (const auto& e : ready.entries) pack_entry(p, e);
+    p.u32(persist ? static_cast<std::uint32_t>(ready.entries.size()) : 0u);
+    if (persist)
+        for (const auto& e : ready.entries) pack_entry(p, e);
     p.u32(static_cast<std::uint32_t>(ready.messages.size()));
     for (const auto& m : ready.messages) {
         p.str(m.to);
@@ -67,10 +68,10 @@ void pack_ready(const Ready& ready, Bytes& out) {
 
 namespace rtcmesh::raft {
 
-std::optional<Snapshot> pack_ready_consuming(Ready&& taken, Bytes& out) {
+std::optional<Snapshot> pack_ready_consuming(Ready&& taken, Bytes& out, bool persist) {
     const Ready ready = std::move(taken);  // destroyed here, not in the caller
     out.clear();
-    pack_ready(ready, out);
+    pack_ready(ready, out, persist);
     return ready.snapshot;
 }
 

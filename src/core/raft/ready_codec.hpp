@@ -6,7 +6,7 @@
 //   u8 version (1)
 //   u8 flags: 1 = hard state follows, 2 = the Ready has a snapshot (taken apart)
 //   [hard state: num term, num commit, str vote]
-//   len n, n × entry      entries to persist
+//   len n, n × entry      entries to persist (none for a host that keeps no log)
 //   len n, n × message    str to, bytes
 //   len n, n × entry      committed entries to apply
 //   len n, n × event      u8 kind (EventCode) and its fields, below
@@ -40,11 +40,13 @@ enum class EventCode : std::uint8_t {
     error = 14,         // str message, str code (ErrorCode's name)
 };
 
-// Appends `ready` (less its snapshot's contents) to `out`.
-void pack_ready(const Ready& ready, Bytes& out);
+// Appends `ready` (less its snapshot's contents) to `out`. A host without
+// storage has no use for the entries to persist: `persist = false` leaves
+// them out (their count is 0) instead of copying each entry's bytes.
+void pack_ready(const Ready& ready, Bytes& out, bool persist = true);
 // Replaces `out` with the packed `ready`, which it consumes (its entries are
 // freed here, in the core); returns the Ready's snapshot, which the packed
 // form leaves out.
-std::optional<Snapshot> pack_ready_consuming(Ready&& ready, Bytes& out);
+std::optional<Snapshot> pack_ready_consuming(Ready&& ready, Bytes& out, bool persist = true);
 
 }  // namespace rtcmesh::raft
