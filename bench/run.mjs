@@ -272,8 +272,8 @@ Chromium and Node with @roamhq/wrtc, local signaling server,
 ${result.runs} runs each, alternating, medians). rtcmesh: \`peerremoved\`. Raw
 RTCPeerConnections: the first of the channel's close or the connection going
 disconnected, failed or closed (what an app without rtcmesh can see).
-Without a goodbye rtcmesh notices silence after \`silenceTimeoutMs\` (4.5 s by
-default; a keep-alive goes every 2 s on quiet links).
+Without a goodbye rtcmesh notices silence after \`silenceTimeoutMs\` (5.5 s by
+default; a keep-alive goes every 3 s on quiet links).
 
 ${table(['the member', 'rtcmesh', 'runs', 'raw', 'runs', 'target', 'met?'], rows)}
 `;
@@ -333,7 +333,7 @@ ${table(['coturn down', '', 'rtcmesh', 'runs', 'raw (restartIce)', 'runs'], turn
 
 While coturn is down nothing flows: every link of both meshes goes through
 it. rtcmesh takes its links down when it has heard nothing for
-\`silenceTimeoutMs\` (4.5 s), before wrtc's ICE calls them disconnected, so
+\`silenceTimeoutMs\` (5.5 s), before wrtc's ICE calls them disconnected, so
 its ICE restarts never run; it re-makes the connections with backoff, and
 the new connections gather no relay candidate while coturn is down. When
 coturn answers again neither mesh does anything new: what brings both back is

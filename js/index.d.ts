@@ -131,8 +131,9 @@ export interface RTCMeshOptions {
   connectTimeoutMs?: number;
   /**
    * A peer from which nothing arrived for this long loses its link
-   * (removechannel, failed) and is redialled; quiet links carry keep-alives,
-   * about 2 per timeout (default 4500, at least 300).
+   * (removechannel, failed) and is redialled; a link quiet for half of it, or
+   * for 2.5 s less when that is longer, carries a keep-alive (default 5500,
+   * at least 300).
    */
   silenceTimeoutMs?: number;
   /**

@@ -146,8 +146,9 @@ export class RTCMesh extends EventTarget {
    * @param {number} [options.connectTimeoutMs=15000] a link attempt whose channel has not
    *   opened by then is closed and retried with backoff; raise it when many
    *   links form at once on a slow machine, where attempts take longer
-   * @param {number} [options.silenceTimeoutMs=4500] a peer from which nothing arrived for this
-   *   long (the core sends keep-alives on quiet links, about 2 per timeout) loses its link
+   * @param {number} [options.silenceTimeoutMs=5500] a peer from which nothing arrived for this
+   *   long (the core sends a keep-alive on a link quiet for half of it, or for 2.5 s less
+   *   when that is longer: 3 s by default) loses its link
    *   (removechannel, failed) and is redialled: how fast a vanished peer is noticed
    * @param {boolean} [options.lastResort=false] with RTCMesh.join and a signaling server
    *   started with `relay`: a peer no link and no relay member reaches gets
@@ -206,7 +207,6 @@ export class RTCMesh extends EventTarget {
         maxPeers: options.maxPeers,
         connectTimeoutMs: options.connectTimeoutMs, // the core's default (15 s) when absent
         silenceTimeoutMs: silence,
-        keepaliveIntervalMs: silence === undefined ? undefined : Math.floor(silence / 2.25),
       },
       options.seed ?? randomSeed(),
     );
