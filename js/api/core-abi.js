@@ -101,16 +101,19 @@ class Abi {
   }
 }
 
-function encodeRecords(object) {
+/** The records of each object's fields, in order, in one buffer. */
+function encodeRecords(...objects) {
   const parts = [];
   let size = 0;
   const push = (bytes) => {
     parts.push(bytes);
     size += bytes.byteLength;
   };
+  // Typed arrays use the platform's byte order: little-endian, as wasm is, on
+  // every platform that runs it.
   const u32 = (value) => push(new Uint8Array(new Uint32Array([value]).buffer));
   const chunk = (bytes) => (u32(bytes.byteLength), push(bytes));
-  for (const [name, value] of Object.entries(object)) {
+  for (const [name, value] of objects.flatMap(Object.entries)) {
     if (value === undefined || value === null) continue;
     const key = encoder.encode(name);
     const head = (tag) => {
@@ -184,11 +187,7 @@ function restoredRecords(restored) {
       parts.push({ 'entry.index': entry.index, 'entry.term': entry.term, 'entry.type': entry.type ?? 'normal', 'entry.data': entry.data ?? new Uint8Array() });
     }
   }
-  const encoded = parts.map(encodeRecords);
-  const out = new Uint8Array(encoded.reduce((sum, part) => sum + part.byteLength, 0));
-  let at = 0;
-  for (const part of encoded) out.set(part, at), (at += part.byteLength);
-  return out;
+  return encodeRecords(...parts);
 }
 
 // The mesh's exports (mesh_binding.cpp) under the names the API calls.
