@@ -452,7 +452,7 @@ ${missed === 0 ? 'all met' : `${missed} of ${rows.length} missed`}.
 ${table(['target', 'this run', 'met?'], rows)}
 
 Crossings are counted by the tests' hook (\`tests/support/crossings.mjs\`, which
-wraps every method of the core's classes and exports) on two meshes in Node:
+wraps every export of the core: the only way into wasm) on two meshes in Node:
 ${crossings.messages} sends in one synchronous loop, then the same messages received
 (the receiver's timer ticks during those ${fixed(crossings.receiveMs, 0)} ms are counted too).
 
@@ -542,8 +542,10 @@ Committed entries per second (applied on every member), 100-byte entries
 proposed in batches of 1000 on a perfect in-process network, all members in
 one thread. Native: \`build/native/raft-bench\` (each member persists to a
 MemoryStorage and compacts every 100,000 entries). Wasm: the same cluster
-through the public \`Raft\` class under Node, 50,000 entries a run: the
-median of 5 runs after one unmeasured warm-up run (${raft.filter((r) => r.runs).map((r) => `${r.nodes} nodes: ${r.runs.map((n) => n.toLocaleString('en-US')).join(', ')}`).join('; ')} entries/s).
+through the public \`Raft\` class under Node, 50,000 entries a run, in a
+Node process of its own (after the other benchmarks in one process, wrtc's
+threads among them, its runs were up to a third slower): the median of 5
+runs after 3 unmeasured warm-up runs; runs still speed up after those (${raft.filter((r) => r.runs).map((r) => `${r.nodes} nodes: ${r.runs.map((n) => n.toLocaleString('en-US')).join(', ')}`).join('; ')} entries/s).
 
 ${table(['build', 'nodes', 'entries', 'seconds', 'entries/s'], rows)}
 
