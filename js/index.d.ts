@@ -132,8 +132,9 @@ export interface RTCMeshOptions {
   /**
    * A peer from which nothing arrived for this long loses its link
    * (removechannel, failed) and is redialled; a link quiet for half of it, or
-   * for 2.5 s less when that is longer, carries a keep-alive (default 5500,
-   * at least 300).
+   * for 2.5 s less when that is longer, at most 3 s, carries a keep-alive
+   * (default 5500, at least 300). Give a shorter timeout to every
+   * member of the room: the others' keep-alives follow their own.
    */
   silenceTimeoutMs?: number;
   /**

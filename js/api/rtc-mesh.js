@@ -148,7 +148,7 @@ export class RTCMesh extends EventTarget {
    *   links form at once on a slow machine, where attempts take longer
    * @param {number} [options.silenceTimeoutMs=5500] a peer from which nothing arrived for this
    *   long (the core sends a keep-alive on a link quiet for half of it, or for 2.5 s less
-   *   when that is longer: 3 s by default) loses its link
+   *   when that is longer, at most 3 s: 3 s by default) loses its link
    *   (removechannel, failed) and is redialled: how fast a vanished peer is noticed
    * @param {boolean} [options.lastResort=false] with RTCMesh.join and a signaling server
    *   started with `relay`: a peer no link and no relay member reaches gets

@@ -99,11 +99,17 @@ struct Options {
     Millis silence_timeout_ms = 5500;
     Millis keepalive_interval_ms = keepalive_for(5500);  // 3 s
     // The keep-alive interval for a silence timeout: half of it, or 2.5 s
-    // short of it when that is longer. Each keep-alive is a frame and a
-    // wake-up at both ends of every link (the whole CPU cost of an idle
-    // room), so they are as rare as the timeout allows, while one late by
-    // up to 2.5 s (a busy page, a throttled timer) is not taken for silence.
-    static constexpr Millis keepalive_for(Millis silence_ms) { return std::max(silence_ms / 2, silence_ms - 2500); }
+    // short of it when that is longer, but never over 3 s. Each keep-alive is
+    // a frame and a wake-up at both ends of every link (the whole CPU cost of
+    // an idle room), so they are as rare as the timeout allows, while one
+    // late by up to 2.5 s (a busy page, a throttled timer) is not taken for
+    // silence. The cap is the default timeout's interval: a member that waits
+    // longer for its peers must still be heard by peers that keep the
+    // default, which do not know its timeout.
+    static constexpr Millis kMaxKeepaliveMs = 3000;
+    static constexpr Millis keepalive_for(Millis silence_ms) {
+        return std::min(std::max(silence_ms / 2, silence_ms - 2500), kMaxKeepaliveMs);
+    }
     // After a link was taken down for silence, the peer gets twice the time
     // on the next (up to 4x), until a link to it has stayed up this long: on
     // a machine too loaded to keep the timeout, links still settle instead of
