@@ -380,11 +380,9 @@ function raftClass(abi, core) {
     lastIndex() {
       return core._rtcmesh_raft_last_index(this.#handle);
     }
-    voters() {
-      return abi.reply(core._rtcmesh_raft_membership(this.#handle)).voters;
-    }
-    learners() {
-      return abi.reply(core._rtcmesh_raft_membership(this.#handle)).learners;
+    /** { voters, learners }: both lists from one call. */
+    membership() {
+      return abi.reply(core._rtcmesh_raft_membership(this.#handle));
     }
     closed() {
       return core._rtcmesh_raft_closed(this.#handle) !== 0;

@@ -210,7 +210,7 @@ export class Raft extends EventTarget {
   }
   /** { voters, learners } as the log says now. */
   get members() {
-    return this.#core ? { voters: this.#core.voters(), learners: this.#core.learners() } : { voters: [], learners: [] };
+    return this.#core ? this.#core.membership() : { voters: [], learners: [] };
   }
   get closed() {
     return !this.#core || this.#core.closed();
