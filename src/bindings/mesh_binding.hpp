@@ -15,11 +15,11 @@ namespace rtcmesh::bindings {
 class JsMesh {
 public:
     JsMesh(mesh::Options options, std::uint64_t seed)
-        : session_(std::make_shared<session::Session>(std::move(options), seed)), mesh_(&session_->mesh()) {}
+        : session_(std::make_shared<session::Session>(std::move(options), seed)) {}
     // The session the mesh lives in: a Raft over this mesh runs inside it.
     const std::shared_ptr<session::Session>& session() const { return session_; }
     session::Session& run() { return *session_; }
-    mesh::Mesh& mesh() { return *mesh_; }
+    mesh::Mesh& mesh() { return session_->mesh(); }
 
     // The one wire (session/host_wire.hpp). JS writes its input records into
     // the inbox at the address reserve_inbox returns (keeping the first
@@ -33,7 +33,6 @@ public:
 
 private:
     std::shared_ptr<session::Session> session_;  // shared with a Raft over this mesh
-    mesh::Mesh* mesh_;                           // session_'s
     Bytes inbox_;   // the host's input records, written by JS
     Bytes output_;  // the last exchange's output, read by JS
 };
