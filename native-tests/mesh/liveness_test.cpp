@@ -83,7 +83,7 @@ TEST_CASE("a peer whose link went down for silence gets twice the time on the ne
     const std::vector<Millis> timeouts{base, 2 * base, 4 * base, 4 * base};
     int expected = 0;
     for (const Millis timeout : timeouts) {
-        net.stall("b", timeout - defaults.keepalive_interval_ms - 500);
+        net.stall("b", timeout - net.mesh("b").options().keepalive_interval_ms - 500);
         net.run_for(timeout);
         CHECK(silence_failures(net, "a", "b") == expected);
         net.stall("b", timeout + 1'000);
@@ -155,10 +155,10 @@ TEST_CASE("an idle link carries one link state per keep-alive interval, the peri
     counter.watch(net, "a", "b");
     const Millis idle_ms = 60'000;
     net.run_for(idle_ms);
-    const Options defaults;
+    const Millis keepalive = net.mesh("a").options().keepalive_interval_ms;
     CHECK(counter.total() == counter.by_type[FrameType::link_state]);
-    CHECK(counter.total() <= idle_ms / defaults.keepalive_interval_ms + 1);
-    CHECK(counter.total() >= idle_ms / defaults.keepalive_interval_ms - 1);
+    CHECK(counter.total() <= idle_ms / keepalive + 1);
+    CHECK(counter.total() >= idle_ms / keepalive - 1);
     for (const auto& id : ids) CHECK(silence_failures(net, id, "a") + silence_failures(net, id, "b") == 0);
 }
 
@@ -184,6 +184,32 @@ TEST_CASE("the keep-alive is half the silence timeout, or 2.5 s short of it when
     CHECK(Options::keepalive_for(5000) == 2500);
     CHECK(Options::keepalive_for(5500) == 3000);
     CHECK(Options::keepalive_for(20000) == 3000);
-    const Options defaults;
-    CHECK(defaults.keepalive_interval_ms == Options::keepalive_for(defaults.silence_timeout_ms));
+    const Mesh by_default(sim::member_options("a", {"a", "b"}), 1);
+    CHECK(by_default.options().keepalive_interval_ms == 3000);
+    Options slow = sim::member_options("a", {"a", "b"});
+    slow.silence_timeout_ms = 1000;
+    CHECK(Mesh(slow, 1).options().keepalive_interval_ms == 500);
+    Options explicit_interval = sim::member_options("a", {"a", "b"});
+    explicit_interval.keepalive_interval_ms = 1000;
+    CHECK(Mesh(explicit_interval, 1).options().keepalive_interval_ms == 1000);
+}
+
+TEST_CASE("a member that waits longer than its peers is still heard by them in an idle room", "[mesh][liveness]") {
+    SimNetwork net(93, as_the_js_host());
+    const std::vector<std::string> ids{"a", "b", "c"};
+    for (const auto& id : ids) {
+        Options options = sim::member_options(id, ids);
+        if (id == "b") options.silence_timeout_ms = 60'000;  // its keep-alive interval is derived, as in JS
+        net.add_node(options);
+    }
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    net.run_for(3'000);
+    FrameCounter counter;
+    counter.watch(net, "b", "a");
+    const Millis idle_ms = 60'000;
+    net.run_for(idle_ms);
+    // a keeps the default timeout: b's keep-alives must leave a's 2.5 s of slack.
+    CHECK(counter.total() >= idle_ms / 3'000 - 1);
+    for (const auto& id : ids) CHECK(silence_failures(net, id, "b") + silence_failures(net, "b", id) == 0);
+    CHECK(net.fully_meshed(ids));
 }

@@ -35,7 +35,7 @@ std::uintptr_t JsMesh::exchange(double now, double used, bool drain) {
 
 namespace {
 
-// JS gives a silence timeout; the keep-alive follows it (Options::keepalive_for).
+// JS gives a silence timeout; the Mesh derives its keep-alive from it.
 mesh::Options options_from_records(const std::uint8_t* data, std::uint32_t size) {
     mesh::Options options;
     read_records(data, size, [&](const Record& r) {
@@ -57,7 +57,6 @@ mesh::Options options_from_records(const std::uint8_t* data, std::uint32_t size)
                  r.number_into("silenceTimeoutMs", options.silence_timeout_ms) ||
                  r.number_into("maxReconnectAttempts", options.timings.max_reconnect_attempts);
     });
-    options.keepalive_interval_ms = mesh::Options::keepalive_for(options.silence_timeout_ms);
     return options;
 }
 

@@ -12,6 +12,7 @@ Mesh::Mesh(Options options, std::uint64_t seed)
     : options_(std::move(options)), rng_(seed), self_hash_(hash_of(options_.id)) {
     epoch_ = static_cast<std::uint32_t>(rng_.next());
     if (epoch_ == 0) epoch_ = 1;
+    if (options_.keepalive_interval_ms == 0) options_.keepalive_interval_ms = Options::keepalive_for(options_.silence_timeout_ms);
     if (options_.id.empty() || options_.id.size() > kMaxIdLength) {
         init_status_ = Status::fail(ErrorCode::bad_argument,
                                     "options.id must be 1.." + std::to_string(kMaxIdLength) + " characters");

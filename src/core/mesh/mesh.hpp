@@ -97,7 +97,9 @@ struct Options {
     // A peer that vanished without a goodbye is noticed in about that time,
     // instead of when ICE gives up.
     Millis silence_timeout_ms = 5500;
-    Millis keepalive_interval_ms = keepalive_for(5500);  // 3 s
+    // 0: keepalive_for(silence_timeout_ms), resolved when the Mesh is made
+    // (3 s for the default timeout).
+    Millis keepalive_interval_ms = 0;
     // The keep-alive interval for a silence timeout: half of it, or 2.5 s
     // short of it when that is longer, but never over 3 s. Each keep-alive is
     // a frame and a wake-up at both ends of every link (the whole CPU cost of
