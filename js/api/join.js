@@ -123,6 +123,14 @@ function channelOf(signaling, seal, report) {
   // candidates come in bursts, and each sealed signal costs a signature and
   // an encryption.
   const batches = new Map(); // member -> batches of bodies not sealed yet, oldest first
+  // A member's answer to a newcomer's hello is sealed from the moment the
+  // server says it joined, and sent only once its hello opened: the sealing
+  // (a signature, then an encryption, each a trip through WebCrypto's thread
+  // pool behind a busy event loop) is then off the path of every new link.
+  // An outsider never gets it. Anything else sent to that member first
+  // drops it: its sequence number would then be out of order.
+  const replies = new Map(); // member -> { at, sealed: promise of the envelope, or null if sealing failed }
+  const REPLY_FRESH_MS = 60_000;
   const sealBatch = async (to) => {
     const waiting = batches.get(to);
     const bodies = waiting.shift();
@@ -130,7 +138,23 @@ function channelOf(signaling, seal, report) {
     signaling.signal(to, await seal.seal(to, bodies.length === 1 ? bodies[0] : { kind: 'batch', bodies }));
   };
   return {
+    prepareHelloReply(to) {
+      replies.set(to, { at: Date.now(), sealed: seal.seal(to, seal.hello({ reply: true })).catch(() => null) });
+    },
+    dropHelloReply(to) {
+      replies.delete(to);
+    },
+    sendHelloReply(to) {
+      const reply = replies.get(to);
+      replies.delete(to);
+      if (!reply || Date.now() - reply.at > REPLY_FRESH_MS) return this.send(to, seal.hello({ reply: true }));
+      chain(sending, to, async () => {
+        signaling.signal(to, (await reply.sealed) ?? (await seal.seal(to, seal.hello({ reply: true }))));
+      });
+      return undefined;
+    },
     send(to, body) {
+      replies.delete(to);
       const waiting = batches.get(to) ?? [];
       batches.set(to, waiting);
       const last = waiting[waiting.length - 1];
@@ -181,6 +205,7 @@ function channelOf(signaling, seal, report) {
     },
     forget(peer) {
       unreadable.delete(peer);
+      replies.delete(peer);
       seal.forget(peer);
     },
   };
@@ -248,9 +273,13 @@ function wire(mesh, signaling, seal, lastResort) {
     refused.delete(peer); // a new member under that id may be someone else
     admitted.delete(peer);
     room.forget?.(peer);
-    if (!seal) ensurePeer(peer); // a sealed room waits for its hello
+    // A sealed room waits for its hello. Members present when we joined
+    // (olderPeers) answer ours instead, so they need no answer of ours.
+    if (!seal) ensurePeer(peer);
+    else if (!signaling.olderPeers.has(peer)) room.prepareHelloReply(peer);
   }));
   signaling.addEventListener('peerleft', guarded(({ peer }) => {
+    room.dropHelloReply?.(peer);
     if (!mesh.peers.includes(peer)) return;
     if (mesh.readyState(peer) === 'open') leftSignaling.add(peer);
     else mesh.removePeer(peer);
@@ -262,7 +291,7 @@ function wire(mesh, signaling, seal, lastResort) {
         admitted.add(from);
         mesh.setRelayKey(from, seal.relayKey(from)); // frames relayed between us carry a MAC under it
       }
-      if (!data.reply) room.send(from, seal.hello({ reply: true }));
+      if (!data.reply) room.sendHelloReply(from);
       return;
     }
     if (seal ? !admitted.has(from) : !ensurePeer(from)) return;
