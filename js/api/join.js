@@ -47,14 +47,17 @@ export async function joinRoom(url, room, options, createMesh) {
   const { WebSocket, reconnectMinMs, reconnectMaxMs, resumeToken, timeoutMs = DEFAULT_TIMEOUT_MS, secret, password, identity, ...meshOptions } = options ?? {};
   if (!(timeoutMs > 0)) throw argumentError(`RTCMesh.join: timeoutMs must be a positive number, got ${String(timeoutMs)}`);
   const sealed = secret !== undefined || password !== undefined;
+  // Checked before joining: a bad secret or metadata leaves no member behind.
+  if (sealed) RoomSeal.check(room, { secret, password, identity });
+  if (meshOptions.metadata !== undefined) metadataText(meshOptions.metadata, 'RTCMesh.join: options.metadata');
   // In a room with a secret a member without a chosen id takes the one its
   // key pair names, which no one else can claim.
-  const key = sealed ? (identity ?? (await createIdentity())) : null;
+  const key = sealed && meshOptions.id === undefined ? (identity ?? (await createIdentity())) : identity;
   const id = meshOptions.id ?? (sealed ? await identityId(key) : randomId());
-  // Checked before joining, as the secret is: a bad value leaves no member behind.
-  if (meshOptions.metadata !== undefined) metadataText(meshOptions.metadata, 'RTCMesh.join: options.metadata');
-  // Before joining: a bad secret leaves no member behind.
-  const seal = sealed ? await RoomSeal.create(room, id, { secret, password, identity: key }) : null;
+  // The room's keys are derived while the server lets us in: both take a
+  // while, and each of the joins that follow one another waits for both.
+  const sealing = sealed ? RoomSeal.create(room, id, { secret, password, identity: key }) : null;
+  sealing?.catch(() => {}); // awaited below, after the welcome; not unhandled meanwhile
   const signaling = new SignalClient(url, room, id, { WebSocket, reconnectMinMs, reconnectMaxMs, token: resumeToken });
   // What the server sends right behind the welcome (one read of the socket
   // can carry a member's offer with it) arrives before the mesh is wired:
@@ -71,6 +74,13 @@ export async function joinRoom(url, room, options, createMesh) {
     const code = typeof error.code === 'string' ? error.code : 'unreachable';
     const what = code === 'id-taken' ? `the id "${id}" is taken in room "${room}"` : error.message.replace(/^SignalClient: /, '');
     throw new RTCMeshError(code, `RTCMesh.join: ${what}`);
+  }
+  let seal;
+  try {
+    seal = await sealing;
+  } catch (error) {
+    signaling.close(); // leaves the room at once: no ghost member
+    throw error;
   }
   let mesh;
   try {

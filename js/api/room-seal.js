@@ -153,8 +153,12 @@ async function importDhKey(encoded) {
   }
 }
 
-async function keyMaterial({ secret, password }, room) {
-  const subtle = globalThis.crypto.subtle;
+// The secret's bytes, or (for a password) null; throws on a bad argument.
+function checkedSecret(room, { secret, password, identity }) {
+  if (typeof room !== 'string' || room === '') throw argumentError('RTCMesh: room must be a non-empty string');
+  if (identity != null && !(identity?.privateKey?.type === 'private' && identity?.publicKey?.type === 'public')) {
+    throw argumentError('RTCMesh: identity must be a CryptoKeyPair from RTCMesh.createIdentity()');
+  }
   if (secret !== undefined) {
     const bytes = fromBase64url(secret);
     if (!bytes || bytes.length < MIN_SECRET_BYTES) {
@@ -163,11 +167,17 @@ async function keyMaterial({ secret, password }, room) {
           'for a password a person chose, pass it as `password`',
       );
     }
-    return subtle.importKey('raw', bytes, 'HKDF', false, ['deriveKey', 'deriveBits']);
+    return bytes;
   }
   if (typeof password !== 'string' || password === '' || password.length > 1024) {
     throw argumentError('RTCMesh: password must be a string of 1..1024 characters');
   }
+  return null;
+}
+
+async function keyMaterial({ password }, room, secretBytes) {
+  const subtle = globalThis.crypto.subtle;
+  if (secretBytes) return subtle.importKey('raw', secretBytes, 'HKDF', false, ['deriveKey', 'deriveBits']);
   const base = await subtle.importKey('raw', encoder.encode(password), 'PBKDF2', false, ['deriveBits']);
   const salt = encoder.encode(`${VERSION}/password/${room}`);
   const bits = await subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: PASSWORD_ITERATIONS }, base, 256);
@@ -190,24 +200,29 @@ export class RoomSeal {
   #roomSalt; // from the room's secret: relay keys are bound to it too
 
   /**
+   * Throws what create() would for these arguments, at once: RTCMesh.join
+   * checks before it joins, and derives the keys while it joins.
+   */
+  static check(room, options) {
+    checkedSecret(room, options ?? {});
+  }
+
+  /**
    * The seal of `room` for member `id`, from `{ secret }` (RTCMesh.createSecret())
    * or `{ password }` (slow on purpose: each guess costs PBKDF2's 600,000 rounds);
    * `identity` (createIdentity(), which IndexedDB can store) keeps a member's
    * signing key across visits, else each RoomSeal makes one.
    */
   static async create(room, id, options) {
-    if (typeof room !== 'string' || room === '') throw argumentError('RTCMesh: room must be a non-empty string');
+    const secretBytes = checkedSecret(room, options ?? {});
     const subtle = globalThis.crypto.subtle;
     // Side by side where one does not need another: each is a trip through
     // WebCrypto's thread pool, and a join waits for them all.
     const [identity, material, dh] = await Promise.all([
       options?.identity ?? createIdentity(),
-      keyMaterial(options, room),
+      keyMaterial(options, room, secretBytes),
       subtle.generateKey(ECDH_KEY, false, ['deriveKey']),
     ]);
-    if (!(identity?.privateKey?.type === 'private' && identity?.publicKey?.type === 'public')) {
-      throw argumentError('RTCMesh: identity must be a CryptoKeyPair from RTCMesh.createIdentity()');
-    }
     const [key, roomSalt, identityKey, dhKey] = await Promise.all([
       subtle.deriveKey(
         { name: 'HKDF', hash: 'SHA-256', salt: encoder.encode(VERSION), info: encoder.encode(room) },
