@@ -36,8 +36,14 @@ const defaults = {
 
 const NOT_A_SERVER = 'not-a-signaling-server';
 
-// Mesh frames travel as base64 in the JSON text of the protocol.
+// Mesh frames travel as base64 in the JSON text of the protocol, and so do
+// sealed signals. Spreading bytes into String.fromCharCode costs about 20 ns
+// a byte, and a sealed offer is kilobytes: where the host has a native
+// encoder (Uint8Array.prototype.toBase64 in current browsers, Buffer in
+// Node), that does it.
 export function toBase64(bytes) {
+  if (typeof bytes.toBase64 === 'function') return bytes.toBase64();
+  if (typeof globalThis.Buffer === 'function') return globalThis.Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   let text = '';
   for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(text);
