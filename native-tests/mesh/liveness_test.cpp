@@ -141,6 +141,16 @@ struct FrameCounter {
     }
 };
 
+// Forms the room, lets it settle, then counts the frames `from` sends `to`
+// over `idle_ms` in which the app sends nothing.
+void count_while_idle(SimNetwork& net, const std::vector<std::string>& ids, FrameCounter& counter, const std::string& from,
+                      const std::string& to, Millis idle_ms) {
+    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
+    net.run_for(3'000);
+    counter.watch(net, from, to);
+    net.run_for(idle_ms);
+}
+
 }  // namespace
 
 // Each frame on an idle link is a wake-up and a channel message at both
@@ -149,12 +159,9 @@ TEST_CASE("an idle link carries one link state per keep-alive interval, the peri
     SimNetwork net(91, as_the_js_host());
     const std::vector<std::string> ids{"a", "b", "c"};
     add_all_members(net, ids);
-    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
-    net.run_for(3'000);
     FrameCounter counter;
-    counter.watch(net, "a", "b");
     const Millis idle_ms = 60'000;
-    net.run_for(idle_ms);
+    count_while_idle(net, ids, counter, "a", "b", idle_ms);
     const Millis keepalive = net.mesh("a").options().keepalive_interval_ms;
     CHECK(counter.total() == counter.by_type[FrameType::link_state]);
     CHECK(counter.total() <= idle_ms / keepalive + 1);
@@ -202,12 +209,9 @@ TEST_CASE("a member that waits longer than its peers is still heard by them in a
         if (id == "b") options.silence_timeout_ms = 60'000;  // its keep-alive interval is derived, as in JS
         net.add_node(options);
     }
-    REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
-    net.run_for(3'000);
     FrameCounter counter;
-    counter.watch(net, "b", "a");
     const Millis idle_ms = 60'000;
-    net.run_for(idle_ms);
+    count_while_idle(net, ids, counter, "b", "a", idle_ms);
     // a keeps the default timeout: b's keep-alives must leave a's 2.5 s of slack.
     CHECK(counter.total() >= idle_ms / 3'000 - 1);
     for (const auto& id : ids) CHECK(silence_failures(net, id, "b") + silence_failures(net, "b", id) == 0);
