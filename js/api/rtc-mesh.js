@@ -235,7 +235,7 @@ export class RTCMesh extends EventTarget {
     });
     this.#iceTransportPolicy = iceTransportPolicy;
     this.#host = new WebRtcHost(this.#inbox, RTCPeerConnectionImpl, () => this.#flush(), {
-      received: () => this.#pump.flushSoon(),
+      received: () => this.#pump.framesArrived(),
       configure: (coreIceServers) => ({
         iceServers: [...coreIceServers, ...this.#signalingIceServers],
         iceTransportPolicy: this.#iceTransportPolicy,

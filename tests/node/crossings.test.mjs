@@ -18,7 +18,7 @@ test('one crossing per send and per received message', { timeout: 60000 }, async
 
 test('frames that arrive together cross into the receiving core together', { timeout: 60000 }, async () => {
   // The sender's loop blocks the event loop while wrtc queues what arrives:
-  // the receiver takes those frames in one exchange (MeshPump.flushSoon),
+  // the receiver takes those frames in one exchange (MeshPump.framesArrived, in Node),
   // not one each, so a loaded page pays the crossing and the core's
   // per-exchange work once per batch.
   const result = await measureCrossings(MESSAGES);
