@@ -480,8 +480,14 @@ From profiles taken while this work was done (2026-11-26; a build with
   received frame waits for its exchange (a \`MessageChannel\` task, whose
   \`postMessage\` alone was about 14 µs), the event objects and the
   exchanges. Exchanging at once in the frame's own event took p50 from 0.73
-  to 0.69 ms against raw's 0.54; not adopted, as frames that arrive together
-  would then cross one by one under load.
+  to 0.69 ms against raw's 0.54; it was first left out, as frames that
+  arrive together would then cross one by one under load. Measured under
+  load on 2026-11-28 (bench/load.mjs, 8 tabs and 16 meshes in one page, 5 s,
+  two alternating runs each way) it lost nothing: rtcmesh delivered 93.3%
+  and 94.9% in one page with it, 92.8% and 91.0% without, and the 8-tab p99
+  was 2.4 and 1.6 s with it, 2.9 and 1.9 s without. So browsers now take a
+  frame in its own event (side runs: p50 0.545 to 0.475 ms, raw 0.33); Node
+  keeps one exchange per turn of its event loop.
 - **16 in one page under load.** About 43 µs of main-thread time per received
   message, of which the core's wasm is about 8%; the rest is Chromium's
   event delivery (22% of the profile outside any script), \`send\` (8%),
