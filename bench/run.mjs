@@ -400,7 +400,9 @@ before the clock starts), as pages are; both on this machine's 2 cores. Throughp
 one member to another in 64 KiB messages. Latency: ${result.roundTrips} small-message round
 trips. A secret changes signaling (a signed, sealed hello each way before the
 first offer: one more signaling round trip per link, and an ECDH and two
-HKDF derivations at each end; later signals under the pair's own key, one
+HKDF derivations at each end; a member seals its answer to a newcomer's
+hello as soon as the server says it joined, and a newcomer derives the
+room's keys while the server lets it in; later signals under the pair's own key, one
 AES-GCM call at each end) and adds a link proof, one 56-byte frame each way,
 before a new link opens; frames sent directly are the same, and only relayed ones carry a
 MAC (none are relayed here). Formation is also measured in the browser
