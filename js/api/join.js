@@ -157,7 +157,9 @@ function channelOf(signaling, seal, report) {
     sendHelloReply(to) {
       const reply = replies.get(to);
       replies.delete(to);
-      if (!reply || Date.now() - reply.at > REPLY_FRESH_MS) return this.send(to, seal.hello({ reply: true }));
+      // With signals for it still waiting to be sealed, it queues behind them as any signal does.
+      const stale = !reply || Date.now() - reply.at > REPLY_FRESH_MS || batches.has(to);
+      if (stale) return this.send(to, seal.hello({ reply: true }));
       chain(sending, to, async () => {
         signaling.signal(to, (await reply.sealed) ?? (await seal.seal(to, seal.hello({ reply: true }))));
       });
