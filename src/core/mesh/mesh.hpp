@@ -41,6 +41,13 @@ namespace rtcmesh::mesh {
 // Ids travel in signaling and user interfaces; longer ones are a mistake.
 inline constexpr std::size_t kMaxIdLength = 256;
 
+// Half of a silence timeout, or 2.5 s short of it when that is longer: a
+// keep-alive late by up to 2.5 s (a busy page, a throttled timer) is then
+// not taken for silence.
+constexpr Millis keepalive_within(Millis silence_ms) {
+    return std::max(silence_ms / 2, silence_ms - 2500);
+}
+
 struct Options {
     std::string label = "rtcmesh";         // data channel label (devtools)
     std::string id;                        // this node's address
@@ -96,21 +103,20 @@ struct Options {
     // down (removechannel, failed) and re-made.
     // A peer that vanished without a goodbye is noticed in about that time,
     // instead of when ICE gives up.
-    Millis silence_timeout_ms = 5500;
+    static constexpr Millis kDefaultSilenceTimeoutMs = 5500;
+    Millis silence_timeout_ms = kDefaultSilenceTimeoutMs;
     // 0: keepalive_for(silence_timeout_ms), resolved when the Mesh is made
     // (3 s for the default timeout).
     Millis keepalive_interval_ms = 0;
-    // The keep-alive interval for a silence timeout: half of it, or 2.5 s
-    // short of it when that is longer, but never over 3 s. Each keep-alive is
+    // The keep-alive interval for a silence timeout: keepalive_within(it),
+    // but never over the default timeout's interval (3 s). Each keep-alive is
     // a frame and a wake-up at both ends of every link (the whole CPU cost of
-    // an idle room), so they are as rare as the timeout allows, while one
-    // late by up to 2.5 s (a busy page, a throttled timer) is not taken for
-    // silence. The cap is the default timeout's interval: a member that waits
-    // longer for its peers must still be heard by peers that keep the
-    // default, which do not know its timeout.
-    static constexpr Millis kMaxKeepaliveMs = 3000;
+    // an idle room), so they are as rare as the timeout allows. The cap: a
+    // member that waits longer for its peers must still be heard by peers
+    // that keep the default, which do not know its timeout.
+    static constexpr Millis kMaxKeepaliveMs = keepalive_within(kDefaultSilenceTimeoutMs);
     static constexpr Millis keepalive_for(Millis silence_ms) {
-        return std::min(std::max(silence_ms / 2, silence_ms - 2500), kMaxKeepaliveMs);
+        return std::min(keepalive_within(silence_ms), kMaxKeepaliveMs);
     }
     // After a link was taken down for silence, the peer gets twice the time
     // on the next (up to 4x), until a link to it has stayed up this long: on
