@@ -141,6 +141,7 @@ function channelOf(signaling, seal, report) {
   // drops it: its sequence number would then be out of order.
   const replies = new Map(); // member -> { at, sealed: promise of the envelope, or null if sealing failed }
   const REPLY_FRESH_MS = 60_000;
+  const helloReply = () => seal.hello({ reply: true });
   const sealBatch = async (to) => {
     const waiting = batches.get(to);
     const bodies = waiting.shift();
@@ -149,7 +150,7 @@ function channelOf(signaling, seal, report) {
   };
   return {
     prepareHelloReply(to) {
-      replies.set(to, { at: Date.now(), sealed: seal.seal(to, seal.hello({ reply: true })).catch(() => null) });
+      replies.set(to, { at: Date.now(), sealed: seal.seal(to, helloReply()).catch(() => null) });
     },
     dropHelloReply(to) {
       replies.delete(to);
@@ -159,9 +160,9 @@ function channelOf(signaling, seal, report) {
       replies.delete(to);
       // With signals for it still waiting to be sealed, it queues behind them as any signal does.
       const stale = !reply || Date.now() - reply.at > REPLY_FRESH_MS || batches.has(to);
-      if (stale) return this.send(to, seal.hello({ reply: true }));
+      if (stale) return this.send(to, helloReply());
       chain(sending, to, async () => {
-        signaling.signal(to, (await reply.sealed) ?? (await seal.seal(to, seal.hello({ reply: true }))));
+        signaling.signal(to, (await reply.sealed) ?? (await seal.seal(to, helloReply())));
       });
       return undefined;
     },
