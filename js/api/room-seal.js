@@ -117,7 +117,11 @@ const KEY_ID = /^key-[A-Za-z0-9_-]{27}$/; // "key-" and 160 bits of SHA-256(publ
 export async function identityId(identity) {
   const publicKey = identity?.publicKey ?? identity;
   if (publicKey?.type !== 'public') throw argumentError('RTCMesh: identity must be a CryptoKeyPair from RTCMesh.createIdentity() (or its public key)');
-  const raw = await globalThis.crypto.subtle.exportKey('raw', publicKey);
+  return idOfRawKey(await globalThis.crypto.subtle.exportKey('raw', publicKey));
+}
+
+// identityId() from the public key's raw bytes, as a hello carries them.
+async function idOfRawKey(raw) {
   const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', raw));
   return `key-${base64url(digest.subarray(0, 20))}`;
 }
@@ -193,7 +197,7 @@ export class RoomSeal {
   #session = base64url(globalThis.crypto.getRandomValues(new Uint8Array(16)));
   #seq = 0;
   #peers = new Map(); // from -> Map(session -> highest seq)
-  #pinned = new Map(); // from -> its public CryptoKey, from its first hello
+  #pinned = new Map(); // from -> { key: its public CryptoKey, encoded: as its first hello carried it }
   #dh; // our ECDH CryptoKeyPair, whose public half our hellos carry
   #relayKeys = new Map(); // from -> the 32-byte key we share (from its latest hello)
   #pairKeys = new Map(); // from -> the AES-GCM key that seals its signals after the hellos
@@ -322,7 +326,7 @@ export class RoomSeal {
     if (!key) return null;
     if (!hello) return this.#fresh(from, signed) ? (signed.body ?? null) : null;
     if (!keys || !this.#fresh(from, signed)) return null;
-    this.#pinned.set(from, key);
+    this.#pinned.set(from, { key, encoded: signed.body.key });
     this.#relayKeys.set(from, keys.relayKey);
     this.#pairKeys.set(from, keys.pairKey);
     return signed.body;
@@ -364,16 +368,17 @@ export class RoomSeal {
   }
 
   // The key a signal from `from` must be signed with: the pinned one, or,
-  // for a first hello, the one it carries.
+  // for a first hello, the one it carries. A "key-" id is checked against
+  // the key's bytes as they came, side by side with importing them (each is
+  // a trip through WebCrypto, on the path of every new link).
   async #keyFor(from, body) {
     const pinned = this.#pinned.get(from);
-    if (body?.kind !== 'hello') return pinned ?? null;
-    const key = await importPublicKey(body.alg, body.key);
-    if (key && KEY_ID.test(from) && (await identityId(key)) !== from) return null; // an id that names another key
-    if (!key || !pinned) return key;
-    const same = body.alg === pinned.algorithm.name &&
-      body.key === base64url(new Uint8Array(await globalThis.crypto.subtle.exportKey('raw', pinned)));
-    return same ? key : null; // another key under a pinned id
+    if (body?.kind !== 'hello') return pinned?.key ?? null;
+    if (pinned) return body.alg === pinned.key.algorithm.name && body.key === pinned.encoded ? pinned.key : null; // another key under a pinned id
+    const raw = KEY_ID.test(from) ? fromBase64url(body.key) : null;
+    const [key, named] = await Promise.all([importPublicKey(body.alg, body.key), raw && idOfRawKey(raw)]);
+    if (key && KEY_ID.test(from) && named !== from) return null; // an id that names another key
+    return key;
   }
 
   #signedBytes(from, to, text) {

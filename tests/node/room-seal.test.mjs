@@ -135,5 +135,8 @@ test("an id derived from a key opens only with that key; other ids are trusted o
   // Under a chosen id the first key wins (the README says so).
   const first = await RoomSeal.create('room', 'alice', { secret });
   assert.ok(await dee.open('alice', await first.seal('dee', first.hello())));
+  const second = await RoomSeal.create('room', 'alice', { secret });
+  assert.equal(await dee.open('alice', await second.seal('dee', second.hello())), null, 'another key under a pinned id');
+  assert.ok(await dee.open('alice', await first.seal('dee', first.hello({ reply: true }))), 'the pinned key says hello again');
   await assert.rejects(identityId({}), { code: 'bad_argument' });
 });
