@@ -1,36 +1,18 @@
 // RTCMesh in headless Chromium: five separate pages (tabs) join one room on
 // the signaling server, form the mesh and exchange messages; a Node peer on
 // wrtc joins the same mesh.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { RTCMesh } from 'rtcmesh';
-import { startSignalServer } from '../../js/signal/server.js';
-import { startStaticServer } from '../../tools/static-server.mjs';
 import { RTCPeerConnection, withTimeout } from '../support/mesh-bus.mjs';
-import { collectPageErrors, launchChromium, testPageMounts } from './chromium.mjs';
+import { chromiumRooms } from './chromium.mjs';
 
-let signal;
-let web;
-let browser;
-
-before(async () => {
-  signal = await startSignalServer();
-  web = await startStaticServer({ mounts: testPageMounts });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await signal?.close();
-});
+const rooms = chromiumRooms();
 
 /** Opens a tab that joins `room` as `id`; it records what it hears in window.heard. */
 async function openPeer(room, id) {
-  const page = await browser.context.newPage();
-  const errors = collectPageErrors(page);
-  await page.goto(`${web.url}blank.html`);
+  const { page, errors } = await rooms.blankTab();
   await page.evaluate(
     async ({ url, room, id }) => {
       const { RTCMesh } = await import('/js/index.js');
@@ -41,7 +23,7 @@ async function openPeer(room, id) {
         window.heard.push([event.origin, data]);
       });
     },
-    { url: signal.url, room, id },
+    { url: rooms.signal.url, room, id },
   );
   return { page, errors, id };
 }
@@ -83,7 +65,7 @@ test('five tabs form a full mesh through the signaling server and exchange messa
 
 test('a Node peer and Chromium pages share one mesh', { timeout: 90000 }, async () => {
   const tabs = [await openPeer('mixed', 'page-1'), await openPeer('mixed', 'page-2')];
-  const node = await RTCMesh.join(signal.url, 'mixed', { id: 'node-1', WebSocket, RTCPeerConnection });
+  const node = await RTCMesh.join(rooms.signal.url, 'mixed', { id: 'node-1', WebSocket, RTCPeerConnection });
   try {
     await Promise.all(tabs.map(({ page }) => waitForOpenLinks(page, 2)));
     const heardByNode = [];

@@ -1,28 +1,12 @@
 // Raft over RTCMesh in headless Chromium: five tabs elect one leader,
 // closing the leader's tab yields a new one, and a reloaded tab rejoins and
 // catches up with the log it kept in IndexedDB.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSignalServer } from '../../js/signal/server.js';
-import { startStaticServer } from '../../tools/static-server.mjs';
-import { collectPageErrors, launchChromium, testPageMounts } from './chromium.mjs';
+import { chromiumRooms } from './chromium.mjs';
 import { poll } from '../support/wait.mjs';
 
-let signal;
-let web;
-let browser;
-
-before(async () => {
-  signal = await startSignalServer();
-  web = await startStaticServer({ mounts: testPageMounts });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await signal?.close();
-});
+const rooms = chromiumRooms();
 
 /** In the page: join the room, run Raft over the mesh with IndexedDB, keep a map. */
 async function startMember(page, room, id) {
@@ -37,14 +21,12 @@ async function startMember(page, room, id) {
       const map = new ReplicatedMap(raft);
       window.member = { mesh, raft, map };
     },
-    { url: signal.url, room, id },
+    { url: rooms.signal.url, room, id },
   );
 }
 
 async function openMember(room, id) {
-  const page = await browser.context.newPage();
-  const errors = collectPageErrors(page);
-  await page.goto(`${web.url}blank.html`);
+  const { page, errors } = await rooms.blankTab();
   await startMember(page, room, id);
   return { page, errors, id };
 }
@@ -139,13 +121,12 @@ test('tabs that create their Raft after the mesh is fully formed elect one leade
   const pages = [];
   try {
     for (const id of ids) {
-      const page = await browser.context.newPage();
-      pages.push({ page, errors: collectPageErrors(page), id });
-      await page.goto(`${web.url}blank.html`);
+      const { page, errors } = await rooms.blankTab();
+      pages.push({ page, errors, id });
       await page.evaluate(async ({ url, room, id }) => {
         const { RTCMesh } = await import('/js/index.js');
         window.mesh = await RTCMesh.join(url, room, { id });
-      }, { url: signal.url, room, id });
+      }, { url: rooms.signal.url, room, id });
     }
     await poll(async () => {
       const open = await Promise.all(pages.map(({ page }) => page.evaluate((all) => all.every((p) => p === window.mesh.id || window.mesh.readyState(p) === 'open'), ids)));
