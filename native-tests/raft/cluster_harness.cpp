@@ -84,6 +84,7 @@ void Cluster::route(const std::string& from, OutgoingMessage message) {
 void Cluster::deliver(const Envelope& envelope) {
     auto it = records_.find(envelope.to);
     if (it == records_.end() || !it->second.node) return;
+    if (stalled_until_.count(envelope.to) > 0) return waiting_[envelope.to].push_back(envelope);
     (void)it->second.node->receive(envelope.from, envelope.bytes);
     process_ready(envelope.to);
 }
@@ -109,9 +110,21 @@ void Cluster::run_for(Millis ms, Millis step) {
     const Millis end = now_ + ms;
     while (now_ < end) {
         now_ = std::min(end, now_ + step);
-        for (const auto& address : addresses()) records_.at(address).node->update(now_);
+        for (const auto& address : addresses()) update(address);
         settle();
     }
+}
+
+void Cluster::update(const std::string& address) {
+    const auto stall = stalled_until_.find(address);
+    if (stall == stalled_until_.end()) return records_.at(address).node->update(now_);
+    if (now_ < stall->second) return;
+    stalled_until_.erase(stall);
+    records_.at(address).node->update(now_);
+    process_ready(address);
+    auto waited = std::move(waiting_[address]);
+    waiting_.erase(address);
+    for (const auto& envelope : waited) deliver(envelope);
 }
 
 bool Cluster::run_until(const std::function<bool()>& done, Millis max_ms, Millis step) {

@@ -58,6 +58,10 @@ public:
     bool hold = false;                                       // true = queue, do not deliver
     std::deque<Envelope>& in_flight() { return in_flight_; }
     void deliver_all();                                      // what is held, in order
+    // The node's host is blocked for `ms` (a busy event loop): no update(),
+    // and what arrives for it waits. When the stall ends its timer runs
+    // first, then what waited, in order, as in Node's event loop.
+    void stall(const std::string& address, Millis ms) { stalled_until_[address] = now_ + ms; }
 
     // Time: advance the clock by `ms`, ticking every node every `step` ms and
     // delivering messages after each tick.
@@ -82,6 +86,7 @@ private:
     void process_ready(const std::string& address);
     void route(const std::string& from, OutgoingMessage message);
     void deliver(const Envelope& envelope);
+    void update(const std::string& address);
     bool blocked(const std::string& from, const std::string& to) const;
 
     std::uint64_t seed_;
@@ -91,6 +96,8 @@ private:
     std::set<std::string> isolated_;
     std::set<std::pair<std::string, std::string>> cut_;
     std::deque<Envelope> in_flight_;
+    std::map<std::string, Millis> stalled_until_;
+    std::map<std::string, std::deque<Envelope>> waiting_;  // for a stalled node, in arrival order
     Millis now_ = 0;
 };
 

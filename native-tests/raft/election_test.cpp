@@ -283,3 +283,79 @@ TEST_CASE("election_due_in counts down to a follower's campaign, restarts on a h
     c.run_for(50);
     CHECK(c.node(follower).election_due_in() <= std::max<Millis>(0, before - 50));
 }
+
+namespace {
+
+// Role, term and leader changes a node reported from event `from` on.
+std::size_t changes_since(NodeRecord& record, std::size_t from) {
+    std::size_t changes = 0;
+    for (std::size_t i = from; i < record.events.size(); ++i) {
+        const Event& e = record.events[i];
+        if (std::holds_alternative<RoleChanged>(e) || std::holds_alternative<TermChanged>(e) ||
+            std::holds_alternative<LeaderChanged>(e))
+            ++changes;
+    }
+    return changes;
+}
+
+void quick_timers(Config& config) {
+    config.election_min_timeout = 300;
+    config.election_max_timeout = 600;
+    config.heartbeat_interval = 50;
+}
+
+}  // namespace
+
+// Issue #14's bulk transfer stalled a follower's event loop past its election
+// timeout; the timer ran before the heartbeats that had arrived meanwhile,
+// and the follower dropped its leader to campaign (a pre-vote its peers
+// refused, then the heartbeat put it back): two leader events for nothing.
+TEST_CASE("a follower whose host stalled past its election timeout keeps its leader", "[raft][election][stall]") {
+    for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+        Cluster c(3, seed, quick_timers);
+        const std::string leader = c.elect();
+        REQUIRE(!leader.empty());
+        const Term term = c.node(leader).term();
+        for (const auto& follower : c.others(leader)) {
+            const std::size_t seen = c.record(follower).events.size();
+            c.stall(follower, 2'000);  // over three times the longest timeout
+            c.run_for(3'000);
+            CHECK(changes_since(c.record(follower), seen) == 0);
+            CHECK(c.node(follower).role() == Role::Follower);
+            CHECK(c.node(follower).leader() == leader);
+        }
+        CHECK(c.leaders() == std::vector<std::string>{leader});
+        CHECK(c.node(leader).term() == term);
+    }
+}
+
+// All members in one process (Node, a bulk transfer), or a machine that
+// slept: every host stalls at once, and each one's timer runs before what
+// its peers sent it meanwhile.
+TEST_CASE("when every host stalls at once no node changes its role, term or leader", "[raft][election][stall]") {
+    for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+        Cluster c(3, seed, quick_timers);
+        const std::string leader = c.elect();
+        REQUIRE(!leader.empty());
+        std::map<std::string, std::size_t> seen;
+        for (const auto& address : c.addresses()) {
+            seen[address] = c.record(address).events.size();
+            c.stall(address, 2'000);
+        }
+        c.run_for(3'000);
+        for (const auto& address : c.addresses()) CHECK(changes_since(c.record(address), seen[address]) == 0);
+        CHECK(c.leaders() == std::vector<std::string>{leader});
+    }
+}
+
+TEST_CASE("a follower whose host is late at every update still campaigns", "[raft][election][stall]") {
+    Cluster c(3, 12, quick_timers);
+    const std::string leader = c.elect();
+    REQUIRE(!leader.empty());
+    const std::string follower = c.others(leader).front();
+    c.crash(leader);
+    c.isolate(c.others(leader).back());
+    // Every update comes 2 s after the last, far past each timeout: the
+    // first late one is forgiven, the next is not.
+    CHECK(c.run_until([&] { return c.node(follower).role() == Role::PreCandidate; }, 4'000, 2'000));
+}

@@ -85,7 +85,9 @@ TEST_CASE("a Ready's messages leave only after advance(): persist, then send", "
     REQUIRE(session.start_raft(raft_config({"a", "b"})).ok());
     session.update(0);
     (void)session.take_commands();  // the link to b being made
-    session.update(1000);           // the election timeout: a campaigns
+    // Ticked as a host does, until the election timeout: a campaigns. (One
+    // update a second later would be a stalled host, forgiven once.)
+    for (Millis now = 10; now <= 1000 && !session.has_ready(); now += 10) session.update(now);
     REQUIRE(session.has_ready());
     raft::Ready ready = session.take_ready();
     CHECK(ready.messages.empty());  // held by the session

@@ -280,8 +280,12 @@ void Node::update(Millis now) {
         // clock at zero; a page's clock is far past that, and they would all
         // expire at once. Their wait starts now.
         for (auto& [id, request] : forwards_) request.deadline = now + config_.forward_timeout;
+    } else {
+        const Millis due = timer_due();
+        const Millis last_update = now_;
+        now_ = std::max(now_, now);
+        forgive_stall(due, last_update);
     }
-    now_ = std::max(now_, now);
     if (role_ == Role::Leader) last_led_or_followed_ = now_;
     maybe_bootstrap_alone();
     expire_forwards();
@@ -293,10 +297,36 @@ void Node::update(Millis now) {
     if (closing_ && (role_ != Role::Leader || now_ >= close_deadline_)) finish_close();
 }
 
+// When this node's own timer is due: a leader's heartbeat or quorum check,
+// anyone else's election timeout.
+Millis Node::timer_due() const {
+    return role_ == Role::Leader ? std::min(heartbeat_deadline_, quorum_check_deadline_) : election_deadline_;
+}
+
+// The host woke this node long after its timer was due: its event loop was
+// blocked (a long task, a frozen tab, a process under load), and what
+// arrived meanwhile (the leader's heartbeats, the followers' answers) waits
+// behind this very update, since a host runs its timers first (Node's event
+// loop does). The timers stand still over the stall, as the mesh's do
+// (Mesh::forgive_stall): a follower does not campaign, nor a leader step
+// down, for a silence it has not read yet. Not twice in a row: a host that is
+// late at every update still campaigns, one update later. Nor a campaign:
+// votes that waited over a stall are stale, and a candidate that won with
+// them would lead a term the others may have left (raft-sim found one).
+void Node::forgive_stall(Millis due, Millis last_update) {
+    const bool campaigning = role_ == Role::Candidate || role_ == Role::PreCandidate;
+    const bool stalled = !campaigning && now_ - due > config_.heartbeat_interval && !forgave_last_update_;
+    forgave_last_update_ = stalled;
+    if (!stalled) return;
+    const Millis gap = now_ - last_update;
+    election_deadline_ += gap;
+    quorum_check_deadline_ += gap;
+}
+
 Millis Node::next_wakeup() const {
     if (closed_) return now_ + config_.election_max_timeout;
     if (!started_) return now_;
-    Millis at = role_ == Role::Leader ? std::min(heartbeat_deadline_, quorum_check_deadline_) : election_deadline_;
+    Millis at = timer_due();
     if (role_ == Role::Leader && !transfer_target_.empty()) at = std::min(at, transfer_deadline_);
     if (closing_) at = std::min(at, role_ == Role::Leader ? close_deadline_ : now_);
     if (bootstrap_alone_at_) at = std::min(at, *bootstrap_alone_at_);

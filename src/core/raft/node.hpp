@@ -171,6 +171,8 @@ private:
     bool known_peer(const std::string& address) const;
     bool in_lease() const;
     void reset_election_timer();
+    Millis timer_due() const;
+    void forgive_stall(Millis due, Millis last_update);
     void tick_follower();
     void tick_leader();
     void set_role(Role role);
@@ -325,6 +327,7 @@ private:
     Millis election_deadline_ = 0;
     Millis heartbeat_deadline_ = 0;
     Millis quorum_check_deadline_ = 0;
+    bool forgave_last_update_ = false;  // see forgive_stall()
     Millis last_leader_contact_ = 0;
     // Last tick as leader or message from the leader, see may_lead(); never, at first.
     Millis last_led_or_followed_ = std::numeric_limits<Millis>::min() / 2;
