@@ -31,7 +31,7 @@ async function poll(check, timeoutMs, what) {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -39,12 +39,19 @@ const fullyOpen = (meshes) => meshes.every((m) => meshes.every((o) => o === m ||
 
 async function room(server, name, count, secret) {
   const meshes = [];
+  let formed = null; // when the last link opened: checked at each addchannel, not by polling the loop being timed
+  const check = () => {
+    if (formed === null && meshes.length === count && fullyOpen(meshes)) formed = performance.now();
+  };
   const started = performance.now();
   for (let i = 0; i < count; i++) {
-    meshes.push(await RTCMesh.join(server.url, name, { id: `m${i}`, WebSocket, RTCPeerConnection, ...(secret ? { secret } : {}) }));
+    const mesh = await RTCMesh.join(server.url, name, { id: `m${i}`, WebSocket, RTCPeerConnection, ...(secret ? { secret } : {}) });
+    mesh.addEventListener('addchannel', check);
+    meshes.push(mesh);
   }
-  await poll(() => fullyOpen(meshes), 60000, `${count} members to link`);
-  return { meshes, formationMs: performance.now() - started };
+  check();
+  await poll(() => formed !== null, 60000, `${count} members to link`);
+  return { meshes, formationMs: formed - started };
 }
 
 // The same formation with each member in its own process.
@@ -60,7 +67,12 @@ async function processRoom(server, name, count, secret) {
     child.on('message', listener);
   });
   try {
-    children.forEach((child, i) => child.on('message', (message) => { if ('open' in message) open[i] = message.open; }));
+    let formed = null; // when the last member reported all its links open
+    children.forEach((child, i) => child.on('message', (message) => {
+      if (!('open' in message)) return;
+      open[i] = message.open;
+      if (formed === null && open.every((n) => n === count - 1)) formed = performance.now();
+    }));
     await Promise.all(children.map((child) => next(child, 'ready')));
     const started = performance.now();
     for (let i = 0; i < count; i++) {
@@ -68,8 +80,8 @@ async function processRoom(server, name, count, secret) {
       children[i].send({ join: { url: server.url, room: name, id: `m${i}`, secret } });
       await joined;
     }
-    await poll(() => open.every((n) => n === count - 1), 60000, `${count} member processes to link`);
-    return performance.now() - started;
+    await poll(() => formed !== null, 60000, `${count} member processes to link`);
+    return formed - started;
   } finally {
     for (const child of children) child.kill();
   }
