@@ -357,10 +357,7 @@ void Mesh::update(Millis now) {
     const Millis last_tick = now_;
     now_ = std::max(now_, now);
     // The clock stands still over the stall: every timer keeps the distance it had at the last tick.
-    // Not twice in a row: a host late at every tick still notices silence, a tick later.
-    const bool stalled = due_by_ >= 0 && now_ - due_by_ > kStallGraceMs && !forgave_last_tick_;
-    forgave_last_tick_ = stalled;
-    if (stalled) forgive_stall(now_ - last_tick);
+    if (stall_.forgive(now_, due_by_, kStallGraceMs)) forgive_stall(now_ - last_tick);
     for (auto& [id, p] : peers_) {
         Peer& peer = *p;
         with_link(peer, [&] { peer.link.update(out_, now_, rng_); });

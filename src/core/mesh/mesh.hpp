@@ -27,6 +27,7 @@
 
 #include "core/common/bytes.hpp"
 #include "core/common/rng.hpp"
+#include "core/common/stall_guard.hpp"
 #include "core/mesh/direct_channels.hpp"
 #include "core/mesh/relay_auth.hpp"
 #include "core/mesh/events.hpp"
@@ -332,7 +333,7 @@ private:
     std::map<std::string, PeerLink*> links();
     Millis now_ = 0;
     Millis due_by_ = -1;  // next_wakeup() as the last update() left it: the host ticks by then
-    bool forgave_last_tick_ = false;  // see kStallGraceMs
+    StallGuard stall_;  // see kStallGraceMs
     bool closed_ = false;
     PeerHash self_hash_;
     std::uint32_t epoch_;

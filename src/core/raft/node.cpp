@@ -315,9 +315,7 @@ Millis Node::timer_due() const {
 // them would lead a term the others may have left (raft-sim found one).
 void Node::forgive_stall(Millis due, Millis last_update) {
     const bool campaigning = role_ == Role::Candidate || role_ == Role::PreCandidate;
-    const bool stalled = !campaigning && now_ - due > config_.heartbeat_interval && !forgave_last_update_;
-    forgave_last_update_ = stalled;
-    if (!stalled) return;
+    if (!stall_.forgive(now_, due, config_.heartbeat_interval, !campaigning)) return;
     const Millis gap = now_ - last_update;
     election_deadline_ += gap;
     quorum_check_deadline_ += gap;

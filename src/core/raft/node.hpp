@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "core/common/rng.hpp"
+#include "core/common/stall_guard.hpp"
 #include "core/raft/config.hpp"
 #include "core/raft/log.hpp"
 #include "core/raft/messages.hpp"
@@ -327,7 +328,7 @@ private:
     Millis election_deadline_ = 0;
     Millis heartbeat_deadline_ = 0;
     Millis quorum_check_deadline_ = 0;
-    bool forgave_last_update_ = false;  // see forgive_stall()
+    StallGuard stall_;  // see forgive_stall()
     Millis last_leader_contact_ = 0;
     // Last tick as leader or message from the leader, see may_lead(); never, at first.
     Millis last_led_or_followed_ = std::numeric_limits<Millis>::min() / 2;
