@@ -375,9 +375,10 @@ export class RoomSeal {
     const pinned = this.#pinned.get(from);
     if (body?.kind !== 'hello') return pinned?.key ?? null;
     if (pinned) return body.alg === pinned.key.algorithm.name && body.key === pinned.encoded ? pinned.key : null; // another key under a pinned id
-    const raw = KEY_ID.test(from) ? fromBase64url(body.key) : null;
+    const namesKey = KEY_ID.test(from);
+    const raw = namesKey ? fromBase64url(body.key) : null; // null if not base64url: then no id matches
     const [key, named] = await Promise.all([importPublicKey(body.alg, body.key), raw && idOfRawKey(raw)]);
-    if (key && KEY_ID.test(from) && named !== from) return null; // an id that names another key
+    if (key && namesKey && named !== from) return null; // an id that names another key
     return key;
   }
 
