@@ -27,21 +27,29 @@ const median = (values) => {
   return sorted[Math.floor(sorted.length / 2)];
 };
 
-async function poll(check, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+// The time at which `mark()` is first called, as a promise that fails after
+// `timeoutMs`: events end the clock, not a poll of the loop being timed.
+function moment(timeoutMs, what) {
+  const result = { marked: false };
+  result.at = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
+    result.mark = () => {
+      if (result.marked) return;
+      result.marked = true;
+      clearTimeout(timer);
+      resolve(performance.now());
+    };
+  });
+  return result;
 }
 
 const fullyOpen = (meshes) => meshes.every((m) => meshes.every((o) => o === m || m.readyState(o.id) === 'open'));
 
 async function room(server, name, count, secret) {
   const meshes = [];
-  let formed = null; // when the last link opened: checked at each addchannel, not by polling the loop being timed
+  const formed = moment(60000, `${count} members to link`); // when the last link opened
   const check = () => {
-    if (formed === null && meshes.length === count && fullyOpen(meshes)) formed = performance.now();
+    if (!formed.marked && meshes.length === count && fullyOpen(meshes)) formed.mark();
   };
   const started = performance.now();
   for (let i = 0; i < count; i++) {
@@ -50,8 +58,7 @@ async function room(server, name, count, secret) {
     meshes.push(mesh);
   }
   check();
-  await poll(() => formed !== null, 60000, `${count} members to link`);
-  return { meshes, formationMs: formed - started };
+  return { meshes, formationMs: (await formed.at) - started };
 }
 
 // The same formation with each member in its own process.
@@ -67,11 +74,11 @@ async function processRoom(server, name, count, secret) {
     child.on('message', listener);
   });
   try {
-    let formed = null; // when the last member reported all its links open
+    const formed = moment(120000, `${count} member processes to link`); // when the last member reported all its links open
     children.forEach((child, i) => child.on('message', (message) => {
       if (!('open' in message)) return;
       open[i] = message.open;
-      if (formed === null && open.every((n) => n === count - 1)) formed = performance.now();
+      if (open.every((n) => n === count - 1)) formed.mark();
     }));
     await Promise.all(children.map((child) => next(child, 'ready')));
     const started = performance.now();
@@ -80,8 +87,7 @@ async function processRoom(server, name, count, secret) {
       children[i].send({ join: { url: server.url, room: name, id: `m${i}`, secret } });
       await joined;
     }
-    await poll(() => formed !== null, 60000, `${count} member processes to link`);
-    return formed - started;
+    return (await formed.at) - started;
   } finally {
     for (const child of children) child.kill();
   }
