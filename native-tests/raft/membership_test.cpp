@@ -377,3 +377,43 @@ TEST_CASE("regression: a member that knows it was removed, and whose host still 
     CHECK(c.run_until([&] { return c.node(y).membership().contains(x); }, 10'000));
     CHECK(c.node(x).membership().contains(x));
 }
+
+TEST_CASE("regression: a node that missed its removal and every change after it learns of it from a node its host routes to", "[raft][membership][regression]") {
+    // Found by raft-sim (seed 22383, 3 nodes): x was away while the cluster
+    // removed it and then replaced every member x knew. x campaigned only to
+    // the voters of its stale configuration, gone for good, and no node that
+    // knew of its removal ever heard from it.
+    Cluster c(3, 49);
+    const std::string leader = elect(c);
+    const std::string x = c.others(leader)[0], y = c.others(leader)[1];
+    c.isolate(x);
+    const std::vector<std::string> newcomers{"m1", "m2"};
+    for (const auto& name : newcomers) {
+        Config config = plain(name, 49);
+        config.join_existing_cluster = true;
+        c.start(config);
+    }
+    for (const auto& a : {leader, y, newcomers[0], newcomers[1]})
+        for (const auto& b : {leader, y, newcomers[0], newcomers[1]})
+            if (a != b) REQUIRE(c.node(a).join(b).ok());
+    auto committed_voters = [&](const std::string& at, std::vector<std::string> voters) {
+        std::sort(voters.begin(), voters.end());
+        const Node& n = c.node(at);
+        return n.membership().voters == voters && n.commit_index() == n.log().last_index();
+    };
+    REQUIRE(c.run_until([&] { return committed_voters(leader, {leader, x, y, "m1", "m2"}); }, 5'000));
+    for (const auto& a : {leader, y, newcomers[0], newcomers[1]}) REQUIRE(c.node(a).leave(x).ok());
+    REQUIRE(c.run_until([&] { return committed_voters(leader, {leader, y, "m1", "m2"}); }, 5'000));
+    // The members x knows leave for good.
+    for (const auto& gone : {leader, y})
+        for (const auto& a : {leader, y, newcomers[0], newcomers[1]}) REQUIRE(c.node(a).leave(gone).ok());
+    REQUIRE(c.run_until([&] { return committed_voters("m1", {"m1", "m2"}) && committed_voters("m2", {"m1", "m2"}); }, 10'000));
+    c.crash(leader);
+    c.crash(y);
+    // x comes back; its host sees m1 and m2 in the room, theirs no longer sees x.
+    c.heal();
+    for (const auto& name : newcomers) REQUIRE(c.node(x).join(name).ok());
+    REQUIRE(c.node(x).membership().is_voter(x));
+    CHECK(c.run_until([&] { return c.node(x).removed(); }, 5'000));
+    CHECK_FALSE(c.node("m1").membership().contains(x));
+}

@@ -238,6 +238,7 @@ private:
     void release_departed(const std::string& address);
     void release_departed_all();
     void ask_without_campaigning(std::set<std::string> others);
+    std::set<std::string> routed_outsiders() const;
     void queue_membership_op(MembershipOp op);
     void run_membership_ops();
     void reconcile_membership();

@@ -88,6 +88,12 @@ void Node::campaign(bool transfer) {
     if (config_.pre_vote && !transfer) {
         become_pre_candidate();
         request_votes(MessageType::PreVote, term_ + 1, false);
+        // The same question to nodes the host routes to that this node's
+        // configuration does not name: its configuration may be stale (it
+        // was down while the cluster replaced its members), and only such a
+        // node may know a committed one that removed it and answer Removed.
+        // Their answers count for nothing here.
+        if (role_ == Role::PreCandidate) ask_without_campaigning(routed_outsiders());
     } else {
         start_election(transfer);
     }

@@ -286,4 +286,12 @@ void Node::maybe_bootstrap_alone() {
     bootstrap_.add_voter(config_.address);
 }
 
+// Nodes the host routes to that the configuration in force does not name.
+std::set<std::string> Node::routed_outsiders() const {
+    std::set<std::string> outsiders;
+    for (const auto& address : routes_)
+        if (!membership().contains(address)) outsiders.insert(address);
+    return outsiders;
+}
+
 }  // namespace rtcmesh::raft
