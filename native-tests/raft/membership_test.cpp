@@ -417,3 +417,41 @@ TEST_CASE("regression: a node that missed its removal and every change after it 
     CHECK(c.run_until([&] { return c.node(x).removed(); }, 5'000));
     CHECK_FALSE(c.node("m1").membership().contains(x));
 }
+
+namespace {
+
+// A cluster whose old leader x, cut off, wrote entries of its own past the
+// point where the others removed it, the last of them a configuration that
+// names x. Returns x; the others elected a leader and committed x's removal.
+std::string remove_a_deposed_leader(Cluster& c) {
+    const std::string x = elect(c);
+    c.run_for(200);  // x's first entry commits: it may change the configuration
+    c.isolate(x);
+    for (int i = 0; i < 10; ++i) REQUIRE(c.node(x).propose(to_bytes("lost" + std::to_string(i))).ok());
+    REQUIRE(c.node(x).join("newcomer").ok());  // a configuration entry that names x, never committed
+    REQUIRE(c.run_until([&] { return c.node(x).membership().contains("newcomer"); }, 1'000));
+    const auto rest = c.others(x);
+    for (const auto& a : rest) REQUIRE(c.node(a).leave(x).ok());
+    REQUIRE(c.run_until([&] {
+        return std::all_of(rest.begin(), rest.end(), [&](const std::string& a) {
+            const Node& n = c.node(a);
+            return !n.membership().contains(x) && n.commit_index() == n.log().last_index();
+        });
+    }, 5'000));
+    REQUIRE(c.node(x).log().last_index() > c.node(rest[0]).commit_index());
+    return x;
+}
+
+}  // namespace
+
+TEST_CASE("regression: a leader brings a member it removes up to its removal, though that member's log disagrees", "[raft][membership][regression]") {
+    // Found by raft-sim (seed 27052, 3 nodes): the leader answered every
+    // message of the departing node with Removed, so it never read its
+    // AppendResponses and never repaired its log; the departing node,
+    // hearing from that leader, believed its own newer configuration.
+    Cluster c(3, 50);
+    const std::string x = remove_a_deposed_leader(c);
+    for (const auto& a : c.others(x)) REQUIRE(c.node(x).join(a).ok());  // x's host still sees the room
+    c.heal();
+    CHECK(c.run_until([&] { return c.node(x).removed(); }, 5'000));
+}
