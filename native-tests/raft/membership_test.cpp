@@ -455,3 +455,18 @@ TEST_CASE("regression: a leader brings a member it removes up to its removal, th
     c.heal();
     CHECK(c.run_until([&] { return c.node(x).removed(); }, 5'000));
 }
+
+TEST_CASE("regression: a node with no leader believes a committed removal over an uncommitted entry of its own", "[raft][membership][regression]") {
+    // Found by raft-sim (seed 6338, 3 nodes): a removed node whose log held a
+    // deposed leader's configuration naming it, past the removal's index,
+    // ignored every Removed it was sent, and campaigned in vain for good.
+    Cluster c(3, 51);
+    const std::string x = remove_a_deposed_leader(c);
+    // The leader that removed x, and with it the only node that would repair x's log, is gone.
+    const std::string remover = c.leaders().front() == x ? c.leaders().back() : c.leaders().front();
+    REQUIRE(remover != x);
+    c.crash(remover);
+    for (const auto& a : c.others(x)) REQUIRE(c.node(x).join(a).ok());
+    c.heal();
+    CHECK(c.run_until([&] { return c.node(x).removed(); }, 5'000));
+}

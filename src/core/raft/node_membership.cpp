@@ -242,9 +242,13 @@ std::optional<Index> Node::committed_removal_of(const std::string& address) cons
 
 // A member says a committed configuration removed us. Unless our own log
 // re-added us at or after that entry, stop campaigning and say we left.
+// An entry of ours past our commit counts only while a leader of our term
+// leads us (it will commit it): with none, it may be a deposed leader's
+// that the cluster has overwritten since (raft-sim seeds 6338 and 27052 at
+// 3 nodes: such a node ignored every Removed for good).
 void Node::handle_removed(const Message& m) {
     for (const auto& [index, members] : config_history_)
-        if (index >= m.index && members.contains(config_.address)) return;
+        if (index >= m.index && members.contains(config_.address) && (index <= commit_ || !leader_.empty())) return;
     if (removed_) return;
     removed_ = true;
     if (role_ != Role::Follower) become_follower(term_, std::string());
