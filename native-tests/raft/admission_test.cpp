@@ -27,7 +27,8 @@ bool is_voter_everywhere(Cluster& c, const std::string& address) {
 
 TEST_CASE("a non-voter cannot install a snapshot or take leadership", "[raft][trust]") {
     const bool protection = GENERATE(false, true);
-    Cluster c(3, 7, [&](Config& config) { config.accept_leader_messages_from_anyone = !protection; });
+    Cluster c(3, 7);
+    c.inject_test_faults({.accept_leader_messages_from_anyone = !protection});
     const std::string leader = c.elect();
     REQUIRE(!leader.empty());
     REQUIRE(c.node(leader).propose(to_bytes("real")).ok());

@@ -27,8 +27,15 @@ Node& Cluster::start(Config config, bool keep_storage) {
     NodeRecord& record = records_[address];
     if (!keep_storage) record = NodeRecord{};
     record.node = std::make_unique<Node>(config, record.storage.load());
+    record.node->inject_test_faults(faults_);
     record.node->update(now_);
     return *record.node;
+}
+
+void Cluster::inject_test_faults(const TestFaults& faults) {
+    faults_ = faults;
+    for (auto& [address, record] : records_)
+        if (record.node) record.node->inject_test_faults(faults);
 }
 
 std::vector<std::string> Cluster::addresses() const {

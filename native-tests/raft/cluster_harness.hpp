@@ -61,6 +61,8 @@ public:
     // The node's host is blocked for `ms` (a busy event loop): no update(),
     // and what arrives for it waits. When the stall ends its timer runs
     // first, then what waited, in order, as in Node's event loop.
+    // Every node, now and when (re)started, breaks on purpose (test_faults.hpp).
+    void inject_test_faults(const TestFaults& faults);
     void stall(const std::string& address, Millis ms) { stalled_until_[address] = now_ + ms; }
 
     // Time: advance the clock by `ms`, ticking every node every `step` ms and
@@ -96,6 +98,7 @@ private:
     std::set<std::string> isolated_;
     std::set<std::pair<std::string, std::string>> cut_;
     std::deque<Envelope> in_flight_;
+    TestFaults faults_;
     std::map<std::string, Millis> stalled_until_;
     std::map<std::string, std::deque<Envelope>> waiting_;  // for a stalled node, in arrival order
     Millis now_ = 0;

@@ -93,7 +93,8 @@ namespace {
 // term that a majority has replicated, and none of its own term yet.
 // Returns whether that old entry got committed.
 bool figure8_old_entry_committed(bool faulty) {
-    Cluster c(5, 27, [&](Config& config) { config.commit_by_counting_old_term_entries = faulty; });
+    Cluster c(5, 27);
+    c.inject_test_faults({.commit_by_counting_old_term_entries = faulty});
     const std::string leader = elect(c);
     const auto others = followers(c, leader);
     Node& l = c.node(leader);

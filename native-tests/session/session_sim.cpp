@@ -95,10 +95,11 @@ private:
         config.heartbeat_interval = 50;
         config.join_existing_cluster = true;  // the room rule decides
         config.seed = options_.seed * 977 + std::hash<std::string>{}(id) + ++restarts_;
-        config.serve_forwarded_reads_as_follower = options_.fault_stale_forwarded_reads;
         config.keeper = options_.keeper && id == ids_.front();
         // The session joins every peer of the mesh to the node.
         (void)net_.session(id).start_raft(config, m.storage.load());
+        if (raft::Node* node = net_.session(id).raft())
+            node->inject_test_faults({.serve_forwarded_reads_as_follower = options_.fault_stale_forwarded_reads});
         m.kv.clear();  // re-applied from the log
     }
 

@@ -143,9 +143,6 @@ private:
         config.seed = options_.seed * 131 + std::hash<std::string>{}(address) + restarts_;
         config.max_entries_per_message = shape_.max_entries_per_message;
         config.max_inflight_messages = shape_.max_inflight;
-        config.commit_by_counting_old_term_entries = options_.fault_commit_old_term;
-        config.grant_two_votes_per_term = options_.fault_two_votes;
-        config.serve_forwarded_reads_as_follower = options_.fault_stale_forwarded_reads;
         config.keeper = options_.keeper && !initial_.empty() && address == initial_.front();
         return config;
     }
@@ -154,6 +151,9 @@ private:
         SimNode& n = nodes_[address];
         const PersistentState stored = n.storage.load();
         n.node = std::make_unique<Node>(config_for(address), stored);
+        n.node->inject_test_faults({.commit_by_counting_old_term_entries = options_.fault_commit_old_term,
+                                    .grant_two_votes_per_term = options_.fault_two_votes,
+                                    .serve_forwarded_reads_as_follower = options_.fault_stale_forwarded_reads});
         n.write.reset();
         n.kv = stored.snapshot ? decode_kv(stored.snapshot->data) : KvState{};  // then the log is re-applied
         for (const auto& other : members_)

@@ -49,13 +49,7 @@ struct Config {
     // A request forwarded to the leader (submit/read on a follower) fails
     // when no answer came within this long, or no leader was known.
     Millis forward_timeout = 10'000;
-
-    // ---- TEST-ONLY fault switches. They deliberately break Raft so the
-    // simulation's checker can prove it catches bugs. Never enable in production.
-    bool commit_by_counting_old_term_entries = false;  // breaks the Figure 8 rule (§5.4.2)
-    bool grant_two_votes_per_term = false;             // breaks Election Safety (§5.2)
-    bool serve_forwarded_reads_as_follower = false;    // answers reads without leadership: stale reads
-    bool accept_leader_messages_from_anyone = false;   // lets a non-voter install snapshots and take over
+    // Test-only faults are not options: see test_faults.hpp.
 };
 
 }  // namespace rtcmesh::raft

@@ -89,7 +89,7 @@ bool Node::leader_only(MessageType type) {
 // raft-sim seeds 589 at 3 nodes, 947 at 4, 8401 at 5). So a node between
 // leaders, or a newcomer, can still be misled: crash faults, not Byzantine.
 bool Node::may_lead(const Message& m) const {
-    if (config_.accept_leader_messages_from_anyone) return true;
+    if (faults_.accept_leader_messages_from_anyone) return true;
     if (membership().is_voter(m.from) || membership_at(commit_).is_voter(m.from)) return true;
     if (m.term == term_ && m.from == leader_) return true;
     return now_ - last_led_or_followed_ > config_.election_max_timeout;

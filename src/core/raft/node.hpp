@@ -47,6 +47,7 @@
 #include "core/raft/messages.hpp"
 #include "core/raft/progress.hpp"
 #include "core/raft/storage.hpp"
+#include "core/raft/test_faults.hpp"
 #include "core/raft/types.hpp"
 
 namespace rtcmesh::raft {
@@ -75,6 +76,8 @@ struct Ready {
 class Node {
 public:
     explicit Node(Config config, const PersistentState& restored = {});
+    // TEST-ONLY: breaks this node on purpose (see test_faults.hpp).
+    void inject_test_faults(const TestFaults& faults) { faults_ = faults; }
 
     // ---- the seed's JS API ------------------------------------------------
     Status join(const std::string& address);
@@ -330,6 +333,7 @@ private:
     Millis heartbeat_deadline_ = 0;
     Millis quorum_check_deadline_ = 0;
     StallGuard stall_;  // see forgive_stall()
+    TestFaults faults_;  // none, outside tests
     Millis last_leader_contact_ = 0;
     // Last tick as leader or message from the leader, see may_lead(); never, at first.
     Millis last_led_or_followed_ = std::numeric_limits<Millis>::min() / 2;

@@ -142,7 +142,7 @@ void Node::request_votes(MessageType type, Term term, bool transfer) {
 
 void Node::handle_vote_request(const Message& m) {
     const bool pre = m.type == MessageType::PreVote;
-    const bool second_vote_fault = config_.grant_two_votes_per_term && votes_granted_this_term_ < 2 &&
+    const bool second_vote_fault = faults_.grant_two_votes_per_term && votes_granted_this_term_ < 2 &&
                                    !pre && m.term == term_;
     // A pre-vote is granted for any future term; a real vote only if we have
     // not voted (or voted for this very candidate) and follow no leader.

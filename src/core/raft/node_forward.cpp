@@ -102,7 +102,7 @@ void Node::handle_forward_request(const Message& m) {
     auto refuse = [&](const std::string& why) {
         send(Message{.type = reply, .to = m.from, .reject = true, .request = m.request, .payload = Bytes(why.begin(), why.end())});
     };
-    if (!proposal && role_ != Role::Leader && config_.serve_forwarded_reads_as_follower) {  // TEST-ONLY fault
+    if (!proposal && role_ != Role::Leader && faults_.serve_forwarded_reads_as_follower) {  // TEST-ONLY fault
         send(Message{.type = reply, .to = m.from, .index = commit_, .request = m.request});
         return;
     }

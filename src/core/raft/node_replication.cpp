@@ -253,7 +253,7 @@ bool Node::maybe_commit() {
     std::sort(matches.begin(), matches.end(), std::greater<>());
     const Index candidate = matches[quorum() - 1];
     if (candidate <= commit_) return false;
-    if (!config_.commit_by_counting_old_term_entries && log_.term_at(candidate) != term_) return false;
+    if (!faults_.commit_by_counting_old_term_entries && log_.term_at(candidate) != term_) return false;
     set_commit(candidate);
     return true;
 }
