@@ -7,9 +7,10 @@ export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 /**
  * Runs a command with output streamed to ours. Resolves to { code, output }
  * where `output` is what it printed (stdout + stderr), for callers that read
- * a summary from it. Never rejects on a non-zero exit: the caller decides.
+ * a summary from it (`capture`; with `echo: false`, not streamed to ours).
+ * Never rejects on a non-zero exit: the caller decides.
  */
-export function run(command, args, { env = {}, capture = false } = {}) {
+export function run(command, args, { env = {}, capture = false, echo = true } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: repoRoot,
@@ -21,7 +22,7 @@ export function run(command, args, { env = {}, capture = false } = {}) {
       for (const [stream, sink] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
         stream.on('data', (chunk) => {
           output += chunk;
-          sink.write(chunk);
+          if (echo) sink.write(chunk);
         });
       }
     }
