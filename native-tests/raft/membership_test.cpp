@@ -470,3 +470,29 @@ TEST_CASE("regression: a node with no leader believes a committed removal over a
     c.heal();
     CHECK(c.run_until([&] { return c.node(x).removed(); }, 5'000));
 }
+
+TEST_CASE("a node that believed a Removed over an entry of its own that names it is a member again once that entry commits", "[raft][membership]") {
+    Cluster c(3, 52);
+    const std::string leader = elect(c);
+    c.run_for(200);
+    const std::string x = c.others(leader)[0], y = c.others(leader)[1];
+    // The leader adds a learner; x gets the entry, which commits nowhere yet.
+    c.cut(x, leader);  // x's acks never arrive
+    c.cut(y, leader);
+    for (const auto& a : c.addresses()) REQUIRE(c.node(a).join("newcomer").ok());
+    REQUIRE(c.run_until([&] { return c.node(x).membership().contains("newcomer"); }, 2'000));
+    const Index entry = c.node(x).log().last_index();
+    REQUIRE(c.node(x).commit_index() < entry);
+    c.crash(leader);
+    c.heal();
+    c.isolate(x);
+    REQUIRE(c.run_until([&] { return c.node(x).role() == Role::PreCandidate; }, 2'000));
+    // With no leader, x hears that a committed configuration removed it
+    // (a stale word: say, from a node that missed x's return).
+    REQUIRE(c.node(x).step(Message{.type = MessageType::Removed, .from = y, .to = x, .index = entry}).ok());
+    REQUIRE(c.node(x).removed());
+    c.heal();
+    // y leads, and commits the entry that names x.
+    REQUIRE(c.run_until([&] { return c.node(y).role() == Role::Leader && c.node(x).commit_index() >= entry; }, 5'000));
+    CHECK_FALSE(c.node(x).removed());
+}

@@ -242,6 +242,7 @@ private:
     void release_departed_all();
     void ask_without_campaigning(std::set<std::string> others);
     std::set<std::string> routed_outsiders() const;
+    void readmit_if_committed();
     void queue_membership_op(MembershipOp op);
     void run_membership_ops();
     void reconcile_membership();
@@ -314,6 +315,7 @@ private:
     // so a removed node learns of its removal from the log itself.
     std::map<std::string, Index> departing_;
     bool removed_ = false;  // told (by a Removed message) that a committed configuration removed us
+    Index removed_by_ = 0;  // the index of that configuration
     std::set<std::string> departed_;  // addresses a configuration removed or the host let go (kept past compaction)
     // Addresses the host let go and then joined again: a configuration that
     // removes one of them still (decided, elsewhere, before the join arrived

@@ -251,6 +251,7 @@ void Node::handle_removed(const Message& m) {
         if (index >= m.index && members.contains(config_.address) && (index <= commit_ || !leader_.empty())) return;
     if (removed_) return;
     removed_ = true;
+    removed_by_ = m.index;
     if (role_ != Role::Follower) become_follower(term_, std::string());
     if (membership().contains(config_.address)) emit(MemberLeft{config_.address});
 }

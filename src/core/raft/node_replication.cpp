@@ -262,6 +262,21 @@ void Node::set_commit(Index commit) {
     if (commit <= commit_) return;
     commit_ = commit;
     emit(CommitAdvanced{commit});
+    readmit_if_committed();
+}
+
+// We believed a Removed over an uncommitted entry of ours that names us
+// (handle_removed, with no leader). If a configuration at or after that
+// removal, naming us, is committed now, the cluster took us back.
+void Node::readmit_if_committed() {
+    if (!removed_) return;
+    for (auto it = config_history_.rbegin(); it != config_history_.rend(); ++it) {
+        if (it->first > commit_) continue;
+        if (it->first < removed_by_ || !it->second.contains(config_.address)) return;
+        removed_ = false;
+        emit(MemberJoined{config_.address, it->second.is_voter(config_.address)});
+        return;
+    }
 }
 
 void Node::on_commit_advanced() {
