@@ -44,6 +44,7 @@ export class WebRtcHost {
   #iceServersOf = new WeakMap(); // RTCPeerConnection -> the core's iceServers for it
   #channels = new Map(); // channel handle -> { channel, pc }
   #media;
+  #closing = []; // channels and connections to close natively on the next turn
 
   /**
    * @param inbox the HostInbox its owner exchanges with the core
@@ -332,7 +333,23 @@ export class WebRtcHost {
     this.#channels.delete(handle);
     const { channel } = entry;
     channel.onopen = channel.onclose = channel.onmessage = channel.onbufferedamountlow = null;
-    channel.close();
+    this.#closeNatively(channel);
+  }
+
+  // The native close waits for the next turn, so that every send made in this
+  // turn (a goodbye from each of several meshes closing together in one
+  // process) has gone before any channel starts to close. In Node, wrtc
+  // crashes the process (SIGSEGV in RTCDataChannel::Send) when a send races
+  // the remote end's close on its network thread. Nothing here sends on a
+  // handle once it is forgotten, so the delay changes nothing else.
+  #closeNatively(channelOrConnection) {
+    this.#closing.push(channelOrConnection);
+    if (this.#closing.length > 1) return;
+    setTimeout(() => {
+      const closing = this.#closing;
+      this.#closing = [];
+      for (const each of closing) each.close();
+    }, 0);
   }
 
   #closeConnection(handle) {
@@ -343,7 +360,7 @@ export class WebRtcHost {
       if (entry.pc === handle) this.#closeChannel(channelHandle);
     }
     pc.onicecandidate = pc.onconnectionstatechange = pc.onicecandidateerror = pc.ontrack = null;
-    pc.close();
+    this.#closeNatively(pc);
     this.#media.closed(handle);
   }
 }
