@@ -254,6 +254,10 @@ private:
     bool wants_vote(const std::string& learner) const;
     bool can_change_membership() const;
     Index latest_config_index() const;
+    using ConfigEntry = std::pair<Index, Membership>;
+    // The newest configuration in the log at or before `index`, or null when
+    // the history holds none that early (the bootstrap membership is in force).
+    const ConfigEntry* config_entry_at(Index index) const;
     const Membership& membership_at(Index index) const;
     static bool leader_only(MessageType type);
     bool may_lead(const Message& m) const;
@@ -303,7 +307,7 @@ private:
     Index pending_applied_ = 0;
 
     // Membership by log position; back() is current. Empty = bootstrap.
-    std::vector<std::pair<Index, Membership>> config_history_;
+    std::vector<ConfigEntry> config_history_;
     Membership bootstrap_;
     std::set<std::string> routes_;  // addresses the host can reach (join)
     std::set<std::string> left_;    // addresses the host asked to remove (leave)

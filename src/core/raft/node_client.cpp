@@ -139,13 +139,18 @@ Result<Snapshot> Node::compact(Index index, Bytes state_machine_data) {
     return Result<Snapshot>::success(std::move(snapshot));
 }
 
-const Membership& Node::membership_at(Index index) const {
-    const Membership* found = &bootstrap_;
-    for (const auto& [at, m] : config_history_) {
-        if (at > index) break;
-        found = &m;
+const Node::ConfigEntry* Node::config_entry_at(Index index) const {
+    const ConfigEntry* found = nullptr;
+    for (const auto& entry : config_history_) {
+        if (entry.first > index) break;  // the history is in log order
+        found = &entry;
     }
-    return *found;
+    return found;
+}
+
+const Membership& Node::membership_at(Index index) const {
+    const ConfigEntry* entry = config_entry_at(index);
+    return entry ? entry->second : bootstrap_;
 }
 
 }  // namespace rtcmesh::raft

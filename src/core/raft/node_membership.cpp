@@ -234,10 +234,8 @@ std::optional<Index> Node::committed_removal_of(const std::string& address) cons
     }
     if (seen) return removal;
     if (departed_.count(address) == 0) return std::nullopt;
-    Index newest = 0;
-    for (const auto& [index, m] : config_history_)
-        if (index <= commit_) newest = index;
-    return newest;
+    const ConfigEntry* newest = config_entry_at(commit_);
+    return newest ? newest->first : 0;
 }
 
 // A member says a committed configuration removed us. Unless our own log

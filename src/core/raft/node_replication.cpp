@@ -270,13 +270,10 @@ void Node::set_commit(Index commit) {
 // removal, naming us, is committed now, the cluster took us back.
 void Node::readmit_if_committed() {
     if (!removed_) return;
-    for (auto it = config_history_.rbegin(); it != config_history_.rend(); ++it) {
-        if (it->first > commit_) continue;
-        if (it->first < removed_by_ || !it->second.contains(config_.address)) return;
-        removed_ = false;
-        emit(MemberJoined{config_.address, it->second.is_voter(config_.address)});
-        return;
-    }
+    const ConfigEntry* committed = config_entry_at(commit_);
+    if (!committed || committed->first < removed_by_ || !committed->second.contains(config_.address)) return;
+    removed_ = false;
+    emit(MemberJoined{config_.address, committed->second.is_voter(config_.address)});
 }
 
 void Node::on_commit_advanced() {
