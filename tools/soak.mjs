@@ -13,11 +13,12 @@
 // seed prints its replay command; full output is kept in build/soak/. Exits
 // non-zero if anything failed. Runs as many sweeps at once as the machine
 // has cores: run it on a quiet machine.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from './build.mjs';
+import { fuzzCommands, fuzzTotals } from './fuzzing.mjs';
 import { repoRoot, run } from './process.mjs';
 
 const { values: options } = parseArgs({
@@ -78,19 +79,12 @@ async function soakSimulators() {
 }
 
 async function soakFuzzers() {
-  const folder = join(repoRoot, 'build/fuzz/fuzz');
-  const targets = readdirSync(folder).filter((name) => name.endsWith('_fuzzer')).sort();
-  for (const target of targets) {
-    const corpus = join(folder, 'corpus', target);
-    mkdirSync(corpus, { recursive: true });
-    const seeds = join(repoRoot, 'fuzz/corpus', target.replace(/_fuzzer$/, ''));
-    const { code, output } = await run(join(folder, target), [
-      `-max_total_time=${fuzzSeconds}`, '-print_final_stats=1', '-timeout=20', '-rss_limit_mb=2048', corpus, seeds,
-    ], { capture: true, echo: false });
+  for (const { target, binary, args } of await fuzzCommands(fuzzSeconds)) {
+    const { code, output } = await run(binary, args, { capture: true, echo: false });
     writeFileSync(join(logs, `${target}.log`), output);
-    const executions = output.match(/stat::number_of_executed_units: (\d+)/)?.[1] ?? '?';
-    console.log(`${target}: ${fuzzSeconds} s, ${executions} executions, exit ${code}`);
-    if (code !== 0) failures.push({ sweep: target, failed: output.split('\n').filter((l) => /ERROR|SUMMARY|artifact/.test(l)), log: join(logs, `${target}.log`) });
+    const { executions, crashes } = fuzzTotals(output);
+    console.log(`${target}: ${fuzzSeconds} s, ${executions} executions, ${crashes} crashes, exit ${code}`);
+    if (code !== 0 || crashes > 0) failures.push({ sweep: target, failed: output.split('\n').filter((l) => /ERROR|SUMMARY|artifact/.test(l)), log: join(logs, `${target}.log`) });
   }
 }
 

@@ -10,6 +10,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, ensureNodeModules } from './build.mjs';
+import { reportFuzzTotals } from './fuzzing.mjs';
 import { mustRun, repoRoot, run } from './process.mjs';
 
 async function ensureTestDependencies() {
@@ -37,14 +38,6 @@ function countsFromNodeTest(output) {
   const failed = output.match(/^\S* ?fail (\d+)$/m);
   if (!passed || !failed) return null;
   return { passed: Number(passed[1]), failed: Number(failed[1]) };
-}
-
-// libFuzzer prints its totals per target; the note and BENCHMARKS.md quote them.
-function reportFuzzTotals(output) {
-  const runs = [...output.matchAll(/stat::number_of_executed_units: (\d+)/g)].map((m) => Number(m[1]));
-  const coverage = [...output.matchAll(/DONE\s+cov: (\d+)/g)].map((m) => Number(m[1]));
-  const crashes = (output.match(/==\d+==ERROR|deadly signal|SUMMARY: \w+Sanitizer/g) ?? []).length;
-  console.log(`fuzz: ${runs.length} targets, ${runs.reduce((a, b) => a + b, 0)} executions, coverage ${coverage.join('/')}, crashes ${crashes}`);
 }
 
 const levels = {
