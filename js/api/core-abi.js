@@ -300,7 +300,7 @@ function raftClass(abi, core) {
       return abi.status(core._rtcmesh_raft_leave(this.#handle, ...abi.args(address)));
     }
     setRoomPosition(oldest, othersPresent) {
-      core._rtcmesh_raft_set_room_position(this.#handle, oldest ? 1 : 0, othersPresent ? 1 : 0);
+      core._rtcmesh_raft_set_room_position(this.#handle, oldest ? 1 : 0, othersPresent);
     }
     update(now) {
       core._rtcmesh_raft_update(this.#handle, now);

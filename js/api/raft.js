@@ -530,7 +530,7 @@ export class Raft extends EventTarget {
   // decides from that whether this member starts the cluster.
   #followRoomOrder(signaling) {
     const tell = () => {
-      if (this.#core && !this.#core.closed()) this.#core.setRoomPosition(signaling.olderPeers.size === 0, signaling.peers.size > 0);
+      if (this.#core && !this.#core.closed()) this.#core.setRoomPosition(signaling.olderPeers.size === 0, signaling.peers.size);
     };
     tell();
     this.#onRoomChange = () => {

@@ -252,21 +252,21 @@ Cluster room_of_two(std::uint64_t seed) {
 
 TEST_CASE("room bootstrap: the oldest member starts the cluster and adds the others, whenever each starts", "[raft][membership][bootstrap]") {
     Cluster c = room_of_two(50);
-    c.node("young").set_room_position(false, true);
+    c.node("young").set_room_position(false, 1);
     c.run_for(2000);  // the younger one alone never starts a cluster
     CHECK(c.node("young").term() == 0);
-    c.node("old").set_room_position(true, true);  // it asks "young" first: no cluster there, so it starts one
+    c.node("old").set_room_position(true, 1);  // it asks "young" first: no cluster there, so it starts one
     REQUIRE(c.run_until([&] { return c.node("old").role() == Role::Leader && c.node("old").membership().is_voter("young"); }, 5000, 1));
     CHECK(c.node("young").membership().voters == std::vector<std::string>{"old", "young"});
 }
 
 TEST_CASE("room bootstrap: a member left alone in the room starts the cluster", "[raft][membership][bootstrap]") {
     Cluster c = room_of_two(51);
-    c.node("young").set_room_position(false, true);
+    c.node("young").set_room_position(false, 1);
     c.run_for(500);
     CHECK(c.node("young").term() == 0);
     c.crash("old");  // the oldest left before it started anything
-    c.node("young").set_room_position(true, false);
+    c.node("young").set_room_position(true, 0);
     REQUIRE(c.run_until([&] { return c.node("young").role() == Role::Leader; }, 5000, 1));
     CHECK(c.node("young").membership().voters == std::vector<std::string>{"young"});
 }
@@ -275,8 +275,8 @@ TEST_CASE("room bootstrap: once the log holds a configuration, the room order ch
     Cluster c(2, 52);
     const std::string leader = elect(c);
     const std::string other = c.others(leader).front();
-    c.node(other).set_room_position(true, true);
-    c.node(leader).set_room_position(false, true);
+    c.node(other).set_room_position(true, 1);
+    c.node(leader).set_room_position(false, 1);
     c.run_for(1000);
     CHECK(c.leaders() == std::vector<std::string>{leader});
     CHECK(c.node(other).membership().voters.size() == 2);
@@ -297,7 +297,7 @@ TEST_CASE("room bootstrap: a member that becomes the oldest does not start a sec
     for (const auto& a : all)
         for (const auto& b : all)
             if (a != b) REQUIRE(c.node(a).join(b).ok());
-    for (const auto& address : all) c.node(address).set_room_position(address == "m1", address != "m1");
+    for (const auto& address : all) c.node(address).set_room_position(address == "m1", all.size() - 1);
     c.isolate("m2");  // it misses everything while m1 builds its cluster
     REQUIRE(c.run_until([&] {
         return c.node("m1").membership().is_voter("m3") && c.node("m1").membership().is_voter("m4");
@@ -307,13 +307,45 @@ TEST_CASE("room bootstrap: a member that becomes the oldest does not start a sec
     c.heal();
     c.cut("m3", "m4");  // the survivors take a while to elect a new leader...
     c.cut("m4", "m3");
-    c.node("m2").set_room_position(true, true);  // ...while m2 is the oldest with no configuration
+    c.node("m2").set_room_position(true, 2);  // ...while m2 is the oldest with no configuration
     c.run_for(1500);
     CHECK_FALSE(c.node("m2").role() == Role::Leader);
     c.heal();
     REQUIRE(c.run_until([&] { return c.node("m2").membership().contains("m3"); }, 10'000, 1));
     CHECK(c.node("m2").log().at(1).term == c.node("m3").log().at(1).term);  // one cluster: the same first entry
     CHECK(c.leaders().size() == 1);
+}
+
+TEST_CASE("room bootstrap: a member that became the oldest while cut off from the others never starts a second cluster", "[raft][membership][bootstrap][regression]") {
+    // Found by the session simulator (seed 36524 at 5 members, simultaneous
+    // joins): "m2" missed everything while "m1" built a cluster, then was
+    // cut off with "m1" alone; "m1" left, and "m2", now the oldest, heard no
+    // one within two election timeouts and started a second cluster.
+    const std::vector<std::string> all{"m1", "m2", "m3", "m4"};
+    Cluster c(0, 54);
+    std::uint64_t seed = 540;
+    for (const auto& address : all) {
+        Config config = plain(address, ++seed);
+        config.join_existing_cluster = true;
+        c.start(config);
+    }
+    for (const auto& a : all)
+        for (const auto& b : all)
+            if (a != b) REQUIRE(c.node(a).join(b).ok());
+    for (const auto& address : all) c.node(address).set_room_position(address == "m1", all.size() - 1);
+    c.isolate("m2");
+    REQUIRE(c.run_until([&] {
+        return c.node("m1").membership().is_voter("m3") && c.node("m1").membership().is_voter("m4");
+    }, 10'000, 1));
+    c.crash("m1");
+    for (const auto& address : {"m3", "m4"}) REQUIRE(c.node(address).leave("m1").ok());
+    c.node("m2").set_room_position(true, 2);  // the oldest now, and still cut off from m3 and m4
+    c.run_for(10'000);                          // many election timeouts
+    CHECK(c.node("m2").term() == 0);
+    CHECK(c.node("m2").log().last_index() == 0);
+    c.heal();
+    REQUIRE(c.run_until([&] { return c.node("m2").membership().contains("m3"); }, 10'000, 1));
+    CHECK(c.node("m2").log().at(1).term == c.node("m3").log().at(1).term);  // one cluster: the same first entry
 }
 
 TEST_CASE("regression: a member let go and joined again is taken back, though its removal reached a node after the join", "[raft][membership][regression]") {

@@ -121,7 +121,7 @@ private:
 
     void tell_room_order() {
         for (std::size_t i = 0; i < room_.size(); ++i)
-            if (up(room_[i])) net_.session(room_[i]).set_room_position(i == 0, room_.size() > 1);
+            if (up(room_[i])) net_.session(room_[i]).set_room_position(i == 0, room_.size() - 1);
     }
 
     // The page is gone for good: the others drop it from mesh and Raft. It

@@ -195,7 +195,7 @@ EMSCRIPTEN_KEEPALIVE std::uintptr_t rtcmesh_raft_init_status(JsRaft* r) {
 EMSCRIPTEN_KEEPALIVE std::uintptr_t rtcmesh_raft_join(JsRaft* r, Text address, Size n) { return reply(r, r->node().join(text_arg(address, n))); }
 EMSCRIPTEN_KEEPALIVE std::uintptr_t rtcmesh_raft_leave(JsRaft* r, Text address, Size n) { return reply(r, r->node().leave(text_arg(address, n))); }
 EMSCRIPTEN_KEEPALIVE void rtcmesh_raft_set_room_position(JsRaft* r, int oldest, int others_present) {
-    r->node().set_room_position(oldest != 0, others_present != 0);
+    r->node().set_room_position(oldest != 0, static_cast<std::size_t>(std::max(others_present, 0)));
 }
 EMSCRIPTEN_KEEPALIVE void rtcmesh_raft_update(JsRaft* r, double now) { r->node().update(static_cast<rtcmesh::Millis>(now)); }
 EMSCRIPTEN_KEEPALIVE std::uintptr_t rtcmesh_raft_close(JsRaft* r) { return reply(r, r->node().close()); }

@@ -208,6 +208,7 @@ Status Node::step(Message m) {
     if (!known_peer(m.from)) return fail(ErrorCode::unknown_peer, "message from unknown peer '" + m.from + "'");
     keeper_flags_[m.from] = m.keeper;
     if (m.type == MessageType::PreVote || m.type == MessageType::Vote) readmit_if_wanted(m.from);
+    if (m.type == MessageType::PreVoteResponse) note_room_answer(m);
     if (leader_only(m.type) && !may_lead(m)) return refuse_stranger_leader(m);
     // Before the term rules: these say nothing about terms.
     switch (m.type) {
@@ -280,7 +281,7 @@ void Node::update(Millis now) {
         reset_election_timer();
         heartbeat_deadline_ = now + config_.heartbeat_interval;
         quorum_check_deadline_ = now + config_.election_min_timeout;
-        if (bootstrap_alone_at_ == Millis{-1}) bootstrap_alone_at_ = now + 2 * config_.election_max_timeout;
+        if (room_probe_ && room_probe_->alone_after == Millis{-1}) room_probe_->alone_after = now + 2 * config_.election_max_timeout;
         // Requests made before the first update took their deadline from a
         // clock at zero; a page's clock is far past that, and they would all
         // expire at once. Their wait starts now.
@@ -292,7 +293,7 @@ void Node::update(Millis now) {
         forgive_stall(due, last_update);
     }
     if (role_ == Role::Leader) last_led_or_followed_ = now_;
-    maybe_bootstrap_alone();
+    maybe_bootstrap_room();
     expire_forwards();
     if (role_ == Role::Leader) {
         tick_leader();
@@ -332,7 +333,8 @@ Millis Node::next_wakeup() const {
     Millis at = timer_due();
     if (role_ == Role::Leader && !transfer_target_.empty()) at = std::min(at, transfer_deadline_);
     if (closing_) at = std::min(at, role_ == Role::Leader ? close_deadline_ : now_);
-    if (bootstrap_alone_at_) at = std::min(at, *bootstrap_alone_at_);
+    if (room_probe_) at = std::min(at, room_probe_->next_probe);
+    if (room_probe_ && room_probe_->alone_after >= Millis{0}) at = std::min(at, *room_probe_->alone_after);
     return std::max(at, now_);
 }
 

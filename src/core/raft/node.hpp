@@ -91,12 +91,19 @@ public:
     // The bootstrap rule over a room, where the signaling server orders
     // members by arrival. A node whose log holds no configuration starts the
     // cluster alone when it is the oldest member present and alone in the
-    // room. The oldest with others present (older members left, or it came
-    // back without its state) asks them first: it starts alone only if none
-    // runs a cluster and no leader added it within two election timeouts.
+    // room. The oldest with `others_present` other members asks them first,
+    // and again every election timeout: one that runs a cluster answers with
+    // its term, and then it waits for that leader to add it. It starts alone
+    // once every one of them, reachable now, has answered that it runs no
+    // cluster; or, if it has been the oldest since it arrived, when no one
+    // answered within two election timeouts (a member that cannot connect
+    // must not keep a new room from its cluster). One that became the oldest
+    // as older members left waits for every answer, however long: an older
+    // member may have started a cluster that the ones it cannot reach run
+    // (safety over liveness; session-sim seed 36524 at 5 members).
     // Any other member waits to be added by the leader. No effect once the
     // log holds a configuration or when Config::initial_members is set.
-    void set_room_position(bool oldest, bool others_present);
+    void set_room_position(bool oldest, std::size_t others_present);
 
     // ---- application --------------------------------------------------------
     Result<Proposed> propose(Bytes data);
@@ -191,7 +198,10 @@ private:
     bool hand_over_lead();
     std::string most_caught_up(const std::vector<std::string>& members) const;
     void wake_successor();
-    void maybe_bootstrap_alone();
+    void maybe_bootstrap_room();
+    void probe_room();
+    void note_room_answer(const Message& m);
+    void bootstrap_alone();
 
     // node_election.cpp
     bool promotable() const;
@@ -362,7 +372,17 @@ private:
     std::vector<PendingRead> pending_reads_;
     std::vector<std::uint64_t> reads_waiting_for_commit_;
 
-    std::optional<Millis> bootstrap_alone_at_;  // set_room_position: when to start the cluster alone
+    // set_room_position: the oldest member's questions to the others present.
+    struct RoomProbe {
+        std::size_t others_present = 0;
+        std::set<std::string> without_cluster;  // who answered that they run none
+        Millis next_probe = 0;                  // when to ask the silent ones again
+        // When to start alone without every answer (-1: two election
+        // timeouts from the first update); none once an older member was seen.
+        std::optional<Millis> alone_after;
+    };
+    std::optional<RoomProbe> room_probe_;
+    bool had_older_member_ = false;  // set_room_position said "not the oldest" once
 
     bool closing_ = false;
     bool closed_ = false;

@@ -254,35 +254,64 @@ void Node::handle_removed(const Message& m) {
     if (membership().contains(config_.address)) emit(MemberLeft{config_.address});
 }
 
-void Node::set_room_position(bool oldest, bool others_present) {
+void Node::set_room_position(bool oldest, std::size_t others_present) {
     if (!config_history_.empty() || !config_.initial_members.empty()) return;  // the log (or the host) decides
     if (!oldest) {
+        had_older_member_ = true;
         config_.join_existing_cluster = true;  // wait for the leader to add us
         bootstrap_ = Membership{};
-        bootstrap_alone_at_.reset();
+        room_probe_.reset();
         return;
     }
-    if (bootstrap_alone_at_) return;
-    // Alone in the room: at once. Otherwise only if no one present runs a
-    // cluster. Ask them (a pre-vote probe, which any cluster member answers
-    // with its term) and wait two election timeouts for an answer or for a
-    // leader to add us.
-    if (!others_present) {
-        bootstrap_alone_at_ = Millis{0};
-        maybe_bootstrap_alone();
+    if (others_present == 0) {
+        room_probe_.reset();
+        if (term_ == 0) bootstrap_alone();  // alone in the room: at once
         return;
     }
-    // Before the first update() the clock is unknown: the wait starts then.
-    bootstrap_alone_at_ = started_ ? now_ + 2 * config_.election_max_timeout : -1;
-    for (const auto& peer : routes_)
-        send(Message{.type = MessageType::PreVote, .to = peer, .term = term_ + 1, .log_term = 0, .index = 0});
+    if (!room_probe_) {
+        room_probe_.emplace();
+        // Before the first update() the clock is unknown: the wait starts then.
+        if (!had_older_member_) room_probe_->alone_after = started_ ? now_ + 2 * config_.election_max_timeout : -1;
+    }
+    room_probe_->others_present = others_present;
+    maybe_bootstrap_room();
 }
 
-void Node::maybe_bootstrap_alone() {
-    if (!bootstrap_alone_at_ || now_ < *bootstrap_alone_at_) return;
-    bootstrap_alone_at_.reset();
-    if (!config_history_.empty()) return;  // a leader added us meanwhile
-    if (term_ > 0) return;                  // a cluster answered: wait for its leader to add us
+// Called on every update and room change while the oldest member asks.
+void Node::maybe_bootstrap_room() {
+    if (!room_probe_) return;
+    if (!config_history_.empty() || term_ > 0) {  // a leader added us, or a cluster answered: wait for it
+        room_probe_.reset();
+        return;
+    }
+    std::size_t answered = 0;  // only members still reachable count: one that left may be replaced
+    for (const auto& peer : room_probe_->without_cluster) answered += routes_.count(peer);
+    const auto& alone_after = room_probe_->alone_after;
+    const bool waited_enough = alone_after && *alone_after >= 0 && now_ >= *alone_after;
+    if (answered >= room_probe_->others_present || waited_enough) {
+        room_probe_.reset();
+        bootstrap_alone();
+        return;
+    }
+    if (now_ >= room_probe_->next_probe) probe_room();
+}
+
+// A pre-vote probe for the next term, which any cluster member refuses with
+// its own (higher) term, and a member with no cluster grants at term 1.
+void Node::probe_room() {
+    room_probe_->next_probe = now_ + config_.election_max_timeout;
+    for (const auto& peer : routes_)
+        if (room_probe_->without_cluster.count(peer) == 0)
+            send(Message{.type = MessageType::PreVote, .to = peer, .term = term_ + 1, .log_term = 0, .index = 0});
+}
+
+void Node::note_room_answer(const Message& m) {
+    if (!room_probe_ || term_ != 0 || m.reject || m.term != 1) return;
+    room_probe_->without_cluster.insert(m.from);
+    maybe_bootstrap_room();
+}
+
+void Node::bootstrap_alone() {
     config_.join_existing_cluster = false;
     config_.initial_members = {config_.address};
     bootstrap_ = Membership{};

@@ -32,7 +32,7 @@ void Session::stop_raft() {
     held_.clear();
 }
 
-void Session::set_room_position(bool oldest, bool others_present) {
+void Session::set_room_position(bool oldest, std::size_t others_present) {
     if (raft_) raft_->set_room_position(oldest, others_present);
 }
 

@@ -79,7 +79,7 @@ public:
     raft::Node* raft() { return raft_.get(); }
     const raft::Node* raft() const { return raft_.get(); }
     // From the signaling server's order of the room (see raft::Node).
-    void set_room_position(bool oldest, bool others_present);
+    void set_room_position(bool oldest, std::size_t others_present);
     bool has_ready();
     // A Ready whose `messages` are empty: the session holds them until advance().
     raft::Ready take_ready();
