@@ -172,7 +172,7 @@ describe('TURN through coturn', { skip: skipWithoutCoturn }, () => {
       assert.notEqual(meshes[1].readyState('dan'), 'open', 'no link formed');
       // coturn refused the expired username (401), rather than never being asked.
       const refused = (id) => new RegExp(`user <${expiry}:${id}>: incoming packet message processed, error 401`).test(turn.output());
-      await poll(() => refused('dan') && refused('eve'), 5000, 'coturn to log the refusal of both members');
+      await poll(() => refused('dan') && refused('eve'), 15000, 'coturn to log the refusal of both members');
       assert.doesNotMatch(turn.output(), new RegExp(`username=<${expiry}:(dan|eve)>`), 'coturn allocated nothing for them');
       assert.ok(failures.every(({ reason }) => typeof reason === 'string'), 'each failed event says why');
     } finally {
