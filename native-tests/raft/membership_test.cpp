@@ -248,6 +248,30 @@ Cluster room_of_two(std::uint64_t seed) {
     return c;
 }
 
+// A room of m1..m4 in arrival order: m1 starts the cluster and adds m3 and m4
+// while m2, cut off, misses everything; then m1 leaves for good. m2 is still
+// cut off and has no configuration.
+Cluster m1_left_m2_behind(std::uint64_t seed) {
+    const std::vector<std::string> all{"m1", "m2", "m3", "m4"};
+    Cluster c(0, seed);
+    for (const auto& address : all) {
+        Config config = plain(address, ++seed);  // apart, or equal timeouts split every vote
+        config.join_existing_cluster = true;
+        c.start(config);
+    }
+    for (const auto& a : all)
+        for (const auto& b : all)
+            if (a != b) REQUIRE(c.node(a).join(b).ok());
+    for (const auto& address : all) c.node(address).set_room_position(address == "m1", all.size() - 1);
+    c.isolate("m2");
+    REQUIRE(c.run_until([&] {
+        return c.node("m1").membership().is_voter("m3") && c.node("m1").membership().is_voter("m4");
+    }, 10'000, 1));
+    c.crash("m1");
+    for (const auto& address : {"m3", "m4"}) REQUIRE(c.node(address).leave("m1").ok());
+    return c;
+}
+
 }  // namespace
 
 TEST_CASE("room bootstrap: the oldest member starts the cluster and adds the others, whenever each starts", "[raft][membership][bootstrap]") {
@@ -286,24 +310,7 @@ TEST_CASE("room bootstrap: a member that becomes the oldest does not start a sec
     // Found by the session simulator: "m1" led a cluster with "m3" and "m4";
     // "m2", second in arrival order, was never added; "m1" left for good, and
     // "m2", now the oldest, started a second cluster.
-    const std::vector<std::string> all{"m1", "m2", "m3", "m4"};
-    Cluster c(0, 53);
-    std::uint64_t seed = 53;
-    for (const auto& address : all) {
-        Config config = plain(address, ++seed);  // apart, or equal timeouts split every vote
-        config.join_existing_cluster = true;
-        c.start(config);
-    }
-    for (const auto& a : all)
-        for (const auto& b : all)
-            if (a != b) REQUIRE(c.node(a).join(b).ok());
-    for (const auto& address : all) c.node(address).set_room_position(address == "m1", all.size() - 1);
-    c.isolate("m2");  // it misses everything while m1 builds its cluster
-    REQUIRE(c.run_until([&] {
-        return c.node("m1").membership().is_voter("m3") && c.node("m1").membership().is_voter("m4");
-    }, 10'000, 1));
-    c.crash("m1");
-    for (const auto& address : {"m3", "m4"}) REQUIRE(c.node(address).leave("m1").ok());
+    Cluster c = m1_left_m2_behind(53);
     c.heal();
     c.cut("m3", "m4");  // the survivors take a while to elect a new leader...
     c.cut("m4", "m3");
@@ -321,24 +328,7 @@ TEST_CASE("room bootstrap: a member that became the oldest while cut off from th
     // joins): "m2" missed everything while "m1" built a cluster, then was
     // cut off with "m1" alone; "m1" left, and "m2", now the oldest, heard no
     // one within two election timeouts and started a second cluster.
-    const std::vector<std::string> all{"m1", "m2", "m3", "m4"};
-    Cluster c(0, 54);
-    std::uint64_t seed = 540;
-    for (const auto& address : all) {
-        Config config = plain(address, ++seed);
-        config.join_existing_cluster = true;
-        c.start(config);
-    }
-    for (const auto& a : all)
-        for (const auto& b : all)
-            if (a != b) REQUIRE(c.node(a).join(b).ok());
-    for (const auto& address : all) c.node(address).set_room_position(address == "m1", all.size() - 1);
-    c.isolate("m2");
-    REQUIRE(c.run_until([&] {
-        return c.node("m1").membership().is_voter("m3") && c.node("m1").membership().is_voter("m4");
-    }, 10'000, 1));
-    c.crash("m1");
-    for (const auto& address : {"m3", "m4"}) REQUIRE(c.node(address).leave("m1").ok());
+    Cluster c = m1_left_m2_behind(540);
     c.node("m2").set_room_position(true, 2);  // the oldest now, and still cut off from m3 and m4
     c.run_for(10'000);                          // many election timeouts
     CHECK(c.node("m2").term() == 0);
