@@ -73,6 +73,16 @@ struct Ready {
     void persist_to(Storage& storage) const;
 };
 
+// Node::set_room_position: the oldest member's questions to the others present.
+struct RoomProbe {
+    std::size_t others_present = 0;
+    std::set<std::string> without_cluster;  // who answered that they run none
+    Millis next_probe = 0;                  // when to ask the silent ones again
+    // When to start alone without every answer (-1: two election timeouts
+    // from the first update); none once an older member was seen.
+    std::optional<Millis> alone_after;
+};
+
 class Node {
 public:
     explicit Node(Config config, const PersistentState& restored = {});
@@ -372,16 +382,7 @@ private:
     std::vector<PendingRead> pending_reads_;
     std::vector<std::uint64_t> reads_waiting_for_commit_;
 
-    // set_room_position: the oldest member's questions to the others present.
-    struct RoomProbe {
-        std::size_t others_present = 0;
-        std::set<std::string> without_cluster;  // who answered that they run none
-        Millis next_probe = 0;                  // when to ask the silent ones again
-        // When to start alone without every answer (-1: two election
-        // timeouts from the first update); none once an older member was seen.
-        std::optional<Millis> alone_after;
-    };
-    std::optional<RoomProbe> room_probe_;
+    std::optional<RoomProbe> room_probe_;  // set_room_position: the oldest member asks the others
     bool had_older_member_ = false;  // set_room_position said "not the oldest" once
 
     bool closing_ = false;
