@@ -12,6 +12,7 @@
 
 import { MediaHost } from './media-host.js';
 
+const IN_NODE = typeof globalThis.process?.versions?.node === 'string';
 const DEFAULT_MAX_MESSAGE_SIZE = 65536; // RFC 8831's safe value when pc.sctp is unknown
 
 function candidateToJson(candidate) {
@@ -336,13 +337,16 @@ export class WebRtcHost {
     this.#closeNatively(channel);
   }
 
-  // The native close waits for the next turn, so that every send made in this
-  // turn (a goodbye from each of several meshes closing together in one
-  // process) has gone before any channel starts to close. In Node, wrtc
-  // crashes the process (SIGSEGV in RTCDataChannel::Send) when a send races
-  // the remote end's close on its network thread. Nothing here sends on a
-  // handle once it is forgotten, so the delay changes nothing else.
+  // In Node, the native close waits for the next turn, so that every send
+  // made in this turn (a goodbye from each of several meshes closing
+  // together in one process) has gone before any channel starts to close:
+  // wrtc crashes the process (SIGSEGV in RTCDataChannel::Send) when a send
+  // races the remote end's close on its network thread. Nothing here sends
+  // on a handle once it is forgotten, so the delay changes nothing else. A
+  // page closes at once: it may unload before a later turn, and a channel
+  // closed at once still delivers the goodbye sent ahead of its close.
   #closeNatively(channelOrConnection) {
+    if (!IN_NODE) return void channelOrConnection.close();
     this.#closing.push(channelOrConnection);
     if (this.#closing.length > 1) return;
     setTimeout(() => {
