@@ -50,6 +50,7 @@ Bytes plausible_frame(fuzz::FuzzInput& in, const std::string& to) {
     const Bytes payload = in.bytes(512);
     h.total_length = static_cast<std::uint32_t>(payload.size() + in.below(2) * in.below(4096));
     h.destination_epoch = in.u32();
+    h.ack_upto = in.below(64);  // with flag_ack: an ack of y's stream, right or wrong
     const bool tag = (h.flags & flag_relay_tag) != 0 && in.below(2) == 1;
     if (tag) h.flags &= static_cast<std::uint8_t>(~flag_relay_tag);
     Bytes frame = encode_frame(h, payload.data(), payload.size());

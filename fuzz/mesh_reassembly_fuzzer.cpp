@@ -27,14 +27,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         h.chunk_index = in.below(4);
         h.total_length = in.below(4096);
         h.flags = in.byte() & kKnownFlags;
+        h.ack_upto = in.below(100);
         const Bytes payload = in.bytes(2048);
         Bytes frame = encode_frame(h, payload.data(), payload.size());
         const DecodeResult decoded = decode_frame(frame, limits.max_bytes);
         if (!decoded.header) continue;  // the codec already refuses it
+        FrameHeader header = *decoded.header;
+        strip_ack_trailer(header, frame);  // as Mesh::handle_frame does
         std::vector<Delivery> ready;
         std::string error;
         const Handle via = 1 + in.below(2);
-        (void)stream.on_data(*decoded.header, std::move(frame), via, now, budget, limits, ready, error);
+        (void)stream.on_data(header, std::move(frame), via, now, budget, limits, ready, error);
         if (!ready.empty()) {
             const std::uint32_t first = stream.delivered_upto() - static_cast<std::uint32_t>(ready.size()) + 1;
             if (first != last_delivered + 1) std::abort();  // a gap or a repeat

@@ -36,6 +36,40 @@ TEST_CASE("frame header round-trips", "[frame]") {
     CHECK(d.header->total_length == 3);
 }
 
+TEST_CASE("a data frame carries an ack after its payload, which stripping leaves out", "[frame][ack]") {
+    FrameHeader h;
+    h.origin = 5;
+    h.message_id = 3;
+    h.total_length = 3;
+    h.flags = flag_text | flag_ack;
+    h.ack_upto = 0x01020304;
+    const std::uint8_t payload[3] = {7, 8, 9};
+    Bytes frame = encode_frame(h, payload, 3);
+    REQUIRE(frame.size() == kHeaderSize + 3 + kAckTrailerSize);
+    auto d = decode_frame(frame, 1024);
+    REQUIRE(d.header);
+    CHECK(d.header->ack_upto == 0x01020304);
+    CHECK(d.header->total_length == 3);
+    strip_ack_trailer(*d.header, frame);
+    CHECK(d.header->flags == flag_text);
+    REQUIRE(frame.size() == kHeaderSize + 3);
+    CHECK(Bytes(frame.begin() + kHeaderSize, frame.end()) == Bytes{7, 8, 9});
+
+    SECTION("only on a data frame without an end-to-end tag, and whole") {
+        FrameHeader ack = h;
+        ack.type = FrameType::ack;
+        ack.total_length = 0;
+        CHECK(decode_frame(encode_frame(ack, nullptr, 0), 1024).error.find("cannot carry") != std::string::npos);
+        Bytes tagged = encode_frame(h, payload, 3);
+        tagged[2] |= flag_relay_tag;
+        tagged.resize(tagged.size() + kRelayTagSize);
+        CHECK(decode_frame(tagged, 1024).error.find("cannot carry") != std::string::npos);
+        Bytes cut = encode_frame(h, payload, 0);
+        cut.resize(kHeaderSize + 2);  // half an ack
+        CHECK_FALSE(decode_frame(cut, 1024).header);
+    }
+}
+
 TEST_CASE("window frames carry their byte count and must be single empty frames", "[frame]") {
     FrameHeader h;
     h.type = FrameType::window;
@@ -67,6 +101,8 @@ TEST_CASE("malformed frames are rejected with a reason", "[frame]") {
     CHECK(decode_frame(bad_version, 100).error.find("version") != std::string::npos);
     bad_version[0] = 1;  // before lanes and window frames: not understood
     CHECK(decode_frame(bad_version, 100).error.find("unsupported version 1") != std::string::npos);
+    bad_version[0] = 3;  // before acks on data frames: its acks would be read as payload
+    CHECK(decode_frame(bad_version, 100).error.find("unsupported version 3") != std::string::npos);
     Bytes bad_type = good;
     bad_type[1] = 77;
     CHECK_FALSE(decode_frame(bad_type, 100).header);
@@ -74,7 +110,7 @@ TEST_CASE("malformed frames are rejected with a reason", "[frame]") {
     known_flags[2] = flag_text | flag_system | flag_channel;
     CHECK(decode_frame(known_flags, 100).header);
     Bytes unknown_flag = good;
-    unknown_flag[2] = 16;
+    unknown_flag[2] = 32;
     CHECK(decode_frame(unknown_flag, 100).error.find("unknown flags") != std::string::npos);
     CHECK_FALSE(decode_frame(good, 3).header);  // over the size limit
     Bytes longer = good;

@@ -18,7 +18,7 @@ const honest = ['alice', 'bob', 'cho'];
 // (decimal) to the bytes of a Raft message, each metadata frame her mesh
 // sends to that member leaves as that Raft message instead.
 function installTampering() {
-  const HEADER = 40;
+  const [VERSION, HEADER, FLAG_ACK] = [4, 40, 16]; // src/core/mesh/frame.hpp
   window.forged = null;
   const Native = window.RTCPeerConnection;
   window.TamperingPeerConnection = class extends Native {
@@ -27,11 +27,12 @@ function installTampering() {
       const send = channel.send.bind(channel);
       channel.send = (data) => {
         const frame = new Uint8Array(ArrayBuffer.isView(data) ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : data);
-        const metadata = frame.length > HEADER && frame[0] === 3 && frame[1] === 1 && (frame[2] & 2) !== 0 && frame[HEADER] === 1;
+        const metadata = frame.length > HEADER && frame[0] === VERSION && frame[1] === 1 && (frame[2] & 2) !== 0 && frame[HEADER] === 1;
         const raft = metadata && window.forged?.[new DataView(frame.buffer).getBigUint64(16, true).toString()];
         if (!raft) return send(frame);
         const out = new Uint8Array(HEADER + 1 + raft.length);
         out.set(frame.subarray(0, HEADER));
+        out[2] &= ~FLAG_ACK; // an ack it carried is left out with the payload
         out[HEADER] = 0; // SystemKind::raft
         out.set(raft, HEADER + 1);
         new DataView(out.buffer).setUint32(36, 1 + raft.length, true); // total_length

@@ -19,13 +19,14 @@ const rooms = chromiumRooms();
 // - 'relay' (cho): text she relays from ana (hops_left 1, ana's origin) has
 //   "pay ben 10" rewritten to "pay eve 99" while window.tampering holds.
 function installTampering(mode) {
-  const HEADER = 40;
+  const [VERSION, HEADER, FLAG_ACK] = [4, 40, 16]; // src/core/mesh/frame.hpp
+  const payloadLength = (frame) => frame.length - HEADER - (frame[2] & FLAG_ACK ? 4 : 0); // an ack ends a frame
   const fnv = (id) => {
     let h = 0xcbf29ce484222325n;
     for (const byte of new TextEncoder().encode(id)) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
     return h === 0n ? 1n : h;
   };
-  const origin = (frame) => (frame.length >= HEADER && frame[0] === 3 ? new DataView(frame.buffer).getBigUint64(8, true) : 0n);
+  const origin = (frame) => (frame.length >= HEADER && frame[0] === VERSION ? new DataView(frame.buffer).getBigUint64(8, true) : 0n);
   const replace = (frame, text, replacement) => {
     const [from, to] = [new TextEncoder().encode(text), new TextEncoder().encode(replacement)];
     for (let i = HEADER; i + from.length <= frame.length; i++) {
@@ -44,11 +45,11 @@ function installTampering(mode) {
   const attacks = {
     forge(frame) {
       const view = new DataView(frame.buffer);
-      if (frame[0] !== 3 || frame[1] !== 1) return;
+      if (frame[0] !== VERSION || frame[1] !== 1) return;
       if (new TextDecoder().decode(frame.subarray(HEADER)).startsWith('pay eve')) {
         view.setBigUint64(8, alice, true);
         view.setUint32(4, aliceEpoch, true);
-      } else if (frame.length - HEADER === 1000) {
+      } else if (payloadLength(frame) === 1000) {
         view.setUint32(36, 64 << 20, true);
       }
     },

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MeshBus, withTimeout } from '../support/mesh-bus.mjs';
-import { HEADER, VERSION, idHash, relayedDataFrom, replaceText, tamperingPeerConnection, view } from '../support/tampering.mjs';
+import { HEADER, VERSION, idHash, payloadLength, relayedDataFrom, replaceText, tamperingPeerConnection, view } from '../support/tampering.mjs';
 import { poll } from '../support/wait.mjs';
 import { RoomSeal, RTCMesh } from 'rtcmesh';
 
@@ -66,7 +66,7 @@ test("one peer's huge reassembly claims do not delay another's messages", async 
     RTCPeerConnection: tamperingPeerConnection({
       incoming() {},
       outgoing(frame) {
-        if (frame[0] !== VERSION || frame[1] !== 1 || frame.length - HEADER !== 1000) return undefined;
+        if (frame[0] !== VERSION || frame[1] !== 1 || payloadLength(frame) !== 1000) return undefined;
         view(frame).setUint32(36, 64 << 20, true); // total_length: 64 MiB
         return frame;
       },

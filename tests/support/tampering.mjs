@@ -6,8 +6,14 @@ import wrtc from '@roamhq/wrtc';
 const { RTCPeerConnection } = wrtc;
 
 /** The frame version and header size of src/core/mesh/frame.hpp. */
-export const VERSION = 3;
+export const VERSION = 4;
 export const HEADER = 40;
+// flag_ack: a data frame ends in a 4-byte ack, after its payload.
+const FLAG_ACK = 16;
+const ACK_TRAILER = 4;
+
+/** How many payload bytes a frame holds (without an ack it carries). */
+export const payloadLength = (frame) => frame.length - HEADER - (frame[2] & FLAG_ACK ? ACK_TRAILER : 0);
 
 // FNV-1a 64 of an id, as the core hashes ids onto the wire (src/core/mesh/frame.cpp).
 export function idHash(id) {
@@ -114,6 +120,7 @@ export function isMetadataFrame(frame) {
 export function asRaftFrame(frame, raft) {
   const out = new Uint8Array(HEADER + 1 + raft.length);
   out.set(frame.subarray(0, HEADER));
+  out[2] &= ~FLAG_ACK; // an ack it carried is left out with the payload
   out[HEADER] = SYSTEM_RAFT;
   out.set(raft, HEADER + 1);
   view(out).setUint32(36, 1 + raft.length, true); // total_length

@@ -35,7 +35,8 @@ DecodeResult malformed(std::string why) { return {std::nullopt, "malformed frame
 }  // namespace
 
 Bytes encode_frame(const FrameHeader& h, const std::uint8_t* payload, std::size_t length) {
-    Bytes out(kHeaderSize + length);
+    const std::size_t trailer = (h.flags & flag_ack) != 0 ? kAckTrailerSize : 0;
+    Bytes out(kHeaderSize + length + trailer);
     std::uint8_t* p = out.data();
     p[0] = kFrameVersion;
     p[1] = static_cast<std::uint8_t>(h.type);
@@ -49,6 +50,7 @@ Bytes encode_frame(const FrameHeader& h, const std::uint8_t* payload, std::size_
     put_u32(p + 32, h.destination_epoch);
     put_u32(p + 36, h.total_length);
     if (length > 0) std::memcpy(p + kHeaderSize, payload, length);
+    if (trailer > 0) put_u32(p + kHeaderSize + length, h.ack_upto);
     return out;
 }
 
@@ -71,7 +73,15 @@ DecodeResult decode_frame(const Bytes& frame, std::size_t max_message_bytes) {
     if ((h.flags & ~kKnownFlags) != 0) return malformed("unknown flags");
     const std::size_t tag = (h.flags & flag_relay_tag) != 0 ? kRelayTagSize : 0;
     if (frame.size() < kHeaderSize + tag) return malformed("shorter than its end-to-end tag");
-    const std::size_t payload = frame.size() - kHeaderSize - tag;
+    std::size_t trailer = 0;
+    if ((h.flags & flag_ack) != 0) {
+        // Only a data frame sent straight to its destination carries one.
+        if (h.type != FrameType::data || tag != 0) return malformed("an ack on a frame that cannot carry one");
+        if (frame.size() < kHeaderSize + kAckTrailerSize) return malformed("shorter than its ack");
+        trailer = kAckTrailerSize;
+        h.ack_upto = get_u32(p + frame.size() - kAckTrailerSize);
+    }
+    const std::size_t payload = frame.size() - kHeaderSize - tag - trailer;
     if (h.origin == 0) return malformed("no origin");
     if (h.total_length > max_message_bytes) return malformed("declared length exceeds the message size limit");
     if (payload > h.total_length) return malformed("payload longer than the declared total");
@@ -81,6 +91,12 @@ DecodeResult decode_frame(const Bytes& frame, std::size_t max_message_bytes) {
     if (h.type != FrameType::data && (h.chunk_index != 0 || payload != h.total_length))
         return malformed("control frame split in chunks");
     return {h, {}};
+}
+
+void strip_ack_trailer(FrameHeader& header, Bytes& frame) {
+    if ((header.flags & flag_ack) == 0 || frame.size() < kHeaderSize + kAckTrailerSize) return;
+    frame.resize(frame.size() - kAckTrailerSize);
+    header.flags = static_cast<std::uint8_t>(header.flags & ~flag_ack);
 }
 
 void set_hops_left(Bytes& frame, std::uint8_t hops) {

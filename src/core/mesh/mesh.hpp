@@ -131,7 +131,9 @@ struct Options {
     // messages it is sent about once per 16 of them, not at every tick: a
     // frame and a wake-up less per message at both ends. The byte bound keeps
     // a sender that paces on bufferedamountlow (queued_bytes counts
-    // unacknowledged payload) from waiting on the delay.
+    // unacknowledged payload) from waiting on the delay. A data frame that
+    // goes to the peer meanwhile carries the ack instead (flag_ack), so a
+    // two-way stream sends almost no ack frames.
     std::uint32_t ack_every_messages = 16;
     std::size_t ack_every_bytes = 128u << 10;
     Millis ack_delay_ms = 200;
@@ -300,6 +302,7 @@ private:
     void report_received(Peer& neighbour);
     void send_control(Peer& to, FrameType type, std::uint8_t flags, const Bytes& payload, std::uint32_t message_id);
     void send_ack(Peer& origin, Lane lane);
+    std::uint32_t take_ack(Peer& origin, Lane lane);
     void advertise_links();
     void refresh_link_states();
     void advertise_when_due(Millis Peer::*stamp, Millis interval);

@@ -77,6 +77,11 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
     origin->last_heard = now_;  // alive, even if only a relay reaches it now
     switch (h.type) {
         case FrameType::data:
+            if ((h.flags & flag_ack) != 0) {
+                strip_ack_trailer(h, frame);
+                // A neighbour acks on data only for itself.
+                if (direct) handle_ack(*origin, lane_of(h.flags), h.ack_upto);
+            }
             handle_data(from, *origin, h, std::move(frame));
             break;
         case FrameType::ack:

@@ -216,7 +216,7 @@ void Mesh::queue_on_route(Peer& to, const std::shared_ptr<OutMessage>& m) {
 
 std::size_t Mesh::payload_limit(const Peer& neighbour, bool tagged) const {
     std::size_t limit = options_.chunk_bytes;
-    const std::size_t overhead = kHeaderSize + (tagged ? kRelayTagSize : 0);
+    const std::size_t overhead = kHeaderSize + (tagged ? kRelayTagSize : kAckTrailerSize);
     if (neighbour.max_frame > overhead) limit = std::min(limit, neighbour.max_frame - overhead);
     return std::max<std::size_t>(limit, 1);
 }
@@ -276,6 +276,14 @@ std::optional<Bytes> Mesh::take_frame(Peer& n, std::deque<SendJob>& queue) {
     FrameHeader h = header_from_us(FrameType::data, job.destination, job.destination_epoch, job.message_id, payload.size());
     h.flags = m.flags;
     h.chunk_index = job.next_chunk++;
+    // An ack due to the destination rides along when the frame goes to it
+    // directly and to the instance whose stream it acknowledges.
+    const Lane lane = lane_of(m.flags);
+    if (job.destination == n.hash && tag_key == nullptr && n.in[lane].ack_due && n.remote_epoch != 0 &&
+        job.destination_epoch == n.remote_epoch) {
+        h.flags |= flag_ack;
+        h.ack_upto = take_ack(n, lane);
+    }
     Bytes frame = encode_frame(h, payload.data() + job.offset, length);
     if (tag_key != nullptr) append_relay_tag(*tag_key, frame);
     job.offset += length;
@@ -360,13 +368,18 @@ const RelayKey* Mesh::relay_key_via(const Peer& via, PeerHash destination) const
 }
 
 void Mesh::send_ack(Peer& origin, Lane lane) {
-    Peer::Inbound& in = origin.in[lane];
-    const std::uint32_t upto = in.stream.delivered_upto();
     if (origin.route == 0) return;
-    send_control(origin, FrameType::ack, lane == system_lane ? flag_system : 0, {}, upto);
-    in.ack_sent_upto = upto;
+    send_control(origin, FrameType::ack, lane == system_lane ? flag_system : 0, {}, take_ack(origin, lane));
+}
+
+// The ack of `origin`'s stream on `lane` as it stands, for a frame that goes
+// out now: an ack frame, or a data frame to `origin` (flag_ack).
+std::uint32_t Mesh::take_ack(Peer& origin, Lane lane) {
+    Peer::Inbound& in = origin.in[lane];
+    in.ack_sent_upto = in.stream.delivered_upto();
     in.ack_due = false;
     in.unacked_bytes = 0;
+    return in.ack_sent_upto;
 }
 
 // Tells every direct neighbour which peers we reach directly, so it can
