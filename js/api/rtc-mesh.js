@@ -742,7 +742,7 @@ export class RTCMesh extends EventTarget {
         continue;
       }
       reader.at++;
-      const origin = reader.str();
+      const origin = reader.peer();
       const flags = reader.u8();
       const target = flags & 4 ? this.#channels.get(reader.str()) : this; // a named channel's, or the mesh's
       const bytes = reader.bytesView();

@@ -9,6 +9,18 @@ const VERSION = 6; // session/host_wire.hpp: kHostWireVersion
 const EMPTY = new Uint8Array(0);
 const EMPTY_VIEW = new DataView(EMPTY.buffer);
 
+// Every message names its sender: the same few ids, batch after batch. Each
+// is decoded once and then found by a hash of its bytes (and the bytes
+// compared), which costs less than a TextDecoder call and its string.
+const PEER_IDS_KEPT = 4096;
+const MAX_CACHED_ID_BYTES = 256;
+const peerIds = new Map(); // hash -> { bytes, text }
+
+function sameBytes(a, b, start) {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
+  return true;
+}
+
 export class BatchReader {
   /**
    * Reads the output in place, in the wasm heap. It stays valid only until
@@ -50,6 +62,23 @@ export class BatchReader {
   /** A view of the next byte field, into this batch. */
   bytesView() { const n = this.u32(); const out = this.buf.subarray(this.at, this.at + n); this.at += n; return out; }
   str() { return decoder.decode(this.bytesView()); }
+  /** A str field that holds a peer id. */
+  peer() {
+    const n = this.u32();
+    const start = this.at;
+    this.at += n;
+    const buf = this.buf;
+    if (n > MAX_CACHED_ID_BYTES) return decoder.decode(buf.subarray(start, start + n));
+    let hash = n;
+    for (let i = start; i < start + n; i++) hash = Math.imul(hash ^ buf[i], 16777619);
+    const known = peerIds.get(hash);
+    if (known !== undefined && known.bytes.length === n && sameBytes(known.bytes, buf, start)) return known.text;
+    const bytes = buf.slice(start, start + n);
+    const text = decoder.decode(bytes);
+    if (peerIds.size >= PEER_IDS_KEPT) peerIds.clear();
+    peerIds.set(hash, { bytes, text });
+    return text;
+  }
 
   /** The next command as { kind, ...fields }; a `send` carries a view of its frame in `bytes`. */
   command() {
@@ -79,7 +108,7 @@ export class BatchReader {
   /** The next event but a message (RTCMesh reads those in place) as { kind, peer, ... }. */
   event() {
     const kind = this.names.events[this.u8()];
-    const peer = this.str();
+    const peer = this.peer();
     if (kind === 'error') {
       const code = this.names.errors[this.u8()];
       return { kind, peer, code, text: this.str() };
