@@ -128,13 +128,13 @@ struct Options {
     // ack_every_bytes were delivered since the last, else ack_delay_ms after
     // the first message it covers. An ack only frees the sender's copy
     // (delivery never waits for one), so under a steady stream of small
-    // messages it is sent about once per 16 of them, not at every tick: a
+    // messages it is sent about once per 64 of them, not at every tick: a
     // frame and a wake-up less per message at both ends. The byte bound keeps
     // a sender that paces on bufferedamountlow (queued_bytes counts
     // unacknowledged payload) from waiting on the delay. A data frame that
     // goes to the peer meanwhile carries the ack instead (flag_ack), so a
     // two-way stream sends almost no ack frames.
-    std::uint32_t ack_every_messages = 16;
+    std::uint32_t ack_every_messages = 64;
     std::size_t ack_every_bytes = 128u << 10;
     Millis ack_delay_ms = 200;
 
