@@ -229,8 +229,9 @@ ${verdicts('tabs', `${options.tabs} tabs`)}
 ${verdicts('inPage', `${options.inPage} in one page`)}
 
 What went on the wire in the ${options.tabs}-tab case (every \`RTCDataChannel.send\` of the
-pages counted, per message and receiver; rtcmesh adds acks, one per 16
-messages, and keep-alives): ${['raw', 'rtcmesh'].map((kind) => `${kind} ${sendsPerMessage(result.tabs[kind].runs, options)}`).join('; ')}.
+pages counted, per message and receiver; rtcmesh adds keep-alives, and the
+acks that no data frame to their peer carried: as frames of their own, one
+per 64 messages or 200 ms): ${['raw', 'rtcmesh'].map((kind) => `${kind} ${sendsPerMessage(result.tabs[kind].runs, options)}`).join('; ')}.
 Links the meshes took down and re-made under load ('failed' events): ${['tabs', 'inPage'].map((shape) => `${shape === 'tabs' ? `${options.tabs} tabs` : `${options.inPage} in one page`} ${result[shape].rtcmesh.runs.map((r) => r.linkFailures ?? 0).join(', ')}`).join('; ')}.
 To see where a page's time goes: \`RTCMESH_LOAD_PROFILE=/tmp/load node bench/load.mjs\`
 writes CPU profiles of the first tab and of the one page, and
@@ -471,8 +472,8 @@ From profiles taken while this work was done (2026-11-26; a build with
 
 - **Small-message latency.** A ping-pong round trip costs rtcmesh four
   exchanges with the core (send, receive, the reply, its receipt), a
-  \`MessageEvent\` each way, and 2.17 channel sends against raw's 2 (an ack
-  every 16 messages). The wasm work per exchange is a few microseconds. The
+  \`MessageEvent\` each way, and (until 2026-11-29, when acks began to ride
+  on the replies) 2.17 channel sends against raw's 2. The wasm work per exchange is a few microseconds. The
   larger part is in Chromium: \`RTCDataChannel.send\` called from inside
   rtcmesh took 0.085-0.09 ms against 0.06 ms on a raw channel in the same
   page (median, timed around the call); neither the buffer's size or offset,
