@@ -8,6 +8,8 @@ const decoder = new TextDecoder();
 const VERSION = 6; // session/host_wire.hpp: kHostWireVersion
 const EMPTY = new Uint8Array(0);
 const EMPTY_VIEW = new DataView(EMPTY.buffer);
+let heapBuffer = null; // the wasm heap's ArrayBuffer the view below reads
+let heapView = null;
 
 // Every message names its sender: the same few ids, batch after batch. Each
 // is decoded once and then found by a hash of its bytes (and the bytes
@@ -32,11 +34,15 @@ export class BatchReader {
    */
   constructor(heap, address, names) {
     const total = (heap[address + 1] | (heap[address + 2] << 8) | (heap[address + 3] << 16) | (heap[address + 4] << 24)) >>> 0;
-    this.buf = heap.subarray(address, address + total);
-    this.view = new DataView(heap.buffer, address, total);
+    // Read in place: the heap and one DataView over it (made again only when
+    // the heap grows), positions absolute, the batch ending at `end`.
+    if (heap.buffer !== heapBuffer) [heapBuffer, heapView] = [heap.buffer, new DataView(heap.buffer)];
+    this.buf = heap;
+    this.view = heapView;
+    this.end = address + total;
     this.detached = false;
     this.names = names;
-    this.at = 0;
+    this.at = address;
     const version = this.u8();
     if (version !== VERSION) throw new Error(`RTCMesh: the core packed a batch of version ${version}, expected ${VERSION}`);
     this.u32(); // total length
@@ -51,9 +57,10 @@ export class BatchReader {
   detach() {
     if (this.detached) return;
     // Read to its end (a batch of one message, the common case): nothing to copy.
-    this.buf = this.at < this.buf.length ? this.buf.slice(this.at) : EMPTY;
+    this.buf = this.at < this.end ? this.buf.slice(this.at, this.end) : EMPTY;
     this.view = this.buf === EMPTY ? EMPTY_VIEW : new DataView(this.buf.buffer);
     this.at = 0;
+    this.end = this.buf.length;
     this.detached = true;
   }
   u8() { return this.view.getUint8(this.at++); }

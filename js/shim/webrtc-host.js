@@ -14,6 +14,10 @@ import { MediaHost } from './media-host.js';
 
 const IN_NODE = typeof globalThis.process?.versions?.node === 'string';
 const DEFAULT_MAX_MESSAGE_SIZE = 65536; // RFC 8831's safe value when pc.sctp is unknown
+// runBatch's "sent on no channel" and "no reports yet", shared and never
+// filled: a batch allocates a Set or an array only when it needs one.
+const NO_SENDS = Object.freeze(new Set());
+const NO_REPORTS = Object.freeze([]);
 
 function candidateToJson(candidate) {
   if (!candidate || !candidate.candidate) return ''; // end of candidates
@@ -108,23 +112,23 @@ export class WebRtcHost {
    * from the batch to channel.send, with no object per frame.
    */
   runBatch(reader) {
-    const sentOn = new Set();
+    let sentOn = NO_SENDS; // most batches of a busy receiver send nothing: no Set for them
     const send = reader.names.commands.indexOf('send');
     // The batch is read in place in the wasm heap: reports made meanwhile
     // (failures) go into the inbox after it, since growing the inbox may
     // move the heap.
     this.#commandNames = reader.names.commands;
-    this.#deferredReports = [];
+    this.#deferredReports = NO_REPORTS;
     for (let count = reader.u32(); count > 0; count--) {
       if (reader.view.getUint8(reader.at) === send) {
         reader.at++;
         const handle = reader.u32();
-        this.#send(handle, reader.bytesView(), sentOn);
+        if (this.#send(handle, reader.bytesView())) (sentOn === NO_SENDS ? (sentOn = new Set()) : sentOn).add(handle);
         continue;
       }
       const command = reader.command();
       try {
-        this.#runOne(command, sentOn);
+        this.#runOne(command);
       } catch (error) {
         this.#failed(command.pc ?? this.#channels.get(command.channel)?.pc, command.kind, error);
       }
@@ -136,14 +140,16 @@ export class WebRtcHost {
     return sentOn;
   }
 
-  #send(handle, bytes, sentOn) {
+  // Whether the frame went to the channel.
+  #send(handle, bytes) {
     const entry = this.#channels.get(handle);
-    if (!entry) return;
+    if (!entry) return false;
     try {
       entry.channel.send(bytes);
-      sentOn.add(handle);
+      return true;
     } catch (error) {
       this.#failed(entry.pc, 'send', error);
+      return false;
     }
   }
 
@@ -157,7 +163,7 @@ export class WebRtcHost {
     for (const handle of [...this.#connections.keys()]) this.#closeConnection(handle);
   }
 
-  #runOne(command, sentOn) {
+  #runOne(command) {
     switch (command.kind) {
       case 'create_peer_connection':
         return this.#createConnection(command.pc, JSON.parse(command.iceServers || '[]'), command.peer);
@@ -195,7 +201,10 @@ export class WebRtcHost {
   // `write` puts the report into the inbox, behind the frames that came
   // before it (a goodbye still reaches the core before its channel's close).
   #report(write) {
-    if (this.#deferredReports) return void this.#deferredReports.push(write);
+    if (this.#deferredReports) {
+      if (this.#deferredReports === NO_REPORTS) this.#deferredReports = [];
+      return void this.#deferredReports.push(write);
+    }
     write(this.#inbox);
     this.#changed();
   }
