@@ -507,6 +507,24 @@ From profiles taken while this work was done (2026-11-26; a build with
   than the frame. Acks now go out per 16 messages, 128 KiB or 200 ms (10
   acks for those 160), and frames that arrive together cross in one
   exchange (1000 sent in a burst arrive in one crossing in Node).
+- **Under load, 2026-11-29.** In Chromium a send made while messages pour
+  in costs about ten times another: in one page, one channel receiving
+  15,000 messages in bursts, a send from its \`message\` event took 131-193 µs
+  against 12-30 µs from a timer task (97-161 µs from a \`MessageChannel\` task,
+  46-80 µs from a microtask), and under the 8-tab load a send from a
+  message event took about 1.7 ms of a tab's main thread against 0.2 ms for
+  a broadcast's. The 8-tab profile found rtcmesh's ack frames there: 7% of
+  its sends, 20% of its receive path. Acks now ride on data frames to their
+  peer (\`flag_ack\`, frame version 4), and go as frames of their own after
+  64 messages, 128 KiB or 200 ms: ack frames per tab went from about 490 to
+  50 under the load, sends per message and receiver from 1.08 to 1.01. In
+  side runs (one each, noisy) the 8-tab p50 went from 0.36-0.78 s to
+  0.07-0.32 s and p99 from 2.0-3.3 s to 1.0-2.2 s, and the 16 meshes in one
+  page delivered 73% against 25-44%. A peer id in a batch is now decoded
+  once (its \`TextDecoder\` calls were 6% of the receive path). What remains
+  per received message is mostly the \`MessageEvent\`, its data's
+  \`ArrayBuffer\` and the listener's dispatch (two thirds of the receive path),
+  which raw channels pay inside Chromium.
 - **16 MiB to 3 peers.** Slow runs are runs in which one channel's
   \`bufferedAmount\` stays flat for seconds (SCTP is not draining it) while the
   other transfers finish. Since 2026-11-28 the mesh hands a channel frames
