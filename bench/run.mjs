@@ -517,10 +517,15 @@ From profiles taken while this work was done (2026-11-26; a build with
   its sends, 20% of its receive path. Acks now ride on data frames to their
   peer (\`flag_ack\`, frame version 4), and go as frames of their own after
   64 messages, 128 KiB or 200 ms: ack frames per tab went from about 490 to
-  50 under the load, sends per message and receiver from 1.08 to 1.01. In
-  side runs (one each, noisy) the 8-tab p50 went from 0.36-0.78 s to
-  0.07-0.32 s and p99 from 2.0-3.3 s to 1.0-2.2 s, and the 16 meshes in one
-  page delivered 73% against 25-44%. A peer id in a batch is now decoded
+  50 under the load, sends per message and receiver from 1.08 to 1.01-1.04.
+  In side runs (one each) the 8-tab p50 went from 0.36-0.78 s to 0.07-0.32 s
+  and p99 from 2.0-3.3 s to 1.0-2.2 s, and the 16 meshes in one page
+  delivered 73% against 25-44%; but the full run of that day (the table
+  below) measured p50 0.64 s, p99 3.6 s and 57.7%, no better than the day
+  before: on this 2-core machine the load runs vary more than the change
+  moved them, and what they show for it is not settled. The small-message
+  p50 went from +38% to +14% over raw in the same full run, where each
+  reply now carries the ack. A peer id in a batch is now decoded
   once (its \`TextDecoder\` calls were 6% of the receive path). What remains
   per received message is mostly the \`MessageEvent\`, its data's
   \`ArrayBuffer\` and the listener's dispatch (two thirds of the receive path),
