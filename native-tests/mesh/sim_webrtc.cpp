@@ -143,11 +143,11 @@ bool parse_candidate(const std::string& c, std::uint64_t& session, int& gen) {
 SimNetwork::SimNetwork(std::uint64_t seed, SimConfig config) : config_(config), rng_(seed) {}
 SimNetwork::~SimNetwork() = default;
 
-mesh::Mesh& SimNetwork::add_node(mesh::Options options) {
+mesh::Mesh& SimNetwork::add_node(mesh::Options options, mesh::TestFaults faults) {
     auto n = std::make_unique<Node>();
     n->id = options.id;
     n->incarnation = next_incarnation_++;
-    n->session = std::make_unique<session::Session>(std::move(options), rng_.next());
+    n->session = std::make_unique<session::Session>(std::move(options), rng_.next(), faults);
     n->mesh = &n->session->mesh();
     n->op_ready = now_;
     if (server_up_) report(*n->session, record(records::server_path, true, server_max_frame_, server_rate_));

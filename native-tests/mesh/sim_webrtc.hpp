@@ -78,7 +78,7 @@ public:
     SimNetwork(std::uint64_t seed, SimConfig config = {});
     ~SimNetwork();
 
-    mesh::Mesh& add_node(mesh::Options options);
+    mesh::Mesh& add_node(mesh::Options options, mesh::TestFaults faults = {});
     void vanish(const std::string& id);  // the page is gone: no goodbye
     // The node's host is blocked for `duration` ms (a busy event loop): no
     // update(), and what arrives for it waits. When the stall ends its timer

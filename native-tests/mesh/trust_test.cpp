@@ -22,12 +22,12 @@ namespace {
 
 const std::vector<std::string> kRoom{"alice", "bob", "mallory"};
 
-void form(SimNetwork& net, const std::vector<std::string>& ids, Options base = {}) {
+void form(SimNetwork& net, const std::vector<std::string>& ids, Options base = {}, TestFaults faults = {}) {
     for (const auto& id : ids) {
         Options o = base;
         o.id = id;
         o.peers = ids;
-        net.add_node(o);
+        net.add_node(o, faults);
     }
     REQUIRE(net.run_until([&] { return net.fully_meshed(ids); }, 20'000));
     net.run_for(1'500);  // link state advertised everywhere
@@ -51,10 +51,9 @@ Bytes forged(SimNetwork& net, const std::string& claimed, const std::string& to,
 
 TEST_CASE("a member cannot speak as another on its own link", "[mesh][trust]") {
     const bool protection = GENERATE(false, true);
-    Options base;
-    base.unsafe_accept_any_origin = !protection;
+    const TestFaults faults{.accept_any_origin = !protection};
     SimNetwork net(101);
-    form(net, kRoom, base);
+    form(net, kRoom, {}, faults);
     // Both forms: as if alice wrote it to mallory's link, and as if mallory
     // relayed it for alice (whose own link to bob is up).
     for (const std::uint8_t hops : {kDefaultHops, kRelayedHops}) {
@@ -73,11 +72,10 @@ TEST_CASE("a member cannot speak as another on its own link", "[mesh][trust]") {
 
 TEST_CASE("a relay forwards only frames written by the neighbour that hands them over", "[mesh][trust][relay]") {
     const bool protection = GENERATE(false, true);
-    Options base;
-    base.unsafe_accept_any_origin = !protection;
+    const TestFaults faults{.accept_any_origin = !protection};
     SimNetwork net(102);
     const std::vector<std::string> room{"alice", "bob", "carol", "mallory"};
-    form(net, room, base);
+    form(net, room, {}, faults);
     net.kill_link("alice", "bob");  // bob now hears alice only through relays: a relayed alice frame is plausible
     REQUIRE(net.run_until([&] { return net.mesh("bob").relayed("alice"); }, 10'000));
     // mallory asks carol to carry a frame "from alice" to bob.
@@ -93,8 +91,7 @@ TEST_CASE("a relay forwards only frames written by the neighbour that hands them
 TEST_CASE("an id crafted to collide on the wire is refused, and the room stays open", "[mesh][trust]") {
     // 12-bit hashes make a collision quick to find; 64-bit ones do not, but
     // crafted FNV collisions exist, so refusing must be harmless either way.
-    Options base;
-    base.unsafe_id_hash_bits = 12;
+    const TestFaults faults{.id_hash_bits = 12};
     const auto hash12 = [](const std::string& id) {
         const PeerHash h = peer_hash(id) & 0xfff;
         return h == 0 ? PeerHash{1} : h;
@@ -114,21 +111,21 @@ TEST_CASE("an id crafted to collide on the wire is refused, and the room stays o
     REQUIRE(hash12("dave") != hash12("carol"));
 
     SimNetwork net(103);
-    form(net, members, base);
+    form(net, members, {}, faults);
     // eve arrives; every member hears of her, and she hears of them.
     for (const auto& m : members) CHECK(net.mesh(m).add_peer(eve).code == ErrorCode::peer_refused);
-    Options eve_options = base;
+    Options eve_options;
     eve_options.id = eve;
     eve_options.peers = {"alice", "bob", "carol", eve};
-    Mesh& eve_mesh = net.add_node(eve_options);
+    Mesh& eve_mesh = net.add_node(eve_options, faults);
     CHECK(eve_mesh.init_status().ok());  // her own room view does not fail either
     // A later member joins a room that lists eve: nothing throws, and dave
     // links with every real member.
-    Options dave_options = base;
+    Options dave_options;
     dave_options.id = "dave";
     dave_options.peers = {"alice", "bob", "carol", eve, "dave"};
     for (const auto& m : members) REQUIRE(net.mesh(m).add_peer("dave").ok());
-    Mesh& dave = net.add_node(dave_options);
+    Mesh& dave = net.add_node(dave_options, faults);
     REQUIRE(dave.init_status().ok());
     REQUIRE(net.run_until([&] { return net.fully_meshed({"alice", "bob", "carol", "dave"}); }, 20'000));
     int refusals = 0;

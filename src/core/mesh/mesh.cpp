@@ -8,8 +8,8 @@
 
 namespace rtcmesh::mesh {
 
-Mesh::Mesh(Options options, std::uint64_t seed)
-    : options_(std::move(options)), rng_(seed), self_hash_(hash_of(options_.id)) {
+Mesh::Mesh(Options options, std::uint64_t seed, TestFaults faults)
+    : options_(std::move(options)), faults_(faults), rng_(seed), self_hash_(hash_of(options_.id)) {
     epoch_ = static_cast<std::uint32_t>(rng_.next());
     if (epoch_ == 0) epoch_ = 1;
     if (options_.keepalive_interval_ms == 0) options_.keepalive_interval_ms = Options::keepalive_for(options_.silence_timeout_ms);
@@ -75,7 +75,7 @@ Mesh::Peer* Mesh::find_by_hash(PeerHash hash) const {
 }
 
 PeerHash Mesh::hash_of(const std::string& id) const {
-    const unsigned bits = options_.unsafe_id_hash_bits;
+    const unsigned bits = faults_.id_hash_bits;
     if (bits >= 64) return peer_hash(id);
     const PeerHash truncated = peer_hash(id) & ((PeerHash{1} << bits) - 1);
     return truncated == 0 ? 1 : truncated;

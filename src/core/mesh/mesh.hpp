@@ -35,6 +35,7 @@
 #include "core/mesh/media_tracks.hpp"
 #include "core/mesh/peer_link.hpp"
 #include "core/mesh/receive_stream.hpp"
+#include "core/mesh/test_faults.hpp"
 #include "core/mesh/webrtc_port.hpp"
 
 namespace rtcmesh::mesh {
@@ -138,15 +139,12 @@ struct Options {
     std::size_t ack_every_bytes = 128u << 10;
     Millis ack_delay_ms = 200;
 
-    // ---- TEST-ONLY: turns a protection off so the attack tests show they
-    // bite. Never set in production; the bindings do not expose it.
-    bool unsafe_accept_any_origin = false;  // believe every frame's origin field
-    unsigned unsafe_id_hash_bits = 64;      // fewer: id hashes that collide are easy to find
 };
 
 class Mesh {
 public:
-    Mesh(Options options, std::uint64_t seed);
+    // `faults`: tests only (test_faults.hpp).
+    Mesh(Options options, std::uint64_t seed, TestFaults faults = {});
     ~Mesh();
     Mesh(const Mesh&) = delete;
     Mesh& operator=(const Mesh&) = delete;
@@ -328,6 +326,7 @@ private:
     static bool take_channel_name(Event& e);
 
     Options options_;
+    TestFaults faults_;  // none, outside tests
     Status init_status_;
     Rng rng_;
     Outbox out_;

@@ -31,7 +31,7 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
     if (h.destination != 0 && h.destination != self_hash_) {
         // We relay only what its origin handed us itself, so a frame that
         // reaches its destination through us was written by its origin.
-        if (!options_.unsafe_accept_any_origin && (h.origin != from.hash || h.hops_left != kDefaultHops))
+        if (!faults_.accept_any_origin && (h.origin != from.hash || h.hops_left != kDefaultHops))
             return refuse_forged(from, "asked us to relay");
         forward(h, std::move(frame));
         return;
@@ -43,7 +43,7 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
         return;
     }
     const bool direct = origin == &from;
-    if (!direct && !options_.unsafe_accept_any_origin) {
+    if (!direct && !faults_.accept_any_origin) {
         // A frame from a neighbour speaks for the neighbour, unless it says
         // it went through exactly one relay (the neighbour).
         if (h.hops_left != kRelayedHops) return refuse_forged(from, "sent");

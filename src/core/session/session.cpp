@@ -9,7 +9,8 @@ using mesh::Event;
 using mesh::EventKind;
 using mesh::Status;
 
-Session::Session(mesh::Options options, std::uint64_t seed) : mesh_(std::move(options), seed) {
+Session::Session(mesh::Options options, std::uint64_t seed, mesh::TestFaults faults)
+    : mesh_(std::move(options), seed, faults) {
     if (mesh_.options().members_prove_keys)
         for (const auto& peer : mesh_.peer_ids()) unproven_.insert(peer);
 }

@@ -67,7 +67,8 @@ struct ChannelSpec {
 };
 class Session {
 public:
-    Session(mesh::Options options, std::uint64_t seed);
+    // `faults`: tests only (mesh/test_faults.hpp).
+    Session(mesh::Options options, std::uint64_t seed, mesh::TestFaults faults = {});
 
     mesh::Mesh& mesh() { return mesh_; }
     const mesh::Mesh& mesh() const { return mesh_; }
