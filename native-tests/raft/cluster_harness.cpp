@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "kit/ready_loop.hpp"
+
 namespace rtcmesh::raft::testing {
 
 std::string to_text(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
@@ -68,15 +70,16 @@ bool Cluster::blocked(const std::string& from, const std::string& to) const {
 
 void Cluster::process_ready(const std::string& address) {
     NodeRecord& record = records_.at(address);
-    for (int rounds = 0; rounds < 100 && record.node && record.node->has_ready(); ++rounds) {
-        Ready ready = record.node->take_ready();
-        ready.persist_to(record.storage);  // 1. persist
-        if (ready.snapshot) record.loaded = ready.snapshot;
-        for (auto& message : ready.messages) route(address, std::move(message));  // 2. send
-        for (const auto& entry : ready.committed_entries) record.applied.push_back(entry);  // 3. apply
-        for (auto& event : ready.events) record.events.push_back(std::move(event));
-        record.node->advance();  // 4. acknowledge
-    }
+    if (!record.node) return;
+    testkit::drain_ready(
+        *record.node, 100,
+        [&](const Ready& ready) {
+            ready.persist_to(record.storage);
+            if (ready.snapshot) record.loaded = ready.snapshot;
+        },
+        [&](OutgoingMessage message) { route(address, std::move(message)); },
+        [&](const Entry& entry) { record.applied.push_back(entry); },
+        [&](const Event& event) { record.events.push_back(event); });
 }
 
 void Cluster::route(const std::string& from, OutgoingMessage message) {

@@ -2,8 +2,8 @@
 // simulator): N nodes, each with a MemoryStorage, a virtual clock, and a
 // network that delivers, drops or holds messages as the test says.
 //
-// Each node's Ready is handled exactly as the host contract says: persist,
-// then send, then apply, then advance(). Applied entries are recorded per
+// Each node's Ready is handled exactly as the host contract says
+// (kit/ready_loop.hpp): persist, then send, then apply, then advance(). Applied entries are recorded per
 // node so tests can compare state machines.
 #pragma once
 

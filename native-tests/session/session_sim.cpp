@@ -9,6 +9,7 @@
 
 #include "core/mesh/relay_auth.hpp"
 #include "core/raft/node.hpp"
+#include "kit/ready_loop.hpp"
 #include "mesh/sim_webrtc.hpp"
 #include "sim/kv_machine.hpp"
 #include "sim/kv_workload.hpp"
@@ -184,17 +185,15 @@ private:
         if (!up(id)) return;
         Member& m = members_.at(id);
         session::Session& s = net_.session(id);
-        for (int rounds = 0; rounds < 64 && s.has_ready(); ++rounds) {
-            Ready ready = s.take_ready();
-            ready.persist_to(m.storage);
-            for (const auto& entry : ready.committed_entries) apply(id, m, entry);
-            for (const auto& event : ready.events) {
+        testkit::drain_ready(
+            s, 64, [&](const Ready& ready) { ready.persist_to(m.storage); },
+            testkit::ignore,  // a session's Ready has no messages: they leave through the mesh
+            [&](const Entry& entry) { apply(id, m, entry); },
+            [&](const Event& event) {
                 if (options_.trace)
                     if (const auto* error = std::get_if<ErrorEvent>(&event)) note(id + ": " + error->message);
                 workload_.on_event(id, event);
-            }
-            s.advance();
-        }
+            });
     }
 
     void apply(const std::string& id, Member& m, const Entry& entry) {

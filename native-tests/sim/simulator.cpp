@@ -10,6 +10,7 @@
 
 #include "core/common/rng.hpp"
 #include "core/raft/node.hpp"
+#include "kit/ready_loop.hpp"
 #include "sim/hostile_messages.hpp"
 #include "sim/kv_machine.hpp"
 #include "sim/kv_workload.hpp"
@@ -206,24 +207,28 @@ private:
     void complete_write(const std::string& address, SimNode& n) {
         Ready ready = std::move(n.write->ready);
         n.write.reset();
-        ready.persist_to(n.storage);
-        if (ready.snapshot) {
-            n.kv = decode_kv(ready.snapshot->data);
-            ++result_.snapshots_installed;
-        }
+        const auto persist = [&](const Ready& written) {
+            written.persist_to(n.storage);
+            if (written.snapshot) {
+                n.kv = decode_kv(written.snapshot->data);
+                ++result_.snapshots_installed;
+            }
+        };
+        const auto apply_entry = [&](const Entry& entry) { apply(address, n, entry); };
         if (crashes_after_old_term_commit(n, ready)) {
             // The host applies before it sends (allowed: apply needs only the
             // commit), and dies in between: the new leader's next append, which
             // would have made its term's entries reach the others, never leaves.
             // What a wrong commit rule needs to be caught (Figure 8).
-            for (const auto& entry : ready.committed_entries) apply(address, n, entry);
+            persist(ready);
+            for (const auto& entry : ready.committed_entries) apply_entry(entry);
             apply_fault(Fault{result_.steps, FaultKind::crash, address, "", fault_rng_.next()});
             restart_at_[address] = now_ + static_cast<Millis>(fault_rng_.between(50, 600));
             return;
         }
-        for (auto& message : ready.messages) send(address, std::move(message));
-        for (const auto& entry : ready.committed_entries) apply(address, n, entry);
-        for (const auto& event : ready.events) observe(address, event);
+        testkit::hand_over(
+            ready, persist, [&](OutgoingMessage message) { send(address, std::move(message)); }, apply_entry,
+            [&](const Event& event) { observe(address, event); });
         n.node->advance();
         maybe_compact(n);
     }
