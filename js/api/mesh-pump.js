@@ -91,7 +91,7 @@ export class MeshPump {
     reader.detach(); // its events wait for the running flush
     this.#reportBuffered(sentOn);
     this.#laterEvents.push(reader);
-    if (sentOn.size > 0 && reader.sendsWaiting) this.#flushAgain = true;
+    if (sentOn !== null && reader.sendsWaiting) this.#flushAgain = true;
     return reader.status;
   }
 
@@ -136,7 +136,7 @@ export class MeshPump {
           this.#reportBuffered(sentOn);
           while (this.#laterEvents.length > 0 && this.#alive()) this.#readEvents(this.#laterEvents.shift());
           if (!this.#alive()) return status; // a listener closed the mesh
-          if (sentOn.size === 0 || !reader.sendsWaiting) break;
+          if (sentOn === null || !reader.sendsWaiting) break;
         }
       } while (this.#flushAgain && this.#alive());
     } finally {
@@ -161,6 +161,7 @@ export class MeshPump {
 
   // What the channels sent on buffer now goes into the inbox.
   #reportBuffered(sentOn) {
+    if (sentOn === null) return;
     for (const channel of sentOn) this.#inbox.bufferedAmount(channel, this.#host.bufferedAmount(channel));
   }
 

@@ -66,14 +66,15 @@ export class BatchReader {
   u8() { return this.view.getUint8(this.at++); }
   u32() { const v = this.view.getUint32(this.at, true); this.at += 4; return v; }
   num() { const v = this.view.getFloat64(this.at, true); this.at += 8; return v; }
+  /** Steps over the next byte field; returns where it starts (it ends at `at`). */
+  #field() { const n = this.u32(); const start = this.at; this.at += n; return start; }
   /** A view of the next byte field, into this batch. */
-  bytesView() { const n = this.u32(); const out = this.buf.subarray(this.at, this.at + n); this.at += n; return out; }
+  bytesView() { const start = this.#field(); return this.buf.subarray(start, this.at); }
   str() { return decoder.decode(this.bytesView()); }
   /** A str field that holds a peer id. */
   peer() {
-    const n = this.u32();
-    const start = this.at;
-    this.at += n;
+    const start = this.#field();
+    const n = this.at - start;
     const buf = this.buf;
     if (n > MAX_CACHED_ID_BYTES) return decoder.decode(buf.subarray(start, start + n));
     let hash = n;

@@ -14,10 +14,6 @@ import { MediaHost } from './media-host.js';
 
 const IN_NODE = typeof globalThis.process?.versions?.node === 'string';
 const DEFAULT_MAX_MESSAGE_SIZE = 65536; // RFC 8831's safe value when pc.sctp is unknown
-// runBatch's "sent on no channel" and "no reports yet", shared and never
-// filled: a batch allocates a Set or an array only when it needs one.
-const NO_SENDS = Object.freeze(new Set());
-const NO_REPORTS = Object.freeze([]);
 
 function candidateToJson(candidate) {
   if (!candidate || !candidate.candidate) return ''; // end of candidates
@@ -37,7 +33,8 @@ function maxMessageSizeOf(pc) {
 
 export class WebRtcHost {
   #inbox;
-  #deferredReports = null; // while a batch is read in place
+  #readingBatch = false; // a batch is read in place: reports wait in #deferredReports
+  #deferredReports = null; // made by the first report that waits
   #commandNames = []; // the core's names of command kinds, from the batches
   #RTCPeerConnection;
   #changed;
@@ -108,22 +105,23 @@ export class WebRtcHost {
 
   /**
    * Runs the commands of a packed batch (a BatchReader positioned on them);
-   * returns the handles of channels that were sent on. Frames go straight
-   * from the batch to channel.send, with no object per frame.
+   * returns the handles of channels that were sent on, or null for none (most
+   * batches of a busy receiver send nothing: no Set for them). Frames go
+   * straight from the batch to channel.send, with no object per frame.
    */
   runBatch(reader) {
-    let sentOn = NO_SENDS; // most batches of a busy receiver send nothing: no Set for them
+    let sentOn = null;
     const send = reader.names.commands.indexOf('send');
     // The batch is read in place in the wasm heap: reports made meanwhile
     // (failures) go into the inbox after it, since growing the inbox may
     // move the heap.
     this.#commandNames = reader.names.commands;
-    this.#deferredReports = NO_REPORTS;
+    this.#readingBatch = true;
     for (let count = reader.u32(); count > 0; count--) {
       if (reader.view.getUint8(reader.at) === send) {
         reader.at++;
         const handle = reader.u32();
-        if (this.#send(handle, reader.bytesView())) (sentOn === NO_SENDS ? (sentOn = new Set()) : sentOn).add(handle);
+        if (this.#send(handle, reader.bytesView())) (sentOn ??= new Set()).add(handle);
         continue;
       }
       const command = reader.command();
@@ -134,8 +132,10 @@ export class WebRtcHost {
       }
     }
     const reports = this.#deferredReports;
+    this.#readingBatch = false;
     this.#deferredReports = null;
-    if (reports.length > 0) reader.detach();
+    if (reports === null) return sentOn;
+    reader.detach();
     for (const write of reports) this.#report(write);
     return sentOn;
   }
@@ -201,10 +201,7 @@ export class WebRtcHost {
   // `write` puts the report into the inbox, behind the frames that came
   // before it (a goodbye still reaches the core before its channel's close).
   #report(write) {
-    if (this.#deferredReports) {
-      if (this.#deferredReports === NO_REPORTS) this.#deferredReports = [];
-      return void this.#deferredReports.push(write);
-    }
+    if (this.#readingBatch) return void (this.#deferredReports ??= []).push(write);
     write(this.#inbox);
     this.#changed();
   }
