@@ -281,7 +281,7 @@ void Node::update(Millis now) {
         reset_election_timer();
         heartbeat_deadline_ = now + config_.heartbeat_interval;
         quorum_check_deadline_ = now + config_.election_min_timeout;
-        if (room_probe_ && room_probe_->alone_after == Millis{-1}) room_probe_->alone_after = now + 2 * config_.election_max_timeout;
+        if (room_probe_ && room_probe_->may_start_alone) room_probe_->alone_after = now + 2 * config_.election_max_timeout;
         // Requests made before the first update took their deadline from a
         // clock at zero; a page's clock is far past that, and they would all
         // expire at once. Their wait starts now.
@@ -333,8 +333,10 @@ Millis Node::next_wakeup() const {
     Millis at = timer_due();
     if (role_ == Role::Leader && !transfer_target_.empty()) at = std::min(at, transfer_deadline_);
     if (closing_) at = std::min(at, role_ == Role::Leader ? close_deadline_ : now_);
-    if (room_probe_) at = std::min(at, room_probe_->next_probe);
-    if (room_probe_ && room_probe_->alone_after >= Millis{0}) at = std::min(at, *room_probe_->alone_after);
+    if (room_probe_) {
+        at = std::min(at, room_probe_->next_probe);
+        if (room_probe_->alone_after) at = std::min(at, *room_probe_->alone_after);
+    }
     return std::max(at, now_);
 }
 

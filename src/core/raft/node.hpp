@@ -78,8 +78,11 @@ struct RoomProbe {
     std::size_t others_present = 0;
     std::set<std::string> without_cluster;  // who answered that they run none
     Millis next_probe = 0;                  // when to ask the silent ones again
-    // When to start alone without every answer (-1: two election timeouts
-    // from the first update); none once an older member was seen.
+    // Whether to start alone without every answer, two election timeouts
+    // after asking began: not once an older member was seen.
+    bool may_start_alone = false;
+    // When, once known: a probe made before the first update() gets it then
+    // (the clock was unknown).
     std::optional<Millis> alone_after;
 };
 

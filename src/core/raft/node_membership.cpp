@@ -270,8 +270,9 @@ void Node::set_room_position(bool oldest, std::size_t others_present) {
     }
     if (!room_probe_) {
         room_probe_.emplace();
+        room_probe_->may_start_alone = !had_older_member_;
         // Before the first update() the clock is unknown: the wait starts then.
-        if (!had_older_member_) room_probe_->alone_after = started_ ? now_ + 2 * config_.election_max_timeout : -1;
+        if (room_probe_->may_start_alone && started_) room_probe_->alone_after = now_ + 2 * config_.election_max_timeout;
     }
     room_probe_->others_present = others_present;
     maybe_bootstrap_room();
@@ -286,8 +287,7 @@ void Node::maybe_bootstrap_room() {
     }
     std::size_t answered = 0;  // only members still reachable count: one that left may be replaced
     for (const auto& peer : room_probe_->without_cluster) answered += routes_.count(peer);
-    const auto& alone_after = room_probe_->alone_after;
-    const bool waited_enough = alone_after && *alone_after >= 0 && now_ >= *alone_after;
+    const bool waited_enough = room_probe_->alone_after && now_ >= *room_probe_->alone_after;
     if (answered >= room_probe_->others_present || waited_enough) {
         room_probe_.reset();
         bootstrap_alone();
