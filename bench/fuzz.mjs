@@ -5,19 +5,14 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fuzzCommands, fuzzTotals } from '../tools/fuzzing.mjs';
-import { run } from '../tools/process.mjs';
+import { runFuzzTargets } from '../tools/fuzzing.mjs';
 
 export async function runFuzzTotals(seconds = 15) {
   const scratch = await mkdtemp(join(tmpdir(), 'rtcmesh-fuzz-'));
   try {
     const results = [];
-    for (const { target, binary, args } of await fuzzCommands(seconds, (name) => join(scratch, name))) {
-      await mkdir(join(scratch, target));
-      const { code, output } = await run(binary, args, { capture: true, echo: false });
-      const { executions, coverage, crashes } = fuzzTotals(output);
-      results.push({ target, seconds, executions, coverage: coverage[0] ?? 0, crashed: code !== 0 || crashes > 0 });
-    }
+    const runs = runFuzzTargets(seconds, { workCorpus: (name) => join(scratch, name), prepare: (name) => mkdir(join(scratch, name)) });
+    for await (const { target, executions, coverage, crashed } of runs) results.push({ target, seconds, executions, coverage: coverage[0] ?? 0, crashed });
     return results;
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { run } from './process.mjs';
  * libFuzzer writes new inputs (its first corpus argument) in place of the
  * build's; the seeds stay.
  */
-export async function fuzzCommands(seconds, workCorpus) {
+async function fuzzCommands(seconds, workCorpus) {
   const { code, output } = await run('ctest', ['--preset', 'fuzz', '--show-only=json-v1'], { capture: true, echo: false });
   if (code !== 0) throw new Error(`ctest --preset fuzz --show-only failed (exit ${code}): build the fuzz preset first`);
   return JSON.parse(output).tests.map(({ command: [binary, ...args] }) => {
@@ -26,6 +26,20 @@ export async function fuzzCommands(seconds, workCorpus) {
       }),
     };
   });
+}
+
+/**
+ * Runs each target as fuzzCommands() says, one after another; yields
+ * { target, code, output, executions, coverage, crashes, crashed } for each.
+ * `prepare(target)`, when given, is awaited before its run.
+ */
+export async function* runFuzzTargets(seconds, { workCorpus, prepare } = {}) {
+  for (const { target, binary, args } of await fuzzCommands(seconds, workCorpus)) {
+    await prepare?.(target);
+    const { code, output } = await run(binary, args, { capture: true, echo: false });
+    const { executions, coverage, crashes } = fuzzTotals(output);
+    yield { target, code, output, executions, coverage, crashes, crashed: code !== 0 || crashes > 0 };
+  }
 }
 
 /** Targets, executions, final coverage per target, and crash reports in libFuzzer's output. */

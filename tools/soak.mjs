@@ -18,7 +18,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from './build.mjs';
-import { fuzzCommands, fuzzTotals } from './fuzzing.mjs';
+import { runFuzzTargets } from './fuzzing.mjs';
 import { repoRoot, run } from './process.mjs';
 
 const { values: options } = parseArgs({
@@ -79,12 +79,10 @@ async function soakSimulators() {
 }
 
 async function soakFuzzers() {
-  for (const { target, binary, args } of await fuzzCommands(fuzzSeconds)) {
-    const { code, output } = await run(binary, args, { capture: true, echo: false });
+  for await (const { target, code, output, executions, crashes, crashed } of runFuzzTargets(fuzzSeconds)) {
     writeFileSync(join(logs, `${target}.log`), output);
-    const { executions, crashes } = fuzzTotals(output);
     console.log(`${target}: ${fuzzSeconds} s, ${executions} executions, ${crashes} crashes, exit ${code}`);
-    if (code !== 0 || crashes > 0) failures.push({ sweep: target, failed: output.split('\n').filter((l) => /ERROR|SUMMARY|artifact/.test(l)), log: join(logs, `${target}.log`) });
+    if (crashed) failures.push({ sweep: target, failed: output.split('\n').filter((l) => /ERROR|SUMMARY|artifact/.test(l)), log: join(logs, `${target}.log`) });
   }
 }
 
