@@ -197,7 +197,7 @@ void SimNetwork::kill_link(const std::string& a, const std::string& b) {
 
 void SimNetwork::restore_link(const std::string& a, const std::string& b) { dead_links_.erase(std::minmax(a, b)); }
 
-void SimNetwork::schedule(Millis at, std::function<void()> fn) { queue_.push(Action{at, seq_++, std::move(fn)}); }
+void SimNetwork::schedule(Millis at, std::function<void()> fn) { queue_.push(at, std::move(fn)); }
 
 void SimNetwork::on_node(const std::string& id, std::uint64_t incarnation, const std::function<void(Node&)>& fn, Millis at) {
     schedule(at, [this, id, incarnation, fn] {
@@ -604,13 +604,11 @@ bool SimNetwork::run_until(const std::function<bool()>& pred, Millis max_duratio
     const Millis end = now_ + max_duration;
     std::uint64_t steps = 0;
     while (steps++ < 200'000'000) {
-        const Millis next_action = queue_.empty() ? end + 1 : queue_.top().at;
+        const Millis next_action = queue_.empty() ? end + 1 : queue_.next_at();
         if (next_action < next_tick_) {
             if (next_action > end) break;
             now_ = std::max(now_, next_action);
-            Action a = queue_.top();
-            queue_.pop();
-            a.fn();
+            queue_.pop().item();
             continue;
         }
         if (next_tick_ > end) break;

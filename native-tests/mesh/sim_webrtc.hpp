@@ -16,7 +16,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <queue>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,6 +23,7 @@
 #include "core/common/rng.hpp"
 #include "core/mesh/mesh.hpp"
 #include "core/session/session.hpp"
+#include "kit/timed_queue.hpp"
 
 namespace rtcmesh::sim {
 
@@ -132,12 +132,6 @@ public:
 private:
     struct Pc;
     struct Node;
-    struct Action {
-        Millis at;
-        std::uint64_t seq;
-        std::function<void()> fn;
-        bool operator>(const Action& o) const { return at != o.at ? at > o.at : seq > o.seq; }
-    };
 
     void schedule(Millis at, std::function<void()> fn);
     // Runs fn on the node if it still is the same incarnation, then drains it.
@@ -159,11 +153,10 @@ private:
     Rng rng_;
     Millis now_ = 0;
     Millis next_tick_ = 0;
-    std::uint64_t seq_ = 0;
     std::uint64_t next_session_ = 1000;
     std::uint64_t next_incarnation_ = 1;
     std::size_t max_buffered_seen_ = 0;
-    std::priority_queue<Action, std::vector<Action>, std::greater<Action>> queue_;
+    testkit::TimedQueue<std::function<void()>> queue_;  // what the network and the hosts do next
     std::map<std::string, std::unique_ptr<Node>> nodes_;
     std::map<std::string, NodeLog> logs_;
     std::set<std::pair<std::string, std::string>> dead_links_;

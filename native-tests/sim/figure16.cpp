@@ -3,10 +3,11 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <queue>
 
 #include "core/common/rng.hpp"
 #include "core/raft/node.hpp"
+#include "kit/ready_loop.hpp"
+#include "kit/timed_queue.hpp"
 #include "sim/packet.hpp"
 #include "sim/simulator.hpp"
 
@@ -42,8 +43,7 @@ std::optional<ElectionTrial> election_trial(const ElectionTimeOptions& o, std::u
         config.seed = seed * 7919 + nodes.size();
         nodes[address] = std::make_unique<Node>(config);
     }
-    std::priority_queue<Packet, std::vector<Packet>, std::greater<Packet>> network;
-    std::uint64_t seq = 0;
+    testkit::TimedQueue<Packet> network;
     Millis now = 0;
     std::string crashed;
     Term old_term = 0;
@@ -52,17 +52,16 @@ std::optional<ElectionTrial> election_trial(const ElectionTimeOptions& o, std::u
     Millis last_heartbeat = 0;
     auto process = [&](const std::string& address) {
         Node& node = *nodes.at(address);
-        while (node.has_ready()) {
-            Ready ready = node.take_ready();
-            for (auto& m : ready.messages) {
-                // One-way delay around the broadcast time: uniform in [b/2, 3b/2].
-                const Millis delay = static_cast<Millis>(rng.between(static_cast<std::uint64_t>(o.broadcast_ms / 2),
-                                                                     static_cast<std::uint64_t>(o.broadcast_ms * 3 / 2)));
-                if (node.role() == Role::Leader) last_heartbeat = now;
-                network.push(Packet{now + delay, ++seq, address, m.to, std::move(m.bytes)});
-            }
-            node.advance();
-        }
+        // No disk and no state machine: only the election is timed.
+        testkit::drain_ready(node, 1000, testkit::ignore,
+                             [&](OutgoingMessage m) {
+                                 // One-way delay around the broadcast time: uniform in [b/2, 3b/2].
+                                 const Millis delay = static_cast<Millis>(rng.between(static_cast<std::uint64_t>(o.broadcast_ms / 2),
+                                                                                      static_cast<std::uint64_t>(o.broadcast_ms * 3 / 2)));
+                                 if (node.role() == Role::Leader) last_heartbeat = now;
+                                 network.push(now + delay, Packet{address, m.to, std::move(m.bytes)});
+                             },
+                             testkit::ignore, testkit::ignore);
     };
     std::optional<Millis> crash_plan;
     for (; now < 60'000; ++now) {
@@ -71,9 +70,8 @@ std::optional<ElectionTrial> election_trial(const ElectionTimeOptions& o, std::u
             nodes.at(address)->update(now);
             process(address);
         }
-        while (!network.empty() && network.top().at <= now) {
-            Packet p = network.top();
-            network.pop();
+        while (network.due(now)) {
+            const Packet p = network.pop().item;
             if (p.to == crashed || p.from == crashed) continue;
             auto decoded = decode(p.bytes);
             if (crash_at >= 0 && decoded.ok() && decoded.value->term > old_term &&

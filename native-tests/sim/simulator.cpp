@@ -4,13 +4,13 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <queue>
 #include <set>
 #include <sstream>
 
 #include "core/common/rng.hpp"
 #include "core/raft/node.hpp"
 #include "kit/ready_loop.hpp"
+#include "kit/timed_queue.hpp"
 #include "sim/hostile_messages.hpp"
 #include "sim/kv_machine.hpp"
 #include "sim/kv_workload.hpp"
@@ -271,26 +271,26 @@ private:
         for (int i = 0; i < copies; ++i) {
             Millis delay = static_cast<Millis>(net_rng_.between(1, static_cast<std::uint64_t>(shape_.max_delay)));
             if (net_rng_.chance(shape_.long_delay)) delay = static_cast<Millis>(net_rng_.between(300, 2000));
-            network_.push(Packet{now_ + delay, ++packet_seq_, from, message.to, message.bytes});
+            network_.push(now_ + delay, Packet{from, message.to, message.bytes});
         }
     }
 
     // A paused node's messages wait for it to wake; a crashed node's are lost.
     void deliver_due() {
-        std::vector<Packet> for_sleepers;
-        while (!network_.empty() && network_.top().at <= now_) {
-            Packet p = network_.top();
-            network_.pop();
+        std::vector<testkit::TimedQueue<Packet>::Entry> for_sleepers;
+        while (network_.due(now_)) {
+            auto entry = network_.pop();
+            const Packet& p = entry.item;
             if (blocked_.count({p.from, p.to}) > 0 || !nodes_.count(p.to) || !nodes_.at(p.to).node) continue;
             if (nodes_.at(p.to).paused) {
-                p.at = nodes_.at(p.to).paused_until;
-                for_sleepers.push_back(std::move(p));
+                entry.at = nodes_.at(p.to).paused_until;
+                for_sleepers.push_back(std::move(entry));
                 continue;
             }
             (void)nodes_.at(p.to).node->receive(p.from, p.bytes);
             process(p.to);
         }
-        for (auto& p : for_sleepers) network_.push(std::move(p));
+        for (auto& entry : for_sleepers) network_.requeue(std::move(entry));
     }
 
     // ---------------------------------------------------------------- applying and safety
@@ -721,13 +721,12 @@ private:
     int spares_ = 0;
     std::map<std::string, Millis> crash_at_;    // churn: planned leader crashes
     std::map<std::string, Millis> restart_at_;  // churn: planned restarts
-    std::uint64_t packet_seq_ = 0;
     std::vector<std::string> initial_;
     std::map<std::string, SimNode> nodes_;
     std::set<std::string> members_;
     std::set<std::string> removed_;
     std::set<std::pair<std::string, std::string>> blocked_;
-    std::priority_queue<Packet, std::vector<Packet>, std::greater<Packet>> network_;
+    testkit::TimedQueue<Packet> network_;
     KvWorkload workload_;
     std::map<Index, std::pair<Term, Bytes>> applied_;
     std::map<Term, std::string> leader_of_term_;
