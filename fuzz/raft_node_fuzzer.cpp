@@ -92,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 break;
             default: (void)node.compact(node.applied_index(), in.bytes(8)); break;
         }
-        // No storage and no peers: only what it commits is checked.
+        // No storage, and what it sends goes nowhere: only what it commits is checked.
         testkit::drain_ready(node, kMaxReadyRounds, testkit::ignore, testkit::ignore,
                              [&](const Entry& entry) {
                                  auto [it, fresh] = committed.emplace(entry.index, entry);
