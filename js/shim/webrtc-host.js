@@ -117,22 +117,25 @@ export class WebRtcHost {
     // move the heap.
     this.#commandNames = reader.names.commands;
     this.#readingBatch = true;
-    for (let count = reader.u32(); count > 0; count--) {
-      if (reader.view.getUint8(reader.at) === send) {
-        reader.at++;
-        const handle = reader.u32();
-        if (this.#send(handle, reader.bytesView())) (sentOn ??= new Set()).add(handle);
-        continue;
+    try {
+      for (let count = reader.u32(); count > 0; count--) {
+        if (reader.view.getUint8(reader.at) === send) {
+          reader.at++;
+          const handle = reader.u32();
+          if (this.#send(handle, reader.bytesView())) (sentOn ??= new Set()).add(handle);
+          continue;
+        }
+        const command = reader.command();
+        try {
+          this.#runOne(command);
+        } catch (error) {
+          this.#failed(command.pc ?? this.#channels.get(command.channel)?.pc, command.kind, error);
+        }
       }
-      const command = reader.command();
-      try {
-        this.#runOne(command);
-      } catch (error) {
-        this.#failed(command.pc ?? this.#channels.get(command.channel)?.pc, command.kind, error);
-      }
+    } finally {
+      this.#readingBatch = false; // a batch the reader cannot read (a bug) leaves no report waiting for ever
     }
     const reports = this.#deferredReports;
-    this.#readingBatch = false;
     this.#deferredReports = null;
     if (reports === null) return sentOn;
     reader.detach();
