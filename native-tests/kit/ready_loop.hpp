@@ -27,16 +27,16 @@ void hand_over(raft::Ready& ready, Persist&& persist, Send&& send, Apply&& apply
 
 // Takes and hands over the core's Readys, advancing after each, until it has
 // none or `max_rounds` went by (a core that always has one is a bug the
-// bound turns into a stopped harness, not a hung one). Returns the rounds.
+// bound turns into a stopped harness, not a hung one). Returns whether the
+// core settled: false if it still has a Ready after `max_rounds`.
 template <class Core, class Persist, class Send, class Apply, class Observe>
-int drain_ready(Core& core, int max_rounds, Persist&& persist, Send&& send, Apply&& apply, Observe&& observe) {
-    int rounds = 0;
-    for (; rounds < max_rounds && core.has_ready(); ++rounds) {
+bool drain_ready(Core& core, int max_rounds, Persist&& persist, Send&& send, Apply&& apply, Observe&& observe) {
+    for (int rounds = 0; rounds < max_rounds && core.has_ready(); ++rounds) {
         raft::Ready ready = core.take_ready();
         hand_over(ready, persist, send, apply, observe);
         core.advance();
     }
-    return rounds;
+    return !core.has_ready();
 }
 
 // For harnesses without a part: what they skip, named.
