@@ -227,10 +227,7 @@ Handle Mesh::user_channel(const std::string& peer) const {
 
 void Mesh::on_link_up(Peer& peer) {
     peer.last_heard = peer.last_sent = peer.up_since = now_;
-    peer.buffered = 0;
-    peer.unconfirmed = 0;
-    peer.unreported_sends = 0;
-    peer.host_counts_sends = false;
+    peer.flow.on_new_channel();
     Command c;
     c.kind = CommandKind::set_buffered_amount_low_threshold;
     c.channel = peer.link.channel();
@@ -247,8 +244,7 @@ void Mesh::on_link_down(Peer& peer) {
     peer.control.clear();
     for (auto& queue : peer.jobs) queue.clear();
     peer.relay_bytes = 0;
-    peer.buffered = 0;
-    peer.unconfirmed = 0;  // a new channel starts empty; `unreported` is kept: the old one may live on
+    peer.flow.on_channel_lost();
     peer.reach.clear();
     for (auto& [id, p] : peers_) {
         for (auto& lane : p->out) {
@@ -314,8 +310,7 @@ void Mesh::on_channel_message(Handle channel, Bytes frame) {
     Peer* p = find_by_channel(channel);
     if (p == nullptr) return;
     p->last_heard = now_;
-    // Counted before anything can drop the frame: the sender counted it too.
-    if (frame.size() < 2 || frame[1] != static_cast<std::uint8_t>(FrameType::window)) p->unreported += frame.size();
+    if (frame.size() < 2 || frame[1] != static_cast<std::uint8_t>(FrameType::window)) p->flow.on_received(frame.size());
     handle_frame(*p, std::move(frame));
     pump(*p);  // sends a window frame once enough arrived
 }
@@ -324,13 +319,7 @@ void Mesh::on_buffered_amount(Handle channel, std::size_t buffered_amount) {
     if (direct_.owns(channel)) return direct_.on_buffered_amount(channel, buffered_amount);
     Peer* p = find_by_channel(channel);
     if (p == nullptr) return;
-    // The spec's bufferedAmount counts every byte sent in the current task,
-    // and the host reports right after running our sends: a lower figure
-    // means it does not count them (@roamhq/wrtc says 0), so its
-    // backpressure is blind and the window must bound the link.
-    if (p->unreported_sends > 0) p->host_counts_sends = buffered_amount >= p->unreported_sends;
-    p->unreported_sends = 0;
-    p->buffered = buffered_amount;
+    p->flow.on_buffered_amount(buffered_amount);
     pump(*p);
 }
 
@@ -470,7 +459,7 @@ std::size_t Mesh::queued_bytes(const std::string& peer) const {
 
 std::size_t Mesh::buffered_estimate(const std::string& peer) const {
     const Peer* p = find(peer);
-    return p == nullptr ? 0 : p->buffered;
+    return p == nullptr ? 0 : p->flow.buffered();
 }
 
 bool Mesh::relayed(const std::string& peer) const {

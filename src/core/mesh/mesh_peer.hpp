@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mesh/channel_flow.hpp"
 #include "core/mesh/mesh.hpp"
 #include "core/mesh/relay_auth.hpp"
 
@@ -42,7 +43,10 @@ struct Mesh::SendJob {
 
 struct Mesh::Peer {
     Peer(const std::string& self, const std::string& id, PeerHash hash, const Options& o)
-        : id(id), hash(hash), link(self, id, o.timings, o.label, o.ice_servers_json) {}
+        : id(id),
+          hash(hash),
+          link(self, id, o.timings, o.label, o.ice_servers_json),
+          flow({o.high_water_bytes, o.window_bytes}) {}
 
     // One lane of the me -> peer stream.
     struct Outbound {
@@ -87,11 +91,7 @@ struct Mesh::Peer {
     std::deque<Bytes> control;  // acks and link state: small, never held back by backpressure
     std::array<std::deque<SendJob>, kLanes> jobs;  // by Lane: system jobs go first
     std::size_t relay_bytes = 0;
-    std::size_t buffered = 0;        // our estimate of channel.bufferedAmount
-    std::size_t unconfirmed = 0;     // bytes sent on the channel that its window frames have not confirmed
-    std::size_t unreported_sends = 0;  // bytes sent since the host last reported bufferedAmount
-    bool host_counts_sends = false;  // its bufferedAmount includes what was just sent; until then the window applies
-    std::size_t unreported = 0;      // bytes received on the channel not yet confirmed in a window frame
+    ChannelFlow flow;                // how much the channel may take now
     std::size_t max_frame = 0;       // reported max message size; 0 = unknown
     std::vector<PeerHash> reach;  // neighbours it advertises, sorted
     bool usable = false;

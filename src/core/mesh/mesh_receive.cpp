@@ -24,7 +24,7 @@ void Mesh::handle_frame(Peer& from, Bytes frame) {
         return;
     }
     if (h.type == FrameType::window) {  // about this channel alone: no relaying, no epoch
-        from.unconfirmed -= std::min<std::size_t>(from.unconfirmed, h.message_id);
+        from.flow.on_window(h.message_id);
         pump(from);
         return;
     }

@@ -221,8 +221,8 @@ std::size_t Mesh::payload_limit(const Peer& neighbour, bool tagged) const {
     return std::max<std::size_t>(limit, 1);
 }
 
-// Hands frames to the host while the channel's buffer is below the high-water
-// mark; on_buffered_amount_low resumes it. One frame at a time, system lane
+// Hands frames to the host while the channel has room (ChannelFlow); a
+// bufferedAmount report or a window frame resumes it. One frame at a time, system lane
 // first: a system message queued while a big app message is being cut into
 // chunks goes out right after the current chunk.
 void Mesh::pump(Peer& n) {
@@ -230,9 +230,7 @@ void Mesh::pump(Peer& n) {
     if (!n.usable) return;
     auto emit = [&](Bytes frame) {
         n.last_sent = now_;
-        n.buffered += frame.size();
-        n.unconfirmed += frame.size();
-        n.unreported_sends += frame.size();
+        n.flow.on_sent(frame.size(), true);
         Command c;
         c.kind = CommandKind::send;
         c.channel = n.link.channel();
@@ -244,11 +242,8 @@ void Mesh::pump(Peer& n) {
         emit(std::move(n.control.front()));
         n.control.pop_front();
     }
-    // What the link holds is bounded by what the host says it buffers or,
-    // when the host does not count sends, by what the neighbour has not
-    // confirmed. Each turn emits a frame or drops a finished job, so the loop
-    // ends.
-    while (n.buffered < options_.high_water_bytes && (n.host_counts_sends || n.unconfirmed < options_.window_bytes)) {
+    // Each turn emits a frame or drops a finished job, so the loop ends.
+    while (n.flow.has_room()) {
         auto& queue = n.jobs[system_lane].empty() ? n.jobs[app_lane] : n.jobs[system_lane];
         if (queue.empty()) break;
         if (auto frame = take_frame(n, queue)) emit(std::move(*frame));
@@ -295,19 +290,11 @@ std::optional<Bytes> Mesh::take_frame(Peer& n, std::deque<SendJob>& queue) {
     return frame;
 }
 
-// Confirms what arrived on the neighbour's channel, once a step has: the
-// count leaves `unreported` only when the frame is sent, so nothing is lost
-// while the link is down. A tail below the step is never urgent, so it is
-// not reported on its own (idle rooms would send a window frame for every
-// link-state frame): a sender held at the window has a full window
-// unconfirmed, so once its frames arrive at least a step is unreported here
-// and goes out at once.
+// Confirms what arrived on the neighbour's channel (ChannelFlow::take_window_report).
+// Called only while the link is usable (pump), so nothing is counted as
+// confirmed while it is down.
 void Mesh::report_received(Peer& n) {
-    const std::size_t step = std::max<std::size_t>(options_.window_bytes / 8, 1);
-    if (n.unreported < step) return;
-    const std::uint32_t bytes = static_cast<std::uint32_t>(std::min<std::size_t>(n.unreported, UINT32_MAX));
-    send_now(n, FrameType::window, bytes);  // not counted in `unconfirmed`: window frames are not confirmed
-    n.unreported -= bytes;
+    if (const auto bytes = n.flow.take_window_report()) send_now(n, FrameType::window, *bytes);
 }
 
 void Mesh::say_goodbye(Peer& n) { send_now(n, FrameType::goodbye, 0); }
@@ -341,8 +328,7 @@ void Mesh::send_now(Peer& n, FrameType type, std::uint32_t message_id, const Byt
     c.kind = CommandKind::send;
     c.channel = n.link.channel();
     c.bytes = encode_frame(h, payload.data(), payload.size());
-    n.buffered += c.bytes.size();
-    n.unreported_sends += c.bytes.size();
+    n.flow.on_sent(c.bytes.size(), false);  // about the channel itself: outside the window
     n.last_sent = now_;
     out_.commands.push_back(std::move(c));
 }
