@@ -113,7 +113,6 @@ Status Mesh::add_peer(const std::string& peer) {
                                 (hash == self_hash_ ? std::string("this node's") : "member '" + find_by_hash(hash)->id + "'") +
                                 " on the wire; it is skipped");
     auto p = std::make_unique<Peer>(options_.id, peer, hash, options_);
-    for (auto& lane : p->out) lane.last_ack_progress = now_;
     peers_.emplace(peer, std::move(p));
     return Status::success();
 }
@@ -246,16 +245,9 @@ void Mesh::on_link_down(Peer& peer) {
     peer.relay_bytes = 0;
     peer.flow.on_channel_lost();
     peer.reach.clear();
-    for (auto& [id, p] : peers_) {
-        for (auto& lane : p->out) {
-            for (auto& m : lane.unacked) {
-                if (m->via != peer.hash) continue;
-                m->via = 0;
-                m->sent = false;
-                p->needs_routing = true;
-            }
-        }
-    }
+    for (auto& [id, p] : peers_)
+        for (auto& lane : p->out)
+            if (lane.unroute_via(peer.hash)) p->needs_routing = true;
     refresh_routes();
     advertise_links();
 }
@@ -404,16 +396,12 @@ Millis Mesh::next_wakeup() const {
         if (p->usable) earliest(std::min(p->last_sent + options_.keepalive_interval_ms, p->last_link_state + options_.link_state_interval_ms));
         if (p->link.channel_open()) earliest(p->last_heard + silence_timeout(*p));
         for (const Lane lane : {system_lane, app_lane}) {
-            const Peer::Outbound& out = p->out[lane];
             // Frames waiting for channel room keep the mesh at the busy rate:
             // left to bufferedamountlow alone, a 16 MiB broadcast in Chromium
             // sometimes reached one receiver seconds after the others. A
             // message wholly handed to the channel only waits for its ack.
-            if (!p->jobs[lane].empty() || (!out.unacked.empty() && !out.unacked.back()->sent))
-                earliest(now_ + kBusyTickMs);
-            if (out.unacked.empty() || !out.unacked.front()->sent) continue;
-            // retransmit_if_stalled's two conditions, whichever ends last
-            earliest(std::max(out.unacked.front()->sent_at, out.last_ack_progress) + options_.retransmit_timeout_ms);
+            if (!p->jobs[lane].empty() || p->out[lane].has_unsent()) earliest(now_ + kBusyTickMs);
+            earliest(p->out[lane].stalled_at(options_.retransmit_timeout_ms));
         }
     }
     return std::max(at, now_);
@@ -454,7 +442,7 @@ bool Mesh::sends_waiting() const {
 
 std::size_t Mesh::queued_bytes(const std::string& peer) const {
     const Peer* p = find(peer);
-    return p == nullptr ? 0 : p->out[system_lane].queued_bytes + p->out[app_lane].queued_bytes;
+    return p == nullptr ? 0 : p->out[system_lane].queued_bytes() + p->out[app_lane].queued_bytes();
 }
 
 std::size_t Mesh::buffered_estimate(const std::string& peer) const {

@@ -35,6 +35,7 @@
 #include "core/mesh/media_tracks.hpp"
 #include "core/mesh/peer_link.hpp"
 #include "core/mesh/receive_stream.hpp"
+#include "core/mesh/send_stream.hpp"
 #include "core/mesh/test_faults.hpp"
 #include "core/mesh/webrtc_port.hpp"
 
@@ -263,7 +264,6 @@ public:
     std::uint32_t epoch() const { return epoch_; }  // in every frame we send: no secret
 
 private:
-    struct OutMessage;
     struct SendJob;
     struct Peer;
 

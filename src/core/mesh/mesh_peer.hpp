@@ -17,17 +17,6 @@
 
 namespace rtcmesh::mesh {
 
-// A message in the (me -> peer) stream, kept until acknowledged.
-struct Mesh::OutMessage {
-    std::uint32_t id = 0;
-    std::shared_ptr<const Bytes> payload;  // shared by every peer of a broadcast: no copy
-    std::uint8_t flags = 0;  // FrameFlag bits
-    PeerHash via = 0;  // hash of the neighbour it was last queued on; 0 = waiting for a route
-    bool sent = false;      // every chunk handed to the host
-    bool dead = false;      // acknowledged or superseded: queued jobs skip it
-    Millis sent_at = 0;
-};
-
 // Work queued on one neighbour's channel: chunks of a message (built lazily,
 // one frame at a time, so a 64 MiB message never exists twice in memory) or a
 // ready frame being relayed for someone else.
@@ -48,13 +37,6 @@ struct Mesh::Peer {
           link(self, id, o.timings, o.label, o.ice_servers_json),
           flow({o.high_water_bytes, o.window_bytes}) {}
 
-    // One lane of the me -> peer stream.
-    struct Outbound {
-        std::uint32_t next_message_id = 1;
-        std::deque<std::shared_ptr<OutMessage>> unacked;
-        std::size_t queued_bytes = 0;
-        Millis last_ack_progress = 0;
-    };
     // One lane of the peer -> me stream.
     struct Inbound {
         ReceiveStream stream;
@@ -79,7 +61,7 @@ struct Mesh::Peer {
     Handle epoch_channel = 0;        // channel on which remote_epoch was last confirmed
 
     // me -> peer stream, by Lane
-    std::array<Outbound, kLanes> out;
+    std::array<SendStream, kLanes> out;
     PeerHash route = 0;  // == hash: direct; other hash: relay; 0: none
     bool needs_routing = false;  // some unacked message waits for a route (via == 0)
 

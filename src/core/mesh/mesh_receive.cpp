@@ -229,16 +229,7 @@ bool Mesh::take_channel_name(Event& e) {
 }
 
 void Mesh::handle_ack(Peer& origin, Lane lane, std::uint32_t acked_upto) {
-    Peer::Outbound& out = origin.out[lane];
-    bool progress = false;
-    while (!out.unacked.empty() && out.unacked.front()->id <= acked_upto) {
-        OutMessage& m = *out.unacked.front();
-        m.dead = true;
-        out.queued_bytes -= m.payload->size();
-        out.unacked.pop_front();
-        progress = true;
-    }
-    if (progress) out.last_ack_progress = now_;
+    origin.out[lane].acknowledge(acked_upto, now_);
 }
 
 }  // namespace rtcmesh::mesh

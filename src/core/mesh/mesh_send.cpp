@@ -111,17 +111,11 @@ Status Mesh::enqueue_message(Peer& to, const std::shared_ptr<const Bytes>& paylo
     if (size > options_.max_message_bytes)
         return Status::fail(ErrorCode::message_too_large, "message of " + std::to_string(size) + " bytes exceeds the limit of " +
                                                               std::to_string(options_.max_message_bytes) + " bytes");
-    Peer::Outbound& lane = to.out[lane_of(flags)];
-    if (lane.queued_bytes + size > options_.max_queued_bytes_per_peer)
-        return Status::fail(ErrorCode::queue_full, "send queue to " + to.id + " is full (" + std::to_string(lane.queued_bytes) +
+    SendStream& lane = to.out[lane_of(flags)];
+    const auto m = lane.push(payload, flags, options_.max_queued_bytes_per_peer, now_);
+    if (!m)
+        return Status::fail(ErrorCode::queue_full, "send queue to " + to.id + " is full (" + std::to_string(lane.queued_bytes()) +
                                                        " bytes waiting); retry after it drains");
-    auto m = std::make_shared<OutMessage>();
-    m->id = lane.next_message_id++;
-    m->payload = payload;
-    m->flags = flags;
-    if (lane.unacked.empty()) lane.last_ack_progress = now_;
-    lane.unacked.push_back(m);
-    lane.queued_bytes += size;
     if (to.needs_routing || to.route == 0) {
         route_pending(to);  // keep the stream's order behind messages still waiting
     } else {
@@ -170,13 +164,7 @@ void Mesh::refresh_routes() {
 // (mesh_receive.cpp), so waiting for them would stall the stream until the
 // retransmit timeout; a copy that did arrive is a duplicate it ignores.
 void Mesh::resend_direct(Peer& to) {
-    for (auto& lane : to.out) {
-        for (auto& m : lane.unacked) {
-            if (m->via == 0 || m->via == to.hash) continue;
-            m->via = 0;
-            m->sent = false;
-        }
-    }
+    for (auto& lane : to.out) lane.unroute_relayed(to.hash);
 }
 
 // Queues every message that waits for a route on the current route.
@@ -186,9 +174,7 @@ void Mesh::route_pending(Peer& to) {
     Peer* via = to.route == to.hash ? &to : find_by_hash(to.route);
     if (via == nullptr) return;
     to.needs_routing = false;
-    for (auto& lane : to.out)
-        for (auto& m : lane.unacked)
-            if (m->via == 0) add_job(*via, to, m);
+    for (auto& lane : to.out) lane.for_each_waiting([&](const std::shared_ptr<OutMessage>& m) { add_job(*via, to, m); });
     pump(*via);
 }
 
@@ -429,41 +415,14 @@ Millis Mesh::silence_timeout(const Peer& peer) const { return options_.silence_t
 // The peer restarted (new epoch): its stream from us starts over at id 1 in
 // each lane. Unacked messages are renumbered and re-sent to the new instance.
 void Mesh::restart_send_stream(Peer& to) {
-    for (auto& lane : to.out) {
-        std::deque<std::shared_ptr<OutMessage>> renumbered;
-        std::uint32_t next = 1;
-        for (auto& old : lane.unacked) {
-            auto m = std::make_shared<OutMessage>(*old);
-            old->dead = true;
-            m->id = next++;
-            m->via = 0;
-            m->sent = false;
-            m->dead = false;
-            renumbered.push_back(std::move(m));
-        }
-        lane.unacked = std::move(renumbered);
-        lane.next_message_id = next;
-        lane.last_ack_progress = now_;
-    }
+    for (auto& lane : to.out) lane.restart(now_);
     route_pending(to);
 }
 
 // Retransmission covers what on_link_down cannot see: a relay that dropped
 // a frame (its queue was full, or its own link died just then).
 void Mesh::retransmit_if_stalled(Peer& to, Lane lane) {
-    Peer::Outbound& out = to.out[lane];
-    if (out.unacked.empty()) return;
-    const OutMessage& oldest = *out.unacked.front();
-    if (!oldest.sent || now_ - oldest.sent_at < options_.retransmit_timeout_ms ||
-        now_ - out.last_ack_progress < options_.retransmit_timeout_ms)
-        return;
-    for (auto& m : out.unacked) {
-        if (!m->sent) continue;
-        m->via = 0;
-        m->sent = false;
-    }
-    out.last_ack_progress = now_;
-    route_pending(to);
+    if (to.out[lane].take_stalled(now_, options_.retransmit_timeout_ms)) route_pending(to);
 }
 
 }  // namespace rtcmesh::mesh
