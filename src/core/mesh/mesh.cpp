@@ -240,9 +240,7 @@ void Mesh::on_link_up(Peer& peer) {
 // put those messages back in their stream's "waiting for a route" state.
 void Mesh::on_link_down(Peer& peer) {
     peer.usable = false;
-    peer.control.clear();
-    for (auto& queue : peer.jobs) queue.clear();
-    peer.relay_bytes = 0;
+    peer.queue.clear();
     peer.flow.on_channel_lost();
     peer.reach.clear();
     for (auto& [id, p] : peers_)
@@ -400,7 +398,7 @@ Millis Mesh::next_wakeup() const {
             // left to bufferedamountlow alone, a 16 MiB broadcast in Chromium
             // sometimes reached one receiver seconds after the others. A
             // message wholly handed to the channel only waits for its ack.
-            if (!p->jobs[lane].empty() || p->out[lane].has_unsent()) earliest(now_ + kBusyTickMs);
+            if (p->queue.has_jobs(lane) || p->out[lane].has_unsent()) earliest(now_ + kBusyTickMs);
             earliest(p->out[lane].stalled_at(options_.retransmit_timeout_ms));
         }
     }
@@ -431,12 +429,8 @@ void Mesh::emit_buffered_low() {
 }
 
 bool Mesh::sends_waiting() const {
-    for (const auto& [id, p] : peers_) {
-        if (!p->control.empty()) return true;
-        for (const auto& jobs : p->jobs) {
-            if (!jobs.empty()) return true;
-        }
-    }
+    for (const auto& [id, p] : peers_)
+        if (!p->queue.empty()) return true;
     return false;
 }
 

@@ -33,6 +33,7 @@
 #include "core/mesh/events.hpp"
 #include "core/mesh/frame.hpp"
 #include "core/mesh/media_tracks.hpp"
+#include "core/mesh/neighbour_queue.hpp"
 #include "core/mesh/peer_link.hpp"
 #include "core/mesh/receive_stream.hpp"
 #include "core/mesh/send_stream.hpp"
@@ -264,7 +265,6 @@ public:
     std::uint32_t epoch() const { return epoch_; }  // in every frame we send: no secret
 
 private:
-    struct SendJob;
     struct Peer;
 
     Peer* find(const std::string& id) const;
@@ -294,7 +294,7 @@ private:
     void retransmit_if_stalled(Peer& to, Lane lane);
     void pump(Peer& neighbour);
     void pump_server();
-    std::optional<Bytes> take_frame(Peer& neighbour, std::deque<SendJob>& queue);
+    std::optional<Bytes> take_frame(Peer& neighbour, NeighbourQueue::Jobs& jobs);
     std::size_t payload_limit(const Peer& neighbour, bool tagged) const;
 
     void report_received(Peer& neighbour);

@@ -17,19 +17,6 @@
 
 namespace rtcmesh::mesh {
 
-// Work queued on one neighbour's channel: chunks of a message (built lazily,
-// one frame at a time, so a 64 MiB message never exists twice in memory) or a
-// ready frame being relayed for someone else.
-struct Mesh::SendJob {
-    std::shared_ptr<OutMessage> message;
-    std::uint32_t message_id = 0;
-    PeerHash destination = 0;
-    std::uint32_t destination_epoch = 0;
-    std::size_t offset = 0;
-    std::uint32_t next_chunk = 0;
-    Bytes relayed_frame;
-};
-
 struct Mesh::Peer {
     Peer(const std::string& self, const std::string& id, PeerHash hash, const Options& o)
         : id(id),
@@ -70,9 +57,7 @@ struct Mesh::Peer {
     ReassemblyBudget budget;  // what both lanes hold for reassembly
 
     // this neighbour's direct channel
-    std::deque<Bytes> control;  // acks and link state: small, never held back by backpressure
-    std::array<std::deque<SendJob>, kLanes> jobs;  // by Lane: system jobs go first
-    std::size_t relay_bytes = 0;
+    NeighbourQueue queue;            // what waits for the channel
     ChannelFlow flow;                // how much the channel may take now
     std::size_t max_frame = 0;       // reported max message size; 0 = unknown
     std::vector<PeerHash> reach;  // neighbours it advertises, sorted

@@ -137,15 +137,10 @@ void Mesh::forward(const FrameHeader& h, Bytes frame) {
     Peer* to = find_by_hash(h.destination);
     // Dropping is safe: the origin retransmits what is not acknowledged.
     if (!options_.relay || to == nullptr || !to->usable || h.hops_left <= 1) return;
-    if (to->relay_bytes + frame.size() > options_.max_relay_queue_bytes) return;
     set_hops_left(frame, static_cast<std::uint8_t>(h.hops_left - 1));
-    to->relay_bytes += frame.size();
-    SendJob job;
-    job.relayed_frame = std::move(frame);
     // Relayed acks are small and urgent: they ride with the system lane.
     const Lane lane = h.type == FrameType::data ? lane_of(h.flags) : system_lane;
-    to->jobs[lane].push_back(std::move(job));
-    pump(*to);
+    if (to->queue.push_relayed(lane, std::move(frame), options_.max_relay_queue_bytes)) pump(*to);
 }
 
 // Epochs tell a restarted peer from a late frame of its previous instance.

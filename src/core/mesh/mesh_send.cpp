@@ -1,6 +1,7 @@
 // Mesh's send path: queueing messages in their lanes, routing them (direct
-// or through a relay), the per-neighbour scheduler that hands frames to the
-// host, acks, link state, window frames and retransmission.
+// or through a relay), handing frames to each neighbour's channel as it
+// takes them (NeighbourQueue, ChannelFlow), acks, link state, window frames
+// and retransmission.
 #include <algorithm>
 #include <utility>
 
@@ -185,7 +186,7 @@ void Mesh::add_job(Peer& via, const Peer& to, const std::shared_ptr<OutMessage>&
     job.message_id = m->id;  // captured: a restart renumbers into new OutMessages
     job.destination = to.hash;
     job.destination_epoch = to.remote_epoch;
-    via.jobs[lane_of(m->flags)].push_back(std::move(job));
+    via.queue.push_job(lane_of(m->flags), std::move(job));
 }
 
 void Mesh::queue_on_route(Peer& to, const std::shared_ptr<OutMessage>& m) {
@@ -224,28 +225,20 @@ void Mesh::pump(Peer& n) {
         out_.commands.push_back(std::move(c));
     };
     report_received(n);
-    while (!n.control.empty()) {
-        emit(std::move(n.control.front()));
-        n.control.pop_front();
-    }
+    while (auto frame = n.queue.pop_control()) emit(std::move(*frame));
     // Each turn emits a frame or drops a finished job, so the loop ends.
     while (n.flow.has_room()) {
-        auto& queue = n.jobs[system_lane].empty() ? n.jobs[app_lane] : n.jobs[system_lane];
-        if (queue.empty()) break;
-        if (auto frame = take_frame(n, queue)) emit(std::move(*frame));
+        NeighbourQueue::Jobs* jobs = n.queue.next_jobs();
+        if (jobs == nullptr) break;
+        if (auto frame = take_frame(n, *jobs)) emit(std::move(*frame));
     }
 }
 
 // The next frame of the job at the front of `queue`, popping the job when it
 // is done; nothing when the job was stale.
-std::optional<Bytes> Mesh::take_frame(Peer& n, std::deque<SendJob>& queue) {
+std::optional<Bytes> Mesh::take_frame(Peer& n, NeighbourQueue::Jobs& queue) {
     SendJob& job = queue.front();
-    if (!job.message) {
-        n.relay_bytes -= job.relayed_frame.size();
-        Bytes frame = std::move(job.relayed_frame);
-        queue.pop_front();
-        return frame;
-    }
+    if (!job.message) return n.queue.take_relayed(queue);
     OutMessage& m = *job.message;
     if (m.dead || m.via != n.hash) {  // acked, superseded, or re-routed meanwhile
         queue.pop_front();
@@ -326,7 +319,7 @@ void Mesh::send_control(Peer& to, FrameType type, std::uint8_t flags, const Byte
     h.flags = flags;
     Bytes frame = encode_frame(h, payload.data(), payload.size());
     if (const RelayKey* tag_key = relay_key_via(*via, to.hash)) append_relay_tag(*tag_key, frame);
-    via->control.push_back(std::move(frame));
+    via->queue.push_control(std::move(frame));
     pump(*via);
 }
 
@@ -386,7 +379,7 @@ void Mesh::advertise_to(Peer& neighbour) {
     std::sort(reach.begin(), reach.end());
     const Bytes payload = encode_peer_list(reach);
     const FrameHeader h = header_from_us(FrameType::link_state, neighbour.hash, neighbour.remote_epoch, 0, payload.size());
-    neighbour.control.push_back(encode_frame(h, payload.data(), payload.size()));
+    neighbour.queue.push_control(encode_frame(h, payload.data(), payload.size()));
     pump(neighbour);
 }
 

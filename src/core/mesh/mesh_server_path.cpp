@@ -70,14 +70,15 @@ void Mesh::pump_server() {
         c.bytes = std::move(frame);
         out_.commands.push_back(std::move(c));
     };
-    while (!n.control.empty() && server_budget_ > 0) {
-        emit(std::move(n.control.front()));
-        n.control.pop_front();
+    while (server_budget_ > 0) {
+        auto frame = n.queue.pop_control();
+        if (!frame) break;
+        emit(std::move(*frame));
     }
     while (server_budget_ > 0) {
-        auto& queue = n.jobs[system_lane].empty() ? n.jobs[app_lane] : n.jobs[system_lane];
-        if (queue.empty()) break;
-        if (auto frame = take_frame(n, queue)) emit(std::move(*frame));
+        NeighbourQueue::Jobs* jobs = n.queue.next_jobs();
+        if (jobs == nullptr) break;
+        if (auto frame = take_frame(n, *jobs)) emit(std::move(*frame));
     }
 }
 
