@@ -346,7 +346,7 @@ void Mesh::update(Millis now) {
             Peer::Inbound& in = p->in[lane];
             if (in.stream.expire(now_, p->budget, options_.reassembly) > 0)
                 out_.error(ErrorCode::reassembly_limit, id, "a partial message from " + id + " timed out and was dropped");
-            if (in.ack_due && now_ >= in.ack_at) send_ack(*p, lane);
+            if (in.acks.due_now(now_)) send_ack(*p, lane);
         }
         if (p->needs_routing) route_pending(*p);
         for (const Lane lane : {system_lane, app_lane}) retransmit_if_stalled(*p, lane);
@@ -389,7 +389,7 @@ Millis Mesh::next_wakeup() const {
         if (p->needs_routing) earliest(now_ + kBusyTickMs);
         // An ack due now waits for a route no sooner than the busy rate.
         for (const auto& in : p->in)
-            if (in.ack_due) earliest(std::max(in.ack_at, now_ + kBusyTickMs));
+            if (in.acks.due()) earliest(std::max(in.acks.due_at(), now_ + kBusyTickMs));
         earliest(p->link.next_deadline(now_));
         if (p->usable) earliest(std::min(p->last_sent + options_.keepalive_interval_ms, p->last_link_state + options_.link_state_interval_ms));
         if (p->link.channel_open()) earliest(p->last_heard + silence_timeout(*p));

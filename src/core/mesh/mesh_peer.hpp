@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mesh/ack_schedule.hpp"
 #include "core/mesh/channel_flow.hpp"
 #include "core/mesh/mesh.hpp"
 #include "core/mesh/relay_auth.hpp"
@@ -27,16 +28,7 @@ struct Mesh::Peer {
     // One lane of the peer -> me stream.
     struct Inbound {
         ReceiveStream stream;
-        std::uint32_t ack_sent_upto = 0;
-        bool ack_due = false;
-        Millis ack_at = 0;                // ack_due: when it goes out at the latest
-        std::size_t unacked_bytes = 0;  // payload delivered since the last ack
-
-        // An ack is due by `at` (an earlier due time stands).
-        void ack_by(Millis at) {
-            ack_at = ack_due ? std::min(ack_at, at) : at;
-            ack_due = true;
-        }
+        AckSchedule acks;
     };
 
     std::string id;
@@ -75,9 +67,7 @@ struct Mesh::Peer {
     void reset_inbound(std::uint32_t epoch) {
         for (auto& lane : in) {
             lane.stream.reset(epoch, budget);
-            lane.ack_sent_upto = 0;
-            lane.ack_due = false;
-            lane.unacked_bytes = 0;
+            lane.acks.reset();
         }
     }
 };

@@ -189,9 +189,10 @@ void Mesh::handle_data(Peer& from, Peer& origin, const FrameHeader& h, Bytes fra
         const ErrorCode code = error.rfind("malformed", 0) == 0 ? ErrorCode::malformed_frame : ErrorCode::reassembly_limit;
         out_.error(code, origin.id, error);
     }
-    if (outcome == ReceiveStream::Outcome::duplicate) in.ack_by(now_);  // the sender missed our ack
+    if (outcome == ReceiveStream::Outcome::duplicate) in.acks.on_duplicate(now_);
+    std::size_t delivered_bytes = 0;
     for (auto& d : ready) {
-        in.unacked_bytes += d.data.size();
+        delivered_bytes += d.data.size();
         Event e;
         e.kind = EventKind::message;
         e.peer = origin.id;
@@ -206,10 +207,8 @@ void Mesh::handle_data(Peer& from, Peer& origin, const FrameHeader& h, Bytes fra
         out_.events.push_back(std::move(e));
     }
     if (ready.empty()) return;
-    in.ack_by(now_ + options_.ack_delay_ms);
-    if (in.stream.delivered_upto() - in.ack_sent_upto >= options_.ack_every_messages ||
-        in.unacked_bytes >= options_.ack_every_bytes)
-        send_ack(origin, lane);
+    const AckSchedule::Policy policy{options_.ack_every_messages, options_.ack_every_bytes, options_.ack_delay_ms};
+    if (in.acks.on_delivered(delivered_bytes, in.stream.delivered_upto(), now_, policy)) send_ack(origin, lane);
 }
 
 // A named channel's message starts with `[u8 length][name]` (flag_channel):

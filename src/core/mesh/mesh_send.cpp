@@ -253,7 +253,7 @@ std::optional<Bytes> Mesh::take_frame(Peer& n, NeighbourQueue::Jobs& queue) {
     // An ack due to the destination rides along when the frame goes to it
     // directly and to the instance whose stream it acknowledges.
     const Lane lane = lane_of(m.flags);
-    if (job.destination == n.hash && tag_key == nullptr && n.in[lane].ack_due && n.remote_epoch != 0 &&
+    if (job.destination == n.hash && tag_key == nullptr && n.in[lane].acks.due() && n.remote_epoch != 0 &&
         job.destination_epoch == n.remote_epoch) {
         h.flags |= flag_ack;
         h.ack_upto = take_ack(n, lane);
@@ -341,10 +341,7 @@ void Mesh::send_ack(Peer& origin, Lane lane) {
 // out now: an ack frame, or a data frame to `origin` (flag_ack).
 std::uint32_t Mesh::take_ack(Peer& origin, Lane lane) {
     Peer::Inbound& in = origin.in[lane];
-    in.ack_sent_upto = in.stream.delivered_upto();
-    in.ack_due = false;
-    in.unacked_bytes = 0;
-    return in.ack_sent_upto;
+    return in.acks.take(in.stream.delivered_upto());
 }
 
 // Tells every direct neighbour which peers we reach directly, so it can
