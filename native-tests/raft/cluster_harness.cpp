@@ -36,6 +36,7 @@ Node& Cluster::start(Config config, bool keep_storage) {
 
 void Cluster::inject_test_faults(const TestFaults& faults) {
     faults_ = faults;
+    faults_injected_ = true;
     for (auto& [address, record] : records_)
         if (record.node) record.node->inject_test_faults(faults);
 }
@@ -78,7 +79,10 @@ void Cluster::process_ready(const std::string& address) {
             if (ready.snapshot) record.loaded = ready.snapshot;
         },
         [&](OutgoingMessage message) { route(address, std::move(message)); },
-        [&](const Entry& entry) { record.applied.push_back(entry); },
+        [&](const Entry& entry) {
+            record.applied.push_back(entry);
+            on_violation(safety_.on_applied(address, entry));
+        },
         [&](const Event& event) { record.events.push_back(event); });
 }
 
@@ -111,9 +115,24 @@ void Cluster::deliver_all() {
 void Cluster::settle() {
     for (int round = 0; round < 1000; ++round) {
         for (const auto& address : addresses()) process_ready(address);
-        if (hold || in_flight_.empty()) return;
+        if (hold || in_flight_.empty()) break;
         deliver_all();
     }
+    check_safety();
+}
+
+void Cluster::check_safety() {
+    std::vector<testkit::RaftSafety::View> views;
+    for (const auto& [address, record] : records_)
+        if (record.node) views.push_back({address, *record.node, record.storage.state().hard_state.term});
+    on_violation(safety_.after_step(views));
+    on_violation(testkit::RaftSafety::log_matching(views));
+}
+
+void Cluster::on_violation(std::string what) {
+    if (what.empty() || !violation_.empty()) return;
+    violation_ = std::move(what);
+    if (!faults_injected_) throw std::logic_error("Raft safety broken: " + violation_);
 }
 
 void Cluster::run_for(Millis ms, Millis step) {

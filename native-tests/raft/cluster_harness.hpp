@@ -5,6 +5,12 @@
 // Each node's Ready is handled exactly as the host contract says
 // (kit/ready_loop.hpp): persist, then send, then apply, then advance(). Applied entries are recorded per
 // node so tests can compare state machines.
+//
+// Raft's safety properties (kit/raft_safety.hpp) are checked as it runs:
+// every applied entry, and every node after each settle(). A violation
+// throws, failing the test with the property's name, unless the test broke
+// the core on purpose (inject_test_faults); then safety_violation() says
+// what broke.
 #pragma once
 
 #include <deque>
@@ -16,6 +22,7 @@
 #include <vector>
 
 #include "core/raft/node.hpp"
+#include "kit/raft_safety.hpp"
 
 namespace rtcmesh::raft::testing {
 
@@ -83,6 +90,8 @@ public:
     std::vector<std::string> leaders() const;  // nodes that think they lead, any term
     std::string leader_of_highest_term() const;
     std::vector<std::string> applied_data(const std::string& address) const;  // Normal entries as strings
+    // The first safety property found broken, or "".
+    const std::string& safety_violation() const { return violation_; }
 
 private:
     void process_ready(const std::string& address);
@@ -90,6 +99,8 @@ private:
     void deliver(const Envelope& envelope);
     void update(const std::string& address);
     bool blocked(const std::string& from, const std::string& to) const;
+    void check_safety();
+    void on_violation(std::string what);
 
     std::uint64_t seed_;
     std::function<void(Config&)> configure_;
@@ -99,6 +110,9 @@ private:
     std::set<std::pair<std::string, std::string>> cut_;
     std::deque<Envelope> in_flight_;
     TestFaults faults_;
+    bool faults_injected_ = false;
+    testkit::RaftSafety safety_;
+    std::string violation_;
     std::map<std::string, Millis> stalled_until_;
     std::map<std::string, std::deque<Envelope>> waiting_;  // for a stalled node, in arrival order
     Millis now_ = 0;

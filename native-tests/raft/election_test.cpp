@@ -359,3 +359,19 @@ TEST_CASE("a follower whose host is late at every update still campaigns", "[raf
     // first late one is forgiven, the next is not.
     CHECK(c.run_until([&] { return c.node(follower).role() == Role::PreCandidate; }, 4'000, 2'000));
 }
+
+TEST_CASE("the test cluster stops a test at a broken safety property", "[raft][harness]") {
+    // The cluster checks Raft's safety properties (kit/raft_safety.hpp) as it
+    // runs; here the test breaks Election Safety itself, by forging the vote
+    // a node would have had to give twice, and the cluster must say so.
+    Cluster c(3, 41, [](Config& config) { no_prevote(config); });
+    c.hold = true;  // nothing is delivered: the test speaks for the network
+    REQUIRE(c.run_until([&] { return c.node("n1").role() == Role::Candidate && c.node("n2").role() == Role::Candidate; }, 1000, 1));
+    REQUIRE(c.node("n1").term() == c.node("n2").term());
+    const Term term = c.node("n1").term();
+    for (const std::string candidate : {"n1", "n2"})
+        REQUIRE(c.node(candidate).step(Message{.type = MessageType::VoteResponse, .from = "n3", .to = candidate, .term = term}).ok());
+    REQUIRE(c.leaders().size() == 2);
+    REQUIRE_THROWS_WITH(c.settle(), Catch::Matchers::Contains("Election Safety: both n1 and n2 lead term " + std::to_string(term)));
+    CHECK(c.safety_violation().rfind("Election Safety", 0) == 0);
+}

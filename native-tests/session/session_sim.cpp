@@ -9,6 +9,7 @@
 
 #include "core/mesh/relay_auth.hpp"
 #include "core/raft/node.hpp"
+#include "kit/raft_safety.hpp"
 #include "kit/ready_loop.hpp"
 #include "mesh/sim_webrtc.hpp"
 #include "sim/kv_machine.hpp"
@@ -52,6 +53,7 @@ public:
     SessionSimResult run() {
         while (log_.ok() && net_.now() < options_.fault_phase_ms) tick(true);
         if (log_.ok()) liveness();
+        if (log_.ok()) check_log_matching();
         if (log_.ok()) check_history();
         result_.operations = workload_.operations();
         result_.completed = workload_.completed();
@@ -174,7 +176,7 @@ private:
             inject_fault();
             workload_.step(net_.now(), rng_, kv_host());
         }
-        check_election_safety();
+        check_safety();
     }
 
     // The session ticks with the network and routes Raft over the mesh; the
@@ -197,12 +199,8 @@ private:
     }
 
     void apply(const std::string& id, Member& m, const Entry& entry) {
-        auto [it, fresh] = applied_.emplace(entry.index, std::make_pair(entry.term, entry.data));
-        if (!fresh && (it->second.first != entry.term || it->second.second != entry.data)) {
-            fail(entry.index == 1 ? "One cluster: " + id + " belongs to a second cluster (another first entry)"
-                                  : "State Machine Safety: " + id + " applied a different entry at index " + std::to_string(entry.index));
-            return;
-        }
+        if (std::string broken = safety_.on_applied(id, entry); !broken.empty())
+            return fail(entry.index == 1 ? "One cluster: " + id + " belongs to a second cluster (another first entry)" : broken);
         if (entry.type != EntryType::Normal) return;
         const auto command = decode_command(entry.data);
         if (!command) return;
@@ -295,15 +293,23 @@ private:
 
     // ---------------------------------------------------------------- checks
 
-    void check_election_safety() {
-        for (const auto& id : room_) {
-            if (!up(id) || node(id)->role() != Role::Leader) continue;
-            const Term term = node(id)->term();
-            auto [known, fresh] = leader_of_term_.emplace(term, id);
-            if (fresh) note(id + " leads term " + std::to_string(term));
-            if (!fresh && known->second != id)
-                fail("Election Safety: both " + known->second + " and " + id + " lead term " + std::to_string(term));
-        }
+    // The members whose page is here, in arrival order, as the checks see them.
+    std::vector<testkit::RaftSafety::View> views() {
+        std::vector<testkit::RaftSafety::View> out;
+        for (const auto& id : room_)
+            if (up(id)) out.push_back({id, *node(id), members_.at(id).storage.state().hard_state.term});
+        return out;
+    }
+
+    // Election Safety, Leader Append-Only and Leader Completeness after every tick.
+    void check_safety() {
+        std::string broken =
+            safety_.after_step(views(), [&](const std::string& id, Term term) { note(id + " leads term " + std::to_string(term)); });
+        if (!broken.empty()) fail(std::move(broken));
+    }
+
+    void check_log_matching() {
+        if (std::string broken = testkit::RaftSafety::log_matching(views()); !broken.empty()) fail(std::move(broken));
     }
 
     // With a keeper, the cluster settles on it: it leads, with the only vote.
@@ -399,8 +405,7 @@ private:
     std::uint64_t restarts_ = 0;
     std::uint64_t visits_ = 0;  // sealed rooms: keys handed out
     bool relay_ = true;
-    std::map<Index, std::pair<Term, Bytes>> applied_;
-    std::map<Term, std::string> leader_of_term_;
+    testkit::RaftSafety safety_;
     RunLog log_;
     SessionSimResult result_;
 };

@@ -9,9 +9,10 @@
 // (the mesh relays around them), members that vanish without a goodbye and
 // come back with their persisted Raft state, members that leave for good and
 // rejoin later. A KV workload enters at any member, so followers forward
-// proposals and reads to the leader. Checked: Election Safety and State
-// Machine Safety after every step, a commit after the faults stop
-// (liveness), and linearizability of the KV history.
+// proposals and reads to the leader. Checked: Raft's safety properties
+// (kit/raft_safety.hpp: Log Matching at the end, the others after every
+// step), a commit after the faults stop (liveness), and linearizability of
+// the KV history.
 #pragma once
 
 #include <cstdint>

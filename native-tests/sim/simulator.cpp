@@ -9,6 +9,7 @@
 
 #include "core/common/rng.hpp"
 #include "core/raft/node.hpp"
+#include "kit/raft_safety.hpp"
 #include "kit/ready_loop.hpp"
 #include "kit/timed_queue.hpp"
 #include "sim/hostile_messages.hpp"
@@ -296,13 +297,7 @@ private:
     // ---------------------------------------------------------------- applying and safety
 
     void apply(const std::string& address, SimNode& n, const Entry& entry) {
-        // State Machine Safety: one entry per index, whoever applies it.
-        auto [it, fresh] = applied_.emplace(entry.index, std::make_pair(entry.term, entry.data));
-        if (!fresh && (it->second.first != entry.term || it->second.second != entry.data)) {
-            fail("State Machine Safety: " + address + " applied a different entry at index " + std::to_string(entry.index) +
-                 " (term " + std::to_string(entry.term) + " vs " + std::to_string(it->second.first) + ")");
-            return;
-        }
+        if (std::string broken = safety_.on_applied(address, entry); !broken.empty()) return fail(std::move(broken));
         if (entry.type != EntryType::Normal) return;
         const auto command = decode_command(entry.data);
         if (!command) return;
@@ -315,71 +310,25 @@ private:
         workload_.on_event(address, event);
     }
 
+    // The nodes that run (paused ones too), as the safety checks see them.
+    std::vector<testkit::RaftSafety::View> views() const {
+        std::vector<testkit::RaftSafety::View> out;
+        for (const auto& [address, n] : nodes_)
+            if (n.node) out.push_back({address, *n.node, n.storage.state().hard_state.term});
+        return out;
+    }
+
     void check_step_invariants() {
-        for (const auto& [address, n] : nodes_) {
-            if (!n.node || n.node->role() != Role::Leader) continue;
-            const Term term = n.node->term();
-            // A leadership no storage holds yet is invisible (its messages
-            // wait for the write): a crash erases it, and a sole voter (a
-            // keeper) may then win the same term again on its own.
-            if (n.storage.state().hard_state.term < term) continue;
-            auto [known, fresh] = leader_of_term_.emplace(term, address);
-            if (!fresh && known->second != address) {
-                fail("Election Safety: both " + known->second + " and " + address + " lead term " + std::to_string(term));
-                return;
-            }
-            const RaftLog& log = n.node->log();
-            if (fresh) {
-                note(address + " leads term " + std::to_string(term));
-                check_leader_completeness(address, log);
-                if (shape_.churn_leaders && faults_on() && fault_rng_.chance(0.5))
-                    crash_at_[address] = now_ + static_cast<Millis>(fault_rng_.between(0, 80));
-            }
-            auto& seen = leader_log_[{address, term}];
-            const bool compacted = seen.first <= log.snapshot_index();  // compaction is not rewriting
-            if (seen.first > 0 && (log.last_index() < seen.first || (!compacted && log.term_at(seen.first) != seen.second))) {
-                fail("Leader Append-Only: " + address + " rewrote its log in term " + std::to_string(term) + " at index " +
-                     std::to_string(seen.first) + " (its log now ends at " + std::to_string(log.last_index()) + ", snapshot at " +
-                     std::to_string(log.snapshot_index()) + ")");
-                return;
-            }
-            seen = {log.last_index(), log.last_term()};
-        }
+        std::string broken = safety_.after_step(views(), [&](const std::string& address, Term term) {
+            note(address + " leads term " + std::to_string(term));
+            if (shape_.churn_leaders && faults_on() && fault_rng_.chance(0.5))
+                crash_at_[address] = now_ + static_cast<Millis>(fault_rng_.between(0, 80));
+        });
+        if (!broken.empty()) fail(std::move(broken));
     }
 
-    // Every entry applied anywhere (committed) must be in a new leader's log.
-    void check_leader_completeness(const std::string& address, const RaftLog& log) {
-        for (const auto& [index, entry] : applied_) {
-            if (index <= log.snapshot_index()) continue;
-            if (log.term_at(index) != entry.first) {
-                fail("Leader Completeness: " + address + " leads term " + std::to_string(nodes_.at(address).node->term()) +
-                     " without committed entry " + std::to_string(index));
-                return;
-            }
-        }
-    }
-
-    // If two logs hold an entry with the same index and term, they are
-    // identical up to it (§5.3).
     void check_log_matching() {
-        for (const auto& [a, na] : nodes_) {
-            for (const auto& [b, nb] : nodes_) {
-                if (a >= b || !na.node || !nb.node) continue;
-                const RaftLog& la = na.node->log();
-                const RaftLog& lb = nb.node->log();
-                const Index end = std::min(la.last_index(), lb.last_index());
-                Index first_difference = 0;
-                for (Index i = std::max(la.first_index(), lb.first_index()); i <= end; ++i) {
-                    const bool same_term = la.at(i).term == lb.at(i).term;
-                    if (same_term && (first_difference != 0 || !(la.at(i) == lb.at(i)))) {
-                        fail("Log Matching: " + a + " and " + b + " hold term " + std::to_string(la.at(i).term) + " at index " +
-                             std::to_string(i) + " but differ at or before it");
-                        return;
-                    }
-                    if (!same_term && first_difference == 0) first_difference = i;
-                }
-            }
-        }
+        if (std::string broken = testkit::RaftSafety::log_matching(views()); !broken.empty()) fail(std::move(broken));
     }
 
     void check_history() {
@@ -728,9 +677,7 @@ private:
     std::set<std::pair<std::string, std::string>> blocked_;
     testkit::TimedQueue<Packet> network_;
     KvWorkload workload_;
-    std::map<Index, std::pair<Term, Bytes>> applied_;
-    std::map<Term, std::string> leader_of_term_;
-    std::map<std::pair<std::string, Term>, std::pair<Index, Term>> leader_log_;
+    testkit::RaftSafety safety_;
     RunLog log_;
     SimResult result_;
 };
