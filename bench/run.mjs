@@ -419,6 +419,30 @@ ${table(['', 'open room', 'with a secret', 'ratio', 'target', 'met?', 'runs (ope
     ['throughput', `${fixed(open.mbPerSecond)} MB/s`, `${fixed(secret.mbPerSecond)} MB/s`, `${fixed(throughput, 2)}×`, `≥ ${SECRET_THROUGHPUT_TARGET}×`, verdict(throughput >= SECRET_THROUGHPUT_TARGET), `${runs('open', 'mbPerSecond')}; ${runs('secret', 'mbPerSecond')}`],
     ['round trip p50', `${fixed(open.rttMs, 3)} ms`, `${fixed(secret.rttMs, 3)} ms`, `${fixed(secret.rttMs / open.rttMs, 2)}×`, '-', '-', `${runs('open', 'rttMs', 3)}; ${runs('secret', 'rttMs', 3)}`],
   ])}
+
+**Where the time goes in Node (2026-11-29).** Formation in Node is bound by
+the process's CPU: with 8 members in one process the event loop was busy for
+the whole formation in both modes (\`performance.eventLoopUtilization\`, 4
+runs each: open 524-771 ms, secret 808-1059 ms, with 0.6-0.9 s against
+1.0-1.25 s of CPU). A CPU profile of 6 formations each way puts the secret
+mode's extra main-thread time, about 300 ms a formation, in Node's WebCrypto
+layer (about 115 ms: some 560 AES-GCM calls, 120 key derivations and 56
+signatures or verifications a formation, each about 100 µs of argument
+handling and job dispatch on a loaded loop, where the cipher itself takes a
+few µs), native time the profile does not name (+67 ms), @roamhq/wrtc's
+calls (+77 ms, spread over a longer formation), the join's JS (+30 ms) and
+garbage collection (+14 ms). Each asynchronous WebCrypto step then
+waits for that busy loop, so every stage of a link is slower: the last
+member's hellos reached the others 150 ms after its join (its first offer
+came 53 ms after the join in an open room), and each hello took 170-200 ms
+more to become an offer. Tried and not kept: sealing a description together
+with the candidates that follow it (2 or 3 sealed signals each way instead of
+4) moved nothing that 5 runs each could show (one process 760 against 760 ms,
+a process each 1451 against 1454); Node's synchronous \`node:crypto\`
+AES-GCM took 24-29 µs a call against 60-93 µs through WebCrypto, and made
+formation 15-20% faster in an earlier trial: not enough for the target, for a
+second crypto path that only Node would use. In tabs, each page has its own
+thread and a native WebCrypto, and the cost is within the target.
 `;
 }
 
